@@ -1,0 +1,1 @@
+//! Distributions (being written).
