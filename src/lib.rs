@@ -1,1 +1,10 @@
+//! # capsim
+//!
+//! The command-line front of capsim: argument definitions and glue. The
+//! engine lives in `sim-core`, the simulated system in `models`, and
+//! rendering in `reports`.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod output;

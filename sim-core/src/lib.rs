@@ -36,9 +36,10 @@ pub mod dist;
 pub mod queue;
 pub mod rng;
 pub mod stats;
+pub mod theory;
 pub mod time;
 
-
+pub use dist::{Dist, DistError, DistSpec};
 pub use queue::{EventQueue, ScheduleInPast};
 pub use rng::{RngStream, stable_hash};
 pub use time::{DurationError, SimDuration, SimTime};

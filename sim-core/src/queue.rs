@@ -151,7 +151,10 @@ mod tests {
         q.pop();
         assert_eq!(
             q.schedule(SimTime(3), ()),
-            Err(ScheduleInPast { at: SimTime(3), now: SimTime(10) })
+            Err(ScheduleInPast {
+                at: SimTime(3),
+                now: SimTime(10)
+            })
         );
         assert!(q.schedule(SimTime(10), ()).is_ok());
     }

@@ -137,12 +137,9 @@ impl SimDuration {
         let mut scale = unit_ns;
         for d in frac_part.bytes() {
             let digit = u64::from(d - b'0');
-            if scale % 10 != 0 {
+            if !scale.is_multiple_of(10) {
                 if digit != 0 {
-                    return Err(DurationError::new(
-                        text,
-                        "finer than one nanosecond",
-                    ));
+                    return Err(DurationError::new(text, "finer than one nanosecond"));
                 }
                 continue;
             }
@@ -189,12 +186,12 @@ impl fmt::Display for SimDuration {
             return write!(f, "0s");
         }
         for (scale, name) in units {
-            if ns >= scale && (ns * 1000) % scale == 0 {
-                if ns % scale == 0 {
+            if ns >= scale && (u128::from(ns) * 1000).is_multiple_of(u128::from(scale)) {
+                if ns.is_multiple_of(scale) {
                     return write!(f, "{}{name}", ns / scale);
                 }
                 let whole = ns / scale;
-                let frac = (ns % scale) * 1000 / scale;
+                let frac = (u128::from(ns % scale) * 1000 / u128::from(scale)) as u64;
                 let frac = format!("{frac:03}");
                 return write!(f, "{whole}.{}{name}", frac.trim_end_matches('0'));
             }
@@ -237,6 +234,31 @@ impl Add for SimDuration {
     }
 }
 
+impl serde::Serialize for SimDuration {
+    /// Serialises as the duration string, e.g. `"250ms"`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SimDuration {
+    /// Reads a duration string such as `"250ms"`; a bare number is refused
+    /// with a hint, because a unit-less number is the classic mistake.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = SimDuration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration string such as \"250ms\", \"1.5s\" or \"10m\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SimDuration, E> {
+                SimDuration::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,7 +278,16 @@ mod tests {
 
     #[test]
     fn rejects_bad_durations() {
-        for bad in ["", "5", "ms", "1.2.3s", "5 parsecs", "-3ms", "1.5ns", "99999999999999h"] {
+        for bad in [
+            "",
+            "5",
+            "ms",
+            "1.2.3s",
+            "5 parsecs",
+            "-3ms",
+            "1.5ns",
+            "99999999999999h",
+        ] {
             assert!(SimDuration::parse(bad).is_err(), "{bad} should not parse");
         }
     }

@@ -1,0 +1,977 @@
+//! Validation: turns the file form ([`Scenario`]) into the resolved
+//! [`Model`], or explains, with the file location and field path, what is
+//! wrong. Checks names and references (with suggestions), value ranges,
+//! distributions, keys that steps use but no workload draws, and stability
+//! of services whose queue is unbounded.
+
+use indexmap::IndexMap;
+use sim_core::{Dist, DistSpec, SimDuration};
+
+use super::error::suggest;
+use super::schema::*;
+use super::{PathSeg, ScenarioError};
+use crate::keys::KeyGen;
+use crate::model::*;
+
+/// Where errors are reported: the file, its text (to locate paths), and the
+/// paths replaced by `--set` (whose values are not in the file).
+pub struct Ctx<'a> {
+    /// File name as given by the user.
+    pub file: &'a str,
+    /// The file's text.
+    pub text: &'a str,
+    /// Resolved paths of `--set` overrides with their assignments.
+    pub overrides: Vec<(Vec<PathSeg>, String)>,
+}
+
+/// A field path under construction.
+#[derive(Clone, Debug, Default)]
+struct P(Vec<PathSeg>);
+
+impl P {
+    fn k(&self, key: &str) -> P {
+        let mut v = self.0.clone();
+        v.push(PathSeg::Key(key.to_string()));
+        P(v)
+    }
+    fn i(&self, index: usize) -> P {
+        let mut v = self.0.clone();
+        v.push(PathSeg::Index(index));
+        P(v)
+    }
+}
+
+fn root(key: &str) -> P {
+    P(vec![PathSeg::Key(key.to_string())])
+}
+
+impl Ctx<'_> {
+    fn err(&self, path: &P, message: impl Into<String>) -> ScenarioError {
+        let mut e = ScenarioError::invalid(self.file, self.text, &path.0, message.into());
+        self.mark_override(&mut e, path);
+        e
+    }
+
+    fn unstable(&self, path: &P, message: impl Into<String>) -> ScenarioError {
+        let mut e = ScenarioError::unstable(self.file, self.text, &path.0, message.into());
+        self.mark_override(&mut e, path);
+        e
+    }
+
+    fn mark_override(&self, e: &mut ScenarioError, path: &P) {
+        for (p, assignment) in &self.overrides {
+            if path.0.starts_with(p) {
+                e.from_override = Some(assignment.clone());
+                e.location = None;
+            }
+        }
+    }
+
+    fn unknown(&self, path: &P, what: &str, name: &str, known: &[&str]) -> ScenarioError {
+        let list = if known.is_empty() {
+            "there are none".to_string()
+        } else {
+            format!("known: {}", known.join(", "))
+        };
+        let e = self.err(path, format!("no {what} named `{name}` ({list})"));
+        match suggest(name, known.iter().copied()) {
+            Some(s) => e.with_suggestion(s),
+            None => e,
+        }
+    }
+
+    fn dist(&self, path: &P, spec: &DistSpec) -> Result<Dist, ScenarioError> {
+        Dist::from_spec(spec).map_err(|e| self.err(path, e.to_string()))
+    }
+
+    fn price(&self, path: &P, v: f64) -> Result<f64, ScenarioError> {
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(self.err(
+                path,
+                format!("a price must be a finite number >= 0, got {v}"),
+            ))
+        }
+    }
+}
+
+/// Component kinds, for unique-name checks and messages.
+#[derive(Clone, Copy)]
+enum Kind {
+    Lb(usize),
+    Service(usize),
+    Cache(usize),
+    Db(usize),
+    Queue(usize),
+}
+
+struct Names {
+    all: IndexMap<String, Kind>,
+}
+
+impl Names {
+    fn of_kind(&self, f: fn(Kind) -> bool) -> Vec<&str> {
+        self.all
+            .iter()
+            .filter(|(_, k)| f(**k))
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
+}
+
+/// Validates `sc` and resolves it into a [`Model`].
+pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
+    if sc.name.trim().is_empty() {
+        return Err(ctx.err(&root("name"), "the scenario needs a non-empty name"));
+    }
+
+    // ---- unique component names
+    let mut names = Names {
+        all: IndexMap::new(),
+    };
+    type Group<'a> = (&'a str, Vec<&'a str>, fn(usize) -> Kind);
+    let groups: [Group<'_>; 5] = [
+        (
+            "load_balancers",
+            sc.load_balancers.iter().map(|c| c.name.as_str()).collect(),
+            Kind::Lb,
+        ),
+        (
+            "services",
+            sc.services.iter().map(|c| c.name.as_str()).collect(),
+            Kind::Service,
+        ),
+        (
+            "caches",
+            sc.caches.iter().map(|c| c.name.as_str()).collect(),
+            Kind::Cache,
+        ),
+        (
+            "databases",
+            sc.databases.iter().map(|c| c.name.as_str()).collect(),
+            Kind::Db,
+        ),
+        (
+            "queues",
+            sc.queues.iter().map(|c| c.name.as_str()).collect(),
+            Kind::Queue,
+        ),
+    ];
+    for (group, list, mk) in groups {
+        for (i, n) in list.iter().enumerate() {
+            let path = root(group).i(i).k("name");
+            if n.trim().is_empty() {
+                return Err(ctx.err(&path, "a component needs a non-empty name"));
+            }
+            if names.all.insert((*n).to_string(), mk(i)).is_some() {
+                return Err(ctx.err(
+                    &path,
+                    format!("the name `{n}` is used twice; component names must be unique"),
+                ));
+            }
+        }
+    }
+    if sc.workloads.is_empty() {
+        return Err(ctx.err(&root("workloads"), "at least one workload is needed"));
+    }
+    if sc.services.is_empty() {
+        return Err(ctx.err(&root("services"), "at least one service is needed"));
+    }
+
+    // ---- keys: interned from every workload's key list
+    let mut keys: IndexMap<String, Option<u64>> = IndexMap::new();
+    for w in &sc.workloads {
+        for (k, spec) in &w.keys {
+            let space = KeyGen::space(spec);
+            let e = keys.entry(k.clone()).or_insert(space);
+            *e = match (*e, space) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                _ => None,
+            };
+        }
+    }
+
+    // ---- durations
+    let mut profile_end: Option<u64> = Some(0);
+    for w in &sc.workloads {
+        let total: Option<u64> = w
+            .rate
+            .iter()
+            .map(|s| s.length.map(|d| d.0))
+            .try_fold(0u64, |acc, d| d.map(|d| acc.saturating_add(d)));
+        profile_end = match (profile_end, total) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+    }
+    let duration = match (sc.duration, profile_end) {
+        (Some(d), _) => d,
+        (None, Some(d)) => SimDuration(d),
+        (None, None) => {
+            return Err(ctx.err(
+                &root("duration"),
+                "set `duration`: a workload's rate profile ends with an open-ended segment",
+            ));
+        }
+    };
+    if duration.0 == 0 {
+        return Err(ctx.err(&root("duration"), "the duration must be positive"));
+    }
+    if sc.warmup >= duration {
+        return Err(ctx.err(
+            &root("warmup"),
+            format!(
+                "the warm-up ({}) must be shorter than the duration ({duration})",
+                sc.warmup
+            ),
+        ));
+    }
+    let interval = match sc.time_series_interval {
+        Some(i) => {
+            if i.0 == 0 {
+                return Err(ctx.err(&root("time_series_interval"), "must be positive"));
+            }
+            i
+        }
+        None => {
+            let raw = duration.0 / 120;
+            // Round to a whole second (at least 1s) unless the run is short.
+            let s = sim_core::time::SECS;
+            if duration.0 >= 120 * s {
+                SimDuration((raw / s).max(1) * s)
+            } else {
+                SimDuration(raw.max(1))
+            }
+        }
+    };
+    let buckets = duration.0.div_ceil(interval.0);
+    if buckets > MAX_BUCKETS {
+        return Err(ctx.err(
+            &root("time_series_interval"),
+            format!(
+                "{interval} gives {buckets} time-series buckets over {duration}; the limit is {MAX_BUCKETS}"
+            ),
+        ));
+    }
+
+    let mut b = Builder {
+        ctx,
+        sc,
+        names: &names,
+        keys: &keys,
+        programs: Vec::new(),
+        key_uses: Vec::new(),
+        step_dists: Vec::new(),
+    };
+
+    // ---- services and endpoints
+    let mut services = Vec::new();
+    let mut endpoints = Vec::new();
+    for (si, s) in sc.services.iter().enumerate() {
+        let p = root("services").i(si);
+        if s.replicas == 0 {
+            return Err(ctx.err(&p.k("replicas"), "a service needs at least 1 replica"));
+        }
+        if s.concurrency == 0 {
+            return Err(ctx.err(&p.k("concurrency"), "a pod needs at least 1 worker"));
+        }
+        if s.endpoints.is_empty() {
+            return Err(ctx.err(&p.k("endpoints"), "a service needs at least one endpoint"));
+        }
+        let mut eps = Vec::new();
+        for (ename, steps) in &s.endpoints {
+            let ep = p.k("endpoints").k(ename);
+            let stream = format!("service/{}/endpoint/{ename}", s.name);
+            let prog = b.compile(&ep, steps, &stream, false)?;
+            eps.push(endpoints.len());
+            endpoints.push(EndpointDef {
+                name: ename.clone(),
+                service: si,
+                program: prog,
+            });
+        }
+        services.push(ServiceDef {
+            name: s.name.clone(),
+            replicas: s.replicas,
+            concurrency: s.concurrency,
+            queue_capacity: s.queue_capacity,
+            endpoints: eps,
+            price_per_replica_hour: ctx
+                .price(&p.k("price_per_replica_hour"), s.price_per_replica_hour)?,
+        });
+    }
+
+    // ---- load balancers
+    let mut lbs = Vec::new();
+    for (i, l) in sc.load_balancers.iter().enumerate() {
+        let p = root("load_balancers").i(i);
+        let service = match names.all.get(&l.target) {
+            Some(Kind::Service(s)) => *s,
+            _ => {
+                return Err(ctx.unknown(
+                    &p.k("target"),
+                    "service",
+                    &l.target,
+                    &names.of_kind(|k| matches!(k, Kind::Service(_))),
+                ));
+            }
+        };
+        if l.max_connections == Some(0) {
+            return Err(ctx.err(
+                &p.k("max_connections"),
+                "must be at least 1 (or absent for no limit)",
+            ));
+        }
+        lbs.push(LbDef {
+            name: l.name.clone(),
+            service,
+            policy: l.policy,
+            latency: l
+                .latency
+                .as_ref()
+                .map(|d| ctx.dist(&p.k("latency"), d))
+                .transpose()?,
+            max_connections: l.max_connections,
+            price_per_hour: ctx.price(&p.k("price_per_hour"), l.price_per_hour)?,
+        });
+    }
+
+    // ---- caches
+    let mut caches = Vec::new();
+    for (i, c) in sc.caches.iter().enumerate() {
+        let p = root("caches").i(i);
+        if c.capacity == 0 {
+            return Err(ctx.err(
+                &p.k("capacity"),
+                "a cache needs a capacity of at least 1 key",
+            ));
+        }
+        if c.capacity > MAX_CACHE_KEYS {
+            return Err(ctx.err(
+                &p.k("capacity"),
+                format!(
+                    "at most {MAX_CACHE_KEYS} keys per cache are simulated (memory is per key)"
+                ),
+            ));
+        }
+        if c.nodes == 0 {
+            return Err(ctx.err(&p.k("nodes"), "a cache needs at least 1 node"));
+        }
+        if c.ttl == Some(SimDuration::ZERO) {
+            return Err(ctx.err(
+                &p.k("ttl"),
+                "a TTL must be positive (omit it for no expiry)",
+            ));
+        }
+        let hit = ctx.dist(&p.k("hit_latency"), &c.hit_latency)?;
+        caches.push(CacheDef {
+            name: c.name.clone(),
+            capacity: c.capacity,
+            ttl: c.ttl,
+            miss: match &c.miss_latency {
+                Some(d) => ctx.dist(&p.k("miss_latency"), d)?,
+                None => hit.clone(),
+            },
+            hit,
+            fill: c
+                .fill_latency
+                .as_ref()
+                .map(|d| ctx.dist(&p.k("fill_latency"), d))
+                .transpose()?,
+            nodes: c.nodes,
+            price_per_node_hour: ctx.price(&p.k("price_per_node_hour"), c.price_per_node_hour)?,
+        });
+    }
+
+    // ---- databases
+    let mut dbs = Vec::new();
+    for (i, d) in sc.databases.iter().enumerate() {
+        let p = root("databases").i(i);
+        if d.shards == 0 {
+            return Err(ctx.err(&p.k("shards"), "a database needs at least 1 shard"));
+        }
+        if d.connections == 0 {
+            return Err(ctx.err(&p.k("connections"), "a shard needs at least 1 connection"));
+        }
+        let shard_key = b.key(&p.k("shard_key"), &d.shard_key)?;
+        let router = match d.strategy {
+            ShardStrategy::Hash => {
+                if d.range_boundaries.is_some() {
+                    return Err(ctx.err(
+                        &p.k("range_boundaries"),
+                        "range_boundaries applies to strategy \"range\" only",
+                    ));
+                }
+                Router::Hash { shards: d.shards }
+            }
+            ShardStrategy::Range => match &d.range_boundaries {
+                Some(bounds) => {
+                    if bounds.len() + 1 != d.shards as usize {
+                        return Err(ctx.err(
+                            &p.k("range_boundaries"),
+                            format!(
+                                "{} shards need {} split points, got {}",
+                                d.shards,
+                                d.shards - 1,
+                                bounds.len()
+                            ),
+                        ));
+                    }
+                    if let Some(w) = bounds.windows(2).position(|w| w[0] >= w[1]) {
+                        return Err(ctx.err(
+                            &p.k("range_boundaries").i(w + 1),
+                            "split points must be strictly ascending",
+                        ));
+                    }
+                    Router::Range {
+                        bounds: bounds.clone(),
+                    }
+                }
+                None => match keys.get(&d.shard_key).copied().flatten() {
+                    Some(n) => Router::Range {
+                        bounds: (1..d.shards as u64)
+                            .map(|i| {
+                                ((u128::from(n) * u128::from(i)) / u128::from(d.shards)) as u64
+                            })
+                            .collect(),
+                    },
+                    None => {
+                        return Err(ctx.err(
+                            &p.k("strategy"),
+                            format!(
+                                "range sharding on `{}` needs range_boundaries: the key is sequential, so its value space has no known size",
+                                d.shard_key
+                            ),
+                        ));
+                    }
+                },
+            },
+        };
+        dbs.push(DbDef {
+            name: d.name.clone(),
+            shard_key,
+            router,
+            connections: d.connections,
+            read: ctx.dist(&p.k("read_time"), &d.read_time)?,
+            write: ctx.dist(&p.k("write_time"), &d.write_time)?,
+            price_per_shard_hour: ctx
+                .price(&p.k("price_per_shard_hour"), d.price_per_shard_hour)?,
+        });
+    }
+
+    // ---- queues
+    let mut queues = Vec::new();
+    for (i, q) in sc.queues.iter().enumerate() {
+        let p = root("queues").i(i);
+        if q.partitions == 0 {
+            return Err(ctx.err(&p.k("partitions"), "a queue needs at least 1 partition"));
+        }
+        if q.retention == Some(0) {
+            return Err(ctx.err(&p.k("retention"), "retention must be at least 1 message"));
+        }
+        let partition_key = q
+            .partition_key
+            .as_ref()
+            .map(|k| b.key(&p.k("partition_key"), k))
+            .transpose()?;
+        let stream = format!("queue/{}/work", q.name);
+        let program = b.compile(&p.k("work"), &q.work, &stream, true)?;
+        queues.push(QueueDef {
+            name: q.name.clone(),
+            partitions: q.partitions,
+            partition_key,
+            consumers: q.consumers,
+            program,
+            publish_latency: q
+                .publish_latency
+                .as_ref()
+                .map(|d| ctx.dist(&p.k("publish_latency"), d))
+                .transpose()?,
+            retention: q.retention.unwrap_or(DEFAULT_RETENTION),
+            price_per_consumer_hour: ctx
+                .price(&p.k("price_per_consumer_hour"), q.price_per_consumer_hour)?,
+            price_per_partition_hour: ctx
+                .price(&p.k("price_per_partition_hour"), q.price_per_partition_hour)?,
+        });
+    }
+
+    // ---- workloads
+    let key_names: Vec<String> = keys.keys().cloned().collect();
+    let mut workloads = Vec::new();
+    let mut wnames: Vec<&str> = Vec::new();
+    for (wi, w) in sc.workloads.iter().enumerate() {
+        let p = root("workloads").i(wi);
+        if w.name.trim().is_empty() {
+            return Err(ctx.err(&p.k("name"), "a workload needs a non-empty name"));
+        }
+        if wnames.contains(&w.name.as_str()) {
+            return Err(ctx.err(
+                &p.k("name"),
+                format!("the workload name `{}` is used twice", w.name),
+            ));
+        }
+        wnames.push(&w.name);
+        let (target, service) = match names.all.get(&w.target) {
+            Some(Kind::Lb(l)) => (Target::Lb(*l), lbs[*l].service),
+            Some(Kind::Service(s)) => (Target::Service(*s), *s),
+            _ => {
+                return Err(ctx.unknown(
+                    &p.k("target"),
+                    "load balancer or service",
+                    &w.target,
+                    &names.of_kind(|k| matches!(k, Kind::Lb(_) | Kind::Service(_))),
+                ));
+            }
+        };
+        let profile = rate_profile(ctx, &p.k("rate"), &w.rate)?;
+        if w.mix.is_empty() {
+            return Err(ctx.err(&p.k("mix"), "the mix needs at least one endpoint"));
+        }
+        let total: f64 = w.mix.values().sum();
+        let mut cum = 0.0;
+        let mut mix = Vec::new();
+        let svc_eps: Vec<&str> = services[service]
+            .endpoints
+            .iter()
+            .map(|&e| endpoints[e].name.as_str())
+            .collect();
+        for (ename, weight) in &w.mix {
+            let mp = p.k("mix").k(ename);
+            if !(weight.is_finite() && *weight > 0.0) {
+                return Err(ctx.err(
+                    &mp,
+                    format!("a mix weight must be a positive number, got {weight}"),
+                ));
+            }
+            let Some(pos) = svc_eps.iter().position(|e| e == ename) else {
+                return Err(ctx.unknown(
+                    &mp,
+                    &format!("endpoint of service `{}`", services[service].name),
+                    ename,
+                    &svc_eps,
+                ));
+            };
+            cum += weight / total;
+            mix.push((services[service].endpoints[pos], cum));
+        }
+        if let Some(last) = mix.last_mut() {
+            last.1 = 1.0;
+        }
+        let mut wkeys = Vec::new();
+        for (kname, spec) in &w.keys {
+            let kgen = KeyGen::new(spec).map_err(|m| ctx.err(&p.k("keys").k(kname), m))?;
+            let id = keys.get_index_of(kname).expect("interned above");
+            wkeys.push((id, spec.clone(), kgen));
+        }
+        if let Some(t) = w.timeout
+            && t.0 == 0
+        {
+            return Err(ctx.err(
+                &p.k("timeout"),
+                "a timeout must be positive (omit it for none)",
+            ));
+        }
+        // Every key the reachable programs use must be drawn here.
+        for &(e, _) in &mix {
+            let ep = &endpoints[e];
+            let reach = reachable_keys(&b.programs, &b.key_uses, &queues, ep.program);
+            for (kid, kpath) in reach {
+                if !wkeys.iter().any(|(id, _, _)| *id == kid) {
+                    let e = ctx.err(
+                        &kpath,
+                        format!(
+                            "this step routes by key `{}`, but workload `{}` (which calls endpoint `{}`) does not draw it; add it to workloads[{wi}].keys",
+                            key_names[kid], w.name, ep.name
+                        ),
+                    );
+                    return Err(e);
+                }
+            }
+        }
+        workloads.push(WorkloadDef {
+            name: w.name.clone(),
+            target,
+            service,
+            profile,
+            mix,
+            keys: wkeys,
+            timeout: w.timeout,
+        });
+    }
+
+    let Builder {
+        programs,
+        step_dists,
+        ..
+    } = b;
+    let model = Model {
+        name: sc.name.clone(),
+        description: sc.description.clone(),
+        seed: sc.seed,
+        duration,
+        warmup: sc.warmup,
+        interval,
+        keys: key_names,
+        workloads,
+        load_balancers: lbs,
+        services,
+        endpoints,
+        caches,
+        databases: dbs,
+        queues,
+        programs,
+        step_dists,
+    };
+    check_stability(ctx, &model)?;
+    Ok(model)
+}
+
+/// Most time-series buckets per run.
+pub const MAX_BUCKETS: u64 = 10_000;
+/// Largest cache simulated, in keys.
+pub const MAX_CACHE_KEYS: u64 = 50_000_000;
+/// Default retention of a queue partition, messages.
+pub const DEFAULT_RETENTION: u64 = 1_000_000;
+
+fn rate_profile(ctx: &Ctx<'_>, p: &P, segs: &[RateSegment]) -> Result<RateProfile, ScenarioError> {
+    if segs.is_empty() {
+        return Err(ctx.err(p, "the rate profile needs at least one segment"));
+    }
+    let mut out = Vec::new();
+    let mut t = 0u64;
+    let mut prev = 0.0f64;
+    for (i, s) in segs.iter().enumerate() {
+        let sp = p.i(i);
+        let last = i + 1 == segs.len();
+        let (from, to) = match (s.rps, s.ramp_to) {
+            (Some(r), None) => (r, r),
+            (None, Some(r)) => (prev, r),
+            (Some(_), Some(_)) => {
+                return Err(ctx.err(
+                    &sp,
+                    "a segment has either `rps` (constant) or `ramp_to` (linear), not both",
+                ));
+            }
+            (None, None) => {
+                return Err(ctx.err(
+                    &sp,
+                    "a segment needs `rps` (constant) or `ramp_to` (linear ramp)",
+                ));
+            }
+        };
+        for (name, v) in [("rps", s.rps), ("ramp_to", s.ramp_to)] {
+            if let Some(v) = v
+                && !(v.is_finite() && v >= 0.0)
+            {
+                return Err(ctx.err(
+                    &sp.k(name),
+                    format!("a rate must be a finite number of requests per second >= 0, got {v}"),
+                ));
+            }
+        }
+        let end = match s.length {
+            Some(d) if d.0 == 0 => {
+                return Err(ctx.err(&sp.k("for"), "a segment must last more than 0s"));
+            }
+            Some(d) => t.saturating_add(d.0),
+            None if last && s.ramp_to.is_none() => u64::MAX,
+            None if last => return Err(ctx.err(&sp, "a ramp needs `for`: how long it takes")),
+            None => return Err(ctx.err(&sp, "only the last segment may omit `for`")),
+        };
+        out.push(RateSeg {
+            start: t,
+            end,
+            from,
+            to,
+            label: s.label.clone(),
+        });
+        t = end;
+        prev = to;
+    }
+    Ok(RateProfile { segments: out })
+}
+
+struct Builder<'a> {
+    ctx: &'a Ctx<'a>,
+    sc: &'a Scenario,
+    names: &'a Names,
+    keys: &'a IndexMap<String, Option<u64>>,
+    programs: Vec<Program>,
+    /// Keys each program uses, with the path of the step that uses them.
+    key_uses: Vec<KeyUse>,
+    step_dists: Vec<(Dist, String)>,
+}
+
+/// Key paths recorded per program for reachability checks.
+type KeyUse = Vec<(KeyId, P)>;
+
+impl Builder<'_> {
+    fn key(&self, p: &P, name: &str) -> Result<KeyId, ScenarioError> {
+        match self.keys.get_index_of(name) {
+            Some(i) => Ok(i),
+            None => {
+                let known: Vec<&str> = self.keys.keys().map(String::as_str).collect();
+                Err(self
+                    .ctx
+                    .unknown(p, "key drawn by any workload", name, &known))
+            }
+        }
+    }
+
+    fn component(
+        &self,
+        p: &P,
+        name: &str,
+        what: &str,
+        pick: fn(Kind) -> Option<usize>,
+    ) -> Result<usize, ScenarioError> {
+        match self.names.all.get(name).and_then(|k| pick(*k)) {
+            Some(i) => Ok(i),
+            None => {
+                let known: Vec<&str> = self
+                    .names
+                    .all
+                    .iter()
+                    .filter(|(_, k)| pick(**k).is_some())
+                    .map(|(n, _)| n.as_str())
+                    .collect();
+                Err(self.ctx.unknown(p, what, name, &known))
+            }
+        }
+    }
+
+    /// Compiles `steps` into a new program and returns its index.
+    fn compile(
+        &mut self,
+        p: &P,
+        steps: &[Step],
+        stream: &str,
+        in_queue: bool,
+    ) -> Result<usize, ScenarioError> {
+        if steps.is_empty() {
+            return Err(self.ctx.err(p, "a program needs at least one step"));
+        }
+        let mut instrs = Vec::new();
+        let mut uses = Vec::new();
+        self.emit(p, steps, stream, in_queue, &mut instrs, &mut uses)?;
+        self.programs.push(Program { instrs });
+        self.key_uses.push(uses);
+        Ok(self.programs.len() - 1)
+    }
+
+    fn emit(
+        &mut self,
+        p: &P,
+        steps: &[Step],
+        stream: &str,
+        in_queue: bool,
+        out: &mut Vec<Instr>,
+        uses: &mut KeyUse,
+    ) -> Result<(), ScenarioError> {
+        for (i, step) in steps.iter().enumerate() {
+            let sp = p.i(i);
+            match step {
+                Step::Compute(spec) => {
+                    let dp = sp.k("compute");
+                    let dist = self.ctx.dist(&dp, spec)?;
+                    self.step_dists.push((
+                        dist,
+                        format!("{stream}/{}", super::locate::format_path(&sp.0)),
+                    ));
+                    out.push(Instr::Compute {
+                        dist: self.step_dists.len() - 1,
+                    });
+                }
+                Step::Cache(c) => {
+                    let cp = sp.k("cache");
+                    let cache = self.component(&cp.k("cache"), &c.cache, "cache", |k| match k {
+                        Kind::Cache(i) => Some(i),
+                        _ => None,
+                    })?;
+                    let key = self.key(&cp.k("key"), &c.key)?;
+                    uses.push((key, cp.k("key")));
+                    let at = out.len();
+                    out.push(Instr::CacheGet {
+                        cache,
+                        key,
+                        skip_to: 0,
+                    });
+                    self.emit(&cp.k("on_miss"), &c.on_miss, stream, in_queue, out, uses)?;
+                    out.push(Instr::CacheFill { cache, key });
+                    let skip = out.len();
+                    if let Instr::CacheGet { skip_to, .. } = &mut out[at] {
+                        *skip_to = skip;
+                    }
+                }
+                Step::Read(r) => {
+                    let rp = sp.k("read");
+                    let db = self.db(&rp.k("db"), &r.db)?;
+                    let key = self.db_key(&rp, db, r.key.as_deref())?;
+                    uses.push((key, rp.k(if r.key.is_some() { "key" } else { "db" })));
+                    out.push(Instr::Read { db, key });
+                }
+                Step::Write(w) => {
+                    let wp = sp.k("write");
+                    let db = self.db(&wp.k("db"), &w.db)?;
+                    let key = self.db_key(&wp, db, w.key.as_deref())?;
+                    uses.push((key, wp.k(if w.key.is_some() { "key" } else { "db" })));
+                    let mut invalidate = Vec::new();
+                    for (j, c) in w.invalidate.iter().enumerate() {
+                        invalidate.push(self.component(
+                            &wp.k("invalidate").i(j),
+                            c,
+                            "cache",
+                            |k| match k {
+                                Kind::Cache(i) => Some(i),
+                                _ => None,
+                            },
+                        )?);
+                    }
+                    out.push(Instr::Write {
+                        db,
+                        key,
+                        invalidate,
+                    });
+                }
+                Step::Publish(pb) => {
+                    let pp = sp.k("publish");
+                    if in_queue {
+                        return Err(self.ctx.err(
+                            &pp,
+                            "publishing from a queue consumer's work is not supported in format v1",
+                        ));
+                    }
+                    let queue =
+                        self.component(&pp.k("queue"), &pb.queue, "queue", |k| match k {
+                            Kind::Queue(i) => Some(i),
+                            _ => None,
+                        })?;
+                    let qdef = &self.sc.queues[queue];
+                    let key = match (&pb.key, &qdef.partition_key) {
+                        (Some(k), _) => Some(self.key(&pp.k("key"), k)?),
+                        (None, Some(k)) => {
+                            Some(self.key(&root("queues").i(queue).k("partition_key"), k)?)
+                        }
+                        (None, None) => None,
+                    };
+                    if let Some(k) = key {
+                        uses.push((k, pp.k(if pb.key.is_some() { "key" } else { "queue" })));
+                    }
+                    out.push(Instr::Publish { queue, key });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn db(&self, p: &P, name: &str) -> Result<usize, ScenarioError> {
+        self.component(p, name, "database", |k| match k {
+            Kind::Db(i) => Some(i),
+            _ => None,
+        })
+    }
+
+    fn db_key(&self, sp: &P, db: usize, key: Option<&str>) -> Result<KeyId, ScenarioError> {
+        match key {
+            Some(k) => self.key(&sp.k("key"), k),
+            None => {
+                let d = &self.sc.databases[db];
+                self.key(&root("databases").i(db).k("shard_key"), &d.shard_key)
+            }
+        }
+    }
+}
+
+/// Keys used by a program and, through its publishes, by queue work.
+fn reachable_keys(
+    programs: &[Program],
+    key_uses: &[KeyUse],
+    queues: &[QueueDef],
+    prog: usize,
+) -> KeyUse {
+    let mut out: KeyUse = key_uses[prog].clone();
+    for ins in &programs[prog].instrs {
+        if let Instr::Publish { queue, .. } = ins
+            && let Some(q) = queues.get(*queue)
+        {
+            out.extend(key_uses[q.program].iter().cloned());
+        }
+    }
+    out
+}
+
+/// Minimum mean time a program holds its worker: compute, cache, database
+/// service and publish acknowledgement means, taking the cheaper branch of
+/// each cache lookup, and no queueing.
+fn min_holding_ns(m: &Model, prog: usize) -> f64 {
+    let instrs = &m.programs[prog].instrs;
+    fn walk(m: &Model, instrs: &[Instr], from: usize, to: usize) -> f64 {
+        let mut t = 0.0;
+        let mut pc = from;
+        while pc < to {
+            match &instrs[pc] {
+                Instr::Compute { dist } => t += m.step_dists[*dist].0.mean_ns(),
+                Instr::CacheGet { cache, skip_to, .. } => {
+                    let c = &m.caches[*cache];
+                    let hit = c.hit.mean_ns();
+                    let miss = c.miss.mean_ns()
+                        + walk(m, instrs, pc + 1, skip_to - 1)
+                        + c.fill.as_ref().map_or(0.0, Dist::mean_ns);
+                    t += hit.min(miss);
+                    pc = *skip_to;
+                    continue;
+                }
+                Instr::CacheFill { .. } => {}
+                Instr::Read { db, .. } => t += m.databases[*db].read.mean_ns(),
+                Instr::Write { db, .. } => t += m.databases[*db].write.mean_ns(),
+                Instr::Publish { queue, .. } => {
+                    t += m.queues[*queue]
+                        .publish_latency
+                        .as_ref()
+                        .map_or(0.0, Dist::mean_ns)
+                }
+            }
+            pc += 1;
+        }
+        t
+    }
+    walk(m, instrs, 0, instrs.len())
+}
+
+/// A service with an unbounded queue whose peak arrival rate needs more
+/// busy workers than it has would grow its queue without bound: refuse it.
+fn check_stability(ctx: &Ctx<'_>, m: &Model) -> Result<(), ScenarioError> {
+    for (si, s) in m.services.iter().enumerate() {
+        if s.queue_capacity.is_some() {
+            continue;
+        }
+        let mut rate = 0.0;
+        let mut demand = 0.0;
+        let mut at = 0;
+        for w in m.workloads.iter().filter(|w| w.service == si) {
+            let (peak, t) = w.profile.peak(m.duration.0);
+            rate += peak;
+            at = t;
+            let mut prev = 0.0;
+            for &(e, cum) in &w.mix {
+                demand += peak * (cum - prev) * min_holding_ns(m, m.endpoints[e].program) / 1e9;
+                prev = cum;
+            }
+        }
+        let workers = f64::from(s.replicas) * f64::from(s.concurrency);
+        if demand >= workers {
+            return Err(ctx.unstable(
+                &root("services").i(si),
+                format!(
+                    "unstable: arrival rate exceeds capacity at service `{}`: {rate:.0} requests/s at {} need at least {demand:.1} busy workers on average, but it has {} x {} = {workers:.0}, and its queue is unbounded; add replicas or concurrency, or set queue_capacity so overload is rejected and counted",
+                    s.name,
+                    SimDuration(at),
+                    s.replicas,
+                    s.concurrency
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

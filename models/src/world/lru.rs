@@ -1,0 +1,244 @@
+//! An LRU cache of integer keys with optional expiry: O(1) lookup, insert,
+//! touch, eviction and removal, memory proportional to its capacity.
+//!
+//! The map is only ever looked up, never iterated, so its hash order cannot
+//! reach results.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast hasher for `u64` keys (folded 128-bit multiply).
+#[derive(Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, k: u64) {
+        let m = u128::from(k ^ self.0) * 0x9E37_79B9_7F4A_7C15_u128;
+        self.0 = (m as u64) ^ ((m >> 64) as u64);
+    }
+}
+
+/// A `HashMap` keyed by `u64` with [`KeyHasher`].
+pub type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+
+const NIL: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    key: u64,
+    expires: u64,
+    prev: u32,
+    next: u32,
+}
+
+/// What a lookup found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// Present and fresh.
+    Hit,
+    /// Absent.
+    Miss,
+    /// Present but expired (now removed): a miss.
+    Expired,
+}
+
+/// The LRU list.
+#[derive(Debug, Clone)]
+pub struct Lru {
+    map: KeyMap<u32>,
+    nodes: Vec<Node>,
+    free: Vec<u32>,
+    head: u32, // most recent
+    tail: u32, // least recent
+    capacity: usize,
+    /// Entries evicted to make room.
+    pub evictions: u64,
+    /// Entries found expired on lookup.
+    pub expirations: u64,
+    /// Entries deleted by invalidation.
+    pub invalidations: u64,
+}
+
+impl Lru {
+    /// An empty cache holding up to `capacity` keys.
+    pub fn new(capacity: usize) -> Self {
+        let cap = capacity.max(1);
+        Lru {
+            map: KeyMap::with_capacity_and_hasher(cap.min(1 << 20), Default::default()),
+            nodes: Vec::with_capacity(cap.min(1 << 20)),
+            free: Vec::new(),
+            head: NIL,
+            tail: NIL,
+            capacity: cap,
+            evictions: 0,
+            expirations: 0,
+            invalidations: 0,
+        }
+    }
+
+    /// Number of keys held.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    fn unlink(&mut self, i: u32) {
+        let Node { prev, next, .. } = self.nodes[i as usize];
+        if prev != NIL {
+            self.nodes[prev as usize].next = next;
+        } else {
+            self.head = next;
+        }
+        if next != NIL {
+            self.nodes[next as usize].prev = prev;
+        } else {
+            self.tail = prev;
+        }
+    }
+
+    fn push_front(&mut self, i: u32) {
+        self.nodes[i as usize].prev = NIL;
+        self.nodes[i as usize].next = self.head;
+        if self.head != NIL {
+            self.nodes[self.head as usize].prev = i;
+        }
+        self.head = i;
+        if self.tail == NIL {
+            self.tail = i;
+        }
+    }
+
+    fn drop_node(&mut self, i: u32) {
+        self.unlink(i);
+        self.map.remove(&self.nodes[i as usize].key);
+        self.free.push(i);
+    }
+
+    /// Looks `key` up at time `now` (ns); a fresh hit becomes most recent.
+    pub fn get(&mut self, key: u64, now: u64) -> Lookup {
+        let Some(&i) = self.map.get(&key) else {
+            return Lookup::Miss;
+        };
+        if self.nodes[i as usize].expires <= now {
+            self.drop_node(i);
+            self.expirations += 1;
+            return Lookup::Expired;
+        }
+        self.unlink(i);
+        self.push_front(i);
+        Lookup::Hit
+    }
+
+    /// Stores `key` until `expires` (ns; `u64::MAX` for never), evicting
+    /// the least recently used key when full.
+    pub fn insert(&mut self, key: u64, expires: u64) {
+        if let Some(&i) = self.map.get(&key) {
+            self.nodes[i as usize].expires = expires;
+            self.unlink(i);
+            self.push_front(i);
+            return;
+        }
+        if self.map.len() >= self.capacity {
+            let t = self.tail;
+            self.drop_node(t);
+            self.evictions += 1;
+        }
+        let node = Node {
+            key,
+            expires,
+            prev: NIL,
+            next: NIL,
+        };
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.nodes[i as usize] = node;
+                i
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        self.map.insert(key, i);
+        self.push_front(i);
+    }
+
+    /// Deletes `key` if present (write invalidation).
+    pub fn remove(&mut self, key: u64) {
+        if let Some(&i) = self.map.get(&key) {
+            self.drop_node(i);
+            self.invalidations += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evicts_least_recently_used() {
+        let mut c = Lru::new(2);
+        c.insert(1, u64::MAX);
+        c.insert(2, u64::MAX);
+        assert_eq!(c.get(1, 0), Lookup::Hit); // 2 is now least recent
+        c.insert(3, u64::MAX);
+        assert_eq!(c.get(2, 0), Lookup::Miss);
+        assert_eq!(c.get(1, 0), Lookup::Hit);
+        assert_eq!(c.get(3, 0), Lookup::Hit);
+        assert_eq!(c.evictions, 1);
+        assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn expiry_and_removal() {
+        let mut c = Lru::new(10);
+        c.insert(1, 100);
+        assert_eq!(c.get(1, 99), Lookup::Hit);
+        assert_eq!(c.get(1, 100), Lookup::Expired);
+        assert_eq!(c.get(1, 101), Lookup::Miss);
+        c.insert(2, u64::MAX);
+        c.remove(2);
+        assert_eq!(c.get(2, 0), Lookup::Miss);
+        assert_eq!((c.expirations, c.invalidations, c.len()), (1, 1, 0));
+    }
+
+    #[test]
+    fn matches_a_naive_model() {
+        // Compare against an O(n) reference list on a pseudo-random trace.
+        let mut c = Lru::new(8);
+        let mut reference: Vec<u64> = Vec::new(); // front = most recent
+        let mut x = 12345u64;
+        for _ in 0..20_000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let k = (x >> 33) % 20;
+            let hit = c.get(k, 0) == Lookup::Hit;
+            let pos = reference.iter().position(|&r| r == k);
+            assert_eq!(hit, pos.is_some());
+            if let Some(p) = pos {
+                reference.remove(p);
+            } else {
+                c.insert(k, u64::MAX);
+                if reference.len() == 8 {
+                    reference.pop();
+                }
+            }
+            reference.insert(0, k);
+        }
+    }
+}

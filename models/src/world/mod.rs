@@ -1,0 +1,878 @@
+//! The simulated world: one run of a [`Model`].
+//!
+//! A request is born at a workload with its keys, passes a load balancer
+//! (if any), waits for a worker at a pod, then executes its endpoint's
+//! program: compute holds the worker, a cache lookup either hits or runs
+//! the miss branch and fills, reads and writes wait for a connection on the
+//! shard that owns the key, a publish appends a message to a partition and
+//! waits for the broker's acknowledgement. Queue consumers run their own
+//! program per message. Everything is driven by one [`EventQueue`]; all
+//! state lives in vectors indexed by component id, so nothing depends on
+//! hash-map order or thread scheduling.
+//!
+//! Memory is bounded by what is in flight: requests and messages live in a
+//! slab whose free slots are reused, latencies go to fixed-size HDR
+//! histograms, time series hold a few numbers per bucket.
+
+mod arrivals;
+mod finish;
+pub mod lru;
+mod state;
+
+use std::time::Instant;
+
+use sim_core::stats::{
+    CountSeries, GaugeSeries, LatencyHistogram, LatencySeries, SeriesSpec, TimeWeighted,
+};
+use sim_core::{EventQueue, RngStream, SimTime};
+
+use crate::keys::KeyGen;
+use crate::model::{Instr, Model, Target};
+use crate::results::{Results, Totals};
+use crate::scenario::LbPolicy;
+use arrivals::Arrivals;
+use lru::{Lookup, Lru};
+use state::*;
+
+/// Jobs (requests + messages) alive at once beyond which a run stops as
+/// unstable instead of eating all memory.
+pub const MAX_JOBS: usize = 5_000_000;
+
+/// A run that could not finish.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RunError {
+    /// Work piled up without bound (an unbounded queue fed faster than it
+    /// drains). Fatal for the run; the scenario needs a bound or capacity.
+    #[error("unstable: {0}")]
+    Unstable(String),
+}
+
+/// Scheduled events. Every variant carries only indices.
+#[derive(Debug, Clone, Copy)]
+enum Ev {
+    /// Workload `w` produces a request.
+    Arrival(u32),
+    /// Job's balancer latency elapsed: pick a pod.
+    Dispatch(u32),
+    /// Job's delay elapsed (compute, cache, publish ack) or it was handed
+    /// a worker: continue its program.
+    Resume(u32),
+    /// Job's database statement finished.
+    DbDone(u32),
+    /// The warm-up ends: statistics restart.
+    Warmup,
+}
+
+const NONE: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy)]
+enum Owner {
+    Request {
+        workload: u32,
+        ep: u32,
+        service: u32,
+        pod: u32,
+        lb: u32,
+    },
+    Message {
+        queue: u32,
+        consumer: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Job {
+    owner: Owner,
+    program: u32,
+    pc: u32,
+    born: u64,
+    wait_from: u64,
+    shard: u32,
+    measured: bool,
+    live: bool,
+}
+
+struct WorkloadState {
+    arrivals: Arrivals,
+    mix_rng: RngStream,
+    keys: Vec<(usize, KeyGen, RngStream)>,
+    offered: CountSeries,
+}
+
+/// One run of a model.
+pub struct World<'m> {
+    m: &'m Model,
+    q: EventQueue<Ev>,
+    end: u64,
+    warmup: u64,
+    nkeys: usize,
+    jobs: Vec<Job>,
+    job_keys: Vec<u64>,
+    free: Vec<u32>,
+    live: usize,
+    peak_jobs: usize,
+    workloads: Vec<WorkloadState>,
+    lbs: Vec<LbState>,
+    services: Vec<SvcState>,
+    caches: Vec<CacheState>,
+    dbs: Vec<DbState>,
+    topics: Vec<TopicState>,
+    step_rngs: Vec<RngStream>,
+    eps: Vec<EpStats>,
+    ledger: Totals,
+    spec: SeriesSpec,
+    seed: u64,
+    error: Option<RunError>,
+}
+
+impl<'m> World<'m> {
+    /// Sets up a run of `m` with master seed `seed`.
+    pub fn new(m: &'m Model, seed: u64) -> Self {
+        let spec = SeriesSpec {
+            interval: m.interval,
+            buckets: m.duration.0.div_ceil(m.interval.0) as usize,
+        };
+        let tw = || TimeWeighted::new(SimTime::ZERO, 0.0);
+        let rng = |name: String| RngStream::new(seed, &name);
+        let workloads = m
+            .workloads
+            .iter()
+            .map(|w| WorkloadState {
+                arrivals: Arrivals::new(rng(format!("workload/{}/arrivals", w.name))),
+                mix_rng: rng(format!("workload/{}/mix", w.name)),
+                keys: w
+                    .keys
+                    .iter()
+                    .map(|(id, _, kgen)| {
+                        (
+                            *id,
+                            kgen.clone(),
+                            rng(format!("workload/{}/key/{}", w.name, m.keys[*id])),
+                        )
+                    })
+                    .collect(),
+                offered: CountSeries::new(spec),
+            })
+            .collect();
+        let lbs = m
+            .load_balancers
+            .iter()
+            .map(|l| LbState {
+                rr: 0,
+                in_flight: 0,
+                tw: tw(),
+                requests: 0,
+                rejected: 0,
+                rng: l
+                    .latency
+                    .as_ref()
+                    .map(|_| rng(format!("lb/{}/latency", l.name))),
+            })
+            .collect();
+        let services = m
+            .services
+            .iter()
+            .map(|s| SvcState {
+                pods: (0..s.replicas).map(|_| Pod::new()).collect(),
+                rr: 0,
+                busy_total: 0,
+                queued_total: 0,
+                queued_tw: tw(),
+                wait_sum_ns: 0.0,
+                wait_n: 0,
+                util_series: GaugeSeries::new(spec),
+                queue_series: GaugeSeries::new(spec),
+            })
+            .collect();
+        let caches = m
+            .caches
+            .iter()
+            .map(|c| CacheState {
+                lru: Lru::new(c.capacity as usize),
+                hits: 0,
+                misses: 0,
+                hit_rng: rng(format!("cache/{}/hit", c.name)),
+                miss_rng: rng(format!("cache/{}/miss", c.name)),
+                fill_rng: rng(format!("cache/{}/fill", c.name)),
+                hits_series: CountSeries::new(spec),
+                lookups_series: CountSeries::new(spec),
+                base: (0, 0, 0),
+            })
+            .collect();
+        let dbs = m
+            .databases
+            .iter()
+            .map(|d| DbState {
+                shards: (0..d.router.shards())
+                    .map(|i| Shard {
+                        busy: 0,
+                        queue: Default::default(),
+                        busy_tw: tw(),
+                        queue_tw: tw(),
+                        reads: 0,
+                        writes: 0,
+                        wait_sum_ns: 0.0,
+                        wait_n: 0,
+                        read_rng: rng(format!("db/{}/shard/{i}/read", d.name)),
+                        write_rng: rng(format!("db/{}/shard/{i}/write", d.name)),
+                        util_series: GaugeSeries::new(spec),
+                        ops_series: CountSeries::new(spec),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let topics = m
+            .queues
+            .iter()
+            .map(|q| {
+                TopicState::new(
+                    q.partitions,
+                    q.consumers,
+                    spec,
+                    rng(format!("queue/{}/publish", q.name)),
+                )
+            })
+            .collect();
+        let eps = m
+            .endpoints
+            .iter()
+            .map(|_| EpStats {
+                count: 0,
+                ok: 0,
+                timeouts: 0,
+                rejected: 0,
+                latency: LatencyHistogram::new(),
+                ok_series: CountSeries::new(spec),
+                timeout_series: CountSeries::new(spec),
+                rejected_series: CountSeries::new(spec),
+                latency_series: LatencySeries::new(spec),
+            })
+            .collect();
+        World {
+            m,
+            q: EventQueue::new(),
+            end: m.duration.0,
+            warmup: m.warmup.0,
+            nkeys: m.keys.len(),
+            jobs: Vec::new(),
+            job_keys: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            peak_jobs: 0,
+            workloads,
+            lbs,
+            services,
+            caches,
+            dbs,
+            topics,
+            step_rngs: m
+                .step_dists
+                .iter()
+                .map(|(_, name)| rng(name.clone()))
+                .collect(),
+            eps,
+            ledger: Totals::default(),
+            spec,
+            seed,
+            error: None,
+        }
+    }
+
+    /// Runs to the end and returns the results document.
+    pub fn run(mut self) -> Result<Results, RunError> {
+        let wall = Instant::now();
+        for w in 0..self.m.workloads.len() {
+            if let Some(t) = self.workloads[w]
+                .arrivals
+                .next(&self.m.workloads[w].profile, self.end)
+            {
+                self.q.push(SimTime(t), Ev::Arrival(w as u32));
+            }
+        }
+        if self.warmup > 0 {
+            self.q.push(SimTime(self.warmup), Ev::Warmup);
+        }
+        while let Some(t) = self.q.peek_time() {
+            if t.0 > self.end {
+                break;
+            }
+            let (_, ev) = self.q.pop().expect("peeked");
+            match ev {
+                Ev::Arrival(w) => self.arrival(w as usize),
+                Ev::Dispatch(j) => self.dispatch(j),
+                Ev::Resume(j) => self.run_program(j),
+                Ev::DbDone(j) => self.db_done(j),
+                Ev::Warmup => self.reset_stats(),
+            }
+            if let Some(e) = self.error.take() {
+                return Err(e);
+            }
+        }
+        let wall_s = wall.elapsed().as_secs_f64();
+        Ok(self.finish(wall_s))
+    }
+
+    #[inline]
+    fn now(&self) -> u64 {
+        self.q.now().0
+    }
+
+    // ---------------------------------------------------------------- jobs
+
+    fn alloc(&mut self, job: Job) -> u32 {
+        self.live += 1;
+        self.peak_jobs = self.peak_jobs.max(self.live);
+        if let Some(j) = self.free.pop() {
+            self.jobs[j as usize] = job;
+            return j;
+        }
+        if self.jobs.len() >= MAX_JOBS {
+            self.error = Some(RunError::Unstable(self.overflow_report()));
+        }
+        self.jobs.push(job);
+        self.job_keys.resize(self.jobs.len() * self.nkeys, 0);
+        (self.jobs.len() - 1) as u32
+    }
+
+    fn release(&mut self, j: u32) {
+        self.jobs[j as usize].live = false;
+        self.live -= 1;
+        self.free.push(j);
+    }
+
+    #[inline]
+    fn key(&self, j: u32, key: usize) -> u64 {
+        self.job_keys[j as usize * self.nkeys + key]
+    }
+
+    fn overflow_report(&self) -> String {
+        let mut worst = (0usize, String::new());
+        for (i, s) in self.services.iter().enumerate() {
+            let q: usize = s.pods.iter().map(|p| p.queue.len()).sum();
+            if q > worst.0 {
+                worst = (q, format!("service `{}`", self.m.services[i].name));
+            }
+        }
+        format!(
+            "more than {MAX_JOBS} requests and messages in flight at t={:.1}s (largest queue: {} with {} waiting); the arrival rate exceeds capacity — bound the queue (queue_capacity) or add capacity",
+            self.now() as f64 / 1e9,
+            worst.1,
+            worst.0
+        )
+    }
+
+    // ------------------------------------------------------------ arrivals
+
+    fn arrival(&mut self, w: usize) {
+        let m = self.m;
+        let wdef = &m.workloads[w];
+        let now = self.now();
+        if let Some(t) = self.workloads[w].arrivals.next(&wdef.profile, self.end) {
+            self.q.push(SimTime(t), Ev::Arrival(w as u32));
+        }
+        self.ledger.generated += 1;
+        self.workloads[w].offered.add(SimTime(now), 1.0);
+        let u = self.workloads[w].mix_rng.unit();
+        let ep = wdef
+            .mix
+            .iter()
+            .find(|(_, c)| u < *c)
+            .unwrap_or(&wdef.mix[wdef.mix.len() - 1])
+            .0;
+        let measured = now >= self.warmup;
+        let lb = match wdef.target {
+            Target::Lb(l) => l as u32,
+            Target::Service(_) => NONE,
+        };
+        let j = self.alloc(Job {
+            owner: Owner::Request {
+                workload: w as u32,
+                ep: ep as u32,
+                service: wdef.service as u32,
+                pod: NONE,
+                lb,
+            },
+            program: m.endpoints[ep].program as u32,
+            pc: 0,
+            born: now,
+            wait_from: now,
+            shard: 0,
+            measured,
+            live: true,
+        });
+        let base = j as usize * self.nkeys;
+        for (id, kgen, rng) in &mut self.workloads[w].keys {
+            self.job_keys[base + *id] = kgen.sample(rng);
+        }
+        if measured {
+            self.eps[ep].count += 1;
+        }
+        match wdef.target {
+            Target::Service(_) => self.dispatch(j),
+            Target::Lb(l) => {
+                let ldef = &m.load_balancers[l];
+                let st = &mut self.lbs[l];
+                st.requests += 1;
+                if let Some(max) = ldef.max_connections
+                    && st.in_flight >= max
+                {
+                    st.rejected += 1;
+                    if let Owner::Request { lb, .. } = &mut self.jobs[j as usize].owner {
+                        *lb = NONE;
+                    }
+                    self.reject(j);
+                    return;
+                }
+                st.in_flight += 1;
+                st.tw.set(SimTime(now), st.in_flight as f64);
+                match (&ldef.latency, &mut st.rng) {
+                    (Some(d), Some(rng)) => {
+                        let delay = d.sample(rng);
+                        self.q.push(SimTime(now + delay), Ev::Dispatch(j));
+                    }
+                    _ => self.dispatch(j),
+                }
+            }
+        }
+    }
+
+    /// Picks a pod and hands the request to it.
+    fn dispatch(&mut self, j: u32) {
+        let now = self.now();
+        let Owner::Request { service, lb, .. } = self.jobs[j as usize].owner else {
+            unreachable!("only requests are dispatched")
+        };
+        let s = service as usize;
+        let svc = &mut self.services[s];
+        let n = svc.pods.len();
+        let pod = if lb == NONE {
+            svc.rr = (svc.rr + 1) % n;
+            svc.rr
+        } else {
+            let st = &mut self.lbs[lb as usize];
+            match self.m.load_balancers[lb as usize].policy {
+                LbPolicy::RoundRobin => {
+                    st.rr = (st.rr + 1) % n;
+                    st.rr
+                }
+                LbPolicy::LeastConnections => {
+                    // Fewest in flight; ties go to the next in turn so that
+                    // an idle pool is used evenly.
+                    let start = st.rr;
+                    st.rr = (st.rr + 1) % n;
+                    let mut best = start % n;
+                    for k in 0..n {
+                        let i = (start + k) % n;
+                        if svc.pods[i].load() < svc.pods[best].load() {
+                            best = i;
+                        }
+                    }
+                    best
+                }
+            }
+        };
+        if let Owner::Request { pod: p, .. } = &mut self.jobs[j as usize].owner {
+            *p = pod as u32;
+        }
+        let def = &self.m.services[s];
+        let p = &mut svc.pods[pod];
+        p.requests += 1;
+        if p.busy < def.concurrency {
+            p.busy += 1;
+            p.busy_tw.set(SimTime(now), f64::from(p.busy));
+            svc.busy_total += 1;
+            svc.util_series.set(
+                SimTime(now),
+                svc.busy_total as f64 / (def.replicas as f64 * def.concurrency as f64),
+            );
+            self.run_program(j);
+        } else if def
+            .queue_capacity
+            .is_none_or(|c| (p.queue.len() as u64) < c)
+        {
+            p.queue.push_back(j);
+            p.queue_tw.set(SimTime(now), p.queue.len() as f64);
+            svc.queued_total += 1;
+            svc.queued_tw.set(SimTime(now), svc.queued_total as f64);
+            svc.queue_series.set(SimTime(now), svc.queued_total as f64);
+            self.jobs[j as usize].wait_from = now;
+        } else {
+            p.rejected += 1;
+            if let Owner::Request { pod: p, .. } = &mut self.jobs[j as usize].owner {
+                *p = NONE;
+            }
+            self.reject(j);
+        }
+    }
+
+    /// A request refused with HTTP 503.
+    fn reject(&mut self, j: u32) {
+        let now = self.now();
+        let job = self.jobs[j as usize];
+        let Owner::Request { ep, lb, .. } = job.owner else {
+            unreachable!()
+        };
+        self.ledger.rejected += 1;
+        let e = &mut self.eps[ep as usize];
+        e.rejected_series.add(SimTime(now), 1.0);
+        if job.measured {
+            e.rejected += 1;
+        }
+        self.leave_lb(lb, now);
+        self.release(j);
+    }
+
+    fn leave_lb(&mut self, lb: u32, now: u64) {
+        if lb != NONE {
+            let st = &mut self.lbs[lb as usize];
+            st.in_flight -= 1;
+            st.tw.set(SimTime(now), st.in_flight as f64);
+        }
+    }
+
+    // ------------------------------------------------------------ programs
+
+    /// Executes the job's program from its current instruction until it
+    /// must wait (a delay, a connection) or ends.
+    fn run_program(&mut self, j: u32) {
+        let m = self.m;
+        loop {
+            let now = self.now();
+            let job = self.jobs[j as usize];
+            let instrs = &m.programs[job.program as usize].instrs;
+            let Some(ins) = instrs.get(job.pc as usize) else {
+                self.program_done(j);
+                return;
+            };
+            let next = job.pc + 1;
+            let delay = match ins {
+                Instr::Compute { dist } => {
+                    self.jobs[j as usize].pc = next;
+                    m.step_dists[*dist].0.sample(&mut self.step_rngs[*dist])
+                }
+                Instr::CacheGet {
+                    cache,
+                    key,
+                    skip_to,
+                } => {
+                    let value = self.key(j, *key);
+                    let c = &mut self.caches[*cache];
+                    let def = &m.caches[*cache];
+                    c.lookups_series.add(SimTime(now), 1.0);
+                    if c.lru.get(value, now) == Lookup::Hit {
+                        c.hits += 1;
+                        c.hits_series.add(SimTime(now), 1.0);
+                        self.jobs[j as usize].pc = *skip_to as u32;
+                        def.hit.sample(&mut c.hit_rng)
+                    } else {
+                        c.misses += 1;
+                        self.jobs[j as usize].pc = next;
+                        def.miss.sample(&mut c.miss_rng)
+                    }
+                }
+                Instr::CacheFill { cache, key } => {
+                    let value = self.key(j, *key);
+                    let def = &m.caches[*cache];
+                    let c = &mut self.caches[*cache];
+                    let expires = def.ttl.map_or(u64::MAX, |t| now.saturating_add(t.0));
+                    c.lru.insert(value, expires);
+                    self.jobs[j as usize].pc = next;
+                    def.fill.as_ref().map_or(0, |d| d.sample(&mut c.fill_rng))
+                }
+                Instr::Read { db, key } | Instr::Write { db, key, .. } => {
+                    let write = matches!(ins, Instr::Write { .. });
+                    let value = self.key(j, *key);
+                    let def = &m.databases[*db];
+                    let shard = def.router.route(value);
+                    self.jobs[j as usize].pc = next;
+                    self.jobs[j as usize].shard = shard as u32;
+                    let sh = &mut self.dbs[*db].shards[shard];
+                    if write {
+                        sh.writes += 1;
+                    } else {
+                        sh.reads += 1;
+                    }
+                    sh.ops_series.add(SimTime(now), 1.0);
+                    if sh.busy < def.connections {
+                        sh.busy += 1;
+                        sh.busy_tw.set(SimTime(now), f64::from(sh.busy));
+                        sh.util_series.set(
+                            SimTime(now),
+                            f64::from(sh.busy) / f64::from(def.connections),
+                        );
+                        let d = if write {
+                            def.write.sample(&mut sh.write_rng)
+                        } else {
+                            def.read.sample(&mut sh.read_rng)
+                        };
+                        self.q.push(SimTime(now + d), Ev::DbDone(j));
+                    } else {
+                        sh.queue.push_back(j);
+                        sh.queue_tw.set(SimTime(now), sh.queue.len() as f64);
+                        self.jobs[j as usize].wait_from = now;
+                    }
+                    return;
+                }
+                Instr::Publish { queue, key } => {
+                    self.jobs[j as usize].pc = next;
+                    self.publish(j, *queue, *key);
+                    let def = &m.queues[*queue];
+                    def.publish_latency
+                        .as_ref()
+                        .map_or(0, |d| d.sample(&mut self.topics[*queue].publish_rng))
+                }
+            };
+            if delay > 0 {
+                self.q.push(SimTime(now + delay), Ev::Resume(j));
+                return;
+            }
+        }
+    }
+
+    fn db_done(&mut self, j: u32) {
+        let m = self.m;
+        let now = self.now();
+        let job = self.jobs[j as usize];
+        let ins = &m.programs[job.program as usize].instrs[job.pc as usize - 1];
+        let (db, key) = match ins {
+            Instr::Read { db, key } => (*db, *key),
+            Instr::Write {
+                db,
+                key,
+                invalidate,
+            } => {
+                let value = self.key(j, *key);
+                for &c in invalidate {
+                    self.caches[c].lru.remove(value);
+                }
+                (*db, *key)
+            }
+            _ => unreachable!("DbDone for a non-database instruction"),
+        };
+        let _ = key;
+        let def = &m.databases[db];
+        let sh = &mut self.dbs[db].shards[job.shard as usize];
+        if let Some(n) = sh.queue.pop_front() {
+            sh.queue_tw.set(SimTime(now), sh.queue.len() as f64);
+            let waited = now - self.jobs[n as usize].wait_from;
+            sh.wait_sum_ns += waited as f64;
+            sh.wait_n += 1;
+            let nj = self.jobs[n as usize];
+            let write = matches!(
+                m.programs[nj.program as usize].instrs[nj.pc as usize - 1],
+                Instr::Write { .. }
+            );
+            let d = if write {
+                def.write.sample(&mut sh.write_rng)
+            } else {
+                def.read.sample(&mut sh.read_rng)
+            };
+            self.q.push(SimTime(now + d), Ev::DbDone(n));
+        } else {
+            sh.busy -= 1;
+            sh.busy_tw.set(SimTime(now), f64::from(sh.busy));
+            sh.util_series.set(
+                SimTime(now),
+                f64::from(sh.busy) / f64::from(def.connections),
+            );
+        }
+        self.run_program(j);
+    }
+
+    fn publish(&mut self, j: u32, queue: usize, key: Option<usize>) {
+        let now = self.now();
+        let def = &self.m.queues[queue];
+        let np = def.partitions as usize;
+        let part = match key {
+            Some(k) => (sim_core::stable_hash(self.key(j, k)) % np as u64) as usize,
+            None => {
+                let t = &mut self.topics[queue];
+                t.rr = (t.rr + 1) % np;
+                t.rr
+            }
+        };
+        let stride = 1 + self.nkeys;
+        let base = j as usize * self.nkeys;
+        let t = &mut self.topics[queue];
+        let p = &mut t.partitions[part];
+        if (p.msgs.len() / stride) as u64 >= def.retention {
+            p.msgs.drain(..stride);
+            t.dropped += 1;
+            t.lag -= 1;
+        }
+        p.msgs.push_back(now);
+        p.msgs.extend(&self.job_keys[base..base + self.nkeys]);
+        p.published += 1;
+        t.published += 1;
+        t.lag += 1;
+        t.lag_tw.set(SimTime(now), t.lag as f64);
+        t.lag_series.set(SimTime(now), t.lag as f64);
+        let owner = t.owner[part];
+        if owner != NONE && !t.consumers[owner as usize].busy {
+            self.start_consumer(queue, owner as usize);
+        }
+    }
+
+    /// An idle consumer takes the next message from its partitions, in turn.
+    fn start_consumer(&mut self, queue: usize, c: usize) {
+        let now = self.now();
+        let stride = 1 + self.nkeys;
+        let t = &mut self.topics[queue];
+        let cons = &mut t.consumers[c];
+        let n = cons.partitions.len();
+        for k in 0..n {
+            let pi = cons.partitions[(cons.next + k) % n] as usize;
+            if t.partitions[pi].msgs.is_empty() {
+                continue;
+            }
+            cons.next = (cons.next + k + 1) % n;
+            cons.busy = true;
+            cons.busy_tw.set(SimTime(now), 1.0);
+            let msg: Vec<u64> = t.partitions[pi].msgs.drain(..stride).collect();
+            let program = self.m.queues[queue].program as u32;
+            let j = self.alloc(Job {
+                owner: Owner::Message {
+                    queue: queue as u32,
+                    consumer: c as u32,
+                },
+                program,
+                pc: 0,
+                born: msg[0],
+                wait_from: now,
+                shard: 0,
+                measured: msg[0] >= self.warmup,
+                live: true,
+            });
+            let base = j as usize * self.nkeys;
+            self.job_keys[base..base + self.nkeys].copy_from_slice(&msg[1..]);
+            self.q.push(SimTime(now), Ev::Resume(j));
+            return;
+        }
+    }
+
+    fn program_done(&mut self, j: u32) {
+        let now = self.now();
+        let job = self.jobs[j as usize];
+        match job.owner {
+            Owner::Request {
+                workload,
+                ep,
+                service,
+                pod,
+                lb,
+            } => {
+                let latency = now - job.born;
+                let timeout = self.m.workloads[workload as usize].timeout;
+                let e = &mut self.eps[ep as usize];
+                if timeout.is_some_and(|t| latency > t.0) {
+                    self.ledger.failed += 1;
+                    e.timeout_series
+                        .add(SimTime(job.born + timeout.map_or(0, |t| t.0)), 1.0);
+                    if job.measured {
+                        e.timeouts += 1;
+                    }
+                } else {
+                    self.ledger.completed += 1;
+                    e.ok_series.add(SimTime(now), 1.0);
+                    e.latency_series.record(SimTime(now), latency);
+                    if job.measured {
+                        e.ok += 1;
+                        e.latency.record(latency);
+                    }
+                }
+                self.leave_lb(lb, now);
+                self.release(j);
+                self.free_worker(service as usize, pod as usize);
+            }
+            Owner::Message { queue, consumer } => {
+                let t = &mut self.topics[queue as usize];
+                t.consumed += 1;
+                t.lag -= 1;
+                t.lag_tw.set(SimTime(now), t.lag as f64);
+                t.lag_series.set(SimTime(now), t.lag as f64);
+                if job.measured {
+                    t.e2e.record(now - job.born);
+                }
+                let cons = &mut t.consumers[consumer as usize];
+                cons.busy = false;
+                cons.busy_tw.set(SimTime(now), 0.0);
+                self.release(j);
+                self.start_consumer(queue as usize, consumer as usize);
+            }
+        }
+    }
+
+    /// A worker of `pod` is free: give it the next waiting request.
+    fn free_worker(&mut self, s: usize, pod: usize) {
+        let now = self.now();
+        let def = &self.m.services[s];
+        let svc = &mut self.services[s];
+        let p = &mut svc.pods[pod];
+        if let Some(n) = p.queue.pop_front() {
+            p.queue_tw.set(SimTime(now), p.queue.len() as f64);
+            svc.queued_total -= 1;
+            svc.queued_tw.set(SimTime(now), svc.queued_total as f64);
+            svc.queue_series.set(SimTime(now), svc.queued_total as f64);
+            svc.wait_sum_ns += (now - self.jobs[n as usize].wait_from) as f64;
+            svc.wait_n += 1;
+            // Continue through the event queue, not by recursion: a chain of
+            // zero-time requests must not grow the stack.
+            self.q.push(SimTime(now), Ev::Resume(n));
+        } else {
+            p.busy -= 1;
+            p.busy_tw.set(SimTime(now), f64::from(p.busy));
+            svc.busy_total -= 1;
+            svc.util_series.set(
+                SimTime(now),
+                svc.busy_total as f64 / (def.replicas as f64 * def.concurrency as f64),
+            );
+        }
+    }
+
+    /// The warm-up is over: component statistics restart from now.
+    fn reset_stats(&mut self) {
+        let now = SimTime(self.now());
+        for l in &mut self.lbs {
+            l.tw.reset(now);
+            l.requests = 0;
+            l.rejected = 0;
+        }
+        for s in &mut self.services {
+            for p in &mut s.pods {
+                p.busy_tw.reset(now);
+                p.queue_tw.reset(now);
+                p.requests = 0;
+                p.rejected = 0;
+            }
+            s.queued_tw.reset(now);
+            s.wait_sum_ns = 0.0;
+            s.wait_n = 0;
+        }
+        for c in &mut self.caches {
+            c.hits = 0;
+            c.misses = 0;
+            c.base = (c.lru.evictions, c.lru.expirations, c.lru.invalidations);
+        }
+        for d in &mut self.dbs {
+            for sh in &mut d.shards {
+                sh.busy_tw.reset(now);
+                sh.queue_tw.reset(now);
+                sh.reads = 0;
+                sh.writes = 0;
+                sh.wait_sum_ns = 0.0;
+                sh.wait_n = 0;
+            }
+        }
+        for t in &mut self.topics {
+            t.lag_tw.reset(now);
+            for c in &mut t.consumers {
+                c.busy_tw.reset(now);
+            }
+        }
+    }
+}
+
+/// Runs `model` with its own seed.
+pub fn simulate(model: &Model) -> Result<Results, RunError> {
+    World::new(model, model.seed).run()
+}

@@ -1,0 +1,285 @@
+//! The terminal summary of one results document.
+
+use std::fmt::Write as _;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use models::results::Results;
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.iter().map(Cell::new));
+    for i in 1..header.len() {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    t
+}
+
+/// Milliseconds with precision that suits the magnitude.
+pub fn ms(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v < 1.0 {
+        format!("{v:.3}")
+    } else if v < 100.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+fn pct(v: f64) -> String {
+    if v == 0.0 {
+        "0%".into()
+    } else if v < 0.001 {
+        format!("{:.3}%", v * 100.0)
+    } else {
+        format!("{:.1}%", v * 100.0)
+    }
+}
+
+fn secs(v: f64) -> String {
+    if v >= 60.0 {
+        let m = (v / 60.0).floor();
+        let s = v - m * 60.0;
+        if s < 0.05 {
+            format!("{m:.0}m")
+        } else {
+            format!("{m:.0}m{s:.0}s")
+        }
+    } else {
+        format!("{v:.1}s")
+    }
+}
+
+fn money(v: f64) -> String {
+    if v >= 100.0 {
+        format!("${v:.0}")
+    } else {
+        format!("${v:.2}")
+    }
+}
+
+/// The worst interval p99 of an endpoint's time series and when it began.
+pub fn worst_p99(r: &Results, endpoint: usize) -> Option<(f64, f64)> {
+    let s = r.time_series.endpoints.get(endpoint)?;
+    s.latency
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.count > 0)
+        .map(|(i, p)| (p.p99_ms, i as f64 * r.time_series.interval_s))
+        .fold(None, |best: Option<(f64, f64)>, x| match best {
+            Some(b) if b.0 >= x.0 => Some(b),
+            _ => Some(x),
+        })
+}
+
+/// Renders the human summary printed by `capsim run`.
+pub fn summary(r: &Results) -> String {
+    let mut out = String::new();
+    let s = &r.scenario;
+    let _ = writeln!(
+        out,
+        "{} — seed {}, {} simulated ({} warm-up excluded)",
+        s.name,
+        s.seed,
+        secs(s.duration_s),
+        secs(s.warmup_s)
+    );
+    let t = &r.totals;
+    let _ = writeln!(
+        out,
+        "requests: {} generated = {} completed + {} failed + {} rejected + {} in flight\n",
+        t.generated, t.completed, t.failed, t.rejected, t.in_flight
+    );
+
+    let mut e = table(&[
+        "endpoint",
+        "count",
+        "ok/s",
+        "errors",
+        "timeouts",
+        "rejected",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "max ms",
+        "worst p99 (at)",
+    ]);
+    for (i, ep) in r.endpoints.iter().enumerate() {
+        let worst =
+            worst_p99(r, i).map_or("-".into(), |(v, at)| format!("{} ({})", ms(v), secs(at)));
+        e.add_row(vec![
+            format!("{}.{}", ep.service, ep.name),
+            ep.count.to_string(),
+            format!("{:.1}", ep.throughput_rps),
+            pct(ep.error_rate),
+            ep.timeouts.to_string(),
+            ep.rejected.to_string(),
+            ms(ep.latency.p50_ms),
+            ms(ep.latency.p99_ms),
+            ms(ep.latency.p999_ms),
+            ms(ep.latency.max_ms),
+            worst,
+        ]);
+    }
+    let _ = writeln!(
+        out,
+        "Endpoints (latency of ok responses, measured period)\n{e}\n"
+    );
+
+    let mut sv = table(&[
+        "service",
+        "pods x workers",
+        "utilisation",
+        "queue mean",
+        "queue max",
+        "wait mean ms",
+        "rejected",
+    ]);
+    for x in &r.services {
+        sv.add_row(vec![
+            x.name.clone(),
+            format!("{} x {}", x.replicas, x.concurrency),
+            pct(x.utilisation),
+            format!("{:.2}", x.queue_length_mean),
+            format!("{:.0}", x.queue_length_max),
+            ms(x.queue_wait_mean_ms),
+            x.rejected.to_string(),
+        ]);
+    }
+    for l in &r.load_balancers {
+        sv.add_row(vec![
+            format!("{} (lb, {})", l.name, l.policy),
+            "-".into(),
+            "-".into(),
+            format!("{:.2} in flight", l.in_flight_mean),
+            format!("{:.0}", l.in_flight_max),
+            "-".into(),
+            l.rejected.to_string(),
+        ]);
+    }
+    let _ = writeln!(out, "Services\n{sv}\n");
+
+    for d in &r.databases {
+        let mut dt = table(&[
+            "shard",
+            "reads",
+            "writes",
+            "load share",
+            "utilisation",
+            "queue mean",
+            "queue max",
+            "wait mean ms",
+        ]);
+        for sh in &d.shards {
+            let mark = if sh.index == d.hottest_shard && d.shards.len() > 1 {
+                " *"
+            } else {
+                ""
+            };
+            dt.add_row(vec![
+                format!("{}{mark}", sh.index),
+                sh.reads.to_string(),
+                sh.writes.to_string(),
+                pct(sh.load_share),
+                pct(sh.utilisation),
+                format!("{:.2}", sh.queue_length_mean),
+                format!("{:.0}", sh.queue_length_max),
+                ms(sh.wait_mean_ms),
+            ]);
+        }
+        let _ = writeln!(
+            out,
+            "Database {} — {} sharding on {}, hot-spot index {:.2} (max/mean ops), hottest shard {} (*)\n{dt}\n",
+            d.name, d.strategy, d.shard_key, d.hot_spot_index, d.hottest_shard
+        );
+    }
+
+    if !r.caches.is_empty() {
+        let mut ct = table(&[
+            "cache",
+            "capacity",
+            "lookups",
+            "hit ratio",
+            "evictions",
+            "expirations",
+            "invalidations",
+        ]);
+        for c in &r.caches {
+            ct.add_row(vec![
+                c.name.clone(),
+                c.capacity.to_string(),
+                c.lookups.to_string(),
+                pct(c.hit_ratio),
+                c.evictions.to_string(),
+                c.expirations.to_string(),
+                c.invalidations.to_string(),
+            ]);
+        }
+        let _ = writeln!(out, "Caches\n{ct}\n");
+    }
+
+    if !r.queues.is_empty() {
+        let mut qt = table(&[
+            "queue",
+            "partitions",
+            "consumers",
+            "published",
+            "consumed",
+            "lag mean",
+            "lag max",
+            "lag end",
+            "e2e p50 ms",
+            "e2e p99 ms",
+            "dropped",
+        ]);
+        for q in &r.queues {
+            qt.add_row(vec![
+                q.name.clone(),
+                q.partitions.to_string(),
+                format!(
+                    "{} ({} active, {} busy)",
+                    q.consumers,
+                    q.active_consumers,
+                    pct(q.consumer_utilisation)
+                ),
+                q.published.to_string(),
+                q.consumed.to_string(),
+                format!("{:.1}", q.lag_mean),
+                format!("{:.0}", q.lag_max),
+                q.lag_at_end.to_string(),
+                ms(q.end_to_end.p50_ms),
+                ms(q.end_to_end.p99_ms),
+                q.dropped.to_string(),
+            ]);
+        }
+        let _ = writeln!(out, "Queues\n{qt}\n");
+    }
+
+    let c = &r.cost;
+    let _ = writeln!(
+        out,
+        "Cost: {}/hour, {} for this run, {} per million completed requests",
+        money(c.per_hour),
+        money(c.total),
+        money(c.per_million_requests)
+    );
+    for w in &r.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    let g = &r.engine;
+    let _ = writeln!(
+        out,
+        "Engine: {} events in {:.2}s wall ({:.1}M events/s, {:.2}M requests/s)",
+        g.events,
+        g.wall_time_s,
+        g.events_per_sec / 1e6,
+        g.requests_per_sec / 1e6
+    );
+    out
+}

@@ -1,0 +1,148 @@
+//! Student-t confidence intervals for the mean of independent replications.
+
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use super::welford::Welford;
+
+/// A two-sided confidence interval for a mean: `mean ± half_width`.
+///
+/// With fewer than two samples nothing is known about the spread, so
+/// `half_width` is `+∞` (`null` in JSON): a test such as
+/// `ci.half_width < target` is then false, asking for more replications,
+/// and the interval contains every value.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConfidenceInterval {
+    /// Sample mean (NaN when there are no samples).
+    pub mean: f64,
+    /// Half the width of the interval, in the samples' unit; +∞ when
+    /// `n < 2`.
+    pub half_width: f64,
+    /// Number of samples.
+    pub n: u64,
+}
+
+impl ConfidenceInterval {
+    /// `mean - half_width`.
+    pub fn lower(&self) -> f64 {
+        self.mean - self.half_width
+    }
+
+    /// `mean + half_width`.
+    pub fn upper(&self) -> f64 {
+        self.mean + self.half_width
+    }
+
+    /// `half_width / |mean|`: the precision relative to the estimate.
+    pub fn relative_half_width(&self) -> f64 {
+        self.half_width / self.mean.abs()
+    }
+
+    /// Whether `x` lies in `[lower, upper]`.
+    pub fn contains(&self, x: f64) -> bool {
+        self.lower() <= x && x <= self.upper()
+    }
+
+    /// The interval from a [`Welford`] accumulator of the samples.
+    ///
+    /// # Panics
+    ///
+    /// If `confidence` is not strictly between 0 and 1.
+    pub fn from_welford(w: &Welford, confidence: f64) -> Self {
+        assert!(
+            confidence > 0.0 && confidence < 1.0,
+            "confidence must be strictly between 0 and 1, got {confidence}"
+        );
+        let n = w.count();
+        let half_width = if n < 2 {
+            f64::INFINITY
+        } else {
+            let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+                .expect("positive degrees of freedom")
+                .inverse_cdf(1.0 - (1.0 - confidence) / 2.0);
+            t * w.stddev() / (n as f64).sqrt()
+        };
+        ConfidenceInterval {
+            mean: w.mean(),
+            half_width,
+            n,
+        }
+    }
+}
+
+/// The Student-t confidence interval at level `confidence` (e.g. 0.95)
+/// for the mean of `samples`, assumed independent and roughly normal (the
+/// means of independent replications are): mean ± t_{(1+c)/2, n-1}·s/√n.
+///
+/// ```
+/// use sim_core::stats::student_t_interval;
+/// let ci = student_t_interval(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.95);
+/// assert_eq!(ci.mean, 3.0);
+/// assert!((ci.half_width - 1.9632).abs() < 1e-4);
+/// ```
+///
+/// # Panics
+///
+/// If `confidence` is not strictly between 0 and 1.
+pub fn student_t_interval(samples: &[f64], confidence: f64) -> ConfidenceInterval {
+    let w: Welford = samples.iter().copied().collect();
+    ConfidenceInterval::from_welford(&w, confidence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_checked_example() {
+        // [1..5]: mean 3, s = sqrt(2.5) = 1.58114, t_{0.975,4} = 2.77645,
+        // half width = 2.77645 × 1.58114 / sqrt(5) = 1.96324.
+        let ci = student_t_interval(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.95);
+        assert_eq!(ci.n, 5);
+        assert_eq!(ci.mean, 3.0);
+        assert!(
+            (ci.half_width - 1.963_243).abs() < 1e-5,
+            "{}",
+            ci.half_width
+        );
+        assert!(ci.contains(1.04) && !ci.contains(1.03));
+        // 90%: t_{0.95,4} = 2.13185, half width 1.50744.
+        let ci = student_t_interval(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.90);
+        assert!(
+            (ci.half_width - 1.507_443).abs() < 1e-5,
+            "{}",
+            ci.half_width
+        );
+    }
+
+    #[test]
+    fn large_n_approaches_the_normal_quantile() {
+        // t_{0.975, 9999} = 1.96020; s = 1 exactly for ±1 alternating
+        // (times sqrt(n/(n-1))).
+        let xs: Vec<f64> = (0..10_000)
+            .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        let ci = student_t_interval(&xs, 0.95);
+        let s = (10_000.0f64 / 9_999.0).sqrt();
+        assert!((ci.half_width - 1.960_201 * s / 100.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn fewer_than_two_samples_is_unbounded() {
+        let one = student_t_interval(&[4.0], 0.95);
+        assert_eq!((one.mean, one.half_width, one.n), (4.0, f64::INFINITY, 1));
+        assert!(one.contains(1e300));
+        let none = student_t_interval(&[], 0.95);
+        assert!(none.mean.is_nan());
+        assert_eq!(none.half_width, f64::INFINITY);
+        // serde_json writes the infinite half width as null.
+        let json = serde_json::to_string(&one).unwrap();
+        assert_eq!(json, r#"{"mean":4.0,"half_width":null,"n":1}"#);
+    }
+
+    #[test]
+    #[should_panic(expected = "confidence must be strictly between 0 and 1")]
+    fn confidence_out_of_range_panics() {
+        student_t_interval(&[1.0, 2.0], 95.0);
+    }
+}

@@ -1,0 +1,367 @@
+//! HDR histograms of latencies in integer nanoseconds.
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+/// One hour in nanoseconds: the default highest trackable latency.
+pub const DEFAULT_MAX_NS: u64 = 3_600 * 1_000_000_000;
+
+/// Latencies to 3 significant digits: quantiles within 0.1%. About
+/// 264 KiB up to one hour; fine per endpoint, too big per time bucket.
+pub type LatencyHistogram = HdrLatency<3>;
+
+/// Latencies to 2 significant digits: quantiles within 1%. About 37 KiB
+/// up to one hour; for per-interval latency in time series.
+pub type CoarseHistogram = HdrLatency<2>;
+
+/// A latency histogram in fixed memory, wrapping
+/// [`hdrhistogram::Histogram`] with `DIGITS` significant digits, a lowest
+/// discernible value of 1 ns and a configurable highest value (default
+/// [`DEFAULT_MAX_NS`], one hour). Use it through the aliases
+/// [`LatencyHistogram`] (3 digits) and [`CoarseHistogram`] (2 digits).
+///
+/// Quantiles are accurate to a relative error of 10^-`DIGITS`. The count,
+/// sum (hence the mean), minimum and maximum are tracked exactly beside
+/// the buckets.
+///
+/// Values above the highest trackable value are **clamped** to it: the
+/// histogram keeps working, but clamping hides how far out those outliers
+/// were. Their number is counted in [`clamped`](Self::clamped), and
+/// reports should show it when it is not zero. Zero is recordable.
+///
+/// ```
+/// use sim_core::stats::LatencyHistogram;
+/// let mut h = LatencyHistogram::new();
+/// for ms in 1..=100u64 {
+///     h.record(ms * 1_000_000);
+/// }
+/// assert_eq!(h.count(), 100);
+/// assert_eq!(h.max_ns(), 100_000_000);
+/// let p99 = h.quantile_ns(0.99) as f64;
+/// assert!((p99 - 99e6).abs() <= 99e6 * 1e-3);
+/// ```
+#[derive(Clone, Debug)]
+pub struct HdrLatency<const DIGITS: u8> {
+    h: Histogram<u64>,
+    /// The highest value recorded as is, ns.
+    highest: u64,
+    /// Values recorded above `highest` (and recorded as `highest`).
+    clamped: u64,
+    /// Exact sum of recorded (clamped) values, ns.
+    sum: u128,
+    /// Exact smallest and largest recorded (clamped) values, ns.
+    min: u64,
+    max: u64,
+}
+
+/// The usual latency figures of a histogram, in milliseconds, for reports.
+/// All zero for an empty histogram.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Number of recorded latencies.
+    pub count: u64,
+    /// Mean latency, ms.
+    pub mean_ms: f64,
+    /// Median latency, ms.
+    pub p50_ms: f64,
+    /// 90th percentile, ms.
+    pub p90_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// 99.9th percentile, ms.
+    pub p999_ms: f64,
+    /// Largest latency, ms.
+    pub max_ms: f64,
+}
+
+fn ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+impl<const DIGITS: u8> HdrLatency<DIGITS> {
+    /// An empty histogram up to one hour.
+    pub fn new() -> Self {
+        Self::with_max(DEFAULT_MAX_NS)
+    }
+
+    /// An empty histogram whose highest trackable value is `highest_ns`
+    /// (at least 2 ns; smaller values are raised to 2).
+    pub fn with_max(highest_ns: u64) -> Self {
+        let highest = highest_ns.max(2);
+        let h = Histogram::new_with_bounds(1, highest, DIGITS)
+            .expect("bounds 1..highest with 2 or 3 digits are valid");
+        HdrLatency {
+            h,
+            highest,
+            clamped: 0,
+            sum: 0,
+            min: u64::MAX,
+            max: 0,
+        }
+    }
+
+    /// Records one latency, ns. Values above the highest trackable value
+    /// are recorded as that value and counted in [`clamped`](Self::clamped).
+    #[inline]
+    pub fn record(&mut self, ns: u64) {
+        let v = if ns > self.highest {
+            self.clamped += 1;
+            self.highest
+        } else {
+            ns
+        };
+        // v <= highest, so this never actually saturates.
+        self.h.saturating_record(v);
+        self.sum += u128::from(v);
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+    }
+
+    /// The highest trackable value, ns.
+    pub fn highest_ns(&self) -> u64 {
+        self.highest
+    }
+
+    /// How many recorded values were above the highest trackable value and
+    /// were clamped to it.
+    pub fn clamped(&self) -> u64 {
+        self.clamped
+    }
+
+    /// Number of recorded values.
+    pub fn count(&self) -> u64 {
+        self.h.len()
+    }
+
+    /// Whether nothing has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.count() == 0
+    }
+
+    /// Exact mean of the recorded (clamped) values, ns; 0 when empty.
+    pub fn mean_ns(&self) -> f64 {
+        match self.count() {
+            0 => 0.0,
+            n => self.sum as f64 / n as f64,
+        }
+    }
+
+    /// Exact smallest recorded value, ns; 0 when empty.
+    pub fn min_ns(&self) -> u64 {
+        if self.is_empty() { 0 } else { self.min }
+    }
+
+    /// Exact largest recorded (clamped) value, ns; 0 when empty.
+    pub fn max_ns(&self) -> u64 {
+        self.max
+    }
+
+    /// The value at quantile `q` (clamped to `[0, 1]`), ns, within the
+    /// histogram's relative precision and never outside `[min, max]`;
+    /// 0 when empty.
+    pub fn quantile_ns(&self, q: f64) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
+        let q = if q.is_nan() { 0.0 } else { q.clamp(0.0, 1.0) };
+        self.h.value_at_quantile(q).clamp(self.min, self.max)
+    }
+
+    /// Adds every value of `other`. Values of `other` above this
+    /// histogram's highest trackable value are clamped and counted here
+    /// too (their contribution to the mean then uses their bucket's
+    /// midpoint, as the exact values are gone).
+    pub fn merge(&mut self, other: &Self) {
+        if other.is_empty() {
+            self.clamped += other.clamped;
+            return;
+        }
+        self.clamped += other.clamped;
+        self.sum += other.sum;
+        self.min = self.min.min(other.min);
+        if other.max <= self.highest && self.h.add(&other.h).is_ok() {
+            self.max = self.max.max(other.max);
+            return;
+        }
+        // Different bounds: re-record bucket by bucket at a representative
+        // value (the bucket's midpoint, within other's exact min and max),
+        // clamping what is above our bound.
+        for v in other.h.iter_recorded() {
+            let count = v.count_at_value();
+            let rep = other
+                .h
+                .median_equivalent(v.value_iterated_to())
+                .clamp(other.min, other.max);
+            if rep > self.highest {
+                self.clamped += count;
+                let excess = u128::from(rep - self.highest) * u128::from(count);
+                self.sum = self.sum.saturating_sub(excess);
+                self.h.saturating_record_n(self.highest, count);
+            } else {
+                self.h.saturating_record_n(rep, count);
+            }
+        }
+        self.max = self.max.max(other.max.min(self.highest));
+        self.min = self.min.min(self.max);
+    }
+
+    /// Forgets everything recorded (and the clamped count), keeping the
+    /// memory and the bounds.
+    pub fn reset(&mut self) {
+        self.h.reset();
+        self.clamped = 0;
+        self.sum = 0;
+        self.min = u64::MAX;
+        self.max = 0;
+    }
+
+    /// Count, mean, p50, p90, p99, p99.9 and max, in ms; all zero when
+    /// empty.
+    pub fn summary(&self) -> LatencySummary {
+        if self.is_empty() {
+            return LatencySummary::default();
+        }
+        LatencySummary {
+            count: self.count(),
+            mean_ms: self.mean_ns() / 1e6,
+            p50_ms: ms(self.quantile_ns(0.5)),
+            p90_ms: ms(self.quantile_ns(0.9)),
+            p99_ms: ms(self.quantile_ns(0.99)),
+            p999_ms: ms(self.quantile_ns(0.999)),
+            max_ms: ms(self.max_ns()),
+        }
+    }
+}
+
+impl<const DIGITS: u8> Default for HdrLatency<DIGITS> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records 1..=n ns; the exact q-quantile is ceil(q·n).
+    fn uniform<const D: u8>(n: u64) -> HdrLatency<D> {
+        let mut h = HdrLatency::<D>::new();
+        for v in 1..=n {
+            h.record(v);
+        }
+        h
+    }
+
+    #[test]
+    fn quantiles_within_documented_precision() {
+        // 3 digits: relative error at most 1e-3; 2 digits: 1e-2.
+        let n = 1_000_000;
+        let fine = uniform::<3>(n);
+        let coarse = uniform::<2>(n);
+        for q in [
+            0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 0.9999, 1.0,
+        ] {
+            let exact = (q * n as f64).ceil();
+            let got = fine.quantile_ns(q) as f64;
+            assert!(
+                (got - exact).abs() <= exact * 1e-3,
+                "q={q}: {got} vs {exact}"
+            );
+            let got = coarse.quantile_ns(q) as f64;
+            assert!(
+                (got - exact).abs() <= exact * 1e-2,
+                "q={q}: {got} vs {exact}"
+            );
+        }
+        assert_eq!(fine.count(), n);
+        assert_eq!(fine.min_ns(), 1);
+        assert_eq!(fine.max_ns(), n);
+        // The mean is exact: (n + 1) / 2.
+        assert_eq!(fine.mean_ns(), 500_000.5);
+        assert_eq!(coarse.mean_ns(), 500_000.5);
+    }
+
+    #[test]
+    fn merge_equals_recording_both() {
+        let mut a = LatencyHistogram::new();
+        let mut b = LatencyHistogram::new();
+        let mut both = LatencyHistogram::new();
+        let mut rng = crate::RngStream::new(1, "merge");
+        for i in 0..50_000 {
+            let v = rng.below(1 << 30);
+            if i % 3 == 0 {
+                a.record(v)
+            } else {
+                b.record(v)
+            }
+            both.record(v);
+        }
+        a.merge(&b);
+        assert_eq!(a.count(), both.count());
+        assert_eq!(a.mean_ns(), both.mean_ns());
+        assert_eq!(a.min_ns(), both.min_ns());
+        assert_eq!(a.max_ns(), both.max_ns());
+        for q in [0.0, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(a.quantile_ns(q), both.quantile_ns(q), "q={q}");
+        }
+        assert_eq!(a.summary(), both.summary());
+    }
+
+    #[test]
+    fn clamps_and_counts_values_above_the_bound() {
+        let mut h = LatencyHistogram::with_max(1_000_000);
+        h.record(10);
+        h.record(5_000_000);
+        h.record(u64::MAX);
+        assert_eq!(h.count(), 3);
+        assert_eq!(h.clamped(), 2);
+        assert_eq!(h.max_ns(), 1_000_000);
+        assert_eq!(h.quantile_ns(1.0), 1_000_000);
+        // Merging into a histogram with a smaller bound clamps again.
+        let mut small = LatencyHistogram::with_max(100_000);
+        let mut big = LatencyHistogram::with_max(10_000_000);
+        big.record(50);
+        big.record(2_000_000);
+        small.merge(&big);
+        assert_eq!(small.count(), 2);
+        assert_eq!(small.clamped(), 1);
+        assert_eq!(small.max_ns(), 100_000);
+        assert_eq!(small.min_ns(), 50);
+        assert!((small.mean_ns() - 50_025.0).abs() < 1.0);
+        h.reset();
+        assert_eq!((h.count(), h.clamped()), (0, 0));
+    }
+
+    #[test]
+    fn zero_is_recordable_and_empty_is_all_zero() {
+        let mut h = CoarseHistogram::new();
+        assert_eq!(h.summary(), LatencySummary::default());
+        assert_eq!((h.min_ns(), h.max_ns(), h.quantile_ns(0.5)), (0, 0, 0));
+        assert_eq!(h.mean_ns(), 0.0);
+        h.record(0);
+        h.record(0);
+        assert_eq!(h.count(), 2);
+        assert_eq!(h.quantile_ns(0.99), 0);
+        assert_eq!(h.summary().count, 2);
+    }
+
+    #[test]
+    fn summary_in_milliseconds() {
+        let mut h = LatencyHistogram::new();
+        for ms in 1..=1000u64 {
+            h.record(ms * 1_000_000);
+        }
+        let s = h.summary();
+        assert_eq!(s.count, 1000);
+        assert!((s.mean_ms - 500.5).abs() < 1e-9);
+        for (got, want) in [
+            (s.p50_ms, 500.0),
+            (s.p90_ms, 900.0),
+            (s.p99_ms, 990.0),
+            (s.p999_ms, 999.0),
+        ] {
+            assert!((got - want).abs() <= want * 1e-3, "{got} vs {want}");
+        }
+        assert_eq!(s.max_ms, 1000.0);
+    }
+}
