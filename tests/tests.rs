@@ -2,3 +2,15 @@
 
 /// Simulation results against queueing theory and other closed forms.
 mod validation;
+
+/// Same seed, same results (in-process and through the binary); other
+/// seeds, other numbers; named random streams.
+mod determinism;
+
+/// Conservation laws and invariants of every results document, on every
+/// shipped scenario, Little's law, and random stations (proptest).
+mod conservation;
+
+/// The `capsim` binary: formats, `--out`, `--seed`, `--set`, help, and
+/// bad input (exit 2, located messages, no output file).
+mod cli;

@@ -235,13 +235,14 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
             i
         }
         None => {
-            let raw = duration.0 / 120;
-            // Round to a whole second (at least 1s) unless the run is short.
+            // About 120 buckets: whole seconds for runs of two minutes or
+            // more, whole milliseconds below.
             let s = sim_core::time::SECS;
+            let ms = sim_core::time::MILLIS;
             if duration.0 >= 120 * s {
-                SimDuration((raw / s).max(1) * s)
+                SimDuration((duration.0 / 120 / s).max(1) * s)
             } else {
-                SimDuration(raw.max(1))
+                SimDuration(duration.0.div_ceil(120).div_ceil(ms).max(1) * ms)
             }
         }
     };
@@ -263,6 +264,7 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
         programs: Vec::new(),
         key_uses: Vec::new(),
         step_dists: Vec::new(),
+        root_len: 0,
     };
 
     // ---- services and endpoints
@@ -701,6 +703,8 @@ struct Builder<'a> {
     /// Keys each program uses, with the path of the step that uses them.
     key_uses: Vec<KeyUse>,
     step_dists: Vec<(Dist, String)>,
+    /// Length of the path of the program being compiled.
+    root_len: usize,
 }
 
 /// Key paths recorded per program for reachability checks.
@@ -754,6 +758,9 @@ impl Builder<'_> {
         }
         let mut instrs = Vec::new();
         let mut uses = Vec::new();
+        // Streams are named by the step's place within its program, not in
+        // the file, so adding a component elsewhere shifts no one's draws.
+        self.root_len = p.0.len();
         self.emit(p, steps, stream, in_queue, &mut instrs, &mut uses)?;
         self.programs.push(Program { instrs });
         self.key_uses.push(uses);
@@ -777,7 +784,10 @@ impl Builder<'_> {
                     let dist = self.ctx.dist(&dp, spec)?;
                     self.step_dists.push((
                         dist,
-                        format!("{stream}/{}", super::locate::format_path(&sp.0)),
+                        format!(
+                            "{stream}/{}",
+                            super::locate::format_path(&sp.0[self.root_len..])
+                        ),
                     ));
                     out.push(Instr::Compute {
                         dist: self.step_dists.len() - 1,

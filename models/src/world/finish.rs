@@ -233,7 +233,18 @@ impl World<'_> {
         let cost = self.cost();
         let spec = self.spec;
         let secs = spec.interval.as_secs_f64();
-        let per_sec = |v: &[f64]| v.iter().map(|x| x / secs).collect::<Vec<f64>>();
+        // Rates divide by each bucket's covered width: the last bucket may
+        // be cut short by the end of the run.
+        let width = |i: usize| {
+            let start = i as u64 * spec.interval.0;
+            (self.end.saturating_sub(start)).min(spec.interval.0) as f64 / 1e9
+        };
+        let per_sec = |v: &[f64]| {
+            v.iter()
+                .enumerate()
+                .map(|(i, x)| if width(i) > 0.0 { x / width(i) } else { 0.0 })
+                .collect::<Vec<f64>>()
+        };
         let time_series = TimeSeries {
             interval_s: secs,
             buckets: spec.buckets,

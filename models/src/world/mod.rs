@@ -728,7 +728,7 @@ impl<'m> World<'m> {
             cons.next = (cons.next + k + 1) % n;
             cons.busy = true;
             cons.busy_tw.set(SimTime(now), 1.0);
-            let msg: Vec<u64> = t.partitions[pi].msgs.drain(..stride).collect();
+            let published = t.partitions[pi].msgs.pop_front().expect("non-empty");
             let program = self.m.queues[queue].program as u32;
             let j = self.alloc(Job {
                 owner: Owner::Message {
@@ -737,14 +737,20 @@ impl<'m> World<'m> {
                 },
                 program,
                 pc: 0,
-                born: msg[0],
+                born: published,
                 wait_from: now,
                 shard: 0,
-                measured: msg[0] >= self.warmup,
+                measured: published >= self.warmup,
                 live: true,
             });
             let base = j as usize * self.nkeys;
-            self.job_keys[base..base + self.nkeys].copy_from_slice(&msg[1..]);
+            let msgs = &mut self.topics[queue].partitions[pi].msgs;
+            for (slot, v) in self.job_keys[base..base + self.nkeys]
+                .iter_mut()
+                .zip(msgs.drain(..stride - 1))
+            {
+                *slot = v;
+            }
             self.q.push(SimTime(now), Ev::Resume(j));
             return;
         }
