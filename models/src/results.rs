@@ -23,6 +23,9 @@ pub struct Results {
     pub scenario: ScenarioInfo,
     /// Request accounting over the whole run (warm-up included).
     pub totals: Totals,
+    /// All endpoints together (name `all`), over the measured period: the
+    /// figures an overall SLO such as "p99 < 250 ms" is checked against.
+    pub overall: EndpointResult,
     /// Per endpoint, over the measured period.
     pub endpoints: Vec<EndpointResult>,
     /// Per load balancer.
@@ -152,7 +155,8 @@ pub struct ServiceResult {
     pub queue_length_mean: f64,
     /// Most requests waiting at once, all pods.
     pub queue_length_max: f64,
-    /// Mean wait for a worker, ms (requests that got one).
+    /// Mean wait for a worker, ms, over every request that got one (those
+    /// served at once count as a wait of zero).
     pub queue_wait_mean_ms: f64,
     /// Per pod.
     pub pods: Vec<PodResult>,
@@ -234,7 +238,8 @@ pub struct ShardResult {
     pub queue_length_mean: f64,
     /// Most statements waiting at once.
     pub queue_length_max: f64,
-    /// Mean wait for a connection, ms.
+    /// Mean wait for a connection, ms, over every statement (those that
+    /// got one at once count as a wait of zero).
     pub wait_mean_ms: f64,
 }
 
@@ -315,6 +320,8 @@ pub struct TimeSeries {
     pub buckets: usize,
     /// Per workload: offered arrivals per second.
     pub workloads: Vec<WorkloadSeries>,
+    /// Latency of ok responses of all endpoints, finishing in each bucket.
+    pub overall_latency: Vec<LatencyPoint>,
     /// Per endpoint.
     pub endpoints: Vec<EndpointSeries>,
     /// Per service.

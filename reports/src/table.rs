@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
-use models::results::Results;
+use models::results::{EndpointResult, Results};
+use sim_core::stats::LatencyPoint;
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -64,14 +65,18 @@ fn money(v: f64) -> String {
     }
 }
 
-/// The worst interval p99 of an endpoint's time series and when it began.
-pub fn worst_p99(r: &Results, endpoint: usize) -> Option<(f64, f64)> {
-    let s = r.time_series.endpoints.get(endpoint)?;
-    s.latency
+/// Fewest responses in a time-series bucket for its p99 to count: below
+/// 100 samples a "p99" is just the largest one or two values.
+pub const MIN_P99_SAMPLES: u64 = 100;
+
+/// The worst interval p99 of a latency series (over buckets with at least
+/// [`MIN_P99_SAMPLES`] responses) and when that bucket began, seconds.
+pub fn worst_p99(series: &[LatencyPoint], interval_s: f64) -> Option<(f64, f64)> {
+    series
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.count > 0)
-        .map(|(i, p)| (p.p99_ms, i as f64 * r.time_series.interval_s))
+        .filter(|(_, p)| p.count >= MIN_P99_SAMPLES)
+        .map(|(i, p)| (p.p99_ms, i as f64 * interval_s))
         .fold(None, |best: Option<(f64, f64)>, x| match best {
             Some(b) if b.0 >= x.0 => Some(b),
             _ => Some(x),
@@ -110,11 +115,31 @@ pub fn summary(r: &Results) -> String {
         "max ms",
         "worst p99 (at)",
     ]);
-    for (i, ep) in r.endpoints.iter().enumerate() {
+    let iv = r.time_series.interval_s;
+    let mut rows: Vec<(String, &EndpointResult, &[LatencyPoint])> = r
+        .endpoints
+        .iter()
+        .zip(&r.time_series.endpoints)
+        .map(|(ep, s)| {
+            (
+                format!("{}.{}", ep.service, ep.name),
+                ep,
+                s.latency.as_slice(),
+            )
+        })
+        .collect();
+    if r.endpoints.len() > 1 {
+        rows.push((
+            "all endpoints".to_string(),
+            &r.overall,
+            r.time_series.overall_latency.as_slice(),
+        ));
+    }
+    for (name, ep, series) in rows {
         let worst =
-            worst_p99(r, i).map_or("-".into(), |(v, at)| format!("{} ({})", ms(v), secs(at)));
+            worst_p99(series, iv).map_or("-".into(), |(v, at)| format!("{} ({})", ms(v), secs(at)));
         e.add_row(vec![
-            format!("{}.{}", ep.service, ep.name),
+            name,
             ep.count.to_string(),
             format!("{:.1}", ep.throughput_rps),
             pct(ep.error_rate),
@@ -129,8 +154,16 @@ pub fn summary(r: &Results) -> String {
     }
     let _ = writeln!(
         out,
-        "Endpoints (latency of ok responses, measured period)\n{e}\n"
+        "Endpoints (latency of ok responses over the measured period; worst p99 = worst {} interval with at least {MIN_P99_SAMPLES} responses)\n{e}\n",
+        secs(iv)
     );
+
+    if let Some(tl) = timeline(r, 12) {
+        let _ = writeln!(
+            out,
+            "Timeline (rates are means over each window; p99 of all requests, worst interval in the window)\n{tl}\n"
+        );
+    }
 
     let mut sv = table(&[
         "service",
@@ -282,4 +315,96 @@ pub fn summary(r: &Results) -> String {
         g.requests_per_sec / 1e6
     );
     out
+}
+
+/// A compact timeline: the time series folded into at most `rows` windows,
+/// so the moment latency breaks is visible in a terminal.
+pub fn timeline(r: &Results, rows: usize) -> Option<Table> {
+    let ts = &r.time_series;
+    if ts.buckets == 0 || rows == 0 {
+        return None;
+    }
+    let group = ts.buckets.div_ceil(rows);
+    let mut header = vec!["window", "offered/s", "ok/s", "errors/s", "p99 ms"];
+    let has_svc = !ts.services.is_empty();
+    let has_db = ts.databases.iter().any(|d| !d.shard_utilisation.is_empty());
+    let has_q = !ts.queues.is_empty();
+    if has_svc {
+        header.push("busiest service");
+    }
+    if has_db {
+        header.push("busiest shard");
+    }
+    if has_q {
+        header.push("queue lag");
+    }
+    let mut t = table(&header);
+    let mean = |v: &[f64], a: usize, b: usize| {
+        let s = &v[a.min(v.len())..b.min(v.len())];
+        if s.is_empty() {
+            0.0
+        } else {
+            s.iter().sum::<f64>() / s.len() as f64
+        }
+    };
+    let mut a = 0;
+    while a < ts.buckets {
+        let b = (a + group).min(ts.buckets);
+        let offered: f64 = ts
+            .workloads
+            .iter()
+            .map(|w| mean(&w.offered_rps, a, b))
+            .sum();
+        let ok: f64 = ts.endpoints.iter().map(|e| mean(&e.ok_rps, a, b)).sum();
+        let errors: f64 = ts
+            .endpoints
+            .iter()
+            .map(|e| mean(&e.timeouts_rps, a, b) + mean(&e.rejected_rps, a, b))
+            .sum();
+        let worst = ts.overall_latency
+            [a.min(ts.overall_latency.len())..b.min(ts.overall_latency.len())]
+            .iter()
+            .filter(|p| p.count >= MIN_P99_SAMPLES)
+            .map(|p| p.p99_ms)
+            .fold(0.0, f64::max);
+        let mut row = vec![
+            format!(
+                "{}-{}",
+                secs(a as f64 * ts.interval_s),
+                secs(b as f64 * ts.interval_s)
+            ),
+            format!("{offered:.0}"),
+            format!("{ok:.0}"),
+            format!("{errors:.1}"),
+            ms(worst),
+        ];
+        if has_svc {
+            let (name, u) = ts
+                .services
+                .iter()
+                .map(|s| (s.name.as_str(), mean(&s.utilisation, a, b)))
+                .fold(("", -1.0), |x, y| if y.1 > x.1 { y } else { x });
+            row.push(format!("{name} {}", pct(u)));
+        }
+        if has_db {
+            let (name, u) = ts
+                .databases
+                .iter()
+                .flat_map(|d| {
+                    d.shard_utilisation
+                        .iter()
+                        .enumerate()
+                        .map(move |(i, v)| (format!("{}[{i}]", d.name), mean(v, a, b)))
+                })
+                .fold((String::new(), -1.0), |x, y| if y.1 > x.1 { y } else { x });
+            row.push(format!("{name} {}", pct(u)));
+        }
+        if has_q {
+            let lag: f64 = ts.queues.iter().map(|q| mean(&q.lag, a, b)).sum();
+            row.push(format!("{lag:.1}"));
+        }
+        t.add_row(row);
+        a = b;
+    }
+    Some(t)
 }

@@ -66,6 +66,27 @@ impl World<'_> {
             })
             .collect();
 
+        let sum = |f: fn(&EndpointResult) -> u64| endpoints.iter().map(f).sum::<u64>();
+        let (count, ok, timeouts, rejected) = (
+            sum(|e| e.count),
+            sum(|e| e.ok),
+            sum(|e| e.timeouts),
+            sum(|e| e.rejected),
+        );
+        let overall = EndpointResult {
+            name: "all".to_string(),
+            service: "*".to_string(),
+            count,
+            ok,
+            errors: timeouts + rejected,
+            timeouts,
+            rejected,
+            in_flight: sum(|e| e.in_flight),
+            throughput_rps: ok as f64 / measured_s,
+            error_rate: ratio(timeouts + rejected, count),
+            latency: self.overall_latency.summary(),
+        };
+
         let load_balancers = m
             .load_balancers
             .iter()
@@ -257,6 +278,7 @@ impl World<'_> {
                     offered_rps: per_sec(w.offered.values()),
                 })
                 .collect(),
+            overall_latency: self.overall_series.finish(end),
             endpoints: m
                 .endpoints
                 .iter()
@@ -335,6 +357,7 @@ impl World<'_> {
                 measured_s,
             },
             totals: self.ledger.clone(),
+            overall,
             endpoints,
             load_balancers,
             services,

@@ -119,6 +119,8 @@ pub struct World<'m> {
     topics: Vec<TopicState>,
     step_rngs: Vec<RngStream>,
     eps: Vec<EpStats>,
+    overall_latency: LatencyHistogram,
+    overall_series: LatencySeries,
     ledger: Totals,
     spec: SeriesSpec,
     seed: u64,
@@ -271,6 +273,8 @@ impl<'m> World<'m> {
                 .map(|(_, name)| rng(name.clone()))
                 .collect(),
             eps,
+            overall_latency: LatencyHistogram::new(),
+            overall_series: LatencySeries::new(spec),
             ledger: Totals::default(),
             spec,
             seed,
@@ -478,6 +482,7 @@ impl<'m> World<'m> {
         let p = &mut svc.pods[pod];
         p.requests += 1;
         if p.busy < def.concurrency {
+            svc.wait_n += 1; // served at once: a wait of zero
             p.busy += 1;
             p.busy_tw.set(SimTime(now), f64::from(p.busy));
             svc.busy_total += 1;
@@ -594,6 +599,7 @@ impl<'m> World<'m> {
                     }
                     sh.ops_series.add(SimTime(now), 1.0);
                     if sh.busy < def.connections {
+                        sh.wait_n += 1; // a connection at once: a wait of zero
                         sh.busy += 1;
                         sh.busy_tw.set(SimTime(now), f64::from(sh.busy));
                         sh.util_series.set(
@@ -781,9 +787,11 @@ impl<'m> World<'m> {
                     self.ledger.completed += 1;
                     e.ok_series.add(SimTime(now), 1.0);
                     e.latency_series.record(SimTime(now), latency);
+                    self.overall_series.record(SimTime(now), latency);
                     if job.measured {
                         e.ok += 1;
                         e.latency.record(latency);
+                        self.overall_latency.record(latency);
                     }
                 }
                 self.leave_lb(lb, now);
