@@ -4,9 +4,15 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use capsim::cli::{Cli, Command, Format, RunArgs, ValidateArgs};
+use std::io::IsTerminal;
+
+use capsim::cli::{Cli, Command, Format, MergeArgs, RunArgs, SweepArgs, ValidateArgs};
 use capsim::output::write_atomic;
+use capsim::sweep::partition::{PartHeader, Partition, merge, write_outputs, write_part};
+use capsim::sweep::spec::parse_vary;
+use capsim::sweep::{SweepError, SweepResult, SweepSetup, output};
 use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
 use models::scenario::{self, ScenarioError};
 
 /// A failure with its exit code.
@@ -23,6 +29,14 @@ impl From<ScenarioError> for Failure {
     }
 }
 
+impl From<SweepError> for Failure {
+    fn from(e: SweepError) -> Self {
+        match e {
+            SweepError::Input(m) => Failure::Input(m),
+        }
+    }
+}
+
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Failure::Other(e)
@@ -34,6 +48,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run(a),
         Command::Validate(a) => validate(a),
+        Command::Sweep(a) => sweep(a),
+        Command::Merge(a) => merge_parts(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -94,4 +110,113 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
         expected
     );
     Ok(())
+}
+
+fn progress(total: usize, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} runs, ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+fn sweep(a: SweepArgs) -> Result<(), Failure> {
+    let dims = a
+        .vary
+        .iter()
+        .map(|v| parse_vary(v).map_err(|e| Failure::Input(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let partition = a.partition.as_deref().map(Partition::parse).transpose()?;
+    let setup = SweepSetup::new(
+        &a.scenario,
+        a.sets.clone(),
+        dims,
+        a.replications,
+        a.seed,
+        a.name.clone(),
+    )?;
+    let started = std::time::Instant::now();
+    if let Some(p) = partition {
+        let runs = p.runs(setup.runs());
+        let bar = progress(runs.len(), a.quiet);
+        let records = setup.execute(runs.clone(), a.threads, &bar)?;
+        bar.finish_and_clear();
+        let dir = a.out.clone().unwrap_or_else(|| ".".into());
+        let path = dir.join(p.file_name());
+        let header = PartHeader {
+            capsim_partial: 1,
+            identity: setup.identity(),
+            description: setup.description.clone(),
+            part: p.k,
+            parts: p.n,
+            first_run: runs.start,
+            end_run: runs.end,
+            total_runs: setup.runs(),
+        };
+        write_part(&path, &header, &records)
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!(
+            "part {} of {}: runs {}..{} of {} in {:.1}s, written to {}",
+            p.k,
+            p.n,
+            runs.start,
+            runs.end,
+            setup.runs(),
+            started.elapsed().as_secs_f64(),
+            path.display()
+        );
+        return Ok(());
+    }
+    let bar = progress(setup.runs(), a.quiet);
+    let result = setup.run_all(a.threads, &bar)?;
+    bar.finish_and_clear();
+    finish_sweep(&result, a.out.as_deref(), a.format)?;
+    if a.format == Format::Table {
+        println!(
+            "{} runs in {:.1}s wall",
+            setup.runs(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+fn finish_sweep(
+    result: &SweepResult,
+    out: Option<&std::path::Path>,
+    format: Format,
+) -> Result<(), Failure> {
+    if let Some(dir) = out {
+        write_outputs(dir, result).with_context(|| format!("writing into {}", dir.display()))?;
+    }
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(result).context("serialising the sweep")?
+        ),
+        Format::Table => {
+            print!("{}", output::table(result));
+            if let Some(s) = output::shard_table(result) {
+                print!("{s}");
+            }
+            if let Some(dir) = out {
+                println!(
+                    "Sweep written to {} and {}",
+                    dir.join("sweep.json").display(),
+                    dir.join("sweep.csv").display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn merge_parts(a: MergeArgs) -> Result<(), Failure> {
+    let result = merge(&a.parts)?;
+    finish_sweep(&result, a.out.as_deref(), a.format)
 }

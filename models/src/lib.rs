@@ -30,8 +30,9 @@ pub mod keys;
 pub mod model;
 pub mod results;
 pub mod scenario;
+pub mod sharding;
 pub mod world;
 
 pub use model::Model;
 pub use results::Results;
-pub use world::{RunError, World, simulate};
+pub use world::{RunError, RunOutput, World, simulate};

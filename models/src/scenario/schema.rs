@@ -50,6 +50,29 @@ pub struct Scenario {
     /// Message queues (Kafka-like topics with a consumer group).
     #[serde(default)]
     pub queues: Vec<Queue>,
+    /// Named sweeps kept with the scenario (`capsim sweep FILE --name N`);
+    /// `capsim run` ignores them.
+    #[serde(default)]
+    pub sweeps: IndexMap<String, SweepDef>,
+}
+
+/// A sweep kept in the scenario file: the fields to vary and how often to
+/// replicate each variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepDef {
+    /// What the sweep is for, shown in its report.
+    #[serde(default)]
+    pub description: String,
+    /// Field path (as for `--set`) -> the values it takes. Several paths
+    /// form a grid; the first path varies slowest.
+    pub vary: IndexMap<String, Vec<serde_json::Value>>,
+    /// Replications of every variant (default 1).
+    #[serde(default)]
+    pub replications: Option<u32>,
+    /// Service-level objectives for `capsim plan`, e.g. `"p99<250ms"`.
+    #[serde(default)]
+    pub slo: Vec<String>,
 }
 
 fn default_seed() -> u64 {

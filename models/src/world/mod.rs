@@ -47,6 +47,17 @@ pub enum RunError {
     Unstable(String),
 }
 
+/// A run's results with the latency histograms they summarise.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// The results document.
+    pub results: Results,
+    /// Latencies of ok responses of all endpoints (measured period).
+    pub overall: LatencyHistogram,
+    /// Per endpoint, in [`Model::endpoints`] order.
+    pub endpoints: Vec<LatencyHistogram>,
+}
+
 /// Scheduled events. Every variant carries only indices.
 #[derive(Debug, Clone, Copy)]
 enum Ev {
@@ -283,7 +294,13 @@ impl<'m> World<'m> {
     }
 
     /// Runs to the end and returns the results document.
-    pub fn run(mut self) -> Result<Results, RunError> {
+    pub fn run(self) -> Result<Results, RunError> {
+        self.run_full().map(|o| o.results)
+    }
+
+    /// Runs to the end and returns the results document together with the
+    /// latency histograms behind it (for pooling across replications).
+    pub fn run_full(mut self) -> Result<RunOutput, RunError> {
         let wall = Instant::now();
         for w in 0..self.m.workloads.len() {
             if let Some(t) = self.workloads[w]
@@ -313,7 +330,13 @@ impl<'m> World<'m> {
             }
         }
         let wall_s = wall.elapsed().as_secs_f64();
-        Ok(self.finish(wall_s))
+        let endpoints = self.eps.iter().map(|e| e.latency.clone()).collect();
+        let overall = self.overall_latency.clone();
+        Ok(RunOutput {
+            results: self.finish(wall_s),
+            overall,
+            endpoints,
+        })
     }
 
     #[inline]

@@ -233,6 +233,61 @@ impl<const DIGITS: u8> HdrLatency<DIGITS> {
     }
 }
 
+/// An exact, serialisable image of a histogram: its non-empty buckets
+/// (each as the bucket's highest equivalent value and its count) and the
+/// exact count, sum, minimum, maximum and clamped count. Restoring it with
+/// [`HdrLatency::from_compact`] gives a histogram with identical buckets,
+/// so quantiles, merges and summaries are the same as the original's. This
+/// is how sweep replications travel between machines.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompactHistogram {
+    /// Highest trackable value, ns.
+    pub highest_ns: u64,
+    /// `(value, count)` per non-empty bucket, ascending.
+    pub buckets: Vec<(u64, u64)>,
+    /// Exact sum of recorded values, ns.
+    pub sum_ns: u128,
+    /// Exact smallest recorded value, ns (0 when empty).
+    pub min_ns: u64,
+    /// Exact largest recorded value, ns.
+    pub max_ns: u64,
+    /// Values that were clamped.
+    pub clamped: u64,
+}
+
+impl<const DIGITS: u8> HdrLatency<DIGITS> {
+    /// The exact image of this histogram.
+    pub fn to_compact(&self) -> CompactHistogram {
+        CompactHistogram {
+            highest_ns: self.highest,
+            buckets: self
+                .h
+                .iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect(),
+            sum_ns: self.sum,
+            min_ns: self.min_ns(),
+            max_ns: self.max,
+            clamped: self.clamped,
+        }
+    }
+
+    /// Rebuilds a histogram from its image (bucket for bucket).
+    pub fn from_compact(c: &CompactHistogram) -> Self {
+        let mut h = Self::with_max(c.highest_ns);
+        for &(v, n) in &c.buckets {
+            h.h.saturating_record_n(v.min(h.highest), n);
+        }
+        h.sum = c.sum_ns;
+        if !c.buckets.is_empty() {
+            h.min = c.min_ns;
+        }
+        h.max = c.max_ns;
+        h.clamped = c.clamped;
+        h
+    }
+}
+
 impl<const DIGITS: u8> Default for HdrLatency<DIGITS> {
     fn default() -> Self {
         Self::new()
@@ -250,6 +305,28 @@ mod tests {
             h.record(v);
         }
         h
+    }
+
+    #[test]
+    fn compact_image_round_trips_exactly() {
+        let mut h = LatencyHistogram::new();
+        for v in [0u64, 1, 7, 999, 1_000_001, 123_456_789, 5_000_000_000_000] {
+            h.record(v);
+        }
+        let c = h.to_compact();
+        let back = LatencyHistogram::from_compact(&c);
+        assert_eq!(back.to_compact(), c);
+        assert_eq!(back.summary(), h.summary());
+        assert_eq!(back.clamped(), 1);
+        let json = serde_json::to_string(&c).unwrap();
+        let again: CompactHistogram = serde_json::from_str(&json).unwrap();
+        assert_eq!(again, c);
+        // Merging images equals merging originals.
+        let mut a = h.clone();
+        a.merge(&h);
+        let mut b = LatencyHistogram::from_compact(&c);
+        b.merge(&LatencyHistogram::from_compact(&c));
+        assert_eq!(a.summary(), b.summary());
     }
 
     #[test]

@@ -1,0 +1,350 @@
+//! Sweeps: run a grid of scenario variants, each replicated, in parallel,
+//! and combine each variant's replications into means with confidence
+//! intervals.
+//!
+//! Run order is variant-major: run `i` is variant `i / R`, replication
+//! `i % R`, with seed `seed + replication`. Replication `r` of every
+//! variant therefore draws the same random numbers from the same named
+//! streams (common random numbers): two variants differ by the change, not
+//! by seed noise, so small differences are visible with few replications.
+//!
+//! Runs execute on a rayon pool, each owning its state, and are collected
+//! in run order, so the result is the same whatever the thread count.
+//! Variants are processed in chunks and reduced to summaries as each chunk
+//! completes, so memory is bounded by a chunk's runs, not the grid's size.
+
+pub mod aggregate;
+pub mod output;
+pub mod partition;
+pub mod record;
+pub mod spec;
+
+use std::ops::Range;
+use std::path::Path;
+
+use indexmap::IndexMap;
+use indicatif::ProgressBar;
+use models::Model;
+use models::scenario::{self, Scenario, ScenarioError};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use aggregate::{VariantSummary, aggregate};
+use record::RunRecord;
+use spec::{Dimension, Variant, grid};
+
+/// Rows sampled to estimate how many keys move between shard layouts.
+pub const KEY_MOVE_SAMPLES: usize = 20_000;
+
+/// A failure of a sweep: bad input (exit 2) or a run that went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// The scenario, a `--vary`, a variant or a partition is invalid.
+    #[error("{0}")]
+    Input(String),
+}
+
+impl From<ScenarioError> for SweepError {
+    fn from(e: ScenarioError) -> Self {
+        SweepError::Input(e.to_string())
+    }
+}
+
+/// Everything that defines a sweep; two machines with the same setup run
+/// the same runs.
+#[derive(Debug, Clone)]
+pub struct SweepSetup {
+    /// File name as given (for messages).
+    pub file: String,
+    /// The scenario text.
+    pub text: String,
+    /// The scenario as parsed (with the base `--set`s).
+    pub scenario: Scenario,
+    /// `--set` overrides applied to every variant.
+    pub base_sets: Vec<String>,
+    /// Name of the scenario-file sweep used, if any.
+    pub name: Option<String>,
+    /// What the sweep is for.
+    pub description: String,
+    /// The varied fields.
+    pub dims: Vec<Dimension>,
+    /// The grid.
+    pub variants: Vec<Variant>,
+    /// Replications per variant.
+    pub replications: u32,
+    /// Seed of replication 0.
+    pub seed: u64,
+    /// SLOs kept with the scenario-file sweep.
+    pub slo: Vec<String>,
+}
+
+/// The identity of a sweep, written into results and partitions so that
+/// parts of different sweeps are never merged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepIdentity {
+    /// Scenario name.
+    pub scenario: String,
+    /// xxh3-64 of the scenario text, hex.
+    pub scenario_hash: String,
+    /// Base `--set`s.
+    pub sets: Vec<String>,
+    /// Scenario-file sweep name.
+    pub name: Option<String>,
+    /// The varied fields.
+    pub dims: Vec<Dimension>,
+    /// Replications per variant.
+    pub replications: u32,
+    /// Seed of replication 0.
+    pub seed: u64,
+}
+
+/// The sweep document (`sweep.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepResult {
+    /// Format version of this document.
+    pub format_version: u32,
+    /// capsim version.
+    pub capsim_version: String,
+    /// What was swept.
+    pub identity: SweepIdentity,
+    /// What the sweep is for.
+    pub description: String,
+    /// One summary per variant, in grid order.
+    pub variants: Vec<VariantSummary>,
+}
+
+impl SweepSetup {
+    /// Reads the scenario, applies the base sets, takes the dimensions from
+    /// `vary` (or, when empty, from the scenario's `sweeps` section, by
+    /// `name` or the only one), and validates every variant up front so a
+    /// bad variant fails before anything runs.
+    pub fn new(
+        path: &Path,
+        base_sets: Vec<String>,
+        vary: Vec<Dimension>,
+        replications: Option<u32>,
+        seed: Option<u64>,
+        name: Option<String>,
+    ) -> Result<SweepSetup, SweepError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(&file, &e))?;
+        let (scenario, _) = scenario::load(&file, &text, &base_sets)?;
+        let (dims, def_reps, description, slo, name) = if vary.is_empty() {
+            let def = match &name {
+                Some(n) => scenario.sweeps.get(n).ok_or_else(|| {
+                    let known: Vec<&str> = scenario.sweeps.keys().map(String::as_str).collect();
+                    SweepError::Input(format!(
+                        "{file}: no sweep named `{n}` in the scenario's `sweeps` ({})",
+                        if known.is_empty() {
+                            "it has none".to_string()
+                        } else {
+                            format!("it has: {}", known.join(", "))
+                        }
+                    ))
+                })?,
+                None => match scenario.sweeps.len() {
+                    1 => scenario.sweeps.values().next().expect("one"),
+                    0 => {
+                        return Err(SweepError::Input(format!(
+                            "{file}: nothing to vary: give --vary PATH=VALUES or add a `sweeps` section to the scenario"
+                        )));
+                    }
+                    _ => {
+                        return Err(SweepError::Input(format!(
+                            "{file}: the scenario has several sweeps ({}); pick one with --name",
+                            scenario
+                                .sweeps
+                                .keys()
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )));
+                    }
+                },
+            };
+            let name = name.or_else(|| scenario.sweeps.keys().next().cloned());
+            let dims = def
+                .vary
+                .iter()
+                .map(|(p, v)| Dimension {
+                    path: p.clone(),
+                    values: v.clone(),
+                })
+                .collect::<Vec<_>>();
+            if let Some(d) = dims.iter().find(|d| d.values.is_empty()) {
+                return Err(SweepError::Input(format!(
+                    "{file}: sweep vary `{}` has no values",
+                    d.path
+                )));
+            }
+            (
+                dims,
+                def.replications,
+                def.description.clone(),
+                def.slo.clone(),
+                name,
+            )
+        } else {
+            (vary, None, String::new(), Vec::new(), None)
+        };
+        let replications = replications.or(def_reps).unwrap_or(1);
+        if replications == 0 {
+            return Err(SweepError::Input(
+                "--replications must be at least 1".into(),
+            ));
+        }
+        let variants = grid(&dims).map_err(SweepError::Input)?;
+        let seed = seed.unwrap_or(scenario.seed);
+        let setup = SweepSetup {
+            file,
+            text,
+            scenario,
+            base_sets,
+            name,
+            description,
+            dims,
+            variants,
+            replications,
+            seed,
+            slo,
+        };
+        for v in &setup.variants {
+            setup.model(v, seed)?;
+        }
+        Ok(setup)
+    }
+
+    /// The variant's model with `seed`.
+    pub fn model(&self, v: &Variant, seed: u64) -> Result<Model, SweepError> {
+        let mut sets = self.base_sets.clone();
+        sets.extend(v.sets());
+        sets.push(format!("seed={seed}"));
+        scenario::load(&self.file, &self.text, &sets)
+            .map(|(_, m)| m)
+            .map_err(|e| SweepError::Input(format!("variant {}: {e}", v.label())))
+    }
+
+    /// The base model (no variation) with the sweep's seed.
+    pub fn base_model(&self) -> Result<Model, SweepError> {
+        let mut sets = self.base_sets.clone();
+        sets.push(format!("seed={}", self.seed));
+        Ok(scenario::load(&self.file, &self.text, &sets)?.1)
+    }
+
+    /// Total runs: variants x replications.
+    pub fn runs(&self) -> usize {
+        self.variants.len() * self.replications as usize
+    }
+
+    /// The identity written into results and partitions.
+    pub fn identity(&self) -> SweepIdentity {
+        SweepIdentity {
+            scenario: self.scenario.name.clone(),
+            scenario_hash: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(self.text.as_bytes())),
+            sets: self.base_sets.clone(),
+            name: self.name.clone(),
+            dims: self.dims.clone(),
+            replications: self.replications,
+            seed: self.seed,
+        }
+    }
+
+    /// Executes run `run` and reduces it to a record.
+    pub fn run_one(&self, run: usize, base: &Model) -> Result<RunRecord, SweepError> {
+        let r = self.replications as usize;
+        let v = &self.variants[run / r];
+        let rep = (run % r) as u32;
+        let seed = self.seed.wrapping_add(u64::from(rep));
+        let model = self.model(v, seed)?;
+        let out = models::World::new(&model, seed)
+            .run_full()
+            .map_err(|e| SweepError::Input(format!("{}: variant {}: {e}", self.file, v.label())))?;
+        let mut rec = RunRecord::new(run, v.index, rep, seed, &out);
+        if rep == 0 {
+            rec.keys_moved = keys_moved(base, &model, self.seed);
+        }
+        Ok(rec.round_trip())
+    }
+
+    /// Executes `runs` on `threads` threads (0: all cores), in run order.
+    pub fn execute(
+        &self,
+        runs: Range<usize>,
+        threads: usize,
+        progress: &ProgressBar,
+    ) -> Result<Vec<RunRecord>, SweepError> {
+        let base = self.base_model()?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| SweepError::Input(format!("cannot start {threads} threads: {e}")))?;
+        pool.install(|| {
+            runs.into_par_iter()
+                .map(|i| {
+                    let rec = self.run_one(i, &base);
+                    progress.inc(1);
+                    rec
+                })
+                .collect()
+        })
+    }
+
+    /// Runs the whole sweep, chunk by chunk, and aggregates every variant.
+    pub fn run_all(
+        &self,
+        threads: usize,
+        progress: &ProgressBar,
+    ) -> Result<SweepResult, SweepError> {
+        let workers = if threads == 0 {
+            rayon::current_num_threads()
+        } else {
+            threads
+        };
+        let r = self.replications as usize;
+        // Enough runs per chunk to keep every thread busy, few enough that
+        // memory holds only a handful of variants' records.
+        let chunk_variants = (4 * workers).div_ceil(r).max(1);
+        let mut variants = Vec::with_capacity(self.variants.len());
+        let mut start = 0;
+        while start < self.variants.len() {
+            let end = (start + chunk_variants).min(self.variants.len());
+            let records = self.execute(start * r..end * r, threads, progress)?;
+            for (k, recs) in records.chunks(r).enumerate() {
+                variants.push(aggregate(&self.variants[start + k], recs));
+            }
+            start = end;
+        }
+        Ok(self.result(variants))
+    }
+
+    /// The sweep document for aggregated variants.
+    pub fn result(&self, variants: Vec<VariantSummary>) -> SweepResult {
+        SweepResult {
+            format_version: 1,
+            capsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            identity: self.identity(),
+            description: self.description.clone(),
+            variants,
+        }
+    }
+}
+
+/// For each database of `cand` whose layout (shard key, strategy, shards)
+/// differs from `base`'s: the fraction of rows that would move.
+pub fn keys_moved(base: &Model, cand: &Model, seed: u64) -> IndexMap<String, f64> {
+    let mut out = IndexMap::new();
+    for cd in &cand.databases {
+        let Some(bd) = base.databases.iter().find(|d| d.name == cd.name) else {
+            continue;
+        };
+        if base.keys[bd.shard_key] == cand.keys[cd.shard_key] && bd.router == cd.router {
+            continue;
+        }
+        if let Some(f) =
+            models::sharding::moved_fraction(base, cand, &cd.name, KEY_MOVE_SAMPLES, seed)
+        {
+            out.insert(cd.name.clone(), f);
+        }
+    }
+    out
+}
