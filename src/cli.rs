@@ -56,6 +56,21 @@ Several --vary form a grid, the first outermost. Replication r of every
 variant runs with seed SEED+r and the same named random streams (common
 random numbers), so variants differ by their change, not by seed noise.")]
     Sweep(SweepArgs),
+    /// Find the cheapest variant whose objectives hold with 95% confidence.
+    #[command(after_help = "Examples:
+  capsim plan scenarios/flash-sale.json --vary services.app.replicas=4..=16 \\
+      --slo 'p99<250ms' --slo 'errors<0.1%' --slo 'endpoint:checkout:p99<400ms'
+  capsim plan scenarios/mmc.json --vary services.station.concurrency=9..=20 --slo 'p99<5ms'
+  capsim plan scenarios/flash-sale.json --name capacity     # vary and slo from the scenario's sweep
+
+Objectives: p50|p99|p999|mean<DURATION, errors<PERCENT, throughput>RPS,
+endpoint:NAME:(p99|mean|errors|throughput), service:NAME:utilisation,
+db:NAME:(hot_spot|utilisation), cache:NAME:hit_ratio, queue:NAME:(lag|e2e_p99),
+cost<$/HOUR, cost_per_million<$. An objective holds when its whole 95%
+interval is on the good side. The first ascending numeric --vary is searched
+by bisection (assumed monotone); --exhaustive evaluates every variant.
+Exit codes: 0 a variant meets the objectives, 1 none does, 2 bad input.")]
+    Plan(PlanArgs),
     /// Join the partial results of `sweep --partition K/N` runs.
     #[command(after_help = "Example:
   capsim merge parts/part-0000-of-0003.jsonl parts/part-0001-of-0003.jsonl parts/part-0002-of-0003.jsonl --out out/
@@ -117,6 +132,52 @@ pub struct SweepArgs {
     /// Run only slice K of N (0-based) and write a partial result for `capsim merge`.
     #[arg(long, value_name = "K/N")]
     pub partition: Option<String>,
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Arguments of `capsim plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The scenario file (JSON).
+    pub scenario: PathBuf,
+    /// A field to vary: PATH=VALUES (repeatable; several form a grid).
+    #[arg(long = "vary", value_name = "PATH=VALUES")]
+    pub vary: Vec<String>,
+    /// An objective, e.g. 'p99<250ms' (repeatable).
+    #[arg(long = "slo", value_name = "OBJECTIVE")]
+    pub slo: Vec<String>,
+    /// Use the scenario's sweep of this name (its vary and slo).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Replications every evaluated variant starts with.
+    #[arg(long, default_value_t = 3)]
+    pub min_replications: u32,
+    /// Most replications of one variant.
+    #[arg(long, short = 'r', default_value_t = 10)]
+    pub replications: u32,
+    /// The dimension to search by bisection (default: the first ascending numeric one).
+    #[arg(long, value_name = "PATH")]
+    pub search: Option<String>,
+    /// Evaluate every variant of the grid.
+    #[arg(long)]
+    pub exhaustive: bool,
+    /// Threads (default: all cores).
+    #[arg(long, short = 'j', default_value_t = 0)]
+    pub threads: usize,
+    /// Seed of replication 0 (default: the scenario's seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override a field in every variant: PATH=VALUE (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// Write plan.json here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// What to print on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

@@ -8,4 +8,5 @@
 
 pub mod cli;
 pub mod output;
+pub mod plan;
 pub mod sweep;

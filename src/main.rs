@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use std::io::IsTerminal;
 
-use capsim::cli::{Cli, Command, Format, MergeArgs, RunArgs, SweepArgs, ValidateArgs};
+use capsim::cli::{Cli, Command, Format, MergeArgs, PlanArgs, RunArgs, SweepArgs, ValidateArgs};
 use capsim::output::write_atomic;
+use capsim::plan::{PlanOptions, plan as run_plan, render::render, slo};
 use capsim::sweep::partition::{PartHeader, Partition, merge, write_outputs, write_part};
 use capsim::sweep::spec::parse_vary;
 use capsim::sweep::{SweepError, SweepResult, SweepSetup, output};
@@ -15,8 +16,32 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use models::scenario::{self, ScenarioError};
 
+/// Writes to standard output; a closed pipe (`capsim ... | head`) ends the
+/// program quietly instead of panicking, as Unix tools do.
+fn write_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
+macro_rules! out {
+    ($($arg:tt)*) => { write_stdout(&format!($($arg)*)) };
+}
+
+macro_rules! outln {
+    ($($arg:tt)*) => { write_stdout(&format!("{}\n", format!($($arg)*))) };
+}
+
 /// A failure with its exit code.
 enum Failure {
+    /// A plan found no variant meeting the objectives (already reported): exit 1.
+    Unmet,
     /// Bad input: exit 2.
     Input(String),
     /// Anything else: exit 1.
@@ -50,9 +75,11 @@ fn main() -> ExitCode {
         Command::Validate(a) => validate(a),
         Command::Sweep(a) => sweep(a),
         Command::Merge(a) => merge_parts(a),
+        Command::Plan(a) => plan(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Unmet) => ExitCode::from(1),
         Err(Failure::Input(msg)) => {
             eprintln!("error: {msg}");
             ExitCode::from(2)
@@ -79,11 +106,11 @@ fn run(a: RunArgs) -> Result<(), Failure> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     match a.format {
-        Format::Json => println!("{json}"),
+        Format::Json => outln!("{json}"),
         Format::Table => {
-            print!("{}", reports::summary(&results));
+            out!("{}", reports::summary(&results));
             if let Some(dir) = &a.out {
-                println!("Results written to {}", dir.join("results.json").display());
+                outln!("Results written to {}", dir.join("results.json").display());
             }
         }
     }
@@ -97,7 +124,7 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
         .iter()
         .map(|w| w.profile.expected_arrivals(model.duration.0))
         .sum();
-    println!(
+    outln!(
         "{}: ok — scenario `{}`: {} workloads, {} services, {} caches, {} databases, {} queues; {} simulated, about {:.0} requests",
         a.scenario.display(),
         sc.name,
@@ -141,6 +168,7 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
         a.name.clone(),
     )?;
     let started = std::time::Instant::now();
+    setup.require_stable()?;
     if let Some(p) = partition {
         let runs = p.runs(setup.runs());
         let bar = progress(runs.len(), a.quiet);
@@ -177,7 +205,7 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
     bar.finish_and_clear();
     finish_sweep(&result, a.out.as_deref(), a.format)?;
     if a.format == Format::Table {
-        println!(
+        outln!(
             "{} runs in {:.1}s wall",
             setup.runs(),
             started.elapsed().as_secs_f64()
@@ -195,17 +223,17 @@ fn finish_sweep(
         write_outputs(dir, result).with_context(|| format!("writing into {}", dir.display()))?;
     }
     match format {
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             serde_json::to_string_pretty(result).context("serialising the sweep")?
         ),
         Format::Table => {
-            print!("{}", output::table(result));
+            out!("{}", output::table(result));
             if let Some(s) = output::shard_table(result) {
-                print!("{s}");
+                out!("{s}");
             }
             if let Some(dir) = out {
-                println!(
+                outln!(
                     "Sweep written to {} and {}",
                     dir.join("sweep.json").display(),
                     dir.join("sweep.csv").display()
@@ -219,4 +247,70 @@ fn finish_sweep(
 fn merge_parts(a: MergeArgs) -> Result<(), Failure> {
     let result = merge(&a.parts)?;
     finish_sweep(&result, a.out.as_deref(), a.format)
+}
+
+fn plan(a: PlanArgs) -> Result<(), Failure> {
+    let dims = a
+        .vary
+        .iter()
+        .map(|v| parse_vary(v).map_err(|e| Failure::Input(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let setup = SweepSetup::new(
+        &a.scenario,
+        a.sets.clone(),
+        dims,
+        None,
+        a.seed,
+        a.name.clone(),
+    )?;
+    let texts = if a.slo.is_empty() {
+        setup.slo.clone()
+    } else {
+        a.slo.clone()
+    };
+    let slos = texts
+        .iter()
+        .map(|t| slo::parse(t).map_err(Failure::Input))
+        .collect::<Result<Vec<_>, _>>()?;
+    if a.min_replications < 2 {
+        return Err(Failure::Input(
+            "--min-replications must be at least 2: one run has no confidence interval".into(),
+        ));
+    }
+    let opt = PlanOptions {
+        min_replications: a.min_replications,
+        max_replications: a.replications,
+        batch: 2,
+        search: a.search.clone(),
+        exhaustive: a.exhaustive,
+        threads: a.threads,
+    };
+    let bar = progress(0, a.quiet);
+    let started = std::time::Instant::now();
+    let result = run_plan(&setup, &slos, &opt, &bar)?;
+    bar.finish_and_clear();
+    if let Some(dir) = &a.out {
+        let json = serde_json::to_string_pretty(&result).context("serialising the plan")?;
+        let path = dir.join("plan.json");
+        write_atomic(&path, format!("{json}\n").as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    match a.format {
+        Format::Json => outln!(
+            "{}",
+            serde_json::to_string_pretty(&result).context("serialising the plan")?
+        ),
+        Format::Table => {
+            out!("{}", render(&result));
+            outln!(
+                "{} runs in {:.1}s wall",
+                result.runs,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    if result.chosen.is_none() {
+        return Err(Failure::Unmet);
+    }
+    Ok(())
 }

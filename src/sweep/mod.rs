@@ -76,6 +76,10 @@ pub struct SweepSetup {
     pub seed: u64,
     /// SLOs kept with the scenario-file sweep.
     pub slo: Vec<String>,
+    /// Variants refused as unstable (an unbounded queue fed faster than it
+    /// drains), with the reason: a sweep refuses to run them, the planner
+    /// counts them as failing.
+    pub unstable: IndexMap<usize, String>,
 }
 
 /// The identity of a sweep, written into results and partitions so that
@@ -207,21 +211,46 @@ impl SweepSetup {
             replications,
             seed,
             slo,
+            unstable: IndexMap::new(),
         };
-        for v in &setup.variants {
-            setup.model(v, seed)?;
+        let mut setup = setup;
+        for v in &setup.variants.clone() {
+            match setup.try_model(v, seed) {
+                Ok(_) => {}
+                Err(e) if e.kind == models::scenario::ScenarioErrorKind::Unstable => {
+                    setup.unstable.insert(v.index, e.message.clone());
+                }
+                Err(e) => return Err(SweepError::Input(format!("variant {}: {e}", v.label()))),
+            }
         }
         Ok(setup)
     }
 
     /// The variant's model with `seed`.
     pub fn model(&self, v: &Variant, seed: u64) -> Result<Model, SweepError> {
+        self.try_model(v, seed)
+            .map_err(|e| SweepError::Input(format!("variant {}: {e}", v.label())))
+    }
+
+    fn try_model(&self, v: &Variant, seed: u64) -> Result<Model, ScenarioError> {
         let mut sets = self.base_sets.clone();
         sets.extend(v.sets());
         sets.push(format!("seed={seed}"));
-        scenario::load(&self.file, &self.text, &sets)
-            .map(|(_, m)| m)
-            .map_err(|e| SweepError::Input(format!("variant {}: {e}", v.label())))
+        scenario::load(&self.file, &self.text, &sets).map(|(_, m)| m)
+    }
+
+    /// Fails when any variant is unstable (a sweep cannot run those).
+    pub fn require_stable(&self) -> Result<(), SweepError> {
+        match self.unstable.first() {
+            None => Ok(()),
+            Some((i, why)) => Err(SweepError::Input(format!(
+                "{}: variant {} is unstable ({} of {} variants are): {why}",
+                self.file,
+                self.variants[*i].label(),
+                self.unstable.len(),
+                self.variants.len()
+            ))),
+        }
     }
 
     /// The base model (no variation) with the sweep's seed.
@@ -252,8 +281,19 @@ impl SweepSetup {
     /// Executes run `run` and reduces it to a record.
     pub fn run_one(&self, run: usize, base: &Model) -> Result<RunRecord, SweepError> {
         let r = self.replications as usize;
-        let v = &self.variants[run / r];
-        let rep = (run % r) as u32;
+        self.run_at(run / r, (run % r) as u32, run, base)
+    }
+
+    /// Executes replication `rep` of variant `variant` (recorded as run
+    /// `run`) and reduces it to a record.
+    pub fn run_at(
+        &self,
+        variant: usize,
+        rep: u32,
+        run: usize,
+        base: &Model,
+    ) -> Result<RunRecord, SweepError> {
+        let v = &self.variants[variant];
         let seed = self.seed.wrapping_add(u64::from(rep));
         let model = self.model(v, seed)?;
         let out = models::World::new(&model, seed)

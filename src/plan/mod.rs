@@ -1,0 +1,419 @@
+//! Capacity planning: the cheapest variant of a grid whose objectives hold
+//! with 95% confidence.
+//!
+//! The planner does not run the whole grid when it need not:
+//!
+//! - **Search along a monotone dimension.** One numeric dimension (the
+//!   first whose values ascend, or `--search PATH`) is assumed monotone:
+//!   a larger value never makes an objective worse (more replicas, more
+//!   workers, more connections). For every combination of the other
+//!   dimensions the smallest passing value is found by bisection: about
+//!   log2(n) variants instead of n.
+//! - **Sequential replication.** Each variant starts with a few
+//!   replications; as soon as every objective's 95% interval lies on its
+//!   good side (holds) or one lies on its bad side (fails), the variant is
+//!   decided; only undecided variants get more replications, up to the
+//!   maximum. A variant still undecided then counts as not meeting the
+//!   objectives: the planner never recommends what it cannot confirm.
+//!
+//! Among the variants that meet every objective the cheapest (cost per
+//! hour; equal costs in grid order, smaller values first) is chosen.
+
+pub mod render;
+pub mod slo;
+
+use indexmap::IndexMap;
+use models::Model;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::sweep::aggregate::{Estimate, VariantSummary, aggregate};
+use crate::sweep::record::RunRecord;
+use crate::sweep::spec::value_text;
+use crate::sweep::{SweepError, SweepIdentity, SweepSetup};
+use slo::{Slo, Verdict};
+
+/// How hard the planner works.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// Replications every evaluated variant gets first (at least 2).
+    pub min_replications: u32,
+    /// Most replications of one variant.
+    pub max_replications: u32,
+    /// Replications added per round to undecided variants.
+    pub batch: u32,
+    /// The dimension searched by bisection (None: the first ascending
+    /// numeric one).
+    pub search: Option<String>,
+    /// Evaluate every variant (no bisection).
+    pub exhaustive: bool,
+    /// Threads (0: all cores).
+    pub threads: usize,
+}
+
+/// Whether a variant meets the objectives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every objective holds with 95% confidence.
+    Meets,
+    /// At least one objective fails with 95% confidence.
+    Fails,
+    /// Undecided after the most replications: not recommended.
+    Unsure,
+}
+
+/// One objective on one variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    /// The objective as written.
+    pub slo: String,
+    /// The estimate (mean and interval), in the objective's unit.
+    pub estimate: Estimate,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Mean's distance to the limit, positive on the good side.
+    pub margin: f64,
+}
+
+/// One evaluated variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluated {
+    /// Grid index.
+    pub index: usize,
+    /// Varied values.
+    pub params: IndexMap<String, Value>,
+    /// Replications run.
+    pub replications: u32,
+    /// Cost per hour (mean).
+    pub cost_per_hour: f64,
+    /// Overall p99, ms.
+    pub p99_ms: Estimate,
+    /// Per objective.
+    pub checks: Vec<Check>,
+    /// Overall status.
+    pub status: Status,
+}
+
+/// The planner's answer (`plan.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanResult {
+    /// What was searched.
+    pub identity: SweepIdentity,
+    /// The objectives.
+    pub slos: Vec<Slo>,
+    /// Variants in the grid.
+    pub grid_size: usize,
+    /// Runs executed.
+    pub runs: usize,
+    /// The searched dimension, if any.
+    pub search: Option<String>,
+    /// The cheapest variant meeting every objective.
+    pub chosen: Option<Evaluated>,
+    /// Every evaluated variant, cheapest first.
+    pub evaluated: Vec<Evaluated>,
+    /// Indices (into `evaluated`) of the cost-vs-p99 Pareto frontier.
+    pub frontier: Vec<usize>,
+    /// Variants not run because they are unstable (an unbounded queue fed
+    /// faster than it drains), with the reason; they meet no objective.
+    pub unstable: Vec<UnstableVariant>,
+}
+
+/// A variant the planner could not run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnstableVariant {
+    /// Varied values.
+    pub params: IndexMap<String, Value>,
+    /// Why it is unstable.
+    pub reason: String,
+}
+
+/// Runs the planner.
+pub fn plan(
+    setup: &SweepSetup,
+    slos: &[Slo],
+    opt: &PlanOptions,
+    progress: &indicatif::ProgressBar,
+) -> Result<PlanResult, SweepError> {
+    if slos.is_empty() {
+        return Err(SweepError::Input(
+            "plan needs at least one objective: --slo 'p99<250ms' (or `slo` in the scenario's sweep)".into(),
+        ));
+    }
+    let min_r = opt.min_replications.max(2);
+    let max_r = opt.max_replications.max(min_r);
+    let base = setup.base_model()?;
+    // Check the objectives name metrics the runs produce.
+    let Some(first_stable) = setup
+        .variants
+        .iter()
+        .map(|v| v.index)
+        .find(|i| !setup.unstable.contains_key(i))
+    else {
+        return Err(SweepError::Input(format!(
+            "{}: every variant is unstable, e.g. {}",
+            setup.file,
+            setup.unstable.values().next().map_or("", String::as_str)
+        )));
+    };
+    let probe = setup.run_at(first_stable, 0, 0, &base)?;
+    for s in slos {
+        if !probe.metrics.contains_key(&s.metric) {
+            let known: Vec<&str> = probe.metrics.keys().map(String::as_str).collect();
+            return Err(SweepError::Input(format!(
+                "--slo {}: this scenario has no metric `{}` (it has: {})",
+                s.text,
+                s.metric,
+                known.join(", ")
+            )));
+        }
+    }
+    let search = if opt.exhaustive {
+        None
+    } else {
+        match &opt.search {
+            Some(p) => {
+                let k = setup
+                    .dims
+                    .iter()
+                    .position(|d| &d.path == p)
+                    .ok_or_else(|| {
+                        SweepError::Input(format!("--search {p}: not one of the varied paths"))
+                    })?;
+                if !ascending_numbers(&setup.dims[k].values) {
+                    return Err(SweepError::Input(format!(
+                        "--search {p}: its values must be ascending numbers to be searched"
+                    )));
+                }
+                Some(k)
+            }
+            None => setup
+                .dims
+                .iter()
+                .position(|d| d.values.len() > 2 && ascending_numbers(&d.values)),
+        }
+    };
+    // Groups: variants that differ only in the searched dimension, each
+    // ordered by it (grid order already ascends along every dimension).
+    let mut groups: IndexMap<Vec<String>, Vec<usize>> = IndexMap::new();
+    for v in &setup.variants {
+        let key: Vec<String> = v
+            .params
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| Some(*k) != search)
+            .map(|(_, (_, x))| x.to_string())
+            .collect();
+        groups.entry(key).or_default().push(v.index);
+    }
+    let mut state = Evaluator {
+        setup,
+        base: &base,
+        slos,
+        min_r,
+        max_r,
+        batch: opt.batch.max(1),
+        threads: opt.threads,
+        records: IndexMap::new(),
+        decided: IndexMap::new(),
+        unstable: IndexMap::new(),
+        runs: 0,
+        progress,
+    };
+    if search.is_none() {
+        let all: Vec<usize> = setup.variants.iter().map(|v| v.index).collect();
+        state.evaluate(&all)?;
+    } else {
+        // Bisection in every group at once: each round evaluates one
+        // midpoint per group still open.
+        let mut bounds: Vec<(usize, usize, Option<usize>)> =
+            groups.values().map(|g| (0, g.len(), None)).collect();
+        loop {
+            let mids: Vec<(usize, usize)> = bounds
+                .iter()
+                .enumerate()
+                .filter(|(_, (lo, hi, _))| lo < hi)
+                .map(|(g, (lo, hi, _))| (g, groups[g][(lo + hi) / 2]))
+                .collect();
+            if mids.is_empty() {
+                break;
+            }
+            let vs: Vec<usize> = mids.iter().map(|m| m.1).collect();
+            state.evaluate(&vs)?;
+            for (g, v) in mids {
+                let (lo, hi, best) = &mut bounds[g];
+                let mid = (*lo + *hi) / 2;
+                if state
+                    .decided
+                    .get(&v)
+                    .is_some_and(|e| e.status == Status::Meets)
+                {
+                    *best = Some(v);
+                    *hi = mid;
+                } else {
+                    *lo = mid + 1;
+                }
+            }
+        }
+    }
+    let mut evaluated: Vec<Evaluated> = state.decided.values().cloned().collect();
+    // Cheapest first; equal costs (e.g. a scenario without prices) in
+    // grid order, which puts smaller values of each dimension first.
+    evaluated.sort_by(|a, b| {
+        a.cost_per_hour
+            .total_cmp(&b.cost_per_hour)
+            .then(a.index.cmp(&b.index))
+    });
+    let chosen = evaluated
+        .iter()
+        .find(|e| e.status == Status::Meets)
+        .cloned();
+    let mut frontier = Vec::new();
+    let mut best_p99 = f64::INFINITY;
+    for (i, e) in evaluated.iter().enumerate() {
+        if e.p99_ms.mean < best_p99 {
+            best_p99 = e.p99_ms.mean;
+            frontier.push(i);
+        }
+    }
+    Ok(PlanResult {
+        identity: setup.identity(),
+        slos: slos.to_vec(),
+        grid_size: setup.variants.len(),
+        runs: state.runs,
+        search: search.map(|k| setup.dims[k].path.clone()),
+        chosen,
+        evaluated,
+        frontier,
+        unstable: state
+            .unstable
+            .iter()
+            .map(|(v, why)| UnstableVariant {
+                params: setup.variants[*v].params.iter().cloned().collect(),
+                reason: why.clone(),
+            })
+            .collect(),
+    })
+}
+
+fn ascending_numbers(values: &[Value]) -> bool {
+    let nums: Option<Vec<f64>> = values.iter().map(Value::as_f64).collect();
+    nums.is_some_and(|n| n.windows(2).all(|w| w[0] < w[1]))
+}
+
+struct Evaluator<'a> {
+    setup: &'a SweepSetup,
+    base: &'a Model,
+    slos: &'a [Slo],
+    min_r: u32,
+    max_r: u32,
+    batch: u32,
+    threads: usize,
+    records: IndexMap<usize, Vec<RunRecord>>,
+    decided: IndexMap<usize, Evaluated>,
+    unstable: IndexMap<usize, String>,
+    runs: usize,
+    progress: &'a indicatif::ProgressBar,
+}
+
+impl Evaluator<'_> {
+    /// Replicates `variants` until each is decided or at the maximum.
+    fn evaluate(&mut self, variants: &[usize]) -> Result<(), SweepError> {
+        for &v in variants {
+            if let Some(why) = self.setup.unstable.get(&v) {
+                self.unstable.insert(v, why.clone());
+            }
+        }
+        let mut open: Vec<usize> = variants
+            .iter()
+            .copied()
+            .filter(|v| !self.decided.contains_key(v) && !self.unstable.contains_key(v))
+            .collect();
+        let mut target = self.min_r;
+        while !open.is_empty() {
+            let jobs: Vec<(usize, u32)> = open
+                .iter()
+                .flat_map(|&v| {
+                    let have = self.records.get(&v).map_or(0, Vec::len) as u32;
+                    (have..target).map(move |r| (v, r))
+                })
+                .collect();
+            self.progress.inc_length(jobs.len() as u64);
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(self.threads)
+                .build()
+                .map_err(|e| SweepError::Input(format!("cannot start threads: {e}")))?;
+            let (setup, base, progress) = (self.setup, self.base, self.progress);
+            let max_r = self.max_r as usize;
+            let recs: Vec<RunRecord> = pool.install(|| {
+                jobs.par_iter()
+                    .map(|&(v, r)| {
+                        let rec = setup.run_at(v, r, v * max_r + r as usize, base);
+                        progress.inc(1);
+                        rec
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })?;
+            self.runs += recs.len();
+            for rec in recs {
+                self.records.entry(rec.variant).or_default().push(rec);
+            }
+            let mut still = Vec::new();
+            for &v in &open {
+                let e = self.judge(v);
+                if e.status == Status::Unsure && e.replications < self.max_r {
+                    still.push(v);
+                } else {
+                    self.decided.insert(v, e);
+                }
+            }
+            open = still;
+            target = (target + self.batch).min(self.max_r);
+        }
+        Ok(())
+    }
+
+    fn judge(&self, v: usize) -> Evaluated {
+        let recs = &self.records[&v];
+        let summary: VariantSummary = aggregate(&self.setup.variants[v], recs);
+        let checks: Vec<Check> = self
+            .slos
+            .iter()
+            .map(|s| {
+                let estimate = summary.metrics[&s.metric].clone();
+                Check {
+                    slo: s.text.clone(),
+                    verdict: s.verdict(&estimate),
+                    margin: s.margin(&estimate),
+                    estimate,
+                }
+            })
+            .collect();
+        let status = if checks.iter().any(|c| c.verdict == Verdict::Fails) {
+            Status::Fails
+        } else if checks.iter().all(|c| c.verdict == Verdict::Holds) {
+            Status::Meets
+        } else {
+            Status::Unsure
+        };
+        Evaluated {
+            index: v,
+            params: summary.params.clone(),
+            replications: summary.replications,
+            cost_per_hour: summary.metrics.get("cost.per_hour").map_or(0.0, |e| e.mean),
+            p99_ms: summary.metrics["p99_ms"].clone(),
+            checks,
+            status,
+        }
+    }
+}
+
+/// Describes a variant's parameters: `replicas=8 shards=4`.
+pub fn label(params: &IndexMap<String, Value>) -> String {
+    params
+        .iter()
+        .map(|(p, v)| format!("{}={}", crate::sweep::spec::short_path(p), value_text(v)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,197 @@
+//! The planner's answer for people.
+
+use std::fmt::Write as _;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, Table};
+
+use super::slo::{Slo, Verdict};
+use super::{Check, Evaluated, PlanResult, Status, label};
+use crate::sweep::output::estimate_text;
+
+fn check_text(s: &Slo, c: &Check) -> String {
+    let scale = if s.percent { 100.0 } else { 1.0 };
+    let unit = if s.percent { "%" } else { s.unit.as_str() };
+    format!(
+        "{}{}",
+        estimate_text(&c.estimate, scale),
+        if unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {unit}")
+        }
+    )
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Holds => "holds",
+        Verdict::Fails => "FAILS",
+        Verdict::Unsure => "unsure",
+    }
+}
+
+fn why(e: &Evaluated, slos: &[Slo]) -> String {
+    let mut reasons = Vec::new();
+    for (s, c) in slos.iter().zip(&e.checks) {
+        if c.verdict == Verdict::Holds {
+            continue;
+        }
+        let over = -c.margin;
+        let rel = if s.limit != 0.0 {
+            over / s.limit.abs() * 100.0
+        } else {
+            0.0
+        };
+        let side = match s.op {
+            super::slo::Op::Below => "over",
+            super::slo::Op::Above => "under",
+        };
+        reasons.push(match c.verdict {
+            Verdict::Fails => format!(
+                "{} fails: {} is {side} the limit by {} ({rel:.0}%)",
+                s.text,
+                check_text(s, c),
+                s.show(over.abs())
+            ),
+            _ => format!(
+                "{} is unsure after {} replications: {} straddles the limit",
+                s.text,
+                e.replications,
+                check_text(s, c)
+            ),
+        });
+    }
+    reasons.join("; ")
+}
+
+/// Renders a plan.
+pub fn render(p: &PlanResult) -> String {
+    let mut out = String::new();
+    let how = match &p.search {
+        Some(s) => format!("bisection on {s} (assumed monotone: a larger value never hurts)"),
+        None => "every variant".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "Plan for {}: {} objective(s), grid of {} variants; evaluated {} by {how}, {} runs",
+        p.identity.scenario,
+        p.slos.len(),
+        p.grid_size,
+        p.evaluated.len(),
+        p.runs
+    );
+    if p.evaluated.iter().all(|e| e.cost_per_hour == 0.0) {
+        let _ = writeln!(
+            out,
+            "note: the scenario sets no prices, so every variant costs $0; ties go to the smaller configuration (grid order)"
+        );
+    }
+    match &p.chosen {
+        Some(c) => {
+            let _ = writeln!(
+                out,
+                "\nChosen: {} — ${:.2}/hour, {} replications",
+                label(&c.params),
+                c.cost_per_hour,
+                c.replications
+            );
+            for (s, ch) in p.slos.iter().zip(&c.checks) {
+                let _ = writeln!(
+                    out,
+                    "  {:<28} {:>22}  margin {}  {}",
+                    s.text,
+                    check_text(s, ch),
+                    s.show(ch.margin),
+                    verdict_word(ch.verdict)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "Every objective holds with 95% confidence: the far end of each interval is inside its limit."
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "\nNo variant meets the objectives. The closest (by cost) and why they fall short are listed below."
+            );
+        }
+    }
+
+    let mut header: Vec<String> = vec![
+        "variant".into(),
+        "runs".into(),
+        "$/hour".into(),
+        "p99 ms".into(),
+    ];
+    header.extend(p.slos.iter().map(|s| s.text.clone()));
+    header.push("status".into());
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_header(header.iter().map(Cell::new));
+    for (i, e) in p.evaluated.iter().enumerate() {
+        let mut row = vec![
+            format!(
+                "{}{}",
+                label(&e.params),
+                if p.frontier.contains(&i) { " *" } else { "" }
+            ),
+            e.replications.to_string(),
+            format!("{:.2}", e.cost_per_hour),
+            estimate_text(&e.p99_ms, 1.0),
+        ];
+        for (s, c) in p.slos.iter().zip(&e.checks) {
+            row.push(format!("{} {}", check_text(s, c), verdict_word(c.verdict)));
+        }
+        row.push(
+            match e.status {
+                Status::Meets => "meets",
+                Status::Fails => "fails",
+                Status::Unsure => "unsure",
+            }
+            .to_string(),
+        );
+        t.add_row(row);
+    }
+    let _ = writeln!(
+        out,
+        "\nEvaluated variants, cheapest first (* = on the cost-vs-p99 Pareto frontier: no cheaper variant has a lower p99)\n{t}"
+    );
+
+    for u in &p.unstable {
+        let _ = writeln!(
+            out,
+            "Not run, unstable: {} — {}",
+            label(&u.params),
+            u.reason
+        );
+    }
+    let limit_cost = p.chosen.as_ref().map_or(f64::INFINITY, |c| c.cost_per_hour);
+    let rejected: Vec<&Evaluated> = p
+        .evaluated
+        .iter()
+        .filter(|e| e.status != Status::Meets && e.cost_per_hour <= limit_cost)
+        .collect();
+    if !rejected.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            if p.chosen.is_some() {
+                "Why the cheaper variants were rejected:"
+            } else {
+                "Why each evaluated variant was rejected:"
+            }
+        );
+        for e in rejected {
+            let _ = writeln!(
+                out,
+                "  {} (${:.2}/hour): {}",
+                label(&e.params),
+                e.cost_per_hour,
+                why(e, &p.slos)
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,250 @@
+//! Service-level objectives on the command line: `p99<250ms`,
+//! `errors<0.1%`, `endpoint:checkout:p99<400ms`, `cache:products:hit_ratio>0.8`.
+
+use serde::{Deserialize, Serialize};
+use sim_core::SimDuration;
+
+use crate::sweep::aggregate::Estimate;
+
+/// Which way an objective points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    /// The metric must stay below the limit.
+    Below,
+    /// The metric must stay above the limit.
+    Above,
+}
+
+/// One objective on one metric of the sweep records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Slo {
+    /// As written by the user.
+    pub text: String,
+    /// The record metric it reads (`p99_ms`, `endpoint.checkout.p99_ms`, ...).
+    pub metric: String,
+    /// Direction.
+    pub op: Op,
+    /// The limit, in the metric's unit (ms, fraction, requests/s, ...).
+    pub limit: f64,
+    /// Unit for display.
+    pub unit: String,
+    /// A fraction shown as a percentage.
+    pub percent: bool,
+}
+
+/// How an objective fares on a variant, given its confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The whole 95% interval is on the good side.
+    Holds,
+    /// The whole interval is on the bad side.
+    Fails,
+    /// The interval straddles the limit: more replications could decide.
+    Unsure,
+}
+
+const HELP: &str = "objectives look like p99<250ms, mean<80ms, errors<0.1%, throughput>900, \
+endpoint:NAME:p99<400ms (p99, mean, errors, throughput), service:NAME:utilisation<0.8, \
+db:NAME:hot_spot<1.5, db:NAME:utilisation<0.7, cache:NAME:hit_ratio>0.8, queue:NAME:lag<1000, \
+queue:NAME:e2e_p99<2s, cost<25 (per hour), cost_per_million<3";
+
+/// Parses one objective.
+pub fn parse(text: &str) -> Result<Slo, String> {
+    let bad = |why: String| format!("--slo {text}: {why}; {HELP}");
+    let (lhs, op, rhs) = if let Some((l, r)) = text.split_once('<') {
+        (l, Op::Below, r.trim_start_matches('='))
+    } else if let Some((l, r)) = text.split_once('>') {
+        (l, Op::Above, r.trim_start_matches('='))
+    } else {
+        return Err(bad("no `<` or `>`".into()));
+    };
+    let parts: Vec<&str> = lhs.trim().split(':').collect();
+    let (metric, kind) = match parts.as_slice() {
+        [m] => match *m {
+            "p50" => ("p50_ms".to_string(), Kind::Duration),
+            "p99" => ("p99_ms".to_string(), Kind::Duration),
+            "p999" | "p99.9" => ("p999_ms".to_string(), Kind::Duration),
+            "mean" => ("mean_ms".to_string(), Kind::Duration),
+            "errors" | "error_rate" => ("error_rate".to_string(), Kind::Fraction),
+            "throughput" => ("throughput_rps".to_string(), Kind::Number("requests/s")),
+            "cost" => ("cost.per_hour".to_string(), Kind::Number("$/hour")),
+            "cost_per_million" => (
+                "cost.per_million_requests".to_string(),
+                Kind::Number("$/M requests"),
+            ),
+            other => return Err(bad(format!("unknown metric `{other}`"))),
+        },
+        [scope, name, m] => {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(bad("empty component name".into()));
+            }
+            match (*scope, *m) {
+                ("endpoint", "p99") => (format!("endpoint.{name}.p99_ms"), Kind::Duration),
+                ("endpoint", "mean") => (format!("endpoint.{name}.mean_ms"), Kind::Duration),
+                ("endpoint", "errors") => (format!("endpoint.{name}.error_rate"), Kind::Fraction),
+                ("endpoint", "throughput") => (
+                    format!("endpoint.{name}.throughput_rps"),
+                    Kind::Number("requests/s"),
+                ),
+                ("service", "utilisation") => {
+                    (format!("service.{name}.utilisation"), Kind::Fraction)
+                }
+                ("db", "hot_spot") => (format!("db.{name}.hot_spot_index"), Kind::Number("")),
+                ("db", "utilisation") => (format!("db.{name}.max_utilisation"), Kind::Fraction),
+                ("cache", "hit_ratio") => (format!("cache.{name}.hit_ratio"), Kind::Fraction),
+                ("queue", "lag") => (format!("queue.{name}.lag_max"), Kind::Number("messages")),
+                ("queue", "e2e_p99") => (format!("queue.{name}.e2e_p99_ms"), Kind::Duration),
+                (s, m) => return Err(bad(format!("unknown objective `{s}:{name}:{m}`"))),
+            }
+        }
+        _ => {
+            return Err(bad(
+                "expected METRIC or KIND:NAME:METRIC before the comparison".into(),
+            ));
+        }
+    };
+    let rhs = rhs.trim();
+    let (limit, unit) = match kind {
+        Kind::Duration => {
+            let d = SimDuration::parse(rhs)
+                .map_err(|e| bad(format!("{e} (give a unit, e.g. 250ms)")))?;
+            (d.as_millis_f64(), "ms".to_string())
+        }
+        Kind::Fraction => match rhs.strip_suffix('%') {
+            Some(p) => (
+                p.trim()
+                    .parse::<f64>()
+                    .map_err(|_| bad(format!("`{rhs}` is not a percentage")))?
+                    / 100.0,
+                String::new(),
+            ),
+            None => (
+                rhs.parse::<f64>()
+                    .map_err(|_| bad(format!("`{rhs}` is not a number")))?,
+                String::new(),
+            ),
+        },
+        Kind::Number(u) => (
+            rhs.parse::<f64>()
+                .map_err(|_| bad(format!("`{rhs}` is not a number")))?,
+            u.to_string(),
+        ),
+    };
+    if !limit.is_finite() {
+        return Err(bad("the limit must be finite".into()));
+    }
+    Ok(Slo {
+        text: text.to_string(),
+        metric,
+        op,
+        limit,
+        unit,
+        percent: matches!(kind, Kind::Fraction),
+    })
+}
+
+enum Kind {
+    Duration,
+    Fraction,
+    Number(&'static str),
+}
+
+impl Slo {
+    /// The verdict on an estimate: holds only when the whole 95% interval
+    /// is on the good side. A single replication has no interval and is
+    /// judged on its mean (the planner always replicates).
+    pub fn verdict(&self, e: &Estimate) -> Verdict {
+        match self.op {
+            Op::Below if e.high < self.limit => Verdict::Holds,
+            Op::Below if e.low >= self.limit => Verdict::Fails,
+            Op::Above if e.low > self.limit => Verdict::Holds,
+            Op::Above if e.high <= self.limit => Verdict::Fails,
+            _ => Verdict::Unsure,
+        }
+    }
+
+    /// Signed margin of the mean: positive when on the good side.
+    pub fn margin(&self, e: &Estimate) -> f64 {
+        match self.op {
+            Op::Below => self.limit - e.mean,
+            Op::Above => e.mean - self.limit,
+        }
+    }
+
+    /// A value of this metric for people (percent for fractions).
+    pub fn show(&self, v: f64) -> String {
+        if self.percent {
+            format!("{:.3}%", v * 100.0)
+        } else if self.unit == "ms" {
+            format!("{v:.2}ms")
+        } else {
+            format!(
+                "{v:.3}{}{}",
+                if self.unit.is_empty() { "" } else { " " },
+                self.unit
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_objectives() {
+        let s = parse("p99<250ms").unwrap();
+        assert_eq!(
+            (s.metric.as_str(), s.op, s.limit),
+            ("p99_ms", Op::Below, 250.0)
+        );
+        let s = parse("errors<0.1%").unwrap();
+        assert_eq!((s.metric.as_str(), s.limit), ("error_rate", 0.001));
+        let s = parse("endpoint:checkout:p99<0.4s").unwrap();
+        assert_eq!(
+            (s.metric.as_str(), s.limit),
+            ("endpoint.checkout.p99_ms", 400.0)
+        );
+        let s = parse("cache:products:hit_ratio>0.8").unwrap();
+        assert_eq!(
+            (s.metric.as_str(), s.op),
+            ("cache.products.hit_ratio", Op::Above)
+        );
+        assert_eq!(parse("throughput>=900").unwrap().limit, 900.0);
+        assert_eq!(parse("cost<25").unwrap().metric, "cost.per_hour");
+    }
+
+    #[test]
+    fn bad_objectives_say_why() {
+        for (t, needle) in [
+            ("p99=250ms", "no `<` or `>`"),
+            ("p98<250ms", "unknown metric"),
+            ("p99<250", "unit"),
+            ("errors<lots", "not a number"),
+            ("endpoint::p99<1s", "empty component name"),
+            ("db:x:p99<1s", "unknown objective"),
+        ] {
+            let e = parse(t).unwrap_err();
+            assert!(e.contains(needle), "{t}: {e}");
+        }
+    }
+
+    #[test]
+    fn verdicts_use_the_whole_interval() {
+        let s = parse("p99<100ms").unwrap();
+        let est = |low: f64, high: f64| Estimate {
+            mean: (low + high) / 2.0,
+            ci95: Some((high - low) / 2.0),
+            low,
+            high,
+        };
+        assert_eq!(s.verdict(&est(80.0, 99.0)), Verdict::Holds);
+        assert_eq!(s.verdict(&est(90.0, 110.0)), Verdict::Unsure);
+        assert_eq!(s.verdict(&est(100.0, 120.0)), Verdict::Fails);
+        let t = parse("throughput>50").unwrap();
+        assert_eq!(t.verdict(&est(51.0, 60.0)), Verdict::Holds);
+        assert_eq!(t.verdict(&est(40.0, 50.0)), Verdict::Fails);
+    }
+}
