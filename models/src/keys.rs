@@ -68,6 +68,9 @@ enum Inner {
     Sequential {
         next: u64,
     },
+    Timestamp {
+        resolution: u64,
+    },
 }
 
 impl KeyGen {
@@ -120,20 +123,32 @@ impl KeyGen {
                 }))
             }
             KeySpec::Sequential { start } => Ok(KeyGen(Inner::Sequential { next: start })),
+            KeySpec::Timestamp { resolution } => {
+                let r = resolution.map_or(1_000_000, |d| d.0);
+                if r == 0 {
+                    return Err("resolution must be positive".into());
+                }
+                Ok(KeyGen(Inner::Timestamp { resolution: r }))
+            }
         }
     }
 
-    /// The number of distinct values, if finite.
-    pub fn space(spec: &KeySpec) -> Option<u64> {
+    /// The number of distinct values in a run of `duration_ns`, if known.
+    pub fn space(spec: &KeySpec, duration_ns: u64) -> Option<u64> {
         match *spec {
             KeySpec::Uniform { n } | KeySpec::Zipf { n, .. } | KeySpec::HotSet { n, .. } => Some(n),
             KeySpec::Sequential { .. } => None,
+            KeySpec::Timestamp { resolution } => Some(
+                duration_ns
+                    .div_ceil(resolution.map_or(1_000_000, |d| d.0.max(1)))
+                    .max(1),
+            ),
         }
     }
 
-    /// Draws the next value.
+    /// Draws the next value for a request arriving at `now_ns`.
     #[inline]
-    pub fn sample(&mut self, rng: &mut RngStream) -> u64 {
+    pub fn sample(&mut self, rng: &mut RngStream, now_ns: u64) -> u64 {
         match &mut self.0 {
             Inner::Uniform { n } => rng.below(*n),
             Inner::Zipf { zipf, scatter } => {
@@ -164,6 +179,7 @@ impl KeyGen {
                 *next = next.wrapping_add(1);
                 v
             }
+            Inner::Timestamp { resolution } => now_ns / *resolution,
         }
     }
 }
@@ -197,7 +213,7 @@ mod tests {
         .unwrap();
         let mut rng = RngStream::new(3, "zipf");
         let draws = 200_000;
-        let top = (0..draws).filter(|_| g.sample(&mut rng) == 0).count();
+        let top = (0..draws).filter(|_| g.sample(&mut rng, 0) == 0).count();
         let p = top as f64 / draws as f64;
         // Binomial sd = sqrt(p(1-p)/n) = 0.00088; allow 5 sd.
         assert!((p - 0.19277).abs() < 0.0045, "p = {p}");
@@ -214,17 +230,28 @@ mod tests {
         let mut g = KeyGen::new(&spec).unwrap();
         let mut rng = RngStream::new(3, "hot");
         let draws = 100_000;
-        let hot = (0..draws).filter(|_| g.sample(&mut rng) < 10).count();
+        let hot = (0..draws).filter(|_| g.sample(&mut rng, 0) < 10).count();
         let p = hot as f64 / draws as f64;
         // sd = 0.00095; 5 sd.
         assert!((p - 0.9).abs() < 0.005, "p = {p}");
     }
 
     #[test]
+    fn timestamps_follow_the_clock() {
+        let spec = KeySpec::Timestamp {
+            resolution: Some(sim_core::SimDuration::from_secs(1)),
+        };
+        let mut g = KeyGen::new(&spec).unwrap();
+        let mut rng = RngStream::new(3, "ts");
+        assert_eq!(g.sample(&mut rng, 2_500_000_000), 2);
+        assert_eq!(KeyGen::space(&spec, 60_000_000_000), Some(60));
+    }
+
+    #[test]
     fn sequential_counts_up() {
         let mut g = KeyGen::new(&KeySpec::Sequential { start: 5 }).unwrap();
         let mut rng = RngStream::new(3, "seq");
-        let v: Vec<u64> = (0..3).map(|_| g.sample(&mut rng)).collect();
+        let v: Vec<u64> = (0..3).map(|_| g.sample(&mut rng, 0)).collect();
         assert_eq!(v, [5, 6, 7]);
     }
 }

@@ -213,6 +213,11 @@ pub struct DbResult {
     pub ops: u64,
     /// Busiest shard's ops / mean ops per shard (1 = perfectly even).
     pub hot_spot_index: f64,
+    /// The same ratio per time-series bucket (after the warm-up), averaged
+    /// with each bucket's statements as weights: catches shards that are
+    /// hot in turn (range sharding on time), which the whole-run index
+    /// averages away. Short buckets add sampling noise (a few percent).
+    pub hot_spot_index_by_interval: f64,
     /// Index of the busiest shard.
     pub hottest_shard: usize,
     /// Highest shard utilisation.

@@ -65,7 +65,9 @@ pub fn moved_fraction(
         let mut bv = None;
         let mut cv = None;
         for (name, g, rng) in &mut gens[wi] {
-            let v = g.sample(rng);
+            // Rows are spread over the base run's duration.
+            let now = pick.below(base.duration.0.max(1));
+            let v = g.sample(rng, now);
             if name == b_key {
                 bv = Some(v);
             }

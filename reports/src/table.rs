@@ -228,8 +228,13 @@ pub fn summary(r: &Results) -> String {
         }
         let _ = writeln!(
             out,
-            "Database {} — {} sharding on {}, hot-spot index {:.2} (max/mean ops), hottest shard {} (*)\n{dt}\n",
-            d.name, d.strategy, d.shard_key, d.hot_spot_index, d.hottest_shard
+            "Database {} — {} sharding on {}, hot-spot index {:.2} (busiest shard ops / mean; {:.2} per interval), hottest shard {} (*)\n{dt}\n",
+            d.name,
+            d.strategy,
+            d.shard_key,
+            d.hot_spot_index,
+            d.hot_spot_index_by_interval,
+            d.hottest_shard
         );
     }
 

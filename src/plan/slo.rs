@@ -46,7 +46,7 @@ pub enum Verdict {
 
 const HELP: &str = "objectives look like p99<250ms, mean<80ms, errors<0.1%, throughput>900, \
 endpoint:NAME:p99<400ms (p99, mean, errors, throughput), service:NAME:utilisation<0.8, \
-db:NAME:hot_spot<1.5, db:NAME:utilisation<0.7, cache:NAME:hit_ratio>0.8, queue:NAME:lag<1000, \
+db:NAME:hot_spot<1.5, db:NAME:hot_spot_interval<1.5, db:NAME:utilisation<0.7, cache:NAME:hit_ratio>0.8, queue:NAME:lag<1000, \
 queue:NAME:e2e_p99<2s, cost<25 (per hour), cost_per_million<3";
 
 /// Parses one objective.
@@ -92,6 +92,9 @@ pub fn parse(text: &str) -> Result<Slo, String> {
                     (format!("service.{name}.utilisation"), Kind::Fraction)
                 }
                 ("db", "hot_spot") => (format!("db.{name}.hot_spot_index"), Kind::Number("")),
+                ("db", "hot_spot_interval") => {
+                    (format!("db.{name}.hot_spot_interval"), Kind::Number(""))
+                }
                 ("db", "utilisation") => (format!("db.{name}.max_utilisation"), Kind::Fraction),
                 ("cache", "hit_ratio") => (format!("cache.{name}.hit_ratio"), Kind::Fraction),
                 ("queue", "lag") => (format!("queue.{name}.lag_max"), Kind::Number("messages")),

@@ -82,6 +82,7 @@ pub fn table(result: &SweepResult) -> String {
         .unwrap_or_default();
     for d in &dbs {
         header.push(format!("{d} hot-spot"));
+        header.push(format!("{d} hot-spot/interval"));
     }
     let any_moved = result.variants.iter().any(|v| !v.keys_moved.is_empty());
     if any_moved {
@@ -120,6 +121,7 @@ pub fn table(result: &SweepResult) -> String {
         );
         for d in &dbs {
             row.push(get(v, &format!("db.{d}.hot_spot_index"), 1.0));
+            row.push(get(v, &format!("db.{d}.hot_spot_interval"), 1.0));
         }
         if any_moved {
             row.push(if v.keys_moved.is_empty() {

@@ -40,7 +40,8 @@ pub struct RunRecord {
 /// - per endpoint E: `endpoint.E.throughput_rps`, `.error_rate`,
 ///   `.mean_ms`, `.p99_ms`;
 /// - per service S: `service.S.utilisation`;
-/// - per database D: `db.D.hot_spot_index`, `db.D.max_utilisation`;
+/// - per database D: `db.D.hot_spot_index`, `db.D.hot_spot_interval`,
+///   `db.D.max_utilisation`;
 /// - per cache C: `cache.C.hit_ratio`;
 /// - per queue Q: `queue.Q.lag_max`, `queue.Q.e2e_p99_ms`;
 /// - `cost.per_hour`, `cost.per_million_requests`.
@@ -66,6 +67,10 @@ pub fn metrics(out: &RunOutput) -> IndexMap<String, f64> {
     }
     for d in &r.databases {
         m.insert(format!("db.{}.hot_spot_index", d.name), d.hot_spot_index);
+        m.insert(
+            format!("db.{}.hot_spot_interval", d.name),
+            d.hot_spot_index_by_interval,
+        );
         m.insert(format!("db.{}.max_utilisation", d.name), d.max_utilisation);
     }
     for c in &r.caches {

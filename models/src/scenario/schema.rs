@@ -157,11 +157,19 @@ pub enum KeySpec {
         shuffle: bool,
     },
     /// Time-ordered values: each request takes the next value (like an
-    /// auto-increment id or a timestamp).
+    /// auto-increment id).
     Sequential {
         /// The first value (default 0).
         #[serde(default)]
         start: u64,
+    },
+    /// The request's arrival time, in units of `resolution` since the
+    /// start of the run (like a `created_at` column). Its value space is
+    /// the run's duration, so range sharding splits it evenly by default.
+    Timestamp {
+        /// Unit of the value (default "1ms").
+        #[serde(default)]
+        resolution: Option<SimDuration>,
     },
 }
 

@@ -179,19 +179,6 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
         return Err(ctx.err(&root("services"), "at least one service is needed"));
     }
 
-    // ---- keys: interned from every workload's key list
-    let mut keys: IndexMap<String, Option<u64>> = IndexMap::new();
-    for w in &sc.workloads {
-        for (k, spec) in &w.keys {
-            let space = KeyGen::space(spec);
-            let e = keys.entry(k.clone()).or_insert(space);
-            *e = match (*e, space) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                _ => None,
-            };
-        }
-    }
-
     // ---- durations
     let mut profile_end: Option<u64> = Some(0);
     for w in &sc.workloads {
@@ -254,6 +241,19 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
                 "{interval} gives {buckets} time-series buckets over {duration}; the limit is {MAX_BUCKETS}"
             ),
         ));
+    }
+
+    // ---- keys: interned from every workload's key list
+    let mut keys: IndexMap<String, Option<u64>> = IndexMap::new();
+    for w in &sc.workloads {
+        for (k, spec) in &w.keys {
+            let space = KeyGen::space(spec, duration.0);
+            let e = keys.entry(k.clone()).or_insert(space);
+            *e = match (*e, space) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                _ => None,
+            };
+        }
     }
 
     let mut b = Builder {

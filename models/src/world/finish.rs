@@ -192,6 +192,21 @@ impl World<'_> {
                         |best, (i, o)| if o > best.1 { (i, o) } else { best },
                     );
                 let mean = ops as f64 / shards.len() as f64;
+                // Per time-series bucket after the warm-up: busiest shard /
+                // mean shard, averaged with the bucket's statements as
+                // weights. Shards that are hot in turn (range on time)
+                // average out over the run but not here.
+                let first_bucket = (self.warmup / self.spec.interval.0) as usize;
+                let (mut num, mut den) = (0.0, 0.0);
+                for b in first_bucket..self.spec.buckets {
+                    let per: Vec<f64> = d.shards.iter().map(|s| s.ops_series.values()[b]).collect();
+                    let total: f64 = per.iter().sum();
+                    if total > 0.0 {
+                        let max = per.iter().copied().fold(0.0, f64::max);
+                        num += max / (total / per.len() as f64) * total;
+                        den += total;
+                    }
+                }
                 DbResult {
                     name: def.name.clone(),
                     strategy: match def.router.strategy() {
@@ -202,6 +217,7 @@ impl World<'_> {
                     shard_key: m.keys[def.shard_key].clone(),
                     ops,
                     hot_spot_index: if ops == 0 { 0.0 } else { max_ops as f64 / mean },
+                    hot_spot_index_by_interval: if den > 0.0 { num / den } else { 0.0 },
                     hottest_shard: hottest,
                     max_utilisation: shards.iter().map(|s| s.utilisation).fold(0.0, f64::max),
                     shards,

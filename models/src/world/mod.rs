@@ -429,7 +429,7 @@ impl<'m> World<'m> {
         });
         let base = j as usize * self.nkeys;
         for (id, kgen, rng) in &mut self.workloads[w].keys {
-            self.job_keys[base + *id] = kgen.sample(rng);
+            self.job_keys[base + *id] = kgen.sample(rng, now);
         }
         if measured {
             self.eps[ep].count += 1;
