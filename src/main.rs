@@ -136,6 +136,35 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
         model.duration,
         expected
     );
+    // Every variant of every sweep kept in the file must be valid too.
+    for name in sc.sweeps.keys() {
+        let setup = SweepSetup::new(
+            &a.scenario,
+            a.sets.clone(),
+            Vec::new(),
+            None,
+            None,
+            Some(name.clone()),
+        )?;
+        outln!(
+            "  sweep `{name}`: {} variants x {} replications{}",
+            setup.variants.len(),
+            setup.replications,
+            if setup.unstable.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({} unstable: a sweep refuses them, plan counts them as failing)",
+                    setup.unstable.len()
+                )
+            }
+        );
+        for s in &setup.slo {
+            slo::parse(s).map_err(|e| {
+                Failure::Input(format!("{}: sweeps.{name}.slo: {e}", a.scenario.display()))
+            })?;
+        }
+    }
     Ok(())
 }
 

@@ -69,13 +69,14 @@ fn money(v: f64) -> String {
 /// 100 samples a "p99" is just the largest one or two values.
 pub const MIN_P99_SAMPLES: u64 = 100;
 
-/// The worst interval p99 of a latency series (over buckets with at least
-/// [`MIN_P99_SAMPLES`] responses) and when that bucket began, seconds.
-pub fn worst_p99(series: &[LatencyPoint], interval_s: f64) -> Option<(f64, f64)> {
+/// The worst interval p99 of a latency series (over buckets that start
+/// after the warm-up, `from_s`, with at least [`MIN_P99_SAMPLES`]
+/// responses) and when that bucket began, seconds.
+pub fn worst_p99(series: &[LatencyPoint], interval_s: f64, from_s: f64) -> Option<(f64, f64)> {
     series
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.count >= MIN_P99_SAMPLES)
+        .filter(|(i, p)| p.count >= MIN_P99_SAMPLES && *i as f64 * interval_s >= from_s - 1e-9)
         .map(|(i, p)| (p.p99_ms, i as f64 * interval_s))
         .fold(None, |best: Option<(f64, f64)>, x| match best {
             Some(b) if b.0 >= x.0 => Some(b),
@@ -136,8 +137,8 @@ pub fn summary(r: &Results) -> String {
         ));
     }
     for (name, ep, series) in rows {
-        let worst =
-            worst_p99(series, iv).map_or("-".into(), |(v, at)| format!("{} ({})", ms(v), secs(at)));
+        let worst = worst_p99(series, iv, r.scenario.warmup_s)
+            .map_or("-".into(), |(v, at)| format!("{} ({})", ms(v), secs(at)));
         e.add_row(vec![
             name,
             ep.count.to_string(),

@@ -117,7 +117,7 @@ pub struct RateSegment {
     /// segment) to this rate, requests per second.
     #[serde(default)]
     pub ramp_to: Option<f64>,
-    /// Optional label ("spike", "plateau") shown in reports.
+    /// Optional label ("spike", "plateau") for people reading the file.
     #[serde(default)]
     pub label: Option<String>,
 }
@@ -207,7 +207,9 @@ pub enum LbPolicy {
     /// Replicas in turn.
     #[default]
     RoundRobin,
-    /// The replica with the fewest requests in flight (ties: lowest index).
+    /// The pod with the fewest requests in flight (busy + waiting); ties go
+    /// to the first such pod after the previous pick, so an idle pool is
+    /// used evenly.
     LeastConnections,
 }
 

@@ -265,6 +265,8 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
         key_uses: Vec::new(),
         step_dists: Vec::new(),
         root_len: 0,
+        cache_keys: IndexMap::new(),
+        invalidations: Vec::new(),
     };
 
     // ---- services and endpoints
@@ -498,6 +500,31 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
         });
     }
 
+    // A write invalidates the written key's value: only meaningful in a
+    // cache that holds that key.
+    for (cache, key, path) in &b.invalidations {
+        let kname = &b.keys.get_index(*key).expect("interned").0;
+        match b.cache_keys.get(cache) {
+            Some((k, _)) if k == key => {}
+            Some((k, _)) => {
+                return Err(ctx.err(
+                    path,
+                    format!(
+                        "this write routes by `{kname}` but cache `{}` holds `{}` values; it would delete unrelated entries",
+                        sc.caches[*cache].name,
+                        b.keys.get_index(*k).expect("interned").0
+                    ),
+                ));
+            }
+            None => {
+                return Err(ctx.err(
+                    path,
+                    format!("cache `{}` is never read by a `cache` step, so there is nothing to invalidate", sc.caches[*cache].name),
+                ));
+            }
+        }
+    }
+
     // ---- workloads
     let key_names: Vec<String> = keys.keys().cloned().collect();
     let mut workloads = Vec::new();
@@ -705,6 +732,10 @@ struct Builder<'a> {
     step_dists: Vec<(Dist, String)>,
     /// Length of the path of the program being compiled.
     root_len: usize,
+    /// The key each cache holds (from its first use), with that use's path.
+    cache_keys: IndexMap<usize, (KeyId, P)>,
+    /// Invalidations to check once every cache's key is known.
+    invalidations: Vec<(usize, KeyId, P)>,
 }
 
 /// Key paths recorded per program for reachability checks.
@@ -801,6 +832,26 @@ impl Builder<'_> {
                     })?;
                     let key = self.key(&cp.k("key"), &c.key)?;
                     uses.push((key, cp.k("key")));
+                    // A cache holds values of one key: its entries are key
+                    // values, so two keys would mix up equal values.
+                    match self.cache_keys.get(&cache) {
+                        Some((k, first)) if *k != key => {
+                            return Err(self.ctx.err(
+                                &cp.k("key"),
+                                format!(
+                                    "cache `{}` is already used with key `{}` (at {}); a cache holds one kind of key — use another cache for `{}`",
+                                    c.cache,
+                                    self.keys.get_index(*k).map_or("", |(n, _)| n.as_str()),
+                                    super::locate::format_path(&first.0),
+                                    c.key
+                                ),
+                            ));
+                        }
+                        Some(_) => {}
+                        None => {
+                            self.cache_keys.insert(cache, (key, cp.k("key")));
+                        }
+                    }
                     let at = out.len();
                     out.push(Instr::CacheGet {
                         cache,

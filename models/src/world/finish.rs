@@ -232,6 +232,12 @@ impl World<'_> {
             .map(|(def, t)| {
                 let active: Vec<_> = t.consumers.iter().filter(|c| !c.partitions.is_empty()).collect();
                 let stride = 1 + self.nkeys;
+                if def.consumers == 0 && t.published > 0 {
+                    warnings.push(format!(
+                        "queue `{}` has no consumers: {} messages published, none consumed",
+                        def.name, t.published
+                    ));
+                }
                 if t.dropped > 0 {
                     warnings.push(format!(
                         "queue `{}`: {} messages dropped by retention ({} per partition) before being consumed",
