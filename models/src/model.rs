@@ -309,6 +309,10 @@ pub struct QueueDef {
     pub price_per_consumer_hour: f64,
     /// Price per partition-hour.
     pub price_per_partition_hour: f64,
+    /// Brokers billed.
+    pub brokers: u32,
+    /// Price per broker-hour.
+    pub price_per_broker_hour: f64,
 }
 
 /// A compiled step program.

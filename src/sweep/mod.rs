@@ -343,7 +343,7 @@ impl SweepSetup {
         let r = self.replications as usize;
         // Enough runs per chunk to keep every thread busy, few enough that
         // memory holds only a handful of variants' records.
-        let chunk_variants = (4 * workers).div_ceil(r).max(1);
+        let chunk_variants = (16 * workers).div_ceil(r).max(1);
         let mut variants = Vec::with_capacity(self.variants.len());
         let mut start = 0;
         while start < self.variants.len() {

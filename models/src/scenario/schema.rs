@@ -414,7 +414,14 @@ pub struct Queue {
     /// Price per consumer per hour.
     #[serde(default)]
     pub price_per_consumer_hour: f64,
-    /// Price per partition per hour (broker capacity).
+    /// Price per partition per hour (managed services that bill by
+    /// partition).
     #[serde(default)]
     pub price_per_partition_hour: f64,
+    /// Brokers serving the topic (for cost; default 0: not billed here).
+    #[serde(default)]
+    pub brokers: u32,
+    /// Price per broker per hour.
+    #[serde(default)]
+    pub price_per_broker_hour: f64,
 }

@@ -497,6 +497,9 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
                 .price(&p.k("price_per_consumer_hour"), q.price_per_consumer_hour)?,
             price_per_partition_hour: ctx
                 .price(&p.k("price_per_partition_hour"), q.price_per_partition_hour)?,
+            brokers: q.brokers,
+            price_per_broker_hour: ctx
+                .price(&p.k("price_per_broker_hour"), q.price_per_broker_hour)?,
         });
     }
 

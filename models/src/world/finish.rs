@@ -461,6 +461,12 @@ impl World<'_> {
                 f64::from(q.consumers),
                 q.price_per_consumer_hour,
             );
+            add(
+                &q.name,
+                "broker",
+                f64::from(q.brokers),
+                q.price_per_broker_hour,
+            );
         }
         let per_hour: f64 = items.iter().map(|i| i.per_hour).sum::<f64>() + 0.0;
         let total = per_hour * m.duration.as_secs_f64() / 3600.0;
