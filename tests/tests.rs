@@ -14,3 +14,12 @@ mod conservation;
 /// The `capsim` binary: formats, `--out`, `--seed`, `--set`, help, and
 /// bad input (exit 2, located messages, no output file).
 mod cli;
+
+/// `capsim sweep` and `capsim merge`: the same bytes on any thread count
+/// and partitioning, grids and `--vary` values, bad input, confidence
+/// intervals, common random numbers.
+mod sweep;
+
+/// `capsim plan` against Erlang C: the smallest passing concurrency by
+/// bisection and exhaustively, unstable variants, exit codes, plan.json.
+mod plan;

@@ -269,14 +269,19 @@ pub fn plan(
         .iter()
         .find(|e| e.status == Status::Meets)
         .cloned();
-    let mut frontier = Vec::new();
-    let mut best_p99 = f64::INFINITY;
-    for (i, e) in evaluated.iter().enumerate() {
-        if e.p99_ms.mean < best_p99 {
-            best_p99 = e.p99_ms.mean;
-            frontier.push(i);
-        }
-    }
+    // Pareto frontier of (cost, p99): a variant is on it when no other
+    // costs no more and has a lower p99 (or costs less with the same p99).
+    let frontier: Vec<usize> = (0..evaluated.len())
+        .filter(|&i| {
+            let e = &evaluated[i];
+            !evaluated.iter().enumerate().any(|(j, o)| {
+                j != i
+                    && o.cost_per_hour <= e.cost_per_hour
+                    && o.p99_ms.mean <= e.p99_ms.mean
+                    && (o.cost_per_hour < e.cost_per_hour || o.p99_ms.mean < e.p99_ms.mean)
+            })
+        })
+        .collect();
     Ok(PlanResult {
         identity: setup.identity(),
         slos: slos.to_vec(),

@@ -133,6 +133,13 @@ impl SweepSetup {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(&file, &e))?;
         let (scenario, _) = scenario::load(&file, &text, &base_sets)?;
+        if !vary.is_empty()
+            && let Some(n) = &name
+        {
+            return Err(SweepError::Input(format!(
+                "--name {n} and --vary both given: use the scenario's sweep `{n}` alone, or --vary alone"
+            )));
+        }
         let (dims, def_reps, description, slo, name) = if vary.is_empty() {
             let def = match &name {
                 Some(n) => scenario.sweeps.get(n).ok_or_else(|| {
@@ -191,6 +198,14 @@ impl SweepSetup {
         } else {
             (vary, None, String::new(), Vec::new(), None)
         };
+        for (i, d) in dims.iter().enumerate() {
+            if dims[..i].iter().any(|e| e.path == d.path) {
+                return Err(SweepError::Input(format!(
+                    "--vary {}: the path is varied twice; give all its values in one --vary",
+                    d.path
+                )));
+            }
+        }
         let replications = replications.or(def_reps).unwrap_or(1);
         if replications == 0 {
             return Err(SweepError::Input(
