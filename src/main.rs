@@ -101,6 +101,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::Input(format!("{}: {e}", a.scenario.display())))?;
     let json = serde_json::to_string_pretty(&results).context("serialising the results")?;
     if let Some(dir) = &a.out {
+        write_report(dir, &results)?;
         let path = dir.join("results.json");
         write_atomic(&path, format!("{json}\n").as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
@@ -340,6 +341,17 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
     }
     if result.chosen.is_none() {
         return Err(Failure::Unmet);
+    }
+    Ok(())
+}
+
+/// Writes every chart of a run into `dir` (each file atomically).
+fn write_report(dir: &std::path::Path, results: &models::Results) -> Result<(), Failure> {
+    let charts = reports::run_charts(results).context("drawing the charts")?;
+    for c in &charts {
+        let path = dir.join(&c.file);
+        write_atomic(&path, c.svg.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }

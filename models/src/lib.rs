@@ -31,6 +31,7 @@ pub mod model;
 pub mod results;
 pub mod scenario;
 pub mod sharding;
+pub mod sweeps;
 pub mod world;
 
 pub use model::Model;

@@ -25,14 +25,16 @@ pub mod slo;
 use indexmap::IndexMap;
 use models::Model;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+
 use serde_json::Value;
 
-use crate::sweep::aggregate::{Estimate, VariantSummary, aggregate};
+use crate::sweep::aggregate::{VariantSummary, aggregate};
 use crate::sweep::record::RunRecord;
 use crate::sweep::spec::value_text;
-use crate::sweep::{SweepError, SweepIdentity, SweepSetup};
+use crate::sweep::{SweepError, SweepSetup};
 use slo::{Slo, Verdict};
+
+pub use models::sweeps::{Check, Evaluated, PlanResult, Status, UnstableVariant};
 
 /// How hard the planner works.
 #[derive(Debug, Clone)]
@@ -50,83 +52,6 @@ pub struct PlanOptions {
     pub exhaustive: bool,
     /// Threads (0: all cores).
     pub threads: usize,
-}
-
-/// Whether a variant meets the objectives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Every objective holds with 95% confidence.
-    Meets,
-    /// At least one objective fails with 95% confidence.
-    Fails,
-    /// Undecided after the most replications: not recommended.
-    Unsure,
-}
-
-/// One objective on one variant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Check {
-    /// The objective as written.
-    pub slo: String,
-    /// The estimate (mean and interval), in the objective's unit.
-    pub estimate: Estimate,
-    /// The verdict.
-    pub verdict: Verdict,
-    /// Mean's distance to the limit, positive on the good side.
-    pub margin: f64,
-}
-
-/// One evaluated variant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Evaluated {
-    /// Grid index.
-    pub index: usize,
-    /// Varied values.
-    pub params: IndexMap<String, Value>,
-    /// Replications run.
-    pub replications: u32,
-    /// Cost per hour (mean).
-    pub cost_per_hour: f64,
-    /// Overall p99, ms.
-    pub p99_ms: Estimate,
-    /// Per objective.
-    pub checks: Vec<Check>,
-    /// Overall status.
-    pub status: Status,
-}
-
-/// The planner's answer (`plan.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlanResult {
-    /// What was searched.
-    pub identity: SweepIdentity,
-    /// The objectives.
-    pub slos: Vec<Slo>,
-    /// Variants in the grid.
-    pub grid_size: usize,
-    /// Runs executed.
-    pub runs: usize,
-    /// The searched dimension, if any.
-    pub search: Option<String>,
-    /// The cheapest variant meeting every objective.
-    pub chosen: Option<Evaluated>,
-    /// Every evaluated variant, cheapest first.
-    pub evaluated: Vec<Evaluated>,
-    /// Indices (into `evaluated`) of the cost-vs-p99 Pareto frontier.
-    pub frontier: Vec<usize>,
-    /// Variants not run because they are unstable (an unbounded queue fed
-    /// faster than it drains), with the reason; they meet no objective.
-    pub unstable: Vec<UnstableVariant>,
-}
-
-/// A variant the planner could not run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UnstableVariant {
-    /// Varied values.
-    pub params: IndexMap<String, Value>,
-    /// Why it is unstable.
-    pub reason: String,
 }
 
 /// Runs the planner.

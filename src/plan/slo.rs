@@ -1,48 +1,9 @@
 //! Service-level objectives on the command line: `p99<250ms`,
 //! `errors<0.1%`, `endpoint:checkout:p99<400ms`, `cache:products:hit_ratio>0.8`.
 
-use serde::{Deserialize, Serialize};
 use sim_core::SimDuration;
 
-use crate::sweep::aggregate::Estimate;
-
-/// Which way an objective points.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Op {
-    /// The metric must stay below the limit.
-    Below,
-    /// The metric must stay above the limit.
-    Above,
-}
-
-/// One objective on one metric of the sweep records.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Slo {
-    /// As written by the user.
-    pub text: String,
-    /// The record metric it reads (`p99_ms`, `endpoint.checkout.p99_ms`, ...).
-    pub metric: String,
-    /// Direction.
-    pub op: Op,
-    /// The limit, in the metric's unit (ms, fraction, requests/s, ...).
-    pub limit: f64,
-    /// Unit for display.
-    pub unit: String,
-    /// A fraction shown as a percentage.
-    pub percent: bool,
-}
-
-/// How an objective fares on a variant, given its confidence interval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// The whole 95% interval is on the good side.
-    Holds,
-    /// The whole interval is on the bad side.
-    Fails,
-    /// The interval straddles the limit: more replications could decide.
-    Unsure,
-}
+pub use models::sweeps::{Op, Slo, Verdict};
 
 const HELP: &str = "objectives look like p99<250ms, mean<80ms, errors<0.1%, throughput>900, \
 endpoint:NAME:p99<400ms (p99, mean, errors, throughput), service:NAME:utilisation<0.8, \
@@ -154,47 +115,10 @@ enum Kind {
     Number(&'static str),
 }
 
-impl Slo {
-    /// The verdict on an estimate: holds only when the whole 95% interval
-    /// is on the good side. A single replication has no interval and is
-    /// judged on its mean (the planner always replicates).
-    pub fn verdict(&self, e: &Estimate) -> Verdict {
-        match self.op {
-            Op::Below if e.high < self.limit => Verdict::Holds,
-            Op::Below if e.low >= self.limit => Verdict::Fails,
-            Op::Above if e.low > self.limit => Verdict::Holds,
-            Op::Above if e.high <= self.limit => Verdict::Fails,
-            _ => Verdict::Unsure,
-        }
-    }
-
-    /// Signed margin of the mean: positive when on the good side.
-    pub fn margin(&self, e: &Estimate) -> f64 {
-        match self.op {
-            Op::Below => self.limit - e.mean,
-            Op::Above => e.mean - self.limit,
-        }
-    }
-
-    /// A value of this metric for people (percent for fractions).
-    pub fn show(&self, v: f64) -> String {
-        if self.percent {
-            format!("{:.3}%", v * 100.0)
-        } else if self.unit == "ms" {
-            format!("{v:.2}ms")
-        } else {
-            format!(
-                "{v:.3}{}{}",
-                if self.unit.is_empty() { "" } else { " " },
-                self.unit
-            )
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use models::sweeps::Estimate;
 
     #[test]
     fn parses_objectives() {

@@ -3,65 +3,12 @@
 //! histograms, and the mean load share of each shard.
 
 use indexmap::IndexMap;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use sim_core::stats::{LatencyHistogram, LatencySummary, student_t_interval};
+use sim_core::stats::LatencyHistogram;
+
+pub use models::sweeps::{CONFIDENCE, Estimate, VariantSummary};
 
 use super::record::RunRecord;
 use super::spec::Variant;
-
-/// Confidence level of every interval.
-pub const CONFIDENCE: f64 = 0.95;
-
-/// The mean of a metric over replications with its confidence interval.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Estimate {
-    /// Mean over replications.
-    pub mean: f64,
-    /// Half-width of the 95% interval (Student t); `None` with fewer than
-    /// two replications, when no interval can be given.
-    pub ci95: Option<f64>,
-    /// Lower end of the interval (the mean when there is none).
-    pub low: f64,
-    /// Upper end of the interval (the mean when there is none).
-    pub high: f64,
-}
-
-impl Estimate {
-    /// From per-replication values.
-    pub fn of(values: &[f64]) -> Estimate {
-        let ci = student_t_interval(values, CONFIDENCE);
-        let hw = (values.len() >= 2 && ci.half_width.is_finite()).then_some(ci.half_width);
-        let h = hw.unwrap_or(0.0);
-        Estimate {
-            mean: ci.mean,
-            ci95: hw,
-            low: ci.mean - h,
-            high: ci.mean + h,
-        }
-    }
-}
-
-/// One variant of a sweep, aggregated.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VariantSummary {
-    /// Position in the grid.
-    pub index: usize,
-    /// Path -> value, per varied field.
-    pub params: IndexMap<String, Value>,
-    /// Replications combined.
-    pub replications: u32,
-    /// Metric name -> estimate across replications.
-    pub metrics: IndexMap<String, Estimate>,
-    /// Percentiles of all replications' responses pooled (merged
-    /// histograms): `all` and each endpoint.
-    pub pooled: IndexMap<String, LatencySummary>,
-    /// Database -> mean load share per shard.
-    pub shard_share: IndexMap<String, Vec<f64>>,
-    /// Database -> fraction of rows whose shard differs from the base
-    /// scenario's layout (present when the variant changes the layout).
-    pub keys_moved: IndexMap<String, f64>,
-}
 
 /// Combines the records of one variant (all its replications, in order).
 pub fn aggregate(variant: &Variant, records: &[RunRecord]) -> VariantSummary {

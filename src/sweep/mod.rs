@@ -26,8 +26,8 @@ use indexmap::IndexMap;
 use indicatif::ProgressBar;
 use models::Model;
 use models::scenario::{self, Scenario, ScenarioError};
+pub use models::sweeps::{SweepIdentity, SweepResult};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use aggregate::{VariantSummary, aggregate};
 use record::RunRecord;
@@ -80,41 +80,6 @@ pub struct SweepSetup {
     /// drains), with the reason: a sweep refuses to run them, the planner
     /// counts them as failing.
     pub unstable: IndexMap<usize, String>,
-}
-
-/// The identity of a sweep, written into results and partitions so that
-/// parts of different sweeps are never merged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SweepIdentity {
-    /// Scenario name.
-    pub scenario: String,
-    /// xxh3-64 of the scenario text, hex.
-    pub scenario_hash: String,
-    /// Base `--set`s.
-    pub sets: Vec<String>,
-    /// Scenario-file sweep name.
-    pub name: Option<String>,
-    /// The varied fields.
-    pub dims: Vec<Dimension>,
-    /// Replications per variant.
-    pub replications: u32,
-    /// Seed of replication 0.
-    pub seed: u64,
-}
-
-/// The sweep document (`sweep.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SweepResult {
-    /// Format version of this document.
-    pub format_version: u32,
-    /// capsim version.
-    pub capsim_version: String,
-    /// What was swept.
-    pub identity: SweepIdentity,
-    /// What the sweep is for.
-    pub description: String,
-    /// One summary per variant, in grid order.
-    pub variants: Vec<VariantSummary>,
 }
 
 impl SweepSetup {

@@ -4,14 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// One varied field and the values it takes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Dimension {
-    /// Field path, as for `--set` (`services.app.replicas`).
-    pub path: String,
-    /// The values, in the order given.
-    pub values: Vec<Value>,
-}
+pub use models::sweeps::Dimension;
 
 /// A `--vary` argument that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,0 +1,259 @@
+//! The documents of sweeps and plans: what `capsim sweep` writes to
+//! `sweep.json` and `capsim plan` to `plan.json`. They live here, beside
+//! the run [`Results`](crate::Results), so that reports can render them
+//! and saved documents can be re-rendered.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sim_core::stats::{LatencySummary, student_t_interval};
+
+/// One varied field and the values it takes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dimension {
+    /// Field path, as for `--set` (`services.app.replicas`).
+    pub path: String,
+    /// The values, in the order given.
+    pub values: Vec<Value>,
+}
+
+/// The identity of a sweep, written into results and partitions so that
+/// parts of different sweeps are never merged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepIdentity {
+    /// Scenario name.
+    pub scenario: String,
+    /// xxh3-64 of the scenario text, hex.
+    pub scenario_hash: String,
+    /// Base `--set`s.
+    pub sets: Vec<String>,
+    /// Scenario-file sweep name.
+    pub name: Option<String>,
+    /// The varied fields.
+    pub dims: Vec<Dimension>,
+    /// Replications per variant.
+    pub replications: u32,
+    /// Seed of replication 0.
+    pub seed: u64,
+}
+
+/// The sweep document (`sweep.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepResult {
+    /// Format version of this document.
+    pub format_version: u32,
+    /// capsim version.
+    pub capsim_version: String,
+    /// What was swept.
+    pub identity: SweepIdentity,
+    /// What the sweep is for.
+    pub description: String,
+    /// One summary per variant, in grid order.
+    pub variants: Vec<VariantSummary>,
+}
+
+/// Confidence level of every interval.
+pub const CONFIDENCE: f64 = 0.95;
+
+/// The mean of a metric over replications with its confidence interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// Mean over replications.
+    pub mean: f64,
+    /// Half-width of the 95% interval (Student t); `None` with fewer than
+    /// two replications, when no interval can be given.
+    pub ci95: Option<f64>,
+    /// Lower end of the interval (the mean when there is none).
+    pub low: f64,
+    /// Upper end of the interval (the mean when there is none).
+    pub high: f64,
+}
+
+impl Estimate {
+    /// From per-replication values.
+    pub fn of(values: &[f64]) -> Estimate {
+        let ci = student_t_interval(values, CONFIDENCE);
+        let hw = (values.len() >= 2 && ci.half_width.is_finite()).then_some(ci.half_width);
+        let h = hw.unwrap_or(0.0);
+        Estimate {
+            mean: ci.mean,
+            ci95: hw,
+            low: ci.mean - h,
+            high: ci.mean + h,
+        }
+    }
+}
+
+/// One variant of a sweep, aggregated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantSummary {
+    /// Position in the grid.
+    pub index: usize,
+    /// Path -> value, per varied field.
+    pub params: IndexMap<String, Value>,
+    /// Replications combined.
+    pub replications: u32,
+    /// Metric name -> estimate across replications.
+    pub metrics: IndexMap<String, Estimate>,
+    /// Percentiles of all replications' responses pooled (merged
+    /// histograms): `all` and each endpoint.
+    pub pooled: IndexMap<String, LatencySummary>,
+    /// Database -> mean load share per shard.
+    pub shard_share: IndexMap<String, Vec<f64>>,
+    /// Database -> fraction of rows whose shard differs from the base
+    /// scenario's layout (present when the variant changes the layout).
+    pub keys_moved: IndexMap<String, f64>,
+}
+
+/// Which way an objective points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    /// The metric must stay below the limit.
+    Below,
+    /// The metric must stay above the limit.
+    Above,
+}
+
+/// One objective on one metric of the sweep records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Slo {
+    /// As written by the user.
+    pub text: String,
+    /// The record metric it reads (`p99_ms`, `endpoint.checkout.p99_ms`, ...).
+    pub metric: String,
+    /// Direction.
+    pub op: Op,
+    /// The limit, in the metric's unit (ms, fraction, requests/s, ...).
+    pub limit: f64,
+    /// Unit for display.
+    pub unit: String,
+    /// A fraction shown as a percentage.
+    pub percent: bool,
+}
+
+/// How an objective fares on a variant, given its confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The whole 95% interval is on the good side.
+    Holds,
+    /// The whole interval is on the bad side.
+    Fails,
+    /// The interval straddles the limit: more replications could decide.
+    Unsure,
+}
+
+impl Slo {
+    /// The verdict on an estimate: holds only when the whole 95% interval
+    /// is on the good side. A single replication has no interval and is
+    /// judged on its mean (the planner always replicates).
+    pub fn verdict(&self, e: &Estimate) -> Verdict {
+        match self.op {
+            Op::Below if e.high < self.limit => Verdict::Holds,
+            Op::Below if e.low >= self.limit => Verdict::Fails,
+            Op::Above if e.low > self.limit => Verdict::Holds,
+            Op::Above if e.high <= self.limit => Verdict::Fails,
+            _ => Verdict::Unsure,
+        }
+    }
+
+    /// Signed margin of the mean: positive when on the good side.
+    pub fn margin(&self, e: &Estimate) -> f64 {
+        match self.op {
+            Op::Below => self.limit - e.mean,
+            Op::Above => e.mean - self.limit,
+        }
+    }
+
+    /// A value of this metric for people (percent for fractions).
+    pub fn show(&self, v: f64) -> String {
+        if self.percent {
+            format!("{:.3}%", v * 100.0)
+        } else if self.unit == "ms" {
+            format!("{v:.2}ms")
+        } else {
+            format!(
+                "{v:.3}{}{}",
+                if self.unit.is_empty() { "" } else { " " },
+                self.unit
+            )
+        }
+    }
+}
+
+/// Whether a variant meets the objectives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every objective holds with 95% confidence.
+    Meets,
+    /// At least one objective fails with 95% confidence.
+    Fails,
+    /// Undecided after the most replications: not recommended.
+    Unsure,
+}
+
+/// One objective on one variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    /// The objective as written.
+    pub slo: String,
+    /// The estimate (mean and interval), in the objective's unit.
+    pub estimate: Estimate,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Mean's distance to the limit, positive on the good side.
+    pub margin: f64,
+}
+
+/// One evaluated variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluated {
+    /// Grid index.
+    pub index: usize,
+    /// Varied values.
+    pub params: IndexMap<String, Value>,
+    /// Replications run.
+    pub replications: u32,
+    /// Cost per hour (mean).
+    pub cost_per_hour: f64,
+    /// Overall p99, ms.
+    pub p99_ms: Estimate,
+    /// Per objective.
+    pub checks: Vec<Check>,
+    /// Overall status.
+    pub status: Status,
+}
+
+/// The planner's answer (`plan.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanResult {
+    /// What was searched.
+    pub identity: SweepIdentity,
+    /// The objectives.
+    pub slos: Vec<Slo>,
+    /// Variants in the grid.
+    pub grid_size: usize,
+    /// Runs executed.
+    pub runs: usize,
+    /// The searched dimension, if any.
+    pub search: Option<String>,
+    /// The cheapest variant meeting every objective.
+    pub chosen: Option<Evaluated>,
+    /// Every evaluated variant, cheapest first.
+    pub evaluated: Vec<Evaluated>,
+    /// Indices (into `evaluated`) of the cost-vs-p99 Pareto frontier.
+    pub frontier: Vec<usize>,
+    /// Variants not run because they are unstable (an unbounded queue fed
+    /// faster than it drains), with the reason; they meet no objective.
+    pub unstable: Vec<UnstableVariant>,
+}
+
+/// A variant the planner could not run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnstableVariant {
+    /// Varied values.
+    pub params: IndexMap<String, Value>,
+    /// Why it is unstable.
+    pub reason: String,
+}
