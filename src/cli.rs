@@ -46,7 +46,7 @@ if it parses as JSON, otherwise a string.")]
   capsim sweep scenarios/flash-sale.json --vary services.app.replicas=6..=12:2 --replications 5
   capsim sweep scenarios/sharding-compare.json --vary databases.orders.strategy=hash,range \\
       --vary databases.orders.shard_key=user_id,tenant_id,order_time --out out/sharding
-  capsim sweep scenarios/sharding-compare.json --name shard-keys      # the scenario's own `sweeps` section
+  capsim sweep scenarios/sharding-compare.json --name layouts      # the scenario's own `sweeps` section
   capsim sweep scenarios/flash-sale.json --vary services.app.replicas=4..=32 --partition 3/8 --out parts/
   capsim merge parts/part-*.jsonl --out out/
 
@@ -61,7 +61,7 @@ random numbers), so variants differ by their change, not by seed noise.")]
   capsim plan scenarios/flash-sale.json --vary services.app.replicas=4..=16 \\
       --slo 'p99<250ms' --slo 'errors<0.1%' --slo 'endpoint:checkout:p99<400ms'
   capsim plan scenarios/mmc.json --vary services.station.concurrency=9..=20 --slo 'p99<5ms'
-  capsim plan scenarios/flash-sale.json --name capacity     # vary and slo from the scenario's sweep
+  capsim plan scenarios/sharding-compare.json --name reshard  # vary and slo from the scenario's sweep
 
 Objectives: p50|p99|p999|mean<DURATION, errors<PERCENT, throughput>RPS,
 endpoint:NAME:(p99|mean|errors|throughput), service:NAME:utilisation,
@@ -215,6 +215,6 @@ pub struct ValidateArgs {
 pub enum Format {
     /// A readable summary.
     Table,
-    /// The results document (JSON), as written to results.json.
+    /// The JSON document (the one written into --out).
     Json,
 }

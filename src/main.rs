@@ -9,7 +9,7 @@ use std::io::IsTerminal;
 use capsim::cli::{Cli, Command, Format, MergeArgs, PlanArgs, RunArgs, SweepArgs, ValidateArgs};
 use capsim::output::write_atomic;
 use capsim::plan::{PlanOptions, plan as run_plan, render::render, slo};
-use capsim::sweep::partition::{PartHeader, Partition, merge, write_outputs, write_part};
+use capsim::sweep::partition::{PartHeader, PartWriter, Partition, merge, write_outputs};
 use capsim::sweep::spec::parse_vary;
 use capsim::sweep::{SweepError, SweepResult, SweepSetup, output};
 use clap::Parser;
@@ -101,10 +101,10 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::Input(format!("{}: {e}", a.scenario.display())))?;
     let json = serde_json::to_string_pretty(&results).context("serialising the results")?;
     if let Some(dir) = &a.out {
-        write_report(dir, &results)?;
         let path = dir.join("results.json");
         write_atomic(&path, format!("{json}\n").as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
+        write_report(dir, &results)?;
     }
     match a.format {
         Format::Json => outln!("{json}"),
@@ -125,6 +125,38 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
         .iter()
         .map(|w| w.profile.expected_arrivals(model.duration.0))
         .sum();
+    // Every variant of every sweep kept in the file must be valid too;
+    // check them all before saying "ok".
+    let mut sweeps = Vec::new();
+    for name in sc.sweeps.keys() {
+        let setup = SweepSetup::new(
+            &a.scenario,
+            a.sets.clone(),
+            Vec::new(),
+            None,
+            None,
+            Some(name.clone()),
+        )
+        .map_err(|e| Failure::Input(format!("sweeps.{name}: {e}")))?;
+        for s in &setup.slo {
+            slo::parse(s).map_err(|e| {
+                Failure::Input(format!("{}: sweeps.{name}.slo: {e}", a.scenario.display()))
+            })?;
+        }
+        sweeps.push(format!(
+            "  sweep `{name}`: {} variants x {} replications{}",
+            setup.variants.len(),
+            setup.replications,
+            if setup.unstable.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({} unstable: a sweep refuses them, plan counts them as failing)",
+                    setup.unstable.len()
+                )
+            }
+        ));
+    }
     outln!(
         "{}: ok — scenario `{}`: {} workloads, {} services, {} caches, {} databases, {} queues; {} simulated, about {:.0} requests",
         a.scenario.display(),
@@ -137,34 +169,8 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
         model.duration,
         expected
     );
-    // Every variant of every sweep kept in the file must be valid too.
-    for name in sc.sweeps.keys() {
-        let setup = SweepSetup::new(
-            &a.scenario,
-            a.sets.clone(),
-            Vec::new(),
-            None,
-            None,
-            Some(name.clone()),
-        )?;
-        outln!(
-            "  sweep `{name}`: {} variants x {} replications{}",
-            setup.variants.len(),
-            setup.replications,
-            if setup.unstable.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " ({} unstable: a sweep refuses them, plan counts them as failing)",
-                    setup.unstable.len()
-                )
-            }
-        );
-        for s in &setup.slo {
-            slo::parse(s).map_err(|e| {
-                Failure::Input(format!("{}: sweeps.{name}.slo: {e}", a.scenario.display()))
-            })?;
-        }
+    for line in sweeps {
+        outln!("{line}");
     }
     Ok(())
 }
@@ -202,8 +208,6 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
     if let Some(p) = partition {
         let runs = p.runs(setup.runs());
         let bar = progress(runs.len(), a.quiet);
-        let records = setup.execute(runs.clone(), a.threads, &bar)?;
-        bar.finish_and_clear();
         let dir = a.out.clone().unwrap_or_else(|| ".".into());
         let path = dir.join(p.file_name());
         let header = PartHeader {
@@ -216,8 +220,27 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
             end_run: runs.end,
             total_runs: setup.runs(),
         };
-        write_part(&path, &header, &records)
+        let mut writer = PartWriter::create(&path, &header)
             .with_context(|| format!("writing {}", path.display()))?;
+        let mut io_error = None;
+        setup
+            .execute_chunked(runs.clone(), a.threads, &bar, |records| {
+                if let Err(e) = writer.append(&records) {
+                    io_error = Some(e);
+                    return Err(SweepError::Input(String::new()));
+                }
+                Ok(())
+            })
+            .map_err(|e| match io_error.take() {
+                Some(io) => Failure::Other(
+                    anyhow::Error::new(io).context(format!("writing {}", path.display())),
+                ),
+                None => Failure::from(e),
+            })?;
+        writer
+            .finish()
+            .with_context(|| format!("writing {}", path.display()))?;
+        bar.finish_and_clear();
         eprintln!(
             "part {} of {}: runs {}..{} of {} in {:.1}s, written to {}",
             p.k,

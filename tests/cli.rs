@@ -326,11 +326,21 @@ fn run_json_out_seed_and_set() {
         written_text.ends_with("}\n"),
         "results.json ends with a newline"
     );
-    let leftovers: Vec<_> = fs::read_dir(&out_dir)
+    let mut leftovers: Vec<String> = fs::read_dir(&out_dir)
         .unwrap()
-        .map(|e| e.unwrap().file_name())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(leftovers, ["results.json"], "only results.json in --out");
+    leftovers.sort();
+    assert!(
+        leftovers.contains(&"results.json".to_string()),
+        "{leftovers:?}"
+    );
+    assert!(
+        leftovers
+            .iter()
+            .all(|f| f == "results.json" || f == "index.html" || f.ends_with(".svg")),
+        "only results.json and the report in --out, no temporaries: {leftovers:?}"
+    );
 
     // In table format, --out says where the results went.
     let table = capsim([

@@ -107,6 +107,7 @@ pub struct VariantSummary {
 
 /// Which way an objective points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Op {
     /// The metric must stay below the limit.
     Below,

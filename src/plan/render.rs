@@ -69,12 +69,12 @@ fn why(e: &Evaluated, slos: &[Slo]) -> String {
 pub fn render(p: &PlanResult) -> String {
     let mut out = String::new();
     let how = match &p.search {
-        Some(s) => format!("bisection on {s} (assumed monotone: a larger value never hurts)"),
-        None => "every variant".to_string(),
+        Some(s) => format!("by bisection on {s} (assumed monotone: a larger value never hurts)"),
+        None => "exhaustively".to_string(),
     };
     let _ = writeln!(
         out,
-        "Plan for {}: {} objective(s), grid of {} variants; evaluated {} by {how}, {} runs",
+        "Plan for {}: {} objective(s), grid of {} variants; evaluated {} {how}, {} runs",
         p.identity.scenario,
         p.slos.len(),
         p.grid_size,
@@ -91,10 +91,11 @@ pub fn render(p: &PlanResult) -> String {
         Some(c) => {
             let _ = writeln!(
                 out,
-                "\nChosen: {} — ${:.2}/hour, {} replications",
+                "\nChosen: {} — ${:.2}/hour, {} replication{}",
                 label(&c.params),
                 c.cost_per_hour,
-                c.replications
+                c.replications,
+                if c.replications == 1 { "" } else { "s" }
             );
             for (s, ch) in p.slos.iter().zip(&c.checks) {
                 let _ = writeln!(
@@ -156,7 +157,7 @@ pub fn render(p: &PlanResult) -> String {
     }
     let _ = writeln!(
         out,
-        "\nEvaluated variants, cheapest first (* = on the cost-vs-p99 Pareto frontier: no cheaper variant has a lower p99)\n{t}"
+        "\nEvaluated variants, cheapest first (* = on the cost-vs-p99 Pareto frontier: no other variant is both no dearer and faster)\n{t}"
     );
 
     for u in &p.unstable {

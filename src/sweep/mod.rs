@@ -309,6 +309,30 @@ impl SweepSetup {
         })
     }
 
+    /// Executes `runs` chunk by chunk, handing each chunk's records (in run
+    /// order) to `sink`, so memory holds one chunk at a time.
+    pub fn execute_chunked(
+        &self,
+        runs: Range<usize>,
+        threads: usize,
+        progress: &ProgressBar,
+        mut sink: impl FnMut(Vec<RunRecord>) -> Result<(), SweepError>,
+    ) -> Result<(), SweepError> {
+        let workers = if threads == 0 {
+            rayon::current_num_threads()
+        } else {
+            threads
+        };
+        let chunk = 16 * workers;
+        let mut start = runs.start;
+        while start < runs.end {
+            let end = (start + chunk).min(runs.end);
+            sink(self.execute(start..end, threads, progress)?)?;
+            start = end;
+        }
+        Ok(())
+    }
+
     /// Runs the whole sweep, chunk by chunk, and aggregates every variant.
     pub fn run_all(
         &self,

@@ -84,16 +84,67 @@ pub struct PartHeader {
     pub total_runs: usize,
 }
 
-/// Writes a partial file atomically (temporary file, then rename).
-pub fn write_part(path: &Path, header: &PartHeader, records: &[RunRecord]) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    serde_json::to_writer(&mut buf, header).map_err(std::io::Error::other)?;
-    buf.push(b'\n');
-    for r in records {
-        serde_json::to_writer(&mut buf, r).map_err(std::io::Error::other)?;
-        buf.push(b'\n');
+/// Writes a partial file as its records arrive: header first, then each
+/// batch of records, into a temporary file that is renamed into place
+/// only when complete — a failed or interrupted slice leaves no part file.
+pub struct PartWriter {
+    tmp: PathBuf,
+    path: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+impl PartWriter {
+    /// Starts `path` with its header.
+    pub fn create(path: &Path, header: &PartHeader) -> std::io::Result<PartWriter> {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        serde_json::to_writer(&mut out, header).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")?;
+        Ok(PartWriter {
+            tmp,
+            path: path.to_path_buf(),
+            out,
+        })
     }
-    crate::output::write_atomic(path, &buf)
+
+    /// Appends records, one JSON line each.
+    pub fn append(&mut self, records: &[RunRecord]) -> std::io::Result<()> {
+        for r in records {
+            serde_json::to_writer(&mut self.out, r).map_err(std::io::Error::other)?;
+            self.out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// Flushes and moves the file into place.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.out.flush()?;
+        self.out.get_ref().sync_all()?;
+        std::fs::rename(&self.tmp, &self.path)
+    }
+}
+
+impl Drop for PartWriter {
+    fn drop(&mut self) {
+        // After `finish` the temporary is gone; otherwise remove it.
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// Writes a partial file at once (tests and small slices).
+pub fn write_part(path: &Path, header: &PartHeader, records: &[RunRecord]) -> std::io::Result<()> {
+    let mut w = PartWriter::create(path, header)?;
+    w.append(records)?;
+    w.finish()
 }
 
 /// Reads the header of a partial file.

@@ -882,15 +882,13 @@ impl Builder<'_> {
                     uses.push((key, wp.k(if w.key.is_some() { "key" } else { "db" })));
                     let mut invalidate = Vec::new();
                     for (j, c) in w.invalidate.iter().enumerate() {
-                        invalidate.push(self.component(
-                            &wp.k("invalidate").i(j),
-                            c,
-                            "cache",
-                            |k| match k {
-                                Kind::Cache(i) => Some(i),
-                                _ => None,
-                            },
-                        )?);
+                        let ip = wp.k("invalidate").i(j);
+                        let cache = self.component(&ip, c, "cache", |k| match k {
+                            Kind::Cache(i) => Some(i),
+                            _ => None,
+                        })?;
+                        self.invalidations.push((cache, key, ip));
+                        invalidate.push(cache);
                     }
                     out.push(Instr::Write {
                         db,
