@@ -77,6 +77,12 @@ Exit codes: 0 a variant meets the objectives, 1 none does, 2 bad input.")]
 
 The merged sweep.json equals the single-machine sweep's byte for byte.")]
     Merge(MergeArgs),
+    /// Render the report (charts and index.html) of a saved results.json,
+    /// sweep.json or plan.json.
+    #[command(after_help = "Examples:
+  capsim report out/flash-sale/results.json --out out/flash-sale
+  capsim report ci-artifacts/sweep.json --out /tmp/sweep-report")]
+    Report(ReportArgs),
     /// Check a scenario file without running it.
     #[command(after_help = "Examples:
   capsim validate scenarios/flash-sale.json
@@ -95,7 +101,7 @@ pub struct RunArgs {
     /// Override a field: PATH=VALUE (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
-    /// Write results.json into this folder (created if missing).
+    /// Write results.json and the report (SVG charts, index.html) into this folder (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// What to print on standard output.
@@ -198,6 +204,16 @@ pub struct MergeArgs {
     /// What to print on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// Arguments of `capsim report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A results.json, sweep.json or plan.json written by capsim.
+    pub document: PathBuf,
+    /// Write the charts and index.html here.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// Arguments of `capsim validate`.

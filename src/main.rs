@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use std::io::IsTerminal;
 
-use capsim::cli::{Cli, Command, Format, MergeArgs, PlanArgs, RunArgs, SweepArgs, ValidateArgs};
+use capsim::cli::{
+    Cli, Command, Format, MergeArgs, PlanArgs, ReportArgs, RunArgs, SweepArgs, ValidateArgs,
+};
 use capsim::output::write_atomic;
 use capsim::plan::{PlanOptions, plan as run_plan, render::render, slo};
 use capsim::sweep::partition::{PartHeader, PartWriter, Partition, merge, write_outputs};
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Command::Sweep(a) => sweep(a),
         Command::Merge(a) => merge_parts(a),
         Command::Plan(a) => plan(a),
+        Command::Report(a) => report(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -274,6 +277,7 @@ fn finish_sweep(
 ) -> Result<(), Failure> {
     if let Some(dir) = out {
         write_outputs(dir, result).with_context(|| format!("writing into {}", dir.display()))?;
+        write_files(dir, reports::sweep_report(result))?;
     }
     match format {
         Format::Json => outln!(
@@ -368,13 +372,58 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Writes every chart of a run into `dir` (each file atomically).
-fn write_report(dir: &std::path::Path, results: &models::Results) -> Result<(), Failure> {
-    let charts = reports::run_charts(results).context("drawing the charts")?;
-    for c in &charts {
-        let path = dir.join(&c.file);
-        write_atomic(&path, c.svg.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
+/// Writes a report's files into `dir`, each atomically.
+fn write_files(
+    dir: &std::path::Path,
+    files: Result<Vec<reports::ReportFile>, reports::ChartError>,
+) -> Result<(), Failure> {
+    let files = files.context("drawing the report")?;
+    for f in &files {
+        let path = dir.join(&f.name);
+        write_atomic(&path, &f.bytes).with_context(|| format!("writing {}", path.display()))?;
     }
+    Ok(())
+}
+
+/// Writes a run's report (charts and index.html) into `dir`.
+fn write_report(dir: &std::path::Path, results: &models::Results) -> Result<(), Failure> {
+    write_files(dir, reports::run_report(results))
+}
+
+fn report(a: ReportArgs) -> Result<(), Failure> {
+    let file = a.document.display().to_string();
+    let text = std::fs::read_to_string(&a.document)
+        .map_err(|e| Failure::Input(format!("{file}: cannot read: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Failure::Input(format!("{file}:{}:{}: not JSON: {e}", e.line(), e.column()))
+    })?;
+    let has = |k: &str| value.get(k).is_some();
+    let bad = |what: &str, e: serde_json::Error| {
+        Failure::Input(format!(
+            "{file}: looks like a {what} but does not read as one (written by another capsim version?): {e}"
+        ))
+    };
+    let (kind, files) = if has("totals") && has("time_series") {
+        let r: models::Results =
+            serde_json::from_value(value).map_err(|e| bad("results document", e))?;
+        ("run", reports::run_report(&r))
+    } else if has("identity") && has("variants") {
+        let s: capsim::sweep::SweepResult =
+            serde_json::from_value(value).map_err(|e| bad("sweep document", e))?;
+        ("sweep", reports::sweep_report(&s))
+    } else if has("identity") && has("slos") {
+        let p: capsim::plan::PlanResult =
+            serde_json::from_value(value).map_err(|e| bad("plan document", e))?;
+        ("plan", reports::plan_report(&p))
+    } else {
+        return Err(Failure::Input(format!(
+            "{file}: not a capsim document (expected results.json, sweep.json or plan.json)"
+        )));
+    };
+    write_files(&a.out, files)?;
+    outln!(
+        "{kind} report written to {}",
+        a.out.join("index.html").display()
+    );
     Ok(())
 }

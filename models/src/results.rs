@@ -7,7 +7,7 @@
 //! for comparisons.
 
 use serde::{Deserialize, Serialize};
-use sim_core::stats::{LatencyPoint, LatencySummary};
+use sim_core::stats::{CdfPoint, LatencyPoint, LatencySummary};
 
 /// Version of this document's format.
 pub const FORMAT_VERSION: u32 = 1;
@@ -117,6 +117,9 @@ pub struct EndpointResult {
     pub error_rate: f64,
     /// Latency of ok responses (client view: arrival to response).
     pub latency: LatencySummary,
+    /// The latency distribution of ok responses at fixed quantiles (from
+    /// the minimum, quantile 0, to the maximum, quantile 1), for CDF plots.
+    pub latency_cdf: Vec<CdfPoint>,
 }
 
 /// One load balancer's figures.

@@ -1,23 +1,77 @@
 //! # reports: what a person reads
 //!
-//! Renders a [`models::Results`] document — fresh from a run or loaded
-//! from a saved `results.json` — for people: the terminal summary table
-//! ([`summary`]), SVG charts ([`run_charts`]) drawn with plotters' SVG
-//! backend (no system font library), and an offline `index.html`.
-//! Every string that comes from a scenario file is escaped.
+//! Renders the documents capsim writes — a run's [`models::Results`], a
+//! sweep's [`SweepResult`], a plan's [`PlanResult`] — fresh or loaded from
+//! a saved file, for people: the terminal summary table ([`summary`]), SVG
+//! charts drawn with plotters' SVG backend (no system font library), and
+//! an `index.html` that works offline. Every string that comes from a
+//! scenario file is escaped, in HTML and in SVG.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod chart;
 pub mod charts;
+pub mod html;
 pub mod table;
 
 pub use chart::{Chart, ChartError};
+use models::sweeps::{PlanResult, SweepResult};
 pub use table::summary;
+
+/// A file of a report: its name in the output folder and its content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportFile {
+    /// File name (no folders).
+    pub name: String,
+    /// Content.
+    pub bytes: Vec<u8>,
+}
+
+fn files(charts: Vec<Chart>, page: String) -> Vec<ReportFile> {
+    let mut out: Vec<ReportFile> = charts
+        .into_iter()
+        .map(|c| ReportFile {
+            name: c.file,
+            bytes: c.svg.into_bytes(),
+        })
+        .collect();
+    out.push(ReportFile {
+        name: "index.html".into(),
+        bytes: page.into_bytes(),
+    });
+    out
+}
 
 /// Every chart of one run's report, in reading order.
 pub fn run_charts(r: &models::Results) -> Result<Vec<Chart>, ChartError> {
     let mut out = Vec::new();
     out.extend(charts::latency_over_time(r)?);
+    out.extend(charts::throughput_over_time(r)?);
+    out.extend(charts::utilisation_over_time(r)?);
+    out.extend(charts::shard_heatmaps(r)?);
+    out.extend(charts::cache_hit_ratio(r)?);
+    out.extend(charts::queue_lag(r)?);
+    out.extend(charts::latency_cdf(r)?);
     Ok(out)
+}
+
+/// The files of a run's report: its charts and `index.html`.
+pub fn run_report(r: &models::Results) -> Result<Vec<ReportFile>, ChartError> {
+    let charts = run_charts(r)?;
+    let page = html::run_page(r, &charts);
+    Ok(files(charts, page))
+}
+
+/// The files of a sweep's report.
+pub fn sweep_report(s: &SweepResult) -> Result<Vec<ReportFile>, ChartError> {
+    let charts = charts::sweep_charts(s)?;
+    let page = html::sweep_page(s, &charts);
+    Ok(files(charts, page))
+}
+
+/// The files of a plan's report.
+pub fn plan_report(p: &PlanResult) -> Result<Vec<ReportFile>, ChartError> {
+    let charts = charts::plan_charts(p)?;
+    let page = html::plan_page(p, &charts);
+    Ok(files(charts, page))
 }

@@ -62,6 +62,7 @@ impl World<'_> {
                     throughput_rps: e.ok as f64 / measured_s,
                     error_rate: ratio(errors, e.count),
                     latency: e.latency.summary(),
+                    latency_cdf: e.latency.cdf(),
                 }
             })
             .collect();
@@ -85,6 +86,7 @@ impl World<'_> {
             throughput_rps: ok as f64 / measured_s,
             error_rate: ratio(timeouts + rejected, count),
             latency: self.overall_latency.summary(),
+            latency_cdf: self.overall_latency.cdf(),
         };
 
         let load_balancers = m

@@ -1,5 +1,22 @@
-//! One chart kind per file.
+//! One chart kind per file. Each function returns the charts of its kind
+//! for a document (none when the document has nothing of that kind).
 
+mod cache;
+mod cdf;
+mod heatmap;
 mod latency;
+mod plan;
+mod queue;
+mod sweep;
+mod throughput;
+mod utilisation;
 
+pub use cache::cache_hit_ratio;
+pub use cdf::latency_cdf;
+pub use heatmap::shard_heatmaps;
 pub use latency::latency_over_time;
+pub use plan::plan_charts;
+pub use queue::queue_lag;
+pub use sweep::sweep_charts;
+pub use throughput::throughput_over_time;
+pub use utilisation::utilisation_over_time;

@@ -74,6 +74,22 @@ pub struct LatencySummary {
     pub max_ms: f64,
 }
 
+/// The quantiles at which [`HdrLatency::cdf`] samples a distribution:
+/// dense in the body, then the tail out to the maximum.
+pub const CDF_QUANTILES: [f64; 22] = [
+    0.0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998,
+    0.999, 0.9995, 0.9999, 0.99999, 1.0,
+];
+
+/// One point of a latency distribution function.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CdfPoint {
+    /// Fraction of responses at or below `ms`.
+    pub q: f64,
+    /// Latency, ms.
+    pub ms: f64,
+}
+
 fn ms(ns: u64) -> f64 {
     ns as f64 / 1e6
 }
@@ -213,6 +229,21 @@ impl<const DIGITS: u8> HdrLatency<DIGITS> {
         self.sum = 0;
         self.min = u64::MAX;
         self.max = 0;
+    }
+
+    /// The distribution function at the quantiles of [`CDF_QUANTILES`]:
+    /// `(quantile, latency in ms)` pairs, empty when nothing was recorded.
+    pub fn cdf(&self) -> Vec<CdfPoint> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        CDF_QUANTILES
+            .iter()
+            .map(|&q| CdfPoint {
+                q,
+                ms: ms(self.quantile_ns(q)),
+            })
+            .collect()
     }
 
     /// Count, mean, p50, p90, p99, p99.9 and max, in ms; all zero when

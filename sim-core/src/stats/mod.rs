@@ -23,7 +23,8 @@ mod welford;
 
 pub use ci::{ConfidenceInterval, student_t_interval};
 pub use histogram::{
-    CoarseHistogram, CompactHistogram, DEFAULT_MAX_NS, HdrLatency, LatencyHistogram, LatencySummary,
+    CDF_QUANTILES, CdfPoint, CoarseHistogram, CompactHistogram, DEFAULT_MAX_NS, HdrLatency,
+    LatencyHistogram, LatencySummary,
 };
 pub use series::{CountSeries, GaugeSeries, LatencyPoint, LatencySeries, SeriesSpec};
 pub use time_weighted::TimeWeighted;

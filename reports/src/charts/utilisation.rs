@@ -1,0 +1,10 @@
+//! (being written)
+
+use models::results::Results;
+
+use crate::chart::{Chart, ChartError};
+
+/// (being written)
+pub fn utilisation_over_time(_r: &Results) -> Result<Vec<Chart>, ChartError> {
+    Ok(Vec::new())
+}
