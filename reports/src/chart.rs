@@ -1,8 +1,11 @@
 //! What every chart shares: the [`Chart`] it produces, the size, the
 //! palette, the time axis and the plumbing from plotters to an SVG string.
 
+use models::results::Results;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// One rendered chart.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +83,413 @@ pub fn svg(
         root.present()?;
     }
     Ok(buf)
+}
+
+/// Rendered size of titles, px.
+pub const TITLE_PX: f64 = 18.0;
+/// Rendered size of every other text (ticks, axis names, legends), px.
+pub const TEXT_PX: f64 = 13.0;
+
+/// The colour of "all endpoints" together.
+pub const ALL: RGBColor = RGBColor(0, 0, 0);
+/// The colour of errors (timeouts, rejections): vermillion, used for
+/// nothing else, so errors stand out on every chart.
+pub const ERROR: RGBColor = PALETTE[1];
+/// Dark grey of the end-of-warm-up marker.
+pub const WARMUP: RGBColor = RGBColor(90, 90, 90);
+
+/// Palette entries for ordinary series: the Okabe-Ito colours without
+/// vermillion (errors), black ("all") and yellow (too pale on white);
+/// orange, the nearest to vermillion, comes last.
+const SERIES: [RGBColor; 5] = [PALETTE[0], PALETTE[2], PALETTE[3], PALETTE[5], PALETTE[4]];
+
+/// How ordinary series `i` (endpoint, service, cache, ...) is drawn: its
+/// colour, and whether it is dashed (from the sixth series on, when the
+/// colours repeat).
+pub fn series_style(i: usize) -> (RGBColor, bool) {
+    (SERIES[i % SERIES.len()], (i / SERIES.len()) % 2 == 1)
+}
+
+/// A font of `px` rendered pixels. Plotters' SVG backend writes a text's
+/// size divided by 1.24; this undoes it, so sizes in chart code are the
+/// sizes a reader sees.
+pub fn font(px: f64) -> FontDesc<'static> {
+    (FONT, px * 1.24).into_font()
+}
+
+/// Estimated rendered width of `text` at `px`, pixels. The SVG carries
+/// no metrics, so this is an average advance of 0.55 em: DejaVu Sans,
+/// the widest common sans-serif, measures about 0.5 em on legend-like
+/// text, so the estimate errs on the wide side (a gap, never an overlap).
+pub fn text_width(text: &str, px: f64) -> f64 {
+    text.chars().count() as f64 * px * 0.55
+}
+
+/// What a legend entry shows before its label.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Swatch {
+    /// A solid line of this colour.
+    Line(RGBColor),
+    /// A dashed line of this colour.
+    Dashed(RGBColor),
+    /// A filled block of this colour (areas, bars, cells).
+    Block(RGBAColor),
+    /// Nothing: a note in the legend (e.g. "checkout: no responses").
+    None,
+}
+
+/// One legend entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    /// What the reader sees.
+    pub label: String,
+    /// Its sample.
+    pub swatch: Swatch,
+}
+
+impl Key {
+    /// An entry for a line drawn by [`draw_line`] with this style.
+    pub fn line(label: impl Into<String>, (c, dashed): (RGBColor, bool)) -> Key {
+        Key {
+            label: label.into(),
+            swatch: if dashed {
+                Swatch::Dashed(c)
+            } else {
+                Swatch::Line(c)
+            },
+        }
+    }
+
+    /// An entry for a filled area or block.
+    pub fn block(label: impl Into<String>, c: RGBAColor) -> Key {
+        Key {
+            label: label.into(),
+            swatch: Swatch::Block(c),
+        }
+    }
+
+    /// A note without a sample.
+    pub fn note(label: impl Into<String>) -> Key {
+        Key {
+            label: label.into(),
+            swatch: Swatch::None,
+        }
+    }
+
+    /// The entry of the end-of-warm-up marker drawn by [`draw_warmup`].
+    pub fn warmup() -> Key {
+        Key::line("end of warm-up", (WARMUP, true))
+    }
+
+    fn width(&self) -> f64 {
+        let swatch = if self.swatch == Swatch::None {
+            0.0
+        } else {
+            26.0
+        };
+        swatch + text_width(&self.label, TEXT_PX)
+    }
+}
+
+/// Height of one legend row, px.
+const LEGEND_ROW: i32 = 20;
+/// Space between legend entries, px.
+const LEGEND_GAP: f64 = 22.0;
+
+/// The legend's entries packed into rows no wider than `width`.
+fn legend_rows(keys: &[Key], width: f64) -> Vec<Vec<&Key>> {
+    let mut rows: Vec<Vec<&Key>> = Vec::new();
+    let mut used = 0.0;
+    for k in keys {
+        let w = k.width();
+        match rows.last_mut() {
+            Some(row) if used + LEGEND_GAP + w <= width => {
+                used += LEGEND_GAP + w;
+                row.push(k);
+            }
+            _ => {
+                rows.push(vec![k]);
+                used = w;
+            }
+        }
+    }
+    rows
+}
+
+/// `title` shrunk (down to [`TEXT_PX`]) and, as a last resort, cut with
+/// an ellipsis until its estimated width fits `width`; returns the text
+/// and its size.
+pub fn fit(title: &str, px: f64, width: f64) -> (String, f64) {
+    let mut size = px;
+    while size > TEXT_PX && text_width(title, size) > width {
+        size -= 1.0;
+    }
+    if text_width(title, size) <= width {
+        return (title.to_string(), size);
+    }
+    let keep = ((width / (size * 0.55)) as usize).saturating_sub(1);
+    let cut: String = title.chars().take(keep).collect();
+    (format!("{}…", cut.trim_end()), size)
+}
+
+/// Draws a chart's title and its legend (in rows under the title, never
+/// over the data) across the top of `root`, and returns the area left for
+/// the plot.
+pub fn frame<'a>(root: &Area<'a>, title: &str, keys: &[Key]) -> Result<Area<'a>, ChartError> {
+    let (w, _) = root.dim_in_pixel();
+    let w = f64::from(w);
+    let (text, size) = fit(title, TITLE_PX, w - 24.0);
+    let centre = TextStyle::from(font(size)).pos(Pos::new(HPos::Center, VPos::Top));
+    root.draw(&Text::new(text, ((w / 2.0) as i32, 10), centre))?;
+    let mut y = 10 + (size * 1.5) as i32;
+    for row in legend_rows(keys, w - 40.0) {
+        let row_w: f64 =
+            row.iter().map(|k| k.width()).sum::<f64>() + LEGEND_GAP * (row.len() - 1) as f64;
+        let mut x = ((w - row_w) / 2.0).max(20.0);
+        let mid = y + LEGEND_ROW / 2;
+        for k in row {
+            let xi = x as i32;
+            match k.swatch {
+                Swatch::Line(c) => {
+                    root.draw(&PathElement::new(
+                        vec![(xi, mid), (xi + 20, mid)],
+                        c.stroke_width(2),
+                    ))?;
+                }
+                Swatch::Dashed(c) => {
+                    for (a, b) in [(0, 5), (8, 13), (16, 20)] {
+                        root.draw(&PathElement::new(
+                            vec![(xi + a, mid), (xi + b, mid)],
+                            c.stroke_width(2),
+                        ))?;
+                    }
+                }
+                Swatch::Block(c) => {
+                    root.draw(&Rectangle::new(
+                        [(xi, mid - 6), (xi + 20, mid + 6)],
+                        c.filled(),
+                    ))?;
+                }
+                Swatch::None => {}
+            }
+            let tx = if k.swatch == Swatch::None {
+                x
+            } else {
+                x + 26.0
+            };
+            let left = TextStyle::from(font(TEXT_PX)).pos(Pos::new(HPos::Left, VPos::Center));
+            root.draw(&Text::new(k.label.clone(), (tx as i32, mid), left))?;
+            x += k.width() + LEGEND_GAP;
+        }
+        y += LEGEND_ROW;
+    }
+    Ok(root.split_vertically(y + 6).1)
+}
+
+/// A plot with two linear `f64` axes.
+pub type Plot<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Draws a line through `points`, broken where a point is `None` (an
+/// interval without data is a gap, not a straight line across it).
+pub fn draw_line(
+    chart: &mut Plot<'_, '_>,
+    points: impl IntoIterator<Item = Option<(f64, f64)>>,
+    (c, dashed): (RGBColor, bool),
+) -> Result<(), ChartError> {
+    for run in runs(points) {
+        if run.len() == 1 {
+            chart.draw_series(std::iter::once(Circle::new(run[0], 3, c.filled())))?;
+        } else if dashed {
+            chart.draw_series(DashedLineSeries::new(run, 7, 4, c.stroke_width(2)))?;
+        } else {
+            chart.draw_series(LineSeries::new(run, c.stroke_width(2)))?;
+        }
+    }
+    Ok(())
+}
+
+/// The unbroken stretches of a series with gaps.
+pub fn runs(points: impl IntoIterator<Item = Option<(f64, f64)>>) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for p in points {
+        match p {
+            Some(p) if p.0.is_finite() && p.1.is_finite() => {
+                out.last_mut().expect("never empty").push(p)
+            }
+            _ => {
+                if out.last().is_some_and(|r| !r.is_empty()) {
+                    out.push(Vec::new());
+                }
+            }
+        }
+    }
+    out.retain(|r| !r.is_empty());
+    out
+}
+
+/// Marks the end of the warm-up (`x` in axis units) with a dashed
+/// vertical line over `y`; nothing when there is no warm-up.
+pub fn draw_warmup(chart: &mut Plot<'_, '_>, x: f64, y: (f64, f64)) -> Result<(), ChartError> {
+    if x > 0.0 {
+        chart.draw_series(DashedLineSeries::new(
+            [(x, y.0), (x, y.1)],
+            5,
+            4,
+            WARMUP.stroke_width(1),
+        ))?;
+    }
+    Ok(())
+}
+
+/// Writes `text` in the middle of a plot (e.g. "no errors in this run").
+pub fn draw_note(chart: &mut Plot<'_, '_>, text: &str) -> Result<(), ChartError> {
+    let x = chart.x_range();
+    let y = chart.y_range();
+    let style = TextStyle::from(font(TEXT_PX))
+        .pos(Pos::new(HPos::Center, VPos::Center))
+        .color(&WARMUP);
+    chart.draw_series(std::iter::once(Text::new(
+        text.to_string(),
+        ((x.start + x.end) / 2.0, (y.start + y.end) / 2.0),
+        style,
+    )))?;
+    Ok(())
+}
+
+/// Draws the axes and grid of a plot over time: tick labels on the x
+/// axis only when `x_desc` is given (the lower panel of a stacked chart
+/// carries them for both).
+pub fn time_mesh(
+    chart: &mut Plot<'_, '_>,
+    x_desc: Option<&str>,
+    y_desc: &str,
+    y_fmt: &dyn Fn(&f64) -> String,
+) -> Result<(), ChartError> {
+    let blank = |_: &f64| String::new();
+    let ticks = |v: &f64| tick(*v);
+    let mut mesh = chart.configure_mesh();
+    mesh.y_desc(y_desc)
+        .y_label_formatter(y_fmt)
+        .y_labels(6)
+        .x_labels(12)
+        .label_style(font(TEXT_PX))
+        .axis_desc_style(font(TEXT_PX))
+        .bold_line_style(BLACK.mix(0.12))
+        .light_line_style(WHITE.mix(0.0));
+    match x_desc {
+        Some(d) => mesh.x_desc(d).x_label_formatter(&ticks),
+        None => mesh.x_label_formatter(&blank),
+    };
+    mesh.draw()?;
+    Ok(())
+}
+
+/// A per-interval series as points at the intervals' midpoints, with the
+/// first value repeated at the start of the axis and the last at its end,
+/// so an area drawn through them covers the whole run.
+pub fn edge_to_edge(
+    values: &[f64],
+    interval_s: f64,
+    axis: &TimeAxis,
+    x_max: f64,
+) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(values.len() + 2);
+    if let Some(first) = values.first() {
+        out.push((0.0, *first));
+    }
+    out.extend(
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (axis.bucket_mid(i, interval_s).min(x_max), *v)),
+    );
+    if let Some(last) = values.last() {
+        out.push((x_max, *last));
+    }
+    out
+}
+
+/// Offered load of all workloads together, requests/s per bucket.
+pub fn offered_rps(r: &Results) -> Vec<f64> {
+    let ts = &r.time_series;
+    (0..ts.buckets)
+        .map(|b| {
+            ts.workloads
+                .iter()
+                .map(|w| w.offered_rps.get(b).copied().unwrap_or(0.0))
+                .sum()
+        })
+        .collect()
+}
+
+/// The endpoints' display names (`service.endpoint`), in results order.
+pub fn endpoint_names(r: &Results) -> Vec<String> {
+    r.endpoints
+        .iter()
+        .map(|e| format!("{}.{}", e.service, e.name))
+        .collect()
+}
+
+/// The sum over `series` of each bucket's value (missing values count 0).
+pub fn sum_by_bucket<'s>(buckets: usize, series: impl Iterator<Item = &'s [f64]>) -> Vec<f64> {
+    let mut out = vec![0.0; buckets];
+    for s in series {
+        for (o, v) in out.iter_mut().zip(s) {
+            *o += v;
+        }
+    }
+    out
+}
+
+/// An `f64` axis (linear or logarithmic) with the tick values given,
+/// e.g. one per shard row or 1-2-5 per decade. (Plotters' own
+/// `with_key_points` loses the formatter of `f64` axes, so a mesh cannot be
+/// drawn on it.)
+pub struct FixedTicks<R: Ranged<ValueType = f64>> {
+    inner: R,
+    ticks: Vec<f64>,
+}
+
+impl<R: Ranged<ValueType = f64>> FixedTicks<R> {
+    /// `inner` (a range such as `0.0..1.0`, or `(a..b).log_scale()`) with
+    /// ticks at `ticks`.
+    pub fn new(inner: impl Into<R>, ticks: Vec<f64>) -> Self {
+        FixedTicks {
+            inner: inner.into(),
+            ticks,
+        }
+    }
+}
+
+impl<R: Ranged<ValueType = f64>> Ranged for FixedTicks<R> {
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+
+    fn axis_pixel_range(&self, limit: (i32, i32)) -> std::ops::Range<i32> {
+        self.inner.axis_pixel_range(limit)
+    }
+}
+
+/// A percentage tick label for a fraction: `0.25` -> `25%`.
+pub fn percent(v: f64) -> String {
+    format!("{:.0}%", v * 100.0)
 }
 
 /// How the time axis is labelled: seconds for short runs, minutes for

@@ -10,7 +10,9 @@ use sim_core::stats::LatencyPoint;
 type Line = (&'static str, fn(&LatencyPoint) -> f64);
 
 use crate::chart::{
-    Chart, ChartError, FONT, GREY, HEIGHT, TimeAxis, WIDTH, colour, max_of, slug, svg, tick,
+    Chart, ChartError, GREY, HEIGHT, Key, TEXT_PX, TimeAxis, WIDTH, draw_line, draw_note,
+    draw_warmup, edge_to_edge, endpoint_names, font, frame, max_of, offered_rps, series_style,
+    slug, svg, tick, time_mesh,
 };
 
 /// Fewest responses in an interval for its percentiles to be drawn.
@@ -19,14 +21,7 @@ pub const MIN_POINTS: u64 = 20;
 /// One chart for all endpoints together, then one per endpoint.
 pub fn latency_over_time(r: &Results) -> Result<Vec<Chart>, ChartError> {
     let ts = &r.time_series;
-    let offered: Vec<f64> = (0..ts.buckets)
-        .map(|b| {
-            ts.workloads
-                .iter()
-                .map(|w| w.offered_rps.get(b).copied().unwrap_or(0.0))
-                .sum()
-        })
-        .collect();
+    let offered = offered_rps(r);
     let mut out = vec![one(
         r,
         "all endpoints",
@@ -35,8 +30,7 @@ pub fn latency_over_time(r: &Results) -> Result<Vec<Chart>, ChartError> {
         &offered,
     )?];
     if r.endpoints.len() > 1 {
-        for (e, s) in r.endpoints.iter().zip(&ts.endpoints) {
-            let name = format!("{}.{}", e.service, e.name);
+        for (name, s) in endpoint_names(r).into_iter().zip(&ts.endpoints) {
             out.push(one(
                 r,
                 &name,
@@ -68,65 +62,79 @@ fn one(
     let y_max = max_of(shown.iter().map(|(_, p)| p.p999_ms), 1.0) * 1.08;
     let rate_max = max_of(offered.iter().copied(), 1.0) * 1.08;
     let title = format!("Latency over time — {name}");
+    let lines: [Line; 3] = [
+        ("p50", |p| p.p50_ms),
+        ("p99", |p| p.p99_ms),
+        ("p99.9", |p| p.p999_ms),
+    ];
+    // The results have no per-endpoint offered load: an endpoint's chart
+    // shows the total, and says so.
+    let offered_label = if name == "all endpoints" {
+        "offered load (right axis)"
+    } else {
+        "offered load, all endpoints (right axis)"
+    };
+    let mut keys = vec![Key::block(offered_label, GREY.mix(0.35))];
+    for (k, (label, _)) in lines.iter().enumerate() {
+        keys.push(Key::line(*label, series_style(k)));
+    }
+    let warmup_x = r.scenario.warmup_s / axis.scale;
+    if warmup_x > 0.0 {
+        keys.push(Key::warmup());
+    }
+    if shown.is_empty() {
+        keys.push(Key::note(format!(
+            "(no interval has {MIN_POINTS} ok responses)"
+        )));
+    } else if shown.len() < points.len() {
+        keys.push(Key::note(format!(
+            "gaps: intervals with fewer than {MIN_POINTS} ok responses"
+        )));
+    }
     let doc = svg((WIDTH, HEIGHT), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(&title, (FONT, 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .right_y_label_area_size(60)
+        let plot = frame(root, &title, &keys)?;
+        let mut chart = ChartBuilder::on(&plot)
+            .margin_left(12)
+            .margin_right(12)
+            .margin_bottom(6)
+            .x_label_area_size(44)
+            .y_label_area_size(72)
+            .right_y_label_area_size(72)
             .build_cartesian_2d(0.0..x_max, 0.0..y_max)?
             .set_secondary_coord(0.0..x_max, 0.0..rate_max);
-        chart
-            .configure_mesh()
-            .x_desc(axis.label())
-            .y_desc("latency of ok responses (ms)")
-            .y_label_formatter(&|v| tick(*v))
-            .x_label_formatter(&|v| tick(*v))
-            .label_style((FONT, 13))
-            .light_line_style(WHITE.mix(0.0))
-            .draw()?;
+        time_mesh(
+            &mut chart,
+            Some(&axis.label()),
+            "latency of ok responses (ms)",
+            &|v| tick(*v),
+        )?;
         chart
             .configure_secondary_axes()
-            .y_desc("offered load (requests/s)")
+            .y_desc("offered load (requests per second)")
             .y_label_formatter(&|v| tick(*v))
-            .label_style((FONT, 13))
+            .label_style(font(TEXT_PX))
+            .axis_desc_style(font(TEXT_PX))
             .draw()?;
-        chart
-            .draw_secondary_series(AreaSeries::new(
-                offered
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| (axis.bucket_mid(i, ts.interval_s), *v)),
-                0.0,
-                GREY.mix(0.25),
-            ))?
-            .label("offered load (right axis)")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], GREY.mix(0.4).filled()));
-        let lines: [Line; 3] = [
-            ("p50", |p| p.p50_ms),
-            ("p99", |p| p.p99_ms),
-            ("p99.9", |p| p.p999_ms),
-        ];
-        for (k, (label, f)) in lines.into_iter().enumerate() {
-            let c = colour(k);
-            chart
-                .draw_series(LineSeries::new(
-                    shown.iter().map(|(x, p)| (*x, f(p))),
-                    c.stroke_width(2),
-                ))?
-                .label(label)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
-                });
+        chart.draw_secondary_series(AreaSeries::new(
+            edge_to_edge(offered, ts.interval_s, &axis, x_max),
+            0.0,
+            GREY.mix(0.35),
+        ))?;
+        for (k, (_, f)) in lines.into_iter().enumerate() {
+            // Intervals with too few responses are gaps, not straight
+            // lines drawn across them.
+            draw_line(
+                &mut chart,
+                points.iter().enumerate().map(|(i, p)| {
+                    (p.count >= MIN_POINTS).then(|| (axis.bucket_mid(i, ts.interval_s), f(p)))
+                }),
+                series_style(k),
+            )?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .label_font((FONT, 13))
-            .draw()?;
+        draw_warmup(&mut chart, warmup_x, (0.0, y_max))?;
+        if shown.is_empty() {
+            draw_note(&mut chart, "no ok responses to show")?;
+        }
         Ok(())
     })?;
     Ok(Chart {

@@ -1,10 +1,146 @@
-//! (being written)
+//! Throughput over time: ok responses per second against the offered
+//! load (upper panel), and timeouts and rejections per second (lower
+//! panel, vermillion, on their own scale so a trickle of errors under a
+//! flood of successes is still seen).
 
 use models::results::Results;
+use plotters::prelude::*;
 
-use crate::chart::{Chart, ChartError};
+use crate::chart::{
+    ALL, Chart, ChartError, ERROR, GREY, Key, TimeAxis, WIDTH, draw_line, draw_note, draw_warmup,
+    edge_to_edge, endpoint_names, frame, max_of, offered_rps, series_style, sum_by_bucket, svg,
+    tick, time_mesh,
+};
 
-/// (being written)
-pub fn throughput_over_time(_r: &Results) -> Result<Vec<Chart>, ChartError> {
-    Ok(Vec::new())
+/// Height of the two-panel chart, px.
+const HEIGHT: u32 = 560;
+
+/// One chart: all endpoints, with one ok line per endpoint when there are
+/// several. None when the run has no time series.
+pub fn throughput_over_time(r: &Results) -> Result<Vec<Chart>, ChartError> {
+    let ts = &r.time_series;
+    if ts.buckets == 0 || ts.endpoints.is_empty() {
+        return Ok(Vec::new());
+    }
+    let axis = TimeAxis::for_duration(r.scenario.duration_s);
+    let x_max = r.scenario.duration_s / axis.scale;
+    let mid = |i: usize| axis.bucket_mid(i, ts.interval_s);
+    let n = ts.buckets;
+    let offered = offered_rps(r);
+    let ok = sum_by_bucket(n, ts.endpoints.iter().map(|e| e.ok_rps.as_slice()));
+    let timeouts = sum_by_bucket(n, ts.endpoints.iter().map(|e| e.timeouts_rps.as_slice()));
+    let rejected = sum_by_bucket(n, ts.endpoints.iter().map(|e| e.rejected_rps.as_slice()));
+    // Display names from the per-endpoint results, the series' own name
+    // if the two lists ever disagree in length.
+    let known = endpoint_names(r);
+    let names: Vec<String> = ts
+        .endpoints
+        .iter()
+        .enumerate()
+        .map(|(i, e)| known.get(i).cloned().unwrap_or_else(|| e.name.clone()))
+        .collect();
+    let several = ts.endpoints.len() > 1;
+
+    let mut keys = vec![Key::block("offered load", GREY.mix(0.35))];
+    if several {
+        keys.push(Key::line("ok, all endpoints", (ALL, false)));
+        for (i, name) in names.iter().enumerate() {
+            keys.push(Key::line(format!("ok, {name}"), series_style(i)));
+        }
+    } else {
+        keys.push(Key::line("ok responses", (ALL, false)));
+    }
+    keys.push(Key::line("timeouts", (ERROR, false)));
+    keys.push(Key::line("rejections (503)", (ERROR, true)));
+    let warmup_x = r.scenario.warmup_s / axis.scale;
+    if warmup_x > 0.0 {
+        keys.push(Key::warmup());
+    }
+
+    let y_max = max_of(offered.iter().chain(&ok).copied(), 1.0) * 1.05;
+    let err_peak = max_of(timeouts.iter().chain(&rejected).copied(), 0.0);
+    let err_max = if err_peak > 0.0 { err_peak * 1.1 } else { 1.0 };
+    let title = if several {
+        "Throughput over time — all endpoints".to_string()
+    } else {
+        format!("Throughput over time — {}", names[0])
+    };
+    let doc = svg((WIDTH, HEIGHT), |root| {
+        let plot = frame(root, &title, &keys)?;
+        let h = plot.dim_in_pixel().1;
+        let (upper, lower) = plot.split_vertically(h * 62 / 100);
+
+        let mut top = ChartBuilder::on(&upper)
+            .margin_left(12)
+            .margin_right(28)
+            .x_label_area_size(8)
+            .y_label_area_size(72)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+        time_mesh(&mut top, None, "requests per second", &|v| tick(*v))?;
+        top.draw_series(AreaSeries::new(
+            edge_to_edge(&offered, ts.interval_s, &axis, x_max),
+            0.0,
+            GREY.mix(0.35),
+        ))?;
+        if several {
+            for (i, e) in ts.endpoints.iter().enumerate() {
+                draw_line(
+                    &mut top,
+                    e.ok_rps.iter().enumerate().map(|(i, v)| Some((mid(i), *v))),
+                    series_style(i),
+                )?;
+            }
+        }
+        draw_line(
+            &mut top,
+            ok.iter().enumerate().map(|(i, v)| Some((mid(i), *v))),
+            (ALL, false),
+        )?;
+        draw_warmup(&mut top, warmup_x, (0.0, y_max))?;
+
+        let mut bottom = ChartBuilder::on(&lower)
+            .margin_left(12)
+            .margin_right(28)
+            .margin_top(10)
+            .margin_bottom(6)
+            .x_label_area_size(44)
+            .y_label_area_size(72)
+            .build_cartesian_2d(0.0..x_max, 0.0..err_max)?;
+        // With no errors the scale is arbitrary: label only its zero.
+        let err_ticks = |v: &f64| {
+            if err_peak > 0.0 || *v == 0.0 {
+                tick(*v)
+            } else {
+                String::new()
+            }
+        };
+        time_mesh(
+            &mut bottom,
+            Some(&axis.label()),
+            "errors per second",
+            &err_ticks,
+        )?;
+        if err_peak > 0.0 {
+            draw_line(
+                &mut bottom,
+                rejected.iter().enumerate().map(|(i, v)| Some((mid(i), *v))),
+                (ERROR, true),
+            )?;
+            draw_line(
+                &mut bottom,
+                timeouts.iter().enumerate().map(|(i, v)| Some((mid(i), *v))),
+                (ERROR, false),
+            )?;
+        } else {
+            draw_note(&mut bottom, "no timeouts or rejections in this run")?;
+        }
+        draw_warmup(&mut bottom, warmup_x, (0.0, err_max))?;
+        Ok(())
+    })?;
+    Ok(vec![Chart {
+        file: "throughput.svg".into(),
+        title,
+        what_to_look_at: "Where the black ok line falls below the grey offered load, the system is not keeping up; the lower panel shows what happens to the rest (timeouts and rejections, vermillion, on their own scale).".into(),
+        svg: doc,
+    }])
 }

@@ -1,0 +1,681 @@
+//! Integration tests of the reports crate: every file of every kind of
+//! report is well-formed and says what it should, strings from scenario
+//! files are escaped, every chart renders to pixels with text, and one
+//! chart is pinned byte for byte by a golden file.
+//!
+//! Fixtures: run reports come from small scenarios simulated here
+//! (`models::scenario::load` + `models::simulate`); sweep and plan documents
+//! are either built here (as JSON, through serde, like a saved document) or
+//! read from `tests/golden/`, written by the command line:
+//!
+//! ```text
+//! capsim sweep scenarios/sharding-compare.json --name layouts --out /tmp/sw
+//! cp /tmp/sw/sweep.json reports/tests/golden/layouts-sweep.json
+//! capsim plan scenarios/mmc.json --vary services.station.concurrency=9..=20 \
+//!     --slo 'p99<5ms' --set duration='"20s"' --exhaustive --out /tmp/pl
+//! cp /tmp/pl/plan.json reports/tests/golden/mmc-plan.json
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use models::sweeps::{PlanResult, SweepResult};
+use reports::{Chart, ReportFile};
+use serde_json::{Value, json};
+
+/// Shared fixtures and checks.
+mod common {
+    use super::*;
+
+    /// A small shop: a cache in front of a sharded database, a queue, two
+    /// endpoints; short enough for a debug build.
+    pub const SHOP: &str = r#"{
+      "name": "test-shop",
+      "description": "A small shop for the report tests.",
+      "seed": 5,
+      "duration": "20s",
+      "warmup": "2s",
+      "time_series_interval": "1s",
+      "workloads": [{
+        "name": "users", "target": "app",
+        "rate": [{ "for": "8s", "rps": 200 }, { "for": "4s", "rps": 600 }, { "for": "8s", "rps": 200 }],
+        "mix": { "browse": 8, "checkout": 2 },
+        "keys": { "user_id": { "zipf": { "n": 10000, "s": 0.9 } },
+                  "product_id": { "zipf": { "n": 2000, "s": 1.1 } } },
+        "timeout": "1s"
+      }],
+      "services": [{
+        "name": "app", "replicas": 2, "concurrency": 8, "queue_capacity": 50,
+        "price_per_replica_hour": 0.17,
+        "endpoints": {
+          "browse": [
+            { "compute": { "lognormal": { "median": "5ms", "p99": "20ms" } } },
+            { "cache": { "cache": "products", "key": "product_id",
+                         "on_miss": [{ "read": { "db": "orders", "key": "user_id" } }] } }
+          ],
+          "checkout": [
+            { "compute": { "exponential": { "mean": "10ms" } } },
+            { "write": { "db": "orders" } },
+            { "publish": { "queue": "events" } }
+          ]
+        }
+      }],
+      "caches": [{
+        "name": "products", "capacity": 500, "ttl": "1m",
+        "hit_latency": { "constant": "300us" }, "miss_latency": { "constant": "300us" }
+      }],
+      "databases": [{
+        "name": "orders", "shards": 4, "shard_key": "user_id", "strategy": "hash",
+        "connections": 8,
+        "read_time": { "lognormal": { "median": "2ms", "p99": "10ms" } },
+        "write_time": { "exponential": { "mean": "4ms" } },
+        "price_per_shard_hour": 0.48
+      }],
+      "queues": [{
+        "name": "events", "partitions": 4, "partition_key": "user_id", "consumers": 2,
+        "publish_latency": { "constant": "1ms" },
+        "work": [{ "compute": { "exponential": { "mean": "5ms" } } }]
+      }]
+    }"#;
+
+    /// Names that must be escaped everywhere: the scenario is called
+    /// `<script>alert(1)</script>`, its service and an endpoint `a&b<c>`.
+    pub const EVIL: &str = r#"{
+      "name": "<script>alert(1)</script>",
+      "description": "<b>bold</b> & \"quoted\"",
+      "duration": "10s",
+      "workloads": [{ "name": "users", "target": "a&b<c>", "rate": [{ "rps": 200 }],
+                      "mix": { "a&b<c>": 3, "plain": 1 } }],
+      "services": [{ "name": "a&b<c>", "replicas": 1, "concurrency": 4,
+                     "endpoints": {
+                       "a&b<c>": [{ "compute": { "exponential": { "mean": "5ms" } } }],
+                       "plain": [{ "compute": { "exponential": { "mean": "2ms" } } }]
+                     } }]
+    }"#;
+
+    /// Simulates a scenario given as text.
+    pub fn run(text: &str) -> models::Results {
+        let (_, model) = models::scenario::load("test.json", text, &[]).expect("valid scenario");
+        models::simulate(&model).expect("runs")
+    }
+
+    /// Reads a saved sweep document from `tests/golden/`.
+    pub fn saved_sweep(name: &str) -> SweepResult {
+        let text = std::fs::read_to_string(golden_path(name)).expect("golden file");
+        serde_json::from_str(&text).expect("a sweep document of the current format")
+    }
+
+    /// Reads a saved plan document from `tests/golden/`.
+    pub fn saved_plan(name: &str) -> PlanResult {
+        let text = std::fs::read_to_string(golden_path(name)).expect("golden file");
+        serde_json::from_str(&text).expect("a plan document of the current format")
+    }
+
+    pub fn golden_path(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(name)
+    }
+
+    /// One variant of a sweep document, as JSON.
+    #[allow(clippy::too_many_arguments)]
+    pub fn variant(
+        index: usize,
+        params: Value,
+        reps: u32,
+        p99: (f64, Option<f64>),
+        errors: f64,
+        db: &str,
+        share: &[f64],
+        moved: Option<f64>,
+    ) -> Value {
+        let est = |m: f64, hw: Option<f64>| {
+            let h = hw.unwrap_or(0.0);
+            json!({ "mean": m, "ci95": hw, "low": m - h, "high": m + h })
+        };
+        let hot = share.iter().copied().fold(0.0, f64::max) * share.len() as f64;
+        let mut metrics = serde_json::Map::new();
+        metrics.insert("p50_ms".into(), est(p99.0 / 4.0, None));
+        metrics.insert("p99_ms".into(), est(p99.0, p99.1));
+        metrics.insert("error_rate".into(), est(errors, None));
+        metrics.insert(format!("db.{db}.hot_spot_index"), est(hot, None));
+        let mut shard_share = serde_json::Map::new();
+        shard_share.insert(db.into(), json!(share));
+        let mut keys_moved = serde_json::Map::new();
+        if let Some(m) = moved {
+            keys_moved.insert(db.into(), json!(m));
+        }
+        json!({
+            "index": index, "params": params, "replications": reps,
+            "metrics": metrics, "pooled": {},
+            "shard_share": shard_share, "keys_moved": keys_moved
+        })
+    }
+
+    /// A sweep document: `dims` as (path, values), `variants` as built by
+    /// [`variant`].
+    pub fn sweep(scenario: &str, dims: Value, reps: u32, variants: Vec<Value>) -> SweepResult {
+        serde_json::from_value(json!({
+            "format_version": 1, "capsim_version": "test",
+            "identity": { "scenario": scenario, "scenario_hash": "0", "sets": [],
+                          "name": null, "dims": dims, "replications": reps, "seed": 1 },
+            "description": "test sweep",
+            "variants": variants
+        }))
+        .expect("a sweep document")
+    }
+
+    /// A sweep with a single replication (no intervals) over one field,
+    /// with a second field held at one value.
+    pub fn single_replication_sweep() -> SweepResult {
+        let values = [2, 4, 8];
+        let variants = values
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let p99 = 80.0 / *r as f64;
+                variant(
+                    i,
+                    json!({ "services.app.replicas": r, "services.app.concurrency": 8 }),
+                    1,
+                    (p99, None),
+                    0.0,
+                    "db",
+                    &[1.0],
+                    None,
+                )
+            })
+            .collect();
+        sweep(
+            "one-dim",
+            json!([
+                { "path": "services.app.replicas", "values": values },
+                { "path": "services.app.concurrency", "values": [8] }
+            ]),
+            1,
+            variants,
+        )
+    }
+
+    /// A sweep whose field paths and database carry `a&b<c>`.
+    pub fn evil_sweep() -> SweepResult {
+        let path = "services.a&b<c>.replicas";
+        let variants = (0..3)
+            .map(|i| {
+                let share = [0.5, 0.25 + 0.05 * i as f64, 0.25 - 0.05 * i as f64];
+                let p99 = (10.0 + i as f64, Some(0.5));
+                variant(
+                    i,
+                    json!({ path: i + 1 }),
+                    3,
+                    p99,
+                    0.0,
+                    "a&b<c>",
+                    &share,
+                    Some(0.1),
+                )
+            })
+            .collect();
+        sweep(
+            "<script>alert(1)</script>",
+            json!([{ "path": path, "values": [1, 2, 3] }]),
+            3,
+            variants,
+        )
+    }
+
+    /// A plan over `app.replicas` 2..=6 with every status, an unstable
+    /// variant and a chosen one; `priced` false makes every cost 0.
+    pub fn plan(scenario: &str, path: &str, priced: bool) -> PlanResult {
+        let rows = [
+            // replicas, p99 mean, half-width, status
+            (2, 140.0, 12.0, "fails"),
+            (3, 52.0, 4.0, "unsure"),
+            (4, 41.0, 2.5, "meets"),
+            (5, 38.0, 2.0, "meets"),
+            (6, 37.5, 2.0, "meets"),
+        ];
+        let evaluated: Vec<Value> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (r, m, h, status))| {
+                let est = json!({ "mean": m, "ci95": h, "low": m - h, "high": m + h });
+                let verdict = match *status {
+                    "fails" => "fails",
+                    "unsure" => "unsure",
+                    _ => "holds",
+                };
+                json!({
+                    "index": i + 1, "params": { path: r }, "replications": 3,
+                    "cost_per_hour": if priced { 0.17 * *r as f64 } else { 0.0 },
+                    "p99_ms": est,
+                    "checks": [{ "slo": "p99<50ms", "estimate": est, "verdict": verdict,
+                                 "margin": 50.0 - m }],
+                    "status": status
+                })
+            })
+            .collect();
+        serde_json::from_value(json!({
+            "identity": { "scenario": scenario, "scenario_hash": "0", "sets": [],
+                          "name": "grow", "dims": [{ "path": path, "values": [1, 2, 3, 4, 5, 6] }],
+                          "replications": 3, "seed": 1 },
+            "slos": [
+                { "text": "p99<50ms", "metric": "p99_ms", "op": "below", "limit": 50.0,
+                  "unit": "ms", "percent": false },
+                { "text": "errors<0.1%", "metric": "error_rate", "op": "below", "limit": 0.001,
+                  "unit": "", "percent": true }
+            ],
+            "grid_size": 6, "runs": 15, "search": path,
+            "chosen": evaluated[2].clone(),
+            "evaluated": evaluated,
+            "frontier": [0, 1, 2, 3, 4],
+            "unstable": [{ "params": { path: 1 }, "reason": "arrival rate exceeds capacity" }]
+        }))
+        .expect("a plan document")
+    }
+
+    /// The SVG files of a report.
+    pub fn svgs(files: &[ReportFile]) -> Vec<(&str, &str)> {
+        files
+            .iter()
+            .filter(|f| f.name.ends_with(".svg"))
+            .map(|f| {
+                (
+                    f.name.as_str(),
+                    std::str::from_utf8(&f.bytes).expect("UTF-8"),
+                )
+            })
+            .collect()
+    }
+
+    /// The report's `index.html`.
+    pub fn index(files: &[ReportFile]) -> &str {
+        let f = files
+            .iter()
+            .find(|f| f.name == "index.html")
+            .expect("index.html");
+        std::str::from_utf8(&f.bytes).expect("UTF-8")
+    }
+
+    /// The texts of an SVG document (entities decoded), after checking
+    /// that it is well-formed XML with an `svg` root, has drawn lines or
+    /// shapes and no `script` element.
+    pub fn texts(name: &str, svg: &str) -> Vec<String> {
+        let doc = roxmltree::Document::parse(svg)
+            .unwrap_or_else(|e| panic!("{name} is not well-formed XML: {e}"));
+        assert_eq!(doc.root_element().tag_name().name(), "svg", "{name}");
+        let tag = |n: &roxmltree::Node, t: &str| n.is_element() && n.tag_name().name() == t;
+        assert!(
+            !doc.descendants().any(|n| tag(&n, "script")),
+            "{name} has a script element"
+        );
+        let drawn = doc
+            .descendants()
+            .filter(|n| {
+                ["path", "polyline", "rect", "circle", "line"]
+                    .iter()
+                    .any(|t| tag(n, t))
+            })
+            .count();
+        assert!(drawn > 0, "{name} draws nothing");
+        doc.descendants()
+            .filter(|n| tag(n, "text"))
+            .map(|n| n.text().unwrap_or("").trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect()
+    }
+
+    /// Whether one of `texts` is `title`, or `title` cut short with an
+    /// ellipsis to fit the width.
+    pub fn has_title(texts: &[String], title: &str) -> bool {
+        texts.iter().any(|t| {
+            t == title
+                || t.strip_suffix('…')
+                    .is_some_and(|cut| !cut.is_empty() && title.starts_with(cut))
+        })
+    }
+
+    /// Checks every chart: its file is in the report, it parses, it carries
+    /// its title.
+    pub fn check_charts(charts: &[Chart], files: &[ReportFile]) {
+        assert_eq!(svgs(files).len(), charts.len(), "one file per chart");
+        for c in charts {
+            assert!(files.iter().any(|f| f.name == c.file), "{} missing", c.file);
+            let t = texts(&c.file, &c.svg);
+            assert!(
+                has_title(&t, &c.title),
+                "{}: no title {:?} in {t:?}",
+                c.file,
+                c.title
+            );
+            assert!(!c.what_to_look_at.is_empty(), "{}", c.file);
+        }
+    }
+
+    /// Whether some text contains `needle`.
+    pub fn mentions(texts: &[String], needle: &str) -> bool {
+        texts.iter().any(|t| t.contains(needle))
+    }
+}
+
+/// Every report's files are well-formed and say what they should.
+mod well_formed {
+    use super::common::*;
+
+    #[test]
+    fn run_report_charts_parse_and_carry_their_titles_and_series() {
+        let r = run(SHOP);
+        let files = reports::run_report(&r).expect("report");
+        let charts = reports::run_charts(&r).expect("charts");
+        check_charts(&charts, &files);
+        // Whatever else the run report holds (the chart kinds are written
+        // separately), the latency chart of all endpoints is there with
+        // its three percentiles.
+        let latency = charts
+            .iter()
+            .find(|c| c.file == "latency-all.svg")
+            .expect("latency-all.svg");
+        let t = texts(&latency.file, &latency.svg);
+        for series in ["p50", "p99", "p99.9"] {
+            assert!(t.iter().any(|x| x == series), "no {series} in {t:?}");
+        }
+        // Each further kind, when present, is named after its subject.
+        let expect = [
+            ("latency-", "browse"),
+            ("throughput", ""),
+            ("utilisation", ""),
+            ("heatmap", "orders"),
+            ("shards", "orders"),
+            ("cache", "products"),
+            ("queue", "events"),
+            ("cdf", ""),
+        ];
+        for (prefix, subject) in expect {
+            for c in charts.iter().filter(|c| c.file.starts_with(prefix)) {
+                if c.file.contains(subject) {
+                    assert!(!texts(&c.file, &c.svg).is_empty(), "{} has no text", c.file);
+                }
+            }
+        }
+        assert!(index(&files).contains("test-shop"));
+    }
+
+    #[test]
+    fn sweep_report_of_a_saved_sweep() {
+        let s = saved_sweep("layouts-sweep.json");
+        let files = reports::sweep_report(&s).expect("report");
+        let charts = reports::charts::sweep_charts(&s).expect("charts");
+        check_charts(&charts, &files);
+        let names: Vec<&str> = charts.iter().map(|c| c.file.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "sweep-p99-databases-orders-strategy.svg",
+                "sweep-p99-databases-orders-shard-key.svg",
+                "sweep-shards-orders.svg"
+            ]
+        );
+        // p99 by shard key: one line per strategy, with a legend.
+        let t = texts(names[1], &charts[1].svg);
+        for label in [
+            "strategy=hash",
+            "strategy=range",
+            "user_id",
+            "tenant_id",
+            "order_time",
+        ] {
+            assert!(t.iter().any(|x| x == label), "no {label} in {t:?}");
+        }
+        assert!(charts[1].svg.contains("<polyline"), "lines are drawn");
+        // The shard table: every shard, every variant, the hot-spot index.
+        let t = texts(names[2], &charts[2].svg);
+        for label in ["s0", "s7", "strategy=hash, shard_key=tenant_id", "hot spot"] {
+            assert!(t.iter().any(|x| x == label), "no {label} in {t:?}");
+        }
+        let tenant = &s.variants[1];
+        let hot = tenant.metrics["db.orders.hot_spot_index"].mean;
+        assert!(
+            mentions(&t, &format!("×{hot:.2}")),
+            "hot-spot index {hot:.2}"
+        );
+    }
+
+    #[test]
+    fn sweep_with_one_replication_draws_no_interval() {
+        let s = single_replication_sweep();
+        let charts = reports::charts::sweep_charts(&s).expect("charts");
+        // One p99 chart: a field with one value has none, and tells no
+        // lines apart; a single shard is no shard table.
+        assert_eq!(charts.len(), 1);
+        assert_eq!(charts[0].file, "sweep-p99-services-app-replicas.svg");
+        let t = texts(&charts[0].file, &charts[0].svg);
+        assert!(mentions(&t, "no interval"), "{t:?}");
+        assert!(!mentions(&t, "concurrency"), "{t:?}");
+        assert!(mentions(&t, "p50"), "{t:?}");
+        check_charts(&charts, &reports::sweep_report(&s).expect("report"));
+    }
+
+    #[test]
+    fn plan_report_marks_the_choice_frontier_and_objective() {
+        let p = plan("shop", "services.app.replicas", true);
+        let files = reports::plan_report(&p).expect("report");
+        let charts = reports::charts::plan_charts(&p).expect("charts");
+        check_charts(&charts, &files);
+        let t = texts(&charts[0].file, &charts[0].svg);
+        for label in [
+            "meets every objective",
+            "fails an objective",
+            "objective p99<50ms",
+            "replicas=2",
+        ] {
+            assert!(mentions(&t, label), "no {label} in {t:?}");
+        }
+        assert!(mentions(&t, "Pareto frontier"), "{t:?}");
+        assert!(
+            t.iter()
+                .any(|x| x.starts_with("chosen: replicas=4, $0.68/h")),
+            "{t:?}"
+        );
+        assert!(mentions(&t, "unstable: replicas=1"), "{t:?}");
+        assert!(charts[0].svg.contains("<polyline"), "the frontier is drawn");
+    }
+
+    #[test]
+    fn plan_without_prices_places_variants_by_their_parameter() {
+        let p = saved_plan("mmc-plan.json");
+        assert!(p.evaluated.iter().all(|e| e.cost_per_hour == 0.0));
+        let charts = reports::charts::plan_charts(&p).expect("charts");
+        check_charts(&charts, &reports::plan_report(&p).expect("report"));
+        let t = texts(&charts[0].file, &charts[0].svg);
+        assert!(mentions(&t, "no prices"), "{t:?}");
+        assert!(!mentions(&t, "Pareto"), "no frontier without costs: {t:?}");
+        assert!(
+            t.iter().any(|x| x.starts_with("chosen: concurrency=12")),
+            "{t:?}"
+        );
+        for tick in ["10", "20"] {
+            assert!(t.iter().any(|x| x == tick), "tick {tick} in {t:?}");
+        }
+    }
+}
+
+/// Strings from scenario files cannot inject markup into SVG or HTML.
+mod escaping {
+    use super::common::*;
+
+    fn check_escaped(files: &[reports::ReportFile]) -> Vec<String> {
+        let mut all = Vec::new();
+        for (name, svg) in svgs(files) {
+            all.extend(texts(name, svg));
+            assert!(!svg.contains("<script"), "{name} holds a raw <script");
+        }
+        let html = index(files);
+        assert!(
+            html.contains("&lt;script&gt;"),
+            "index.html escapes the name"
+        );
+        assert!(
+            !html.contains("<script>alert"),
+            "index.html holds a raw script"
+        );
+        all
+    }
+
+    #[test]
+    fn run_report() {
+        let files = reports::run_report(&run(EVIL)).expect("report");
+        let t = check_escaped(&files);
+        // The name went through escaped, not dropped.
+        assert!(mentions(&t, "a&b<c>"), "{t:?}");
+    }
+
+    #[test]
+    fn sweep_report() {
+        let files = reports::sweep_report(&evil_sweep()).expect("report");
+        let t = check_escaped(&files);
+        assert!(mentions(&t, "a&b<c>"), "{t:?}");
+    }
+
+    #[test]
+    fn plan_report() {
+        // Without prices the x axis is named after the field.
+        let p = plan(
+            "<script>alert(1)</script>",
+            "services.a&b<c>.replicas",
+            false,
+        );
+        let files = reports::plan_report(&p).expect("report");
+        let t = check_escaped(&files);
+        assert!(mentions(&t, "a&b<c>"), "{t:?}");
+    }
+}
+
+/// Every chart renders to pixels, text included (resvg draws no text
+/// unless a font is found: a missing font would pass every XML check).
+mod rendering {
+    use super::common::*;
+    use resvg::{tiny_skia, usvg};
+    use std::path::PathBuf;
+
+    /// Parsing options with the system's fonts and DejaVu Sans as
+    /// sans-serif. Fonts are read from the usual folders by hand: the
+    /// `fs` feature of fontdb (its `load_system_fonts`) is not enabled.
+    fn options() -> usvg::Options<'static> {
+        let mut opt = usvg::Options::default();
+        let db = opt.fontdb_mut();
+        let mut stack: Vec<PathBuf> = ["/usr/share/fonts", "/usr/local/share/fonts"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+            paths.sort();
+            for p in paths {
+                let font = p
+                    .extension()
+                    .is_some_and(|e| e == "ttf" || e == "otf" || e == "ttc");
+                if p.is_dir() {
+                    stack.push(p);
+                } else if font && let Ok(data) = std::fs::read(&p) {
+                    db.load_font_data(data);
+                }
+            }
+        }
+        assert!(
+            db.faces()
+                .any(|f| f.families.iter().any(|(n, _)| n == "DejaVu Sans")),
+            "DejaVu Sans is not installed (fonts-dejavu-core)"
+        );
+        db.set_sans_serif_family("DejaVu Sans");
+        opt
+    }
+
+    /// Renders `svg` and checks it is neither blank nor without text.
+    fn render(opt: &usvg::Options<'_>, name: &str, svg: &str) {
+        let tree = usvg::Tree::from_str(svg, opt)
+            .unwrap_or_else(|e| panic!("{name}: resvg cannot parse it: {e}"));
+        let size = tree.size().to_int_size();
+        let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).expect("pixmap");
+        resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+        let w = size.width() as usize;
+        let px = pixmap.data();
+        let dark = |i: usize| {
+            let p = &px[i * 4..i * 4 + 4];
+            p[3] > 200 && (p[0] as u32 + p[1] as u32 + p[2] as u32) < 300
+        };
+        let not_white = (0..px.len() / 4)
+            .filter(|&i| px[i * 4 + 3] > 0 && px[i * 4..i * 4 + 3].iter().any(|c| *c < 240))
+            .count();
+        assert!(not_white > 500, "{name} renders (almost) blank");
+        // The title is text alone across the top: with a font it leaves
+        // dark pixels there, without one none.
+        let title = (0..w * 36).filter(|&i| dark(i)).count();
+        assert!(
+            title > 40,
+            "{name}: no title text rendered ({title} dark pixels)"
+        );
+    }
+
+    #[test]
+    fn every_chart_renders_with_text() {
+        let opt = options();
+        let r = run(SHOP);
+        let mut reports = vec![
+            reports::run_report(&r).expect("run"),
+            reports::run_report(&run(EVIL)).expect("run"),
+            reports::sweep_report(&saved_sweep("layouts-sweep.json")).expect("sweep"),
+            reports::sweep_report(&single_replication_sweep()).expect("sweep"),
+            reports::sweep_report(&evil_sweep()).expect("sweep"),
+            reports::plan_report(&saved_plan("mmc-plan.json")).expect("plan"),
+        ];
+        reports.push(
+            reports::plan_report(&plan("shop", "services.app.replicas", true)).expect("plan"),
+        );
+        let mut n = 0;
+        for files in &reports {
+            for (name, svg) in svgs(files) {
+                render(&opt, name, svg);
+                n += 1;
+            }
+        }
+        assert!(n >= 8, "only {n} charts rendered");
+    }
+}
+
+/// One chart pinned byte for byte, so that an unintended change to the
+/// charts (a dependency bump, a refactoring) is seen in review. When a
+/// change is intended, rewrite the file and commit it with the change:
+///
+/// ```text
+/// UPDATE_GOLDEN=1 cargo test -p reports --test report golden
+/// ```
+mod golden {
+    use super::common::*;
+
+    #[test]
+    fn plan_chart_matches_its_golden_file() {
+        let p = plan("shop", "services.app.replicas", true);
+        let charts = reports::charts::plan_charts(&p).expect("charts");
+        let svg = &charts[0].svg;
+        let path = golden_path("plan-cost-p99.svg");
+        if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+            std::fs::write(&path, svg).expect("write golden file");
+            return;
+        }
+        let want = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; create it with UPDATE_GOLDEN=1", path.display()));
+        if *svg != want {
+            let line = svg
+                .lines()
+                .zip(want.lines())
+                .position(|(a, b)| a != b)
+                .map_or_else(|| "length".to_string(), |i| format!("line {}", i + 1));
+            panic!(
+                "the plan chart differs from {} (first difference: {line}); if the change is intended, rerun with UPDATE_GOLDEN=1 and commit the file",
+                path.display()
+            );
+        }
+    }
+}
