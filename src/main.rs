@@ -351,6 +351,7 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
         let path = dir.join("plan.json");
         write_atomic(&path, format!("{json}\n").as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
+        write_files(dir, reports::plan_report(&result))?;
     }
     match a.format {
         Format::Json => outln!(

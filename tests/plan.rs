@@ -229,6 +229,10 @@ fn plan_json_and_out_hold_the_choice_the_frontier_and_every_evaluation() {
     )
     .success();
     let file = fs::read_to_string(out.join("plan.json")).expect("plan.json written");
+    // --out also writes the plan's report.
+    for f in ["index.html", "plan-cost-p99.svg"] {
+        assert!(out.join(f).is_file(), "{f} missing from --out");
+    }
     assert_eq!(o.stdout, file, "stdout and plan.json differ");
     let doc: Value = serde_json::from_str(&file).unwrap_or_else(|e| panic!("{e}: {o}"));
     assert_eq!(doc["chosen"]["params"][CONCURRENCY], json!(c_star));

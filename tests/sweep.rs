@@ -258,6 +258,12 @@ fn merged_partitions_equal_the_single_machine_sweep() {
     }
     // `--format json` prints the document it writes.
     assert_eq!(out.stdout, read(&merged.join("sweep.json")), "{out}");
+    // Both write the sweep's report, and the pages are identical too.
+    assert_same_bytes(
+        &single.join("index.html"),
+        &merged.join("index.html"),
+        "index.html",
+    );
 }
 
 #[test]
