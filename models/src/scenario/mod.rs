@@ -25,23 +25,12 @@ use crate::model::Model;
 /// `file` names the file in messages; `sets` are `PATH=VALUE` overrides
 /// applied before validation (as `capsim run --set`).
 pub fn load(file: &str, text: &str, sets: &[String]) -> Result<(Scenario, Model), ScenarioError> {
-    let (scenario, _value): (Scenario, serde_json::Value) = parse_document(file, text, sets)?;
-    // The resolved paths of the overrides, so errors in overridden values
-    // are reported against the `--set`, not a place in the file.
-    let mut overrides = Vec::new();
-    if !sets.is_empty()
-        && let Ok(mut scratch) = serde_json::from_str::<serde_json::Value>(text)
-    {
-        for s in sets {
-            if let Ok(path) = apply_set(&mut scratch, s) {
-                overrides.push((path, s.clone()));
-            }
-        }
-    }
+    let (scenario, doc): (Scenario, serde_json::Value) = parse_document(file, text, sets)?;
     let ctx = validate::Ctx {
         file,
         text,
-        overrides,
+        doc: &doc,
+        sets,
     };
     let model = validate::validate(&ctx, &scenario)?;
     Ok((scenario, model))

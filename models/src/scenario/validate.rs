@@ -14,14 +14,17 @@ use crate::keys::KeyGen;
 use crate::model::*;
 
 /// Where errors are reported: the file, its text (to locate paths), and the
-/// paths replaced by `--set` (whose values are not in the file).
+/// `--set` overrides with the document they produced (values they wrote
+/// are not in the file and are reported against the `--set`).
 pub struct Ctx<'a> {
     /// File name as given by the user.
     pub file: &'a str,
     /// The file's text.
     pub text: &'a str,
-    /// Resolved paths of `--set` overrides with their assignments.
-    pub overrides: Vec<(Vec<PathSeg>, String)>,
+    /// The document after the overrides.
+    pub doc: &'a serde_json::Value,
+    /// The `--set` assignments, in order.
+    pub sets: &'a [String],
 }
 
 /// A field path under construction.
@@ -47,24 +50,13 @@ fn root(key: &str) -> P {
 
 impl Ctx<'_> {
     fn err(&self, path: &P, message: impl Into<String>) -> ScenarioError {
-        let mut e = ScenarioError::invalid(self.file, self.text, &path.0, message.into());
-        self.mark_override(&mut e, path);
-        e
+        ScenarioError::invalid(self.file, self.text, &path.0, message.into())
+            .attribute_to_sets(self.text, self.doc, self.sets)
     }
 
     fn unstable(&self, path: &P, message: impl Into<String>) -> ScenarioError {
-        let mut e = ScenarioError::unstable(self.file, self.text, &path.0, message.into());
-        self.mark_override(&mut e, path);
-        e
-    }
-
-    fn mark_override(&self, e: &mut ScenarioError, path: &P) {
-        for (p, assignment) in &self.overrides {
-            if path.0.starts_with(p) {
-                e.from_override = Some(assignment.clone());
-                e.location = None;
-            }
-        }
+        ScenarioError::unstable(self.file, self.text, &path.0, message.into())
+            .attribute_to_sets(self.text, self.doc, self.sets)
     }
 
     fn unknown(&self, path: &P, what: &str, name: &str, known: &[&str]) -> ScenarioError {
