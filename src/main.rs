@@ -225,21 +225,12 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
         };
         let mut writer = PartWriter::create(&path, &header)
             .with_context(|| format!("writing {}", path.display()))?;
-        let mut io_error = None;
-        setup
-            .execute_chunked(runs.clone(), a.threads, &bar, |records| {
-                if let Err(e) = writer.append(&records) {
-                    io_error = Some(e);
-                    return Err(SweepError::Input(String::new()));
-                }
-                Ok(())
-            })
-            .map_err(|e| match io_error.take() {
-                Some(io) => Failure::Other(
-                    anyhow::Error::new(io).context(format!("writing {}", path.display())),
-                ),
-                None => Failure::from(e),
-            })?;
+        setup.execute_chunked(runs.clone(), a.threads, &bar, |records| {
+            writer
+                .append(&records)
+                .with_context(|| format!("writing {}", path.display()))
+                .map_err(Failure::from)
+        })?;
         writer
             .finish()
             .with_context(|| format!("writing {}", path.display()))?;

@@ -23,7 +23,6 @@ pub mod render;
 pub mod slo;
 
 use indexmap::IndexMap;
-use models::Model;
 use rayon::prelude::*;
 
 use serde_json::Value;
@@ -31,7 +30,7 @@ use serde_json::Value;
 use crate::sweep::aggregate::{VariantSummary, aggregate};
 use crate::sweep::record::RunRecord;
 use crate::sweep::spec::value_text;
-use crate::sweep::{SweepError, SweepSetup};
+use crate::sweep::{Runner, SweepError, SweepSetup};
 use slo::{Slo, Verdict};
 
 pub use models::sweeps::{Check, Evaluated, PlanResult, Status, UnstableVariant};
@@ -68,31 +67,13 @@ pub fn plan(
     }
     let min_r = opt.min_replications.max(2);
     let max_r = opt.max_replications.max(min_r);
-    let base = setup.base_model()?;
-    // Check the objectives name metrics the runs produce.
-    let Some(first_stable) = setup
-        .variants
-        .iter()
-        .map(|v| v.index)
-        .find(|i| !setup.unstable.contains_key(i))
-    else {
+    let runner = setup.runner(opt.threads)?;
+    if setup.unstable.len() == setup.variants.len() {
         return Err(SweepError::Input(format!(
             "{}: every variant is unstable, e.g. {}",
             setup.file,
             setup.unstable.values().next().map_or("", String::as_str)
         )));
-    };
-    let probe = setup.run_at(first_stable, 0, 0, &base)?;
-    for s in slos {
-        if !probe.metrics.contains_key(&s.metric) {
-            let known: Vec<&str> = probe.metrics.keys().map(String::as_str).collect();
-            return Err(SweepError::Input(format!(
-                "--slo {}: this scenario has no metric `{}` (it has: {})",
-                s.text,
-                s.metric,
-                known.join(", ")
-            )));
-        }
     }
     let search = if opt.exhaustive {
         None
@@ -134,12 +115,12 @@ pub fn plan(
     }
     let mut state = Evaluator {
         setup,
-        base: &base,
+        runner: &runner,
+        metrics_checked: false,
         slos,
         min_r,
         max_r,
         batch: opt.batch.max(1),
-        threads: opt.threads,
         records: IndexMap::new(),
         decided: IndexMap::new(),
         unstable: IndexMap::new(),
@@ -234,12 +215,13 @@ fn ascending_numbers(values: &[Value]) -> bool {
 
 struct Evaluator<'a> {
     setup: &'a SweepSetup,
-    base: &'a Model,
+    runner: &'a Runner,
+    /// Whether the objectives' metrics were found in a first record.
+    metrics_checked: bool,
     slos: &'a [Slo],
     min_r: u32,
     max_r: u32,
     batch: u32,
-    threads: usize,
     records: IndexMap<usize, Vec<RunRecord>>,
     decided: IndexMap<usize, Evaluated>,
     unstable: IndexMap<usize, String>,
@@ -270,21 +252,35 @@ impl Evaluator<'_> {
                 })
                 .collect();
             self.progress.inc_length(jobs.len() as u64);
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(self.threads)
-                .build()
-                .map_err(|e| SweepError::Input(format!("cannot start threads: {e}")))?;
-            let (setup, base, progress) = (self.setup, self.base, self.progress);
+            let (setup, runner, progress) = (self.setup, self.runner, self.progress);
             let max_r = self.max_r as usize;
-            let recs: Vec<RunRecord> = pool.install(|| {
+            let recs: Vec<RunRecord> = runner.install(|| {
                 jobs.par_iter()
                     .map(|&(v, r)| {
-                        let rec = setup.run_at(v, r, v * max_r + r as usize, base);
+                        let rec = setup.run_at(v, r, v * max_r + r as usize, &runner.base);
                         progress.inc(1);
                         rec
                     })
                     .collect::<Result<Vec<_>, _>>()
             })?;
+            // The first records tell which metrics this scenario produces:
+            // refuse an objective on one it does not, before judging.
+            if !self.metrics_checked
+                && let Some(first) = recs.first()
+            {
+                self.metrics_checked = true;
+                for s in self.slos {
+                    if !first.metrics.contains_key(&s.metric) {
+                        let known: Vec<&str> = first.metrics.keys().map(String::as_str).collect();
+                        return Err(SweepError::Input(format!(
+                            "--slo {}: this scenario has no metric `{}` (it has: {})",
+                            s.text,
+                            s.metric,
+                            known.join(", ")
+                        )));
+                    }
+                }
+            }
             self.runs += recs.len();
             for rec in recs {
                 self.records.entry(rec.variant).or_default().push(rec);

@@ -286,6 +286,19 @@ impl SweepSetup {
         Ok(rec.round_trip())
     }
 
+    /// What executing runs needs once per sweep, not once per chunk: the
+    /// thread pool (`threads` 0: all cores) and the base model.
+    pub fn runner(&self, threads: usize) -> Result<Runner, SweepError> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| SweepError::Input(format!("cannot start {threads} threads: {e}")))?;
+        Ok(Runner {
+            pool,
+            base: self.base_model()?,
+        })
+    }
+
     /// Executes `runs` on `threads` threads (0: all cores), in run order.
     pub fn execute(
         &self,
@@ -293,15 +306,20 @@ impl SweepSetup {
         threads: usize,
         progress: &ProgressBar,
     ) -> Result<Vec<RunRecord>, SweepError> {
-        let base = self.base_model()?;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| SweepError::Input(format!("cannot start {threads} threads: {e}")))?;
-        pool.install(|| {
+        self.execute_with(&self.runner(threads)?, runs, progress)
+    }
+
+    /// Executes `runs` on `runner`'s pool, in run order.
+    pub fn execute_with(
+        &self,
+        runner: &Runner,
+        runs: Range<usize>,
+        progress: &ProgressBar,
+    ) -> Result<Vec<RunRecord>, SweepError> {
+        runner.pool.install(|| {
             runs.into_par_iter()
                 .map(|i| {
-                    let rec = self.run_one(i, &base);
+                    let rec = self.run_one(i, &runner.base);
                     progress.inc(1);
                     rec
                 })
@@ -311,23 +329,19 @@ impl SweepSetup {
 
     /// Executes `runs` chunk by chunk, handing each chunk's records (in run
     /// order) to `sink`, so memory holds one chunk at a time.
-    pub fn execute_chunked(
+    pub fn execute_chunked<E: From<SweepError>>(
         &self,
         runs: Range<usize>,
         threads: usize,
         progress: &ProgressBar,
-        mut sink: impl FnMut(Vec<RunRecord>) -> Result<(), SweepError>,
-    ) -> Result<(), SweepError> {
-        let workers = if threads == 0 {
-            rayon::current_num_threads()
-        } else {
-            threads
-        };
-        let chunk = 16 * workers;
+        mut sink: impl FnMut(Vec<RunRecord>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let runner = self.runner(threads)?;
+        let chunk = 16 * runner.threads();
         let mut start = runs.start;
         while start < runs.end {
             let end = (start + chunk).min(runs.end);
-            sink(self.execute(start..end, threads, progress)?)?;
+            sink(self.execute_with(&runner, start..end, progress)?)?;
             start = end;
         }
         Ok(())
@@ -339,20 +353,16 @@ impl SweepSetup {
         threads: usize,
         progress: &ProgressBar,
     ) -> Result<SweepResult, SweepError> {
-        let workers = if threads == 0 {
-            rayon::current_num_threads()
-        } else {
-            threads
-        };
+        let runner = self.runner(threads)?;
         let r = self.replications as usize;
         // Enough runs per chunk to keep every thread busy, few enough that
         // memory holds only a handful of variants' records.
-        let chunk_variants = (16 * workers).div_ceil(r).max(1);
+        let chunk_variants = (16 * runner.threads()).div_ceil(r).max(1);
         let mut variants = Vec::with_capacity(self.variants.len());
         let mut start = 0;
         while start < self.variants.len() {
             let end = (start + chunk_variants).min(self.variants.len());
-            let records = self.execute(start * r..end * r, threads, progress)?;
+            let records = self.execute_with(&runner, start * r..end * r, progress)?;
             for (k, recs) in records.chunks(r).enumerate() {
                 variants.push(aggregate(&self.variants[start + k], recs));
             }
@@ -370,6 +380,25 @@ impl SweepSetup {
             description: self.description.clone(),
             variants,
         }
+    }
+}
+
+/// The thread pool and base model a sweep's runs share.
+pub struct Runner {
+    pool: rayon::ThreadPool,
+    /// The base scenario's model (keys moved are measured against it).
+    pub base: Model,
+}
+
+impl Runner {
+    /// Threads in the pool.
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads()
+    }
+
+    /// Runs `f` on the pool.
+    pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        self.pool.install(f)
     }
 }
 
