@@ -70,6 +70,19 @@ impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for Chart
 /// The drawing area handed to chart code.
 pub type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
+/// A chart builder with the layout every plot shares: 12 px on the left,
+/// `right` px on the right (room for the last x tick label) and 72 px for
+/// the y tick labels, so the plots of a report line up. Callers add the
+/// bottom margin and the x label area.
+pub fn plot_builder<'a, 'b, 'c>(
+    area: &'a Area<'c>,
+    right: u32,
+) -> ChartBuilder<'a, 'b, SVGBackend<'c>> {
+    let mut b = ChartBuilder::on(area);
+    b.margin_left(12).margin_right(right).y_label_area_size(72);
+    b
+}
+
 /// Draws into a fresh SVG of `size` and returns the document.
 pub fn svg(
     size: (u32, u32),

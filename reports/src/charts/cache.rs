@@ -3,11 +3,10 @@
 //! invalidations is seen as a dip.
 
 use models::results::Results;
-use plotters::prelude::*;
 
 use crate::chart::{
     Chart, ChartError, HEIGHT, Key, TimeAxis, WIDTH, draw_line, draw_warmup, frame, percent,
-    series_style, svg, time_mesh,
+    plot_builder, series_style, svg, time_mesh,
 };
 
 /// One chart with every cache (none when the run has no cache).
@@ -43,12 +42,9 @@ pub fn cache_hit_ratio(r: &Results) -> Result<Vec<Chart>, ChartError> {
     };
     let doc = svg((WIDTH, HEIGHT), |root| {
         let plot = frame(root, &title, &keys)?;
-        let mut chart = ChartBuilder::on(&plot)
-            .margin_left(12)
-            .margin_right(28)
+        let mut chart = plot_builder(&plot, 28)
             .margin_bottom(6)
             .x_label_area_size(44)
-            .y_label_area_size(72)
             .build_cartesian_2d(0.0..x_max, 0.0..1.04)?;
         time_mesh(&mut chart, Some(&axis.label()), "hits / lookups", &|v| {
             percent(*v)

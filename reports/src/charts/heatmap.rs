@@ -13,7 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::chart::{
     Chart, ChartError, FixedTicks, Key, PALETTE, TEXT_PX, TimeAxis, WARMUP, WIDTH, font, frame,
-    percent, slug, svg, text_width, tick,
+    percent, plot_builder, slug, svg, text_width, tick,
 };
 
 /// The sequential scale (ColorBrewer YlOrRd, 9 classes): lightness falls
@@ -143,12 +143,9 @@ fn one(r: &Results, series: &DbSeries, db: Option<&DbResult>) -> Result<Chart, C
             let (left, right) = plot.split_horizontally(pw - SHARE_W);
             let y_range = (n as f64 - 0.5)..-0.5;
 
-            let mut map = ChartBuilder::on(&left)
-                .margin_left(12)
-                .margin_right(20)
+            let mut map = plot_builder(&left, 20)
                 .margin_bottom(6)
                 .x_label_area_size(44)
-                .y_label_area_size(72)
                 .build_cartesian_2d(
                     0.0..x_max,
                     FixedTicks::<RangedCoordf64>::new(y_range.clone(), rows.clone()),

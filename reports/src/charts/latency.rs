@@ -11,8 +11,8 @@ type Line = (&'static str, fn(&LatencyPoint) -> f64);
 
 use crate::chart::{
     Chart, ChartError, GREY, HEIGHT, Key, TEXT_PX, TimeAxis, WIDTH, draw_line, draw_note,
-    draw_warmup, edge_to_edge, endpoint_names, font, frame, max_of, offered_rps, series_style,
-    slug, svg, tick, time_mesh,
+    draw_warmup, edge_to_edge, endpoint_names, font, frame, max_of, offered_rps, plot_builder,
+    series_style, slug, svg, tick, time_mesh,
 };
 
 /// Fewest responses in an interval for its percentiles to be drawn.
@@ -93,12 +93,9 @@ fn one(
     }
     let doc = svg((WIDTH, HEIGHT), |root| {
         let plot = frame(root, &title, &keys)?;
-        let mut chart = ChartBuilder::on(&plot)
-            .margin_left(12)
-            .margin_right(12)
+        let mut chart = plot_builder(&plot, 12)
             .margin_bottom(6)
             .x_label_area_size(44)
-            .y_label_area_size(72)
             .right_y_label_area_size(72)
             .build_cartesian_2d(0.0..x_max, 0.0..y_max)?
             .set_secondary_coord(0.0..x_max, 0.0..rate_max);

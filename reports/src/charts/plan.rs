@@ -10,7 +10,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::sweep::{Names, XAxis, YAxis, error_bars, height_for, label, mesh, value_text};
-use crate::chart::{Chart, ChartError, Key, PALETTE, TEXT_PX, WIDTH, font, frame, svg, tick};
+use crate::chart::{
+    Chart, ChartError, Key, PALETTE, TEXT_PX, WIDTH, font, frame, plot_builder, svg, tick,
+};
 
 /// Colour and legend text of a status.
 fn look(s: Status) -> (RGBColor, &'static str) {
@@ -220,12 +222,9 @@ fn cost_vs_p99(p: &PlanResult) -> Result<Chart, ChartError> {
 
     let doc = svg((WIDTH, height_for(&keys)), |root| {
         let plot = frame(root, &title, &keys)?;
-        let mut chart = ChartBuilder::on(&plot)
-            .margin_left(12)
-            .margin_right(24)
+        let mut chart = plot_builder(&plot, 24)
             .margin_bottom(6)
             .x_label_area_size(44)
-            .y_label_area_size(72)
             .build_cartesian_2d(place.axis.clone(), y.clone())?;
         let money = |v: &f64| format!("${}", tick(*v));
         let money: Option<&dyn Fn(&f64) -> String> = if place.priced { Some(&money) } else { None };

@@ -2,11 +2,10 @@
 //! line per queue, so consumers falling behind (and catching up) are seen.
 
 use models::results::Results;
-use plotters::prelude::*;
 
 use crate::chart::{
     Chart, ChartError, HEIGHT, Key, TimeAxis, WIDTH, draw_line, draw_note, draw_warmup, frame,
-    max_of, series_style, svg, tick, time_mesh,
+    max_of, plot_builder, series_style, svg, tick, time_mesh,
 };
 
 /// One chart with every queue (none when the run has no queue).
@@ -48,12 +47,9 @@ pub fn queue_lag(r: &Results) -> Result<Vec<Chart>, ChartError> {
     };
     let doc = svg((WIDTH, HEIGHT), |root| {
         let plot = frame(root, &title, &keys)?;
-        let mut chart = ChartBuilder::on(&plot)
-            .margin_left(12)
-            .margin_right(28)
+        let mut chart = plot_builder(&plot, 28)
             .margin_bottom(6)
             .x_label_area_size(44)
-            .y_label_area_size(72)
             .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
         time_mesh(
             &mut chart,

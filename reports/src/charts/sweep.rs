@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::chart::{
     Area, Chart, ChartError, GREY, HEIGHT, Key, PALETTE, TEXT_PX, WIDTH, fit, font, frame, max_of,
-    series_style, slug, svg, text_width, tick,
+    plot_builder, series_style, slug, svg, text_width, tick,
 };
 
 /// Most lines on one p99 chart (five colours, solid then dashed); further
@@ -590,12 +590,9 @@ fn p99_by(s: &SweepResult, k: usize) -> Result<Chart, ChartError> {
     });
     let doc = svg((WIDTH, height_for(&keys)), |root| {
         let plot = frame(root, &title, &keys)?;
-        let mut chart = ChartBuilder::on(&plot)
-            .margin_left(12)
-            .margin_right(24)
+        let mut chart = plot_builder(&plot, 24)
             .margin_bottom(6)
             .x_label_area_size(44)
-            .y_label_area_size(72)
             .build_cartesian_2d(axis.clone(), y.clone())?;
         mesh(&mut chart, &axis, &dim.path, &y_desc, None)?;
         if !p50.is_empty() {

@@ -8,8 +8,8 @@ use plotters::prelude::*;
 
 use crate::chart::{
     ALL, Chart, ChartError, ERROR, GREY, Key, TimeAxis, WIDTH, draw_line, draw_note, draw_warmup,
-    edge_to_edge, endpoint_names, frame, max_of, offered_rps, series_style, sum_by_bucket, svg,
-    tick, time_mesh,
+    edge_to_edge, endpoint_names, frame, max_of, offered_rps, plot_builder, series_style,
+    sum_by_bucket, svg, tick, time_mesh,
 };
 
 /// Height of the two-panel chart, px.
@@ -70,11 +70,8 @@ pub fn throughput_over_time(r: &Results) -> Result<Vec<Chart>, ChartError> {
         let h = plot.dim_in_pixel().1;
         let (upper, lower) = plot.split_vertically(h * 62 / 100);
 
-        let mut top = ChartBuilder::on(&upper)
-            .margin_left(12)
-            .margin_right(28)
+        let mut top = plot_builder(&upper, 28)
             .x_label_area_size(8)
-            .y_label_area_size(72)
             .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
         time_mesh(&mut top, None, "requests per second", &|v| tick(*v))?;
         top.draw_series(AreaSeries::new(
@@ -98,13 +95,10 @@ pub fn throughput_over_time(r: &Results) -> Result<Vec<Chart>, ChartError> {
         )?;
         draw_warmup(&mut top, warmup_x, (0.0, y_max))?;
 
-        let mut bottom = ChartBuilder::on(&lower)
-            .margin_left(12)
-            .margin_right(28)
+        let mut bottom = plot_builder(&lower, 28)
             .margin_top(10)
             .margin_bottom(6)
             .x_label_area_size(44)
-            .y_label_area_size(72)
             .build_cartesian_2d(0.0..x_max, 0.0..err_max)?;
         // With no errors the scale is arbitrary: label only its zero.
         let err_ticks = |v: &f64| {

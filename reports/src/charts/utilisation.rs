@@ -11,7 +11,7 @@ use plotters::prelude::*;
 
 use crate::chart::{
     Chart, ChartError, Key, TimeAxis, WIDTH, draw_line, draw_warmup, frame, max_of, percent,
-    series_style, svg, tick, time_mesh,
+    plot_builder, series_style, svg, tick, time_mesh,
 };
 
 /// Height with one panel, px.
@@ -99,12 +99,9 @@ pub fn utilisation_over_time(r: &Results) -> Result<Vec<Chart>, ChartError> {
         } else {
             plot.split_vertically(h)
         };
-        let mut top = ChartBuilder::on(&upper)
-            .margin_left(12)
-            .margin_right(28)
+        let mut top = plot_builder(&upper, 28)
             .margin_bottom(if with_queue { 0 } else { 6 })
             .x_label_area_size(if with_queue { 8 } else { 44 })
-            .y_label_area_size(72)
             .build_cartesian_2d(0.0..x_max, 0.0..1.04)?;
         let label = axis.label();
         time_mesh(
@@ -123,13 +120,10 @@ pub fn utilisation_over_time(r: &Results) -> Result<Vec<Chart>, ChartError> {
         draw_warmup(&mut top, warmup_x, (0.0, 1.04))?;
         if with_queue {
             let q_max = queue_peak * 1.1;
-            let mut bottom = ChartBuilder::on(&lower)
-                .margin_left(12)
-                .margin_right(28)
+            let mut bottom = plot_builder(&lower, 28)
                 .margin_top(10)
                 .margin_bottom(6)
                 .x_label_area_size(44)
-                .y_label_area_size(72)
                 .build_cartesian_2d(0.0..x_max, 0.0..q_max)?;
             time_mesh(&mut bottom, Some(&label), "requests waiting (mean)", &|v| {
                 tick(*v)
