@@ -109,20 +109,18 @@ pub struct RunArgs {
     pub format: Format,
 }
 
-/// Arguments of `capsim sweep`.
+/// What `sweep` and `plan` share: the scenario, the grid and how to run it.
 #[derive(Debug, clap::Args)]
-pub struct SweepArgs {
+pub struct GridArgs {
     /// The scenario file (JSON).
     pub scenario: PathBuf,
     /// A field to vary: PATH=VALUES (repeatable; several form a grid).
     #[arg(long = "vary", value_name = "PATH=VALUES")]
     pub vary: Vec<String>,
-    /// Use the scenario's sweep of this name (when no --vary is given).
+    /// Use the scenario's kept sweep of this name instead of --vary (for
+    /// plan, its objectives too).
     #[arg(long)]
     pub name: Option<String>,
-    /// Replications per variant (default: the scenario sweep's, else 1).
-    #[arg(long, short = 'r')]
-    pub replications: Option<u32>,
     /// Threads (default: all cores).
     #[arg(long, short = 'j', default_value_t = 0)]
     pub threads: usize,
@@ -132,6 +130,20 @@ pub struct SweepArgs {
     /// Override a field in every variant: PATH=VALUE (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Arguments of `capsim sweep`.
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// The scenario and what to vary.
+    #[command(flatten)]
+    pub grid: GridArgs,
+    /// Replications per variant (default: the scenario sweep's, else 1).
+    #[arg(long, short = 'r')]
+    pub replications: Option<u32>,
     /// Write sweep.json and sweep.csv (or, with --partition, the part file) here.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -141,25 +153,17 @@ pub struct SweepArgs {
     /// What to print on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// No progress bar.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
 }
 
 /// Arguments of `capsim plan`.
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
-    /// The scenario file (JSON).
-    pub scenario: PathBuf,
-    /// A field to vary: PATH=VALUES (repeatable; several form a grid).
-    #[arg(long = "vary", value_name = "PATH=VALUES")]
-    pub vary: Vec<String>,
+    /// The scenario and what to vary.
+    #[command(flatten)]
+    pub grid: GridArgs,
     /// An objective, e.g. 'p99<250ms' (repeatable).
     #[arg(long = "slo", value_name = "OBJECTIVE")]
     pub slo: Vec<String>,
-    /// Use the scenario's sweep of this name (its vary and slo).
-    #[arg(long)]
-    pub name: Option<String>,
     /// Replications every evaluated variant starts with.
     #[arg(long, default_value_t = 3)]
     pub min_replications: u32,
@@ -172,24 +176,12 @@ pub struct PlanArgs {
     /// Evaluate every variant of the grid.
     #[arg(long)]
     pub exhaustive: bool,
-    /// Threads (default: all cores).
-    #[arg(long, short = 'j', default_value_t = 0)]
-    pub threads: usize,
-    /// Seed of replication 0 (default: the scenario's seed).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Override a field in every variant: PATH=VALUE (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub sets: Vec<String>,
     /// Write plan.json here.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// What to print on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// No progress bar.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
 }
 
 /// Arguments of `capsim merge`.

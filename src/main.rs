@@ -7,7 +7,8 @@ use anyhow::Context;
 use std::io::IsTerminal;
 
 use capsim::cli::{
-    Cli, Command, Format, MergeArgs, PlanArgs, ReportArgs, RunArgs, SweepArgs, ValidateArgs,
+    Cli, Command, Format, GridArgs, MergeArgs, PlanArgs, ReportArgs, RunArgs, SweepArgs,
+    ValidateArgs,
 };
 use capsim::output::write_atomic;
 use capsim::plan::{PlanOptions, plan as run_plan, render::render, slo};
@@ -191,26 +192,31 @@ fn progress(total: usize, quiet: bool) -> ProgressBar {
     bar
 }
 
-fn sweep(a: SweepArgs) -> Result<(), Failure> {
-    let dims = a
+/// Reads the scenario and the grid that `sweep` and `plan` share.
+fn grid_setup(g: &GridArgs, replications: Option<u32>) -> Result<SweepSetup, Failure> {
+    let dims = g
         .vary
         .iter()
         .map(|v| parse_vary(v).map_err(|e| Failure::Input(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    let partition = a.partition.as_deref().map(Partition::parse).transpose()?;
-    let setup = SweepSetup::new(
-        &a.scenario,
-        a.sets.clone(),
+    Ok(SweepSetup::new(
+        &g.scenario,
+        g.sets.clone(),
         dims,
-        a.replications,
-        a.seed,
-        a.name.clone(),
-    )?;
+        replications,
+        g.seed,
+        g.name.clone(),
+    )?)
+}
+
+fn sweep(a: SweepArgs) -> Result<(), Failure> {
+    let partition = a.partition.as_deref().map(Partition::parse).transpose()?;
+    let setup = grid_setup(&a.grid, a.replications)?;
     let started = std::time::Instant::now();
     setup.require_stable()?;
     if let Some(p) = partition {
         let runs = p.runs(setup.runs());
-        let bar = progress(runs.len(), a.quiet);
+        let bar = progress(runs.len(), a.grid.quiet);
         let dir = a.out.clone().unwrap_or_else(|| ".".into());
         let path = dir.join(p.file_name());
         let header = PartHeader {
@@ -225,7 +231,7 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
         };
         let mut writer = PartWriter::create(&path, &header)
             .with_context(|| format!("writing {}", path.display()))?;
-        setup.execute_chunked(runs.clone(), a.threads, &bar, |records| {
+        setup.execute_chunked(runs.clone(), a.grid.threads, &bar, |records| {
             writer
                 .append(&records)
                 .with_context(|| format!("writing {}", path.display()))
@@ -247,8 +253,8 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
         );
         return Ok(());
     }
-    let bar = progress(setup.runs(), a.quiet);
-    let result = setup.run_all(a.threads, &bar)?;
+    let bar = progress(setup.runs(), a.grid.quiet);
+    let result = setup.run_all(a.grid.threads, &bar)?;
     bar.finish_and_clear();
     finish_sweep(&result, a.out.as_deref(), a.format)?;
     if a.format == Format::Table {
@@ -298,19 +304,7 @@ fn merge_parts(a: MergeArgs) -> Result<(), Failure> {
 }
 
 fn plan(a: PlanArgs) -> Result<(), Failure> {
-    let dims = a
-        .vary
-        .iter()
-        .map(|v| parse_vary(v).map_err(|e| Failure::Input(e.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
-    let setup = SweepSetup::new(
-        &a.scenario,
-        a.sets.clone(),
-        dims,
-        None,
-        a.seed,
-        a.name.clone(),
-    )?;
+    let setup = grid_setup(&a.grid, None)?;
     let texts = if a.slo.is_empty() {
         setup.slo.clone()
     } else {
@@ -331,9 +325,9 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
         batch: 2,
         search: a.search.clone(),
         exhaustive: a.exhaustive,
-        threads: a.threads,
+        threads: a.grid.threads,
     };
-    let bar = progress(0, a.quiet);
+    let bar = progress(0, a.grid.quiet);
     let started = std::time::Instant::now();
     let result = run_plan(&setup, &slos, &opt, &bar)?;
     bar.finish_and_clear();
