@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand, ValueEnum};
   capsim run scenarios/flash-sale.json --seed 7 --set services.app.replicas=16 --out out/
   capsim run scenarios/mmc.json --format json > results.json
   capsim validate scenarios/flash-sale.json
+  capsim check scenarios/*.json --junit junit.xml
 
 Exit codes: 0 success, 2 bad input (the message names file, line:column and field), 1 other failures.")]
 pub struct Cli {
@@ -63,14 +64,39 @@ random numbers), so variants differ by their change, not by seed noise.")]
   capsim plan scenarios/mmc.json --vary services.station.concurrency=9..=20 --slo 'p99<5ms'
   capsim plan scenarios/sharding-compare.json --name reshard  # vary and slo from the scenario's sweep
 
-Objectives: p50|p99|p999|mean<DURATION, errors<PERCENT, throughput>RPS,
-endpoint:NAME:(p99|mean|errors|throughput), service:NAME:utilisation,
+Objectives: p50|p90|p99|p999|mean<DURATION, errors|timeouts|rejections<PERCENT,
+throughput>RPS, endpoint:NAME:(p50|p90|p99|p999|mean|errors|timeouts|rejections|throughput),
+service:NAME:utilisation,
 db:NAME:(hot_spot|utilisation), cache:NAME:hit_ratio, queue:NAME:(lag|e2e_p99),
 cost<$/HOUR, cost_per_million<$. An objective holds when its whole 95%
 interval is on the good side. The first ascending numeric --vary is searched
 by bisection (assumed monotone); --exhaustive evaluates every variant.
 Exit codes: 0 a variant meets the objectives, 1 none does, 2 bad input.")]
     Plan(PlanArgs),
+    /// Assert the service-level objectives of scenario files (their `slo`
+    /// sections), optionally against a baseline: the capacity regression
+    /// test for CI.
+    #[command(after_help = "Examples:
+  capsim check scenarios/*.json
+  capsim check scenarios/flash-sale.json --replications 5 --junit capsim-junit.xml --out capacity-report/
+  capsim check scenarios/*.json --baseline capacity-baseline/check.json --tolerance 5%
+  capsim check scenarios/flash-sale.json --set services.app.replicas=6   # would 6 pods still do?
+
+Every objective of each scenario's `slo` section becomes one line of the
+table and one JUnit test case. Replication r runs with seed SEED+r, so the
+same scenario and seed give the same answer: no flaky failures. With
+replications, an objective passes when its whole 95% interval is on the good
+side, is marginal (a warning; a failure with --strict) when the interval
+straddles the limit, and fails when the mean is on the bad side.
+
+--baseline reads the check.json of an earlier `capsim check --out DIR`; an
+objective regresses when it is worse than the baseline by more than
+--tolerance (relative to the baseline's value) and the 95% interval of the
+difference excludes zero (paired by replication when the seeds match).
+
+Exit codes: 0 every objective holds and nothing regressed, 1 a failure or a
+regression, 2 bad input (scenario, baseline, arguments).")]
+    Check(CheckArgs),
     /// Join the partial results of `sweep --partition K/N` runs.
     #[command(after_help = "Example:
   capsim merge parts/part-0000-of-0003.jsonl parts/part-0001-of-0003.jsonl parts/part-0002-of-0003.jsonl --out out/
@@ -184,6 +210,47 @@ pub struct PlanArgs {
     pub format: Format,
 }
 
+/// Arguments of `capsim check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Scenario files (JSON), each with an `slo` section.
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+    /// Replications of every scenario (and objective window).
+    #[arg(long, short = 'r', default_value_t = 1)]
+    pub replications: u32,
+    /// Seed of replication 0 (default: each scenario's own seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override a field in every scenario: PATH=VALUE (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// Compare with this check.json (written by an earlier `check --out`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Allowed regression against the baseline: 5% or 0.05.
+    #[arg(long, default_value = "5%")]
+    pub tolerance: String,
+    /// Objectives whose 95% interval straddles the limit fail.
+    #[arg(long)]
+    pub strict: bool,
+    /// Write JUnit XML here (one test case per objective).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write check.json, each scenario's report and index.html here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Threads (default: all cores).
+    #[arg(long, short = 'j', default_value_t = 0)]
+    pub threads: usize,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
 /// Arguments of `capsim merge`.
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
@@ -201,7 +268,7 @@ pub struct MergeArgs {
 /// Arguments of `capsim report`.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// A results.json, sweep.json or plan.json written by capsim.
+    /// A results.json, sweep.json, plan.json or check.json written by capsim.
     pub document: PathBuf,
     /// Write the charts and index.html here.
     #[arg(long, value_name = "DIR")]

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use std::io::IsTerminal;
 
+use capsim::check::{self, CheckError, CheckOptions};
 use capsim::cli::{
-    Cli, Command, Format, GridArgs, MergeArgs, PlanArgs, ReportArgs, RunArgs, SweepArgs,
+    CheckArgs, Cli, Command, Format, GridArgs, MergeArgs, PlanArgs, ReportArgs, RunArgs, SweepArgs,
     ValidateArgs,
 };
 use capsim::output::write_atomic;
@@ -65,6 +66,12 @@ impl From<SweepError> for Failure {
     }
 }
 
+impl From<CheckError> for Failure {
+    fn from(e: CheckError) -> Self {
+        Failure::Input(e.0)
+    }
+}
+
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Failure::Other(e)
@@ -79,6 +86,7 @@ fn main() -> ExitCode {
         Command::Sweep(a) => sweep(a),
         Command::Merge(a) => merge_parts(a),
         Command::Plan(a) => plan(a),
+        Command::Check(a) => check_cmd(a),
         Command::Report(a) => report(a),
     };
     match result {
@@ -173,6 +181,18 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
         model.duration,
         expected
     );
+    if !model.objectives.is_empty() {
+        let windows = check::windows(&model).len() - 1;
+        outln!(
+            "  slo: {} objectives{} for `capsim check`",
+            model.objectives.len(),
+            if windows > 0 {
+                format!(", {windows} window(s)")
+            } else {
+                String::new()
+            }
+        );
+    }
     for line in sweeps {
         outln!("{line}");
     }
@@ -358,6 +378,78 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+fn check_cmd(a: CheckArgs) -> Result<(), Failure> {
+    let opts = CheckOptions {
+        replications: a.replications,
+        seed: a.seed,
+        sets: a.sets.clone(),
+        tolerance: check::parse_tolerance(&a.tolerance)?,
+        strict: a.strict,
+        threads: a.threads,
+    };
+    let loaded = check::load(&a.scenarios, &opts)?;
+    let baseline = a
+        .baseline
+        .as_ref()
+        .map(|p| check::baseline::load(p).map(|b| (p.display().to_string(), b)))
+        .transpose()?;
+    let bar = progress(check::run_count(&loaded, opts.replications), a.quiet);
+    let outcome = check::check(
+        &loaded,
+        &opts,
+        baseline.as_ref().map(|(f, b)| (f.as_str(), b)),
+        &bar,
+    )?;
+    bar.finish_and_clear();
+    let mut report = outcome.report;
+    if let Some(dir) = &a.out {
+        let dirs = check::report_dirs(&loaded);
+        for ((s, results), name) in report
+            .scenarios
+            .iter_mut()
+            .zip(&outcome.first_runs)
+            .zip(dirs)
+        {
+            let sub = dir.join(&name);
+            let json = serde_json::to_string_pretty(results).context("serialising the results")?;
+            let path = sub.join("results.json");
+            write_atomic(&path, format!("{json}\n").as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            write_report(&sub, results)?;
+            s.report_dir = Some(name);
+        }
+    }
+    let json = serde_json::to_string_pretty(&report).context("serialising the check")?;
+    if let Some(dir) = &a.out {
+        let path = dir.join("check.json");
+        write_atomic(&path, format!("{json}\n").as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+        write_files(dir, reports::check_report(&report))?;
+    }
+    if let Some(path) = &a.junit {
+        write_atomic(path, check::junit::junit(&report).as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    match a.format {
+        Format::Json => outln!("{json}"),
+        Format::Table => {
+            out!("{}", check::render::render(&report));
+            if let Some(dir) = &a.out {
+                outln!(
+                    "Check written to {} (report: {})",
+                    dir.join("check.json").display(),
+                    dir.join("index.html").display()
+                );
+            }
+        }
+    }
+    if report.passed {
+        Ok(())
+    } else {
+        Err(Failure::Unmet)
+    }
+}
+
 /// Writes a report's files into `dir`, each atomically.
 fn write_files(
     dir: &std::path::Path,
@@ -397,13 +489,17 @@ fn report(a: ReportArgs) -> Result<(), Failure> {
         let s: capsim::sweep::SweepResult =
             serde_json::from_value(value).map_err(|e| bad("sweep document", e))?;
         ("sweep", reports::sweep_report(&s))
+    } else if has("scenarios") && has("tolerance") {
+        let c: models::check::CheckReport =
+            serde_json::from_value(value).map_err(|e| bad("check document", e))?;
+        ("check", reports::check_report(&c))
     } else if has("identity") && has("slos") {
         let p: capsim::plan::PlanResult =
             serde_json::from_value(value).map_err(|e| bad("plan document", e))?;
         ("plan", reports::plan_report(&p))
     } else {
         return Err(Failure::Input(format!(
-            "{file}: not a capsim document (expected results.json, sweep.json or plan.json)"
+            "{file}: not a capsim document (expected results.json, sweep.json, plan.json or check.json)"
         )));
     };
     write_files(&a.out, files)?;

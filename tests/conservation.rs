@@ -682,7 +682,11 @@ pub fn shortening_sets(file: &str, text: &str) -> Vec<String> {
     }
     // Whole milliseconds keep the durations readable in messages.
     horizon = (horizon / 1_000_000).max(1) * 1_000_000;
-    let mut sets = vec![format!("duration=\"{}\"", SimDuration(horizon))];
+    // The objectives' windows belong to the full-length run.
+    let mut sets = vec![
+        format!("duration=\"{}\"", SimDuration(horizon)),
+        "slo=[]".to_string(),
+    ];
     if model.warmup.0 >= horizon {
         sets.push(format!("warmup=\"{}\"", SimDuration(horizon / 10)));
     }
@@ -743,7 +747,7 @@ fn shortening_keeps_scenarios_small_and_valid() {
     let text = include_str!("../scenarios/flash-sale.json");
     assert_eq!(
         shortening_sets("flash-sale.json", text),
-        ["duration=\"2m\""]
+        ["duration=\"2m\"", "slo=[]"]
     );
     // mmc: 9000/s for 120s would be 1.08M requests, so shorter still.
     let text = include_str!("../scenarios/mmc.json");
@@ -763,7 +767,7 @@ fn shortening_keeps_scenarios_small_and_valid() {
                       "endpoints": {"get": [{"compute": "1ms"}]}}]}"#;
     assert_eq!(
         shortening_sets("long.json", long),
-        ["duration=\"2m\"", "warmup=\"12s\""]
+        ["duration=\"2m\"", "slo=[]", "warmup=\"12s\""]
     );
 }
 

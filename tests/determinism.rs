@@ -19,6 +19,7 @@ fn flash_sale_sets() -> Vec<String> {
         r#"workloads.shoppers.rate=[{"for":"30s","rps":300},{"for":"30s","ramp_to":3000},{"for":"60s","rps":3000},{"for":"30s","ramp_to":300},{"rps":300}]"#.to_owned(),
         r#"duration="3m""#.to_owned(),
         r#"warmup="10s""#.to_owned(),
+        "slo=[]".to_owned(),
     ]
 }
 

@@ -23,3 +23,6 @@ mod sweep;
 /// `capsim plan` against Erlang C: the smallest passing concurrency by
 /// bisection and exhaustively, unstable variants, exit codes, plan.json.
 mod plan;
+
+/// `capsim check`: SLO sections, windows, baselines, JUnit, exit codes.
+mod check;

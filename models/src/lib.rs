@@ -26,11 +26,13 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod keys;
 pub mod model;
 pub mod results;
 pub mod scenario;
 pub mod sharding;
+pub mod slo;
 pub mod sweeps;
 pub mod world;
 

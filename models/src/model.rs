@@ -49,6 +49,8 @@ pub struct Model {
     pub programs: Vec<Program>,
     /// Distributions of compute steps, with their random stream names.
     pub step_dists: Vec<(Dist, String)>,
+    /// The `slo` section's objectives, in file order.
+    pub objectives: Vec<crate::slo::Objective>,
 }
 
 /// Where a workload sends its requests.

@@ -420,3 +420,22 @@ pub struct Engine {
     /// Largest number of requests and messages alive at once.
     pub peak_jobs: u64,
 }
+
+impl Results {
+    /// A window's results: the component figures of `self` (taken at the
+    /// window's end) with the request figures of `fin` (taken once the
+    /// window's requests were answered): totals, overall, endpoints, each
+    /// queue's end-to-end latency, time series, warnings and engine.
+    pub fn with_requests_from(mut self, fin: Results) -> Results {
+        self.totals = fin.totals;
+        self.overall = fin.overall;
+        self.endpoints = fin.endpoints;
+        for (q, f) in self.queues.iter_mut().zip(fin.queues) {
+            q.end_to_end = f.end_to_end;
+        }
+        self.time_series = fin.time_series;
+        self.warnings = fin.warnings;
+        self.engine = fin.engine;
+        self
+    }
+}

@@ -166,20 +166,41 @@ impl Slo {
         }
     }
 
-    /// A value of this metric for people (percent for fractions).
+    /// A value of this metric for people (percent for fractions), with
+    /// about four significant digits and no trailing zeros: `83.49ms`,
+    /// `0.1%`, `2900 requests/s`.
     pub fn show(&self, v: f64) -> String {
         if self.percent {
-            format!("{:.3}%", v * 100.0)
+            format!("{}%", short_number(v * 100.0))
         } else if self.unit == "ms" {
-            format!("{v:.2}ms")
+            format!("{}ms", short_number(v))
+        } else if self.unit.is_empty() {
+            short_number(v)
         } else {
-            format!(
-                "{v:.3}{}{}",
-                if self.unit.is_empty() { "" } else { " " },
-                self.unit
-            )
+            format!("{} {}", short_number(v), self.unit)
         }
     }
+}
+
+/// A number with about four significant digits (all digits of the whole
+/// part), trailing zeros trimmed: 2900, 83.49, 1.453, 0.1, 0.0004.
+pub fn short_number(v: f64) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    let decimals = if a >= 1000.0 || a == 0.0 {
+        0
+    } else {
+        (3 - a.log10().floor() as i32).clamp(0, 12) as usize
+    };
+    let text = format!("{v:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    if text == "-0" { "0".to_string() } else { text }
 }
 
 /// Whether a variant meets the objectives.

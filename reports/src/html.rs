@@ -96,7 +96,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 "#;
 
 /// The page around `body`.
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
         escape(title)
@@ -182,7 +182,7 @@ fn num(v: f64) -> String {
 
 /// A mean ± 95% half-width, each value shown by `show` (used where the
 /// unit has its own formatter, such as an objective's).
-fn estimate(e: &Estimate, show: impl Fn(f64) -> String) -> String {
+pub(crate) fn estimate(e: &Estimate, show: impl Fn(f64) -> String) -> String {
     match e.ci95 {
         Some(h) if h != 0.0 => format!("{} ± {}", show(e.mean), show(h)),
         _ => show(e.mean),
@@ -252,12 +252,12 @@ fn params_text<'a>(params: impl IntoIterator<Item = (&'a String, &'a Value)>) ->
 
 /// A table under construction: a header, then rows of cells whose HTML
 /// the caller has already escaped.
-struct Html {
+pub(crate) struct Html {
     out: String,
 }
 
 impl Html {
-    fn new(header: &[(&str, bool)]) -> Html {
+    pub(crate) fn new(header: &[(&str, bool)]) -> Html {
         let mut out = String::from("<div class=\"scroll\"><table>\n<thead><tr>");
         for (h, numeric) in header {
             let _ = write!(
@@ -272,7 +272,7 @@ impl Html {
     }
 
     /// A row; each cell is (html, numeric).
-    fn row(&mut self, class: &str, cells: &[(String, bool)]) {
+    pub(crate) fn row(&mut self, class: &str, cells: &[(String, bool)]) {
         if class.is_empty() {
             self.out.push_str("<tr>");
         } else {
@@ -288,19 +288,19 @@ impl Html {
         self.out.push_str("</tr>\n");
     }
 
-    fn finish(mut self) -> String {
+    pub(crate) fn finish(mut self) -> String {
         self.out.push_str("</tbody>\n</table></div>\n");
         self.out
     }
 }
 
 /// A numeric cell.
-fn n(s: impl Into<String>) -> (String, bool) {
+pub(crate) fn n(s: impl Into<String>) -> (String, bool) {
     (s.into(), true)
 }
 
 /// A text cell (already escaped).
-fn t(s: impl Into<String>) -> (String, bool) {
+pub(crate) fn t(s: impl Into<String>) -> (String, bool) {
     (s.into(), false)
 }
 
@@ -332,7 +332,7 @@ fn chart_id(c: &Chart) -> String {
 }
 
 /// Every chart as a figure: its title, what to look at, the picture.
-fn charts_section(charts: &[Chart]) -> String {
+pub(crate) fn charts_section(charts: &[Chart]) -> String {
     let mut out = String::new();
     if charts.is_empty() {
         return out;
@@ -376,7 +376,7 @@ fn charts_section(charts: &[Chart]) -> String {
 }
 
 /// The contents line: links to the sections present and to each chart.
-fn nav(sections: &[(&str, &str)], charts: &[Chart]) -> String {
+pub(crate) fn nav(sections: &[(&str, &str)], charts: &[Chart]) -> String {
     let mut out = String::from("<nav>");
     for (id, name) in sections {
         let _ = write!(out, "<a href=\"#{id}\">{}</a>", escape(name));

@@ -1,20 +1,23 @@
 //! # reports: what a person reads
 //!
 //! Renders the documents capsim writes — a run's [`models::Results`], a
-//! sweep's [`SweepResult`], a plan's [`PlanResult`] — fresh or loaded from
-//! a saved file, for people: the terminal summary table ([`summary`]), SVG
-//! charts drawn with plotters' SVG backend (no system font library), and
-//! an `index.html` that works offline. Every string that comes from a
-//! scenario file is escaped, in HTML and in SVG.
+//! sweep's [`SweepResult`], a plan's [`PlanResult`], a check's
+//! [`CheckReport`] — fresh or loaded from a saved file, for people: the
+//! terminal summary table ([`summary`]), SVG charts drawn with plotters'
+//! SVG backend (no system font library), and an `index.html` that works
+//! offline. Every string that comes from a scenario file is escaped, in
+//! HTML and in SVG.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod chart;
 pub mod charts;
+mod check;
 pub mod html;
 pub mod table;
 
 pub use chart::{Chart, ChartError};
+use models::check::CheckReport;
 use models::sweeps::{PlanResult, SweepResult};
 pub use table::summary;
 
@@ -73,5 +76,15 @@ pub fn sweep_report(s: &SweepResult) -> Result<Vec<ReportFile>, ChartError> {
 pub fn plan_report(p: &PlanResult) -> Result<Vec<ReportFile>, ChartError> {
     let charts = charts::plan_charts(p)?;
     let page = html::plan_page(p, &charts);
+    Ok(files(charts, page))
+}
+
+/// The files of a check's report (`index.html` beside `check.json`): the
+/// outcome, every objective against its limit and its baseline, and the
+/// chart of them all. Each scenario's own run report, in its
+/// `report_dir`, is [`run_report`]'s.
+pub fn check_report(c: &CheckReport) -> Result<Vec<ReportFile>, ChartError> {
+    let charts = charts::check_charts(c)?;
+    let page = check::check_page(c, &charts);
     Ok(files(charts, page))
 }

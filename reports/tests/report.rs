@@ -679,3 +679,342 @@ mod golden {
         }
     }
 }
+
+/// The report of `capsim check`: the outcome at the top, failures and
+/// regressions marked in the tables and the chart, names escaped, and a
+/// link to each scenario's run report.
+mod check {
+    use super::common::*;
+    use models::check::{
+        BaselineComparison, CHECK_FORMAT_VERSION, CheckReport, CheckStatus, ObjectiveCheck,
+        ScenarioCheck,
+    };
+    use models::slo::{Objective, Window};
+    use models::sweeps::{Estimate, Op, Slo, Verdict};
+    use sim_core::SimDuration;
+
+    const TOLERANCE: f64 = 0.05;
+
+    fn slo(text: &str, metric: &str, op: Op, limit: f64, unit: &str, percent: bool) -> Slo {
+        Slo {
+            text: text.into(),
+            metric: metric.into(),
+            op,
+            limit,
+            unit: unit.into(),
+            percent,
+        }
+    }
+
+    /// An objective evaluated the way `capsim check` does: the verdict
+    /// and margin from the `Slo`, the baseline compared replication by
+    /// replication (same seeds).
+    fn objective(
+        name: Option<&str>,
+        slo: Slo,
+        window: Option<Window>,
+        values: &[f64],
+        baseline: Option<&[f64]>,
+    ) -> ObjectiveCheck {
+        let estimate = Estimate::of(values);
+        let verdict = slo.verdict(&estimate);
+        let margin = slo.margin(&estimate);
+        let status = match verdict {
+            Verdict::Holds => CheckStatus::Pass,
+            Verdict::Unsure if margin > 0.0 => CheckStatus::Marginal,
+            _ => CheckStatus::Fail,
+        };
+        let baseline = baseline.map(|b| {
+            let base = Estimate::of(b);
+            let diffs: Vec<f64> = values
+                .iter()
+                .zip(b)
+                .map(|(v, b)| match slo.op {
+                    Op::Below => v - b,
+                    Op::Above => b - v,
+                })
+                .collect();
+            let worse_by = Estimate::of(&diffs);
+            let threshold = TOLERANCE * base.mean.abs();
+            BaselineComparison {
+                values: b.to_vec(),
+                worse_by_relative: Some(worse_by.mean / base.mean),
+                regression: worse_by.mean > threshold && worse_by.low > 0.0,
+                estimate: base,
+                worse_by,
+                paired: true,
+                threshold,
+            }
+        });
+        let failed = status == CheckStatus::Fail || baseline.as_ref().is_some_and(|b| b.regression);
+        ObjectiveCheck {
+            objective: Objective::new(name.map(String::from), slo, window),
+            values: values.to_vec(),
+            estimate,
+            verdict,
+            margin,
+            status,
+            baseline,
+            failed,
+        }
+    }
+
+    fn scenario(
+        name: &str,
+        report_dir: Option<&str>,
+        objectives: Vec<ObjectiveCheck>,
+    ) -> ScenarioCheck {
+        ScenarioCheck {
+            file: format!("scenarios/{}.json", name.len()),
+            scenario: name.into(),
+            scenario_hash: "00ff".into(),
+            sets: vec!["services.app.replicas=4".into()],
+            seed: 7,
+            replications: 3,
+            report_dir: report_dir.map(String::from),
+            passed: objectives.iter().all(|o| !o.failed),
+            objectives,
+        }
+    }
+
+    fn report(scenarios: Vec<ScenarioCheck>) -> CheckReport {
+        CheckReport {
+            format_version: CHECK_FORMAT_VERSION,
+            capsim_version: "test".into(),
+            replications: 3,
+            tolerance: TOLERANCE,
+            strict: false,
+            baseline: Some("base/check.json".into()),
+            passed: scenarios.iter().all(|s| s.passed),
+            scenarios,
+        }
+    }
+
+    /// Two scenarios: the first (named `<script>…`) fails its error-rate
+    /// objective and passes `a&b<c>`; the second meets its limits but its
+    /// checkout p99 regressed against the baseline, and its throughput is
+    /// marginal.
+    fn failing() -> CheckReport {
+        let p99 = || slo("p99 < 300ms", "p99_ms", Op::Below, 300.0, "ms", false);
+        let evil = scenario(
+            "<script>alert(1)</script>",
+            Some("evil"),
+            vec![
+                objective(Some("a&b<c>"), p99(), None, &[250.0, 260.0, 270.0], None),
+                objective(
+                    None,
+                    slo(
+                        "error_rate < 0.1%",
+                        "error_rate",
+                        Op::Below,
+                        0.001,
+                        "",
+                        true,
+                    ),
+                    None,
+                    &[0.004, 0.005, 0.006],
+                    None,
+                ),
+            ],
+        );
+        let window = Window {
+            from: SimDuration::from_secs(60),
+            to: SimDuration::from_secs(150),
+        };
+        let shop = scenario(
+            "shop",
+            Some("shop"),
+            vec![
+                objective(
+                    Some("checkout"),
+                    slo(
+                        "endpoint checkout p99 < 300ms",
+                        "endpoint.checkout.p99_ms",
+                        Op::Below,
+                        300.0,
+                        "ms",
+                        false,
+                    ),
+                    Some(window),
+                    &[200.0, 205.0, 212.0],
+                    Some(&[150.0, 152.0, 155.0]),
+                ),
+                objective(
+                    None,
+                    slo(
+                        "throughput > 100rps",
+                        "throughput_rps",
+                        Op::Above,
+                        100.0,
+                        "req/s",
+                        false,
+                    ),
+                    None,
+                    &[101.0, 99.5, 104.0],
+                    Some(&[101.0, 100.0, 103.0]),
+                ),
+            ],
+        );
+        report(vec![evil, shop])
+    }
+
+    /// The table row (one line of `index.html`) holding `needle`.
+    fn row<'a>(html: &'a str, needle: &str) -> &'a str {
+        html.lines()
+            .find(|l| l.starts_with("<tr") && l.contains(needle))
+            .unwrap_or_else(|| panic!("no table row with {needle}"))
+    }
+
+    #[test]
+    fn fixture_is_what_the_tests_assume() {
+        let c = failing();
+        let [evil, shop] = [&c.scenarios[0], &c.scenarios[1]];
+        assert_eq!(evil.objectives[0].status, CheckStatus::Pass);
+        assert_eq!(evil.objectives[1].status, CheckStatus::Fail);
+        assert_eq!(shop.objectives[0].status, CheckStatus::Pass);
+        assert!(shop.objectives[0].baseline.as_ref().unwrap().regression);
+        assert_eq!(shop.objectives[1].status, CheckStatus::Marginal);
+        assert!(!shop.objectives[1].failed);
+        assert!(!c.passed);
+    }
+
+    #[test]
+    fn failures_and_regressions_are_marked() {
+        let c = failing();
+        let files = reports::check_report(&c).expect("report");
+        let charts = reports::charts::check_charts(&c).expect("charts");
+        assert_eq!(charts.len(), 1, "one chart of every objective");
+        check_charts(&charts, &files);
+        let html = index(&files);
+
+        // The headline, the counts and the failures by name.
+        assert!(
+            html.contains("<h1><span class=\"bad\">FAILED</span>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("2 of 4 objectives failed</b> in 2 of 2 scenarios"),
+            "{html}"
+        );
+        assert!(
+            html.contains("(1 regression against the baseline)"),
+            "{html}"
+        );
+        assert!(html.contains("base/check.json"));
+        // The failing objective: its row is highlighted and says FAIL.
+        let errors = row(html, "error_rate &lt; 0.1%");
+        assert!(errors.starts_with("<tr class=\"hot\">"), "{errors}");
+        assert!(errors.contains("✗ FAIL"), "{errors}");
+        let o = &c.scenarios[0].objectives[1];
+        let mean = o.objective.slo.show(o.estimate.mean);
+        assert!(mean.ends_with('%'), "{mean}");
+        assert!(
+            errors.contains(&format!(">{mean}</span><br><span class=\"note\">± ")),
+            "measured in percent: {errors}"
+        );
+        // The regression: its row is highlighted, says REGRESSED, and
+        // shows the window and the relative change.
+        let checkout = row(html, "endpoint checkout p99 &lt; 300ms over 1m–2.5m");
+        assert!(checkout.starts_with("<tr class=\"hot\">"), "{checkout}");
+        assert!(checkout.contains("REGRESSED"), "{checkout}");
+        assert!(checkout.contains("✓ pass"), "meets its limit: {checkout}");
+        assert!(checkout.contains("+35.0%"), "{checkout}");
+        // Passing and marginal rows are not highlighted.
+        let ab = row(html, "a&amp;b&lt;c&gt;");
+        assert!(ab.starts_with("<tr>") && ab.contains("✓ pass"), "{ab}");
+        let marginal = row(html, "throughput &gt; 100rps");
+        assert!(marginal.starts_with("<tr>"), "{marginal}");
+        assert!(marginal.contains("? marginal"), "{marginal}");
+        assert!(!marginal.contains("REGRESSED"), "{marginal}");
+        // How to read it.
+        assert!(html.contains("How to read this"));
+        assert!(html.contains("whole 95% interval is on the good side"));
+
+        // The chart shows every objective, coloured by outcome, and the
+        // regression.
+        let t = texts(&charts[0].file, &charts[0].svg);
+        assert!(mentions(&t, "FAIL: the mean on the bad side"), "{t:?}");
+        assert!(mentions(&t, "marginal"), "{t:?}");
+        assert!(mentions(&t, "REGRESSED"), "{t:?}");
+        assert!(mentions(&t, "baseline"), "{t:?}");
+        assert!(mentions(&t, "100%"), "the limit's tick: {t:?}");
+        // The failed error rate is 500% of its limit: off the scale.
+        assert!(mentions(&t, "500% (off the scale)"), "{t:?}");
+        // resvg reads it too (the rendering tests draw the other charts).
+        resvg::usvg::Tree::from_str(&charts[0].svg, &resvg::usvg::Options::default())
+            .expect("resvg parses the check chart");
+        let vermillion = "#D55E00";
+        assert!(
+            charts[0].svg.to_uppercase().contains(vermillion),
+            "failures are drawn in vermillion"
+        );
+    }
+
+    #[test]
+    fn links_to_each_scenario_report() {
+        let files = reports::check_report(&failing()).expect("report");
+        let html = index(&files);
+        for dir in ["evil", "shop"] {
+            assert!(
+                html.contains(&format!("<a href=\"./{dir}/index.html\">")),
+                "no link to {dir}/index.html"
+            );
+        }
+        // Without a report folder there is no link.
+        let mut c = failing();
+        c.scenarios[1].report_dir = None;
+        let files = reports::check_report(&c).expect("report");
+        assert!(!index(&files).contains("shop/index.html"));
+    }
+
+    #[test]
+    fn names_are_escaped() {
+        let files = reports::check_report(&failing()).expect("report");
+        let mut all = Vec::new();
+        for (name, svg) in svgs(&files) {
+            all.extend(texts(name, svg));
+            assert!(!svg.contains("<script"), "{name} holds a raw <script");
+        }
+        assert!(!all.is_empty(), "the chart is a file of the report");
+        // In the chart, the names went through escaped, not dropped.
+        assert!(mentions(&all, "<script>alert(1)</script>"), "{all:?}");
+        assert!(mentions(&all, "a&b<c>"), "{all:?}");
+        let html = index(&files);
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!html.contains("<script>alert"), "raw script in index.html");
+        assert!(html.contains("a&amp;b&lt;c&gt;"));
+        assert!(!html.contains("a&b<c>"), "raw name in index.html");
+    }
+
+    #[test]
+    fn a_passing_check_says_so() {
+        let mut c = failing();
+        c.scenarios.truncate(1);
+        c.scenarios[0].objectives.truncate(1);
+        c.scenarios[0].passed = true;
+        c.passed = true;
+        let files = reports::check_report(&c).expect("report");
+        let html = index(&files);
+        assert!(
+            html.contains("<h1><span class=\"good\">PASSED</span>"),
+            "{html}"
+        );
+        assert!(html.contains("Every objective passed"));
+        for failure in ["FAILED", "✗ FAIL", "class=\"hot\"", "class=\"bad\""] {
+            assert!(
+                !html.contains(failure),
+                "nothing failed: {failure} in {html}"
+            );
+        }
+        let t = texts(
+            "check",
+            &reports::charts::check_charts(&c).expect("chart")[0].svg,
+        );
+        assert!(!mentions(&t, "FAIL"), "{t:?}");
+        // With no objective at all there is no chart, but a page.
+        c.scenarios[0].objectives.clear();
+        let files = reports::check_report(&c).expect("report");
+        assert_eq!(files.len(), 1);
+        assert!(index(&files).contains("no objectives"));
+    }
+}

@@ -13,7 +13,7 @@ use std::collections::BinaryHeap;
 use crate::time::SimTime;
 
 /// An entry of the queue: when, the tie-breaking sequence number, and what.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Entry<E> {
     time: SimTime,
     seq: u64,
@@ -50,7 +50,7 @@ pub struct ScheduleInPast {
 }
 
 /// A deterministic future-event list.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     next_seq: u64,

@@ -5,8 +5,9 @@ use sim_core::SimDuration;
 
 pub use models::sweeps::{Op, Slo, Verdict};
 
-const HELP: &str = "objectives look like p99<250ms, mean<80ms, errors<0.1%, throughput>900, \
-endpoint:NAME:p99<400ms (p99, mean, errors, throughput), service:NAME:utilisation<0.8, \
+const HELP: &str = "objectives look like p99<250ms (p50, p90, p99, p999), mean<80ms, errors<0.1%, \
+timeouts<0.1%, rejections<0.1%, throughput>900, \
+endpoint:NAME:p99<400ms (p50, p90, p99, p999, mean, errors, timeouts, rejections, throughput), service:NAME:utilisation<0.8, \
 db:NAME:hot_spot<1.5, db:NAME:hot_spot_interval<1.5, db:NAME:utilisation<0.7, cache:NAME:hit_ratio>0.8, queue:NAME:lag<1000, \
 queue:NAME:e2e_p99<2s, cost<25 (per hour), cost_per_million<3";
 
@@ -24,6 +25,9 @@ pub fn parse(text: &str) -> Result<Slo, String> {
     let (metric, kind) = match parts.as_slice() {
         [m] => match *m {
             "p50" => ("p50_ms".to_string(), Kind::Duration),
+            "p90" => ("p90_ms".to_string(), Kind::Duration),
+            "timeouts" | "timeout_rate" => ("timeout_rate".to_string(), Kind::Fraction),
+            "rejections" | "rejection_rate" => ("rejection_rate".to_string(), Kind::Fraction),
             "p99" => ("p99_ms".to_string(), Kind::Duration),
             "p999" | "p99.9" => ("p999_ms".to_string(), Kind::Duration),
             "mean" => ("mean_ms".to_string(), Kind::Duration),
@@ -42,7 +46,16 @@ pub fn parse(text: &str) -> Result<Slo, String> {
                 return Err(bad("empty component name".into()));
             }
             match (*scope, *m) {
-                ("endpoint", "p99") => (format!("endpoint.{name}.p99_ms"), Kind::Duration),
+                ("endpoint", m @ ("p50" | "p90" | "p99" | "p999")) => {
+                    (format!("endpoint.{name}.{m}_ms"), Kind::Duration)
+                }
+                ("endpoint", "p99.9") => (format!("endpoint.{name}.p999_ms"), Kind::Duration),
+                ("endpoint", "timeouts") => {
+                    (format!("endpoint.{name}.timeout_rate"), Kind::Fraction)
+                }
+                ("endpoint", "rejections") => {
+                    (format!("endpoint.{name}.rejection_rate"), Kind::Fraction)
+                }
                 ("endpoint", "mean") => (format!("endpoint.{name}.mean_ms"), Kind::Duration),
                 ("endpoint", "errors") => (format!("endpoint.{name}.error_rate"), Kind::Fraction),
                 ("endpoint", "throughput") => (
@@ -141,6 +154,15 @@ mod tests {
         );
         assert_eq!(parse("throughput>=900").unwrap().limit, 900.0);
         assert_eq!(parse("cost<25").unwrap().metric, "cost.per_hour");
+        assert_eq!(
+            parse("endpoint:checkout:p90<1s").unwrap().metric,
+            "endpoint.checkout.p90_ms"
+        );
+        assert_eq!(
+            parse("endpoint:checkout:rejections<1%").unwrap().metric,
+            "endpoint.checkout.rejection_rate"
+        );
+        assert_eq!(parse("timeouts<1%").unwrap().metric, "timeout_rate");
     }
 
     #[test]

@@ -33,59 +33,10 @@ pub struct RunRecord {
     pub keys_moved: IndexMap<String, f64>,
 }
 
-/// Extracts the headline metrics of a run, by stable names:
-///
-/// - overall: `throughput_rps`, `error_rate`, `mean_ms`, `p50_ms`, `p99_ms`,
-///   `p999_ms`;
-/// - per endpoint E: `endpoint.E.throughput_rps`, `.error_rate`,
-///   `.mean_ms`, `.p99_ms`;
-/// - per service S: `service.S.utilisation`;
-/// - per database D: `db.D.hot_spot_index`, `db.D.hot_spot_interval`,
-///   `db.D.max_utilisation`;
-/// - per cache C: `cache.C.hit_ratio`;
-/// - per queue Q: `queue.Q.lag_max`, `queue.Q.e2e_p99_ms`;
-/// - `cost.per_hour`, `cost.per_million_requests`.
+/// The headline metrics of a run by stable names: see
+/// [`models::slo::metrics`].
 pub fn metrics(out: &RunOutput) -> IndexMap<String, f64> {
-    let r = &out.results;
-    let mut m = IndexMap::new();
-    let o = &r.overall;
-    m.insert("throughput_rps".into(), o.throughput_rps);
-    m.insert("error_rate".into(), o.error_rate);
-    m.insert("mean_ms".into(), o.latency.mean_ms);
-    m.insert("p50_ms".into(), o.latency.p50_ms);
-    m.insert("p99_ms".into(), o.latency.p99_ms);
-    m.insert("p999_ms".into(), o.latency.p999_ms);
-    for e in &r.endpoints {
-        let k = |f: &str| format!("endpoint.{}.{f}", e.name);
-        m.insert(k("throughput_rps"), e.throughput_rps);
-        m.insert(k("error_rate"), e.error_rate);
-        m.insert(k("mean_ms"), e.latency.mean_ms);
-        m.insert(k("p99_ms"), e.latency.p99_ms);
-    }
-    for s in &r.services {
-        m.insert(format!("service.{}.utilisation", s.name), s.utilisation);
-    }
-    for d in &r.databases {
-        m.insert(format!("db.{}.hot_spot_index", d.name), d.hot_spot_index);
-        m.insert(
-            format!("db.{}.hot_spot_interval", d.name),
-            d.hot_spot_index_by_interval,
-        );
-        m.insert(format!("db.{}.max_utilisation", d.name), d.max_utilisation);
-    }
-    for c in &r.caches {
-        m.insert(format!("cache.{}.hit_ratio", c.name), c.hit_ratio);
-    }
-    for q in &r.queues {
-        m.insert(format!("queue.{}.lag_max", q.name), q.lag_max);
-        m.insert(format!("queue.{}.e2e_p99_ms", q.name), q.end_to_end.p99_ms);
-    }
-    m.insert("cost.per_hour".into(), r.cost.per_hour);
-    m.insert(
-        "cost.per_million_requests".into(),
-        r.cost.per_million_requests,
-    );
-    m
+    models::slo::metrics(&out.results)
 }
 
 impl RunRecord {

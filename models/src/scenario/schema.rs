@@ -54,6 +54,139 @@ pub struct Scenario {
     /// `capsim run` ignores them.
     #[serde(default)]
     pub sweeps: IndexMap<String, SweepDef>,
+    /// Service-level objectives that `capsim check` asserts; `capsim run`
+    /// ignores them.
+    #[serde(default)]
+    pub slo: Vec<SloEntry>,
+}
+
+/// A group of service-level objectives on one target (an endpoint, a
+/// component, or the whole system when no target is named), optionally
+/// evaluated over a window of the run. Every limit given becomes one
+/// objective; latency and rate limits are upper limits.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloEntry {
+    /// A label shown with these objectives in tables and JUnit.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Limits on this endpoint's requests.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Limits on this service.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Limits on this database.
+    #[serde(default)]
+    pub database: Option<String>,
+    /// Limits on this cache.
+    #[serde(default)]
+    pub cache: Option<String>,
+    /// Limits on this queue.
+    #[serde(default)]
+    pub queue: Option<String>,
+    /// Evaluate over this part of the run instead of the whole measured run.
+    #[serde(default)]
+    pub window: Option<SloWindow>,
+    /// Median latency limit.
+    #[serde(default)]
+    pub p50: Option<SimDuration>,
+    /// 90th percentile latency limit.
+    #[serde(default)]
+    pub p90: Option<SimDuration>,
+    /// 99th percentile latency limit.
+    #[serde(default)]
+    pub p99: Option<SimDuration>,
+    /// 99.9th percentile latency limit.
+    #[serde(default)]
+    pub p999: Option<SimDuration>,
+    /// Mean latency limit.
+    #[serde(default)]
+    pub mean: Option<SimDuration>,
+    /// Most errors (timeouts + rejections) per request: 0.001 or "0.1%".
+    #[serde(default)]
+    pub error_rate: Option<Fraction>,
+    /// Most client timeouts per request.
+    #[serde(default)]
+    pub timeout_rate: Option<Fraction>,
+    /// Most rejections per request.
+    #[serde(default)]
+    pub rejection_rate: Option<Fraction>,
+    /// Fewest answered requests per second.
+    #[serde(default)]
+    pub min_throughput_rps: Option<f64>,
+    /// Highest busy fraction (a service's pods, a database's busiest shard).
+    #[serde(default)]
+    pub max_utilisation: Option<Fraction>,
+    /// Highest hot-spot index (busiest shard / mean shard) of a database.
+    #[serde(default)]
+    pub max_hot_spot_index: Option<f64>,
+    /// Highest hot-spot index of any time-series interval of a database.
+    #[serde(default)]
+    pub max_hot_spot_index_by_interval: Option<f64>,
+    /// Lowest hit ratio of a cache.
+    #[serde(default)]
+    pub min_hit_ratio: Option<Fraction>,
+    /// Highest consumer lag of a queue, in messages.
+    #[serde(default)]
+    pub max_lag: Option<f64>,
+    /// Highest p99 of a queue's publish-to-processed latency.
+    #[serde(default)]
+    pub max_end_to_end_p99: Option<SimDuration>,
+    /// Highest cost per hour (system-wide objectives only).
+    #[serde(default)]
+    pub max_cost_per_hour: Option<f64>,
+    /// Highest cost per million requests (system-wide objectives only).
+    #[serde(default)]
+    pub max_cost_per_million_requests: Option<f64>,
+}
+
+/// A part of the run: requests that arrive in `[from, to)` are followed to
+/// their answer; component figures cover `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloWindow {
+    /// Start of the window (simulated time since the run began).
+    pub from: SimDuration,
+    /// End of the window.
+    pub to: SimDuration,
+}
+
+/// A fraction written as a number (`0.001`) or a percentage (`"0.1%"`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "FractionText", into = "f64")]
+pub struct Fraction(pub f64);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FractionText {
+    Number(f64),
+    Text(String),
+}
+
+impl TryFrom<FractionText> for Fraction {
+    type Error = String;
+    fn try_from(t: FractionText) -> Result<Self, String> {
+        match t {
+            FractionText::Number(v) => Ok(Fraction(v)),
+            FractionText::Text(s) => match s.trim().strip_suffix('%') {
+                Some(p) => p
+                    .trim()
+                    .parse::<f64>()
+                    .map(|v| Fraction(v / 100.0))
+                    .map_err(|_| format!("`{s}` is not a percentage (e.g. \"0.1%\")")),
+                None => Err(format!(
+                    "`{s}` is not a fraction: write a number (0.001) or a percentage (\"0.1%\")"
+                )),
+            },
+        }
+    }
+}
+
+impl From<Fraction> for f64 {
+    fn from(f: Fraction) -> f64 {
+        f.0
+    }
 }
 
 /// A sweep kept in the scenario file: the fields to vary and how often to

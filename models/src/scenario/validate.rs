@@ -646,6 +646,7 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
         queues,
         programs,
         step_dists,
+        objectives: objectives(ctx, sc, &names, duration)?,
     };
     check_stability(ctx, &model)?;
     Ok(model)
@@ -1028,4 +1029,264 @@ fn check_stability(ctx: &Ctx<'_>, m: &Model) -> Result<(), ScenarioError> {
         }
     }
     Ok(())
+}
+
+/// What an `slo` entry is about.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SloScope {
+    System,
+    Endpoint,
+    Service,
+    Database,
+    Cache,
+    Queue,
+}
+
+impl SloScope {
+    fn noun(self) -> &'static str {
+        match self {
+            SloScope::System => "the whole system",
+            SloScope::Endpoint => "an endpoint (or the whole system)",
+            SloScope::Service => "a service",
+            SloScope::Database => "a database",
+            SloScope::Cache => "a cache",
+            SloScope::Queue => "a queue",
+        }
+    }
+}
+
+/// How a limit is written and shown.
+#[derive(Clone, Copy)]
+enum LimitKind {
+    /// A duration; the metric is in ms.
+    Dur,
+    /// A fraction in [0, 1], shown as a percentage.
+    Frac,
+    /// A non-negative number with a unit.
+    Num(&'static str),
+}
+/// One kind of limit of an `slo` entry: field, value if given, metric,
+/// label, direction, how it is written, the targets it applies to.
+type Limit<'a> = (
+    &'a str,
+    Option<f64>,
+    &'a str,
+    &'a str,
+    crate::sweeps::Op,
+    LimitKind,
+    &'a [SloScope],
+);
+
+/// Resolves the `slo` section into objectives on named metrics.
+fn objectives(
+    ctx: &Ctx<'_>,
+    sc: &Scenario,
+    names: &Names,
+    duration: SimDuration,
+) -> Result<Vec<crate::slo::Objective>, ScenarioError> {
+    use crate::slo::{Objective, Window};
+    use crate::sweeps::{Op, Slo, short_number};
+    let mut out = Vec::new();
+    for (i, e) in sc.slo.iter().enumerate() {
+        let p = root("slo").i(i);
+        let targets: Vec<(&str, &String)> = [
+            ("endpoint", &e.endpoint),
+            ("service", &e.service),
+            ("database", &e.database),
+            ("cache", &e.cache),
+            ("queue", &e.queue),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect();
+        if targets.len() > 1 {
+            return Err(ctx.err(
+                &p.k(targets[1].0),
+                format!(
+                    "an entry is about one target; this one names a {} and a {} (write two entries)",
+                    targets[0].0, targets[1].0
+                ),
+            ));
+        }
+        let (scope, prefix, what) = match targets.first() {
+            None => (SloScope::System, String::new(), String::new()),
+            Some(("endpoint", n)) => {
+                let owners: Vec<&str> = sc
+                    .services
+                    .iter()
+                    .filter(|s| s.endpoints.contains_key(n.as_str()))
+                    .map(|s| s.name.as_str())
+                    .collect();
+                if owners.is_empty() {
+                    let known: Vec<&str> = sc
+                        .services
+                        .iter()
+                        .flat_map(|s| s.endpoints.keys().map(String::as_str))
+                        .collect();
+                    return Err(ctx.unknown(&p.k("endpoint"), "endpoint", n, &known));
+                }
+                if owners.len() > 1 {
+                    return Err(ctx.err(
+                        &p.k("endpoint"),
+                        format!(
+                            "endpoint `{n}` exists in services {}; objectives need an endpoint name used once",
+                            owners.join(", ")
+                        ),
+                    ));
+                }
+                (
+                    SloScope::Endpoint,
+                    format!("endpoint.{n}."),
+                    format!("endpoint {n} "),
+                )
+            }
+            Some((field, n)) => {
+                let (scope, key, want): (SloScope, &str, fn(Kind) -> bool) = match *field {
+                    "service" => (SloScope::Service, "service", |k| {
+                        matches!(k, Kind::Service(_))
+                    }),
+                    "database" => (SloScope::Database, "db", |k| matches!(k, Kind::Db(_))),
+                    "cache" => (SloScope::Cache, "cache", |k| matches!(k, Kind::Cache(_))),
+                    _ => (SloScope::Queue, "queue", |k| matches!(k, Kind::Queue(_))),
+                };
+                if !names.all.get(n.as_str()).is_some_and(|k| want(*k)) {
+                    return Err(ctx.unknown(&p.k(field), field, n, &names.of_kind(want)));
+                }
+                (scope, format!("{key}.{n}."), format!("{field} {n} "))
+            }
+        };
+        let window = match e.window {
+            None => None,
+            Some(w) => {
+                let wp = p.k("window");
+                if w.from >= w.to {
+                    return Err(ctx.err(
+                        &wp.k("to"),
+                        format!(
+                            "the window must end after it starts ({} is not after {})",
+                            w.to, w.from
+                        ),
+                    ));
+                }
+                if w.to > duration {
+                    return Err(ctx.err(
+                        &wp.k("to"),
+                        format!("the window ends at {} but the run lasts {duration}", w.to),
+                    ));
+                }
+                Some(Window {
+                    from: w.from,
+                    to: w.to,
+                })
+            }
+        };
+        let dur = |d: Option<SimDuration>| d.map(|d| d.as_millis_f64());
+        let frac = |f: Option<Fraction>| f.map(|f| f.0);
+        use LimitKind::{Dur, Frac, Num};
+        use SloScope::*;
+        let request = &[System, Endpoint][..];
+        #[rustfmt::skip]
+        let limits: [Limit<'_>; 17] = [
+            ("p50", dur(e.p50), "p50_ms", "p50", Op::Below, Dur, request),
+            ("p90", dur(e.p90), "p90_ms", "p90", Op::Below, Dur, request),
+            ("p99", dur(e.p99), "p99_ms", "p99", Op::Below, Dur, request),
+            ("p999", dur(e.p999), "p999_ms", "p99.9", Op::Below, Dur, request),
+            ("mean", dur(e.mean), "mean_ms", "mean latency", Op::Below, Dur, request),
+            ("error_rate", frac(e.error_rate), "error_rate", "error rate", Op::Below, Frac, request),
+            ("timeout_rate", frac(e.timeout_rate), "timeout_rate", "timeout rate", Op::Below, Frac, request),
+            ("rejection_rate", frac(e.rejection_rate), "rejection_rate", "rejection rate", Op::Below, Frac, request),
+            ("min_throughput_rps", e.min_throughput_rps, "throughput_rps", "throughput", Op::Above, Num("requests/s"), request),
+            ("max_utilisation", frac(e.max_utilisation), if scope == Database { "max_utilisation" } else { "utilisation" }, if scope == Database { "busiest shard's utilisation" } else { "utilisation" }, Op::Below, Frac, &[Service, Database]),
+            ("max_hot_spot_index", e.max_hot_spot_index, "hot_spot_index", "hot-spot index", Op::Below, Num(""), &[Database]),
+            ("max_hot_spot_index_by_interval", e.max_hot_spot_index_by_interval, "hot_spot_interval", "hot-spot index by interval", Op::Below, Num(""), &[Database]),
+            ("min_hit_ratio", frac(e.min_hit_ratio), "hit_ratio", "hit ratio", Op::Above, Frac, &[Cache]),
+            ("max_lag", e.max_lag, "lag_max", "lag", Op::Below, Num("messages"), &[Queue]),
+            ("max_end_to_end_p99", dur(e.max_end_to_end_p99), "e2e_p99_ms", "end-to-end p99", Op::Below, Dur, &[Queue]),
+            ("max_cost_per_hour", e.max_cost_per_hour, "cost.per_hour", "cost", Op::Below, Num("$/hour"), &[System]),
+            ("max_cost_per_million_requests", e.max_cost_per_million_requests, "cost.per_million_requests", "cost per million requests", Op::Below, Num("$/M requests"), &[System]),
+        ];
+        let before = out.len();
+        for (field, value, metric, label, op, kind, scopes) in limits {
+            let Some(v) = value else { continue };
+            let fp = p.k(field);
+            if !scopes.contains(&scope) {
+                let allowed: Vec<&str> = scopes.iter().map(|s| s.noun()).collect();
+                return Err(ctx.err(
+                    &fp,
+                    format!(
+                        "`{field}` is a limit on {}; this entry is about {}",
+                        allowed.join(" or "),
+                        match targets.first() {
+                            Some((k, n)) => format!("{k} `{n}`"),
+                            None => "the whole system".to_string(),
+                        }
+                    ),
+                ));
+            }
+            if !v.is_finite() || v < 0.0 {
+                return Err(ctx.err(
+                    &fp,
+                    format!("a limit must be a finite number >= 0, got {v}"),
+                ));
+            }
+            if matches!(kind, Frac) && v > 1.0 {
+                return Err(ctx.err(&fp, format!("a fraction is at most 1 (100%), got {v}")));
+            }
+            let metric = if metric.starts_with("cost.") {
+                metric.to_string()
+            } else {
+                format!("{prefix}{metric}")
+            };
+            let (unit, percent, shown) = match kind {
+                Dur => (
+                    "ms",
+                    false,
+                    format!("{}", SimDuration((v * 1e6).round() as u64)),
+                ),
+                Frac => ("", true, format!("{}%", short_number(v * 100.0))),
+                Num(u) => (
+                    u,
+                    false,
+                    if u.is_empty() {
+                        short_number(v)
+                    } else {
+                        format!("{} {u}", short_number(v))
+                    },
+                ),
+            };
+            let sign = match op {
+                Op::Below => "<",
+                Op::Above => ">",
+            };
+            let what = if what.is_empty() {
+                "overall "
+            } else {
+                what.as_str()
+            };
+            let what = if metric.starts_with("cost.") {
+                ""
+            } else {
+                what
+            };
+            out.push(Objective::new(
+                e.name.clone(),
+                Slo {
+                    text: format!("{what}{label} {sign} {shown}"),
+                    metric,
+                    op,
+                    limit: v,
+                    unit: unit.to_string(),
+                    percent,
+                },
+                window,
+            ));
+        }
+        if out.len() == before {
+            return Err(ctx.err(
+                &p,
+                "this entry sets no limit; give e.g. \"p99\": \"250ms\", \"error_rate\": \"0.1%\", \"max_utilisation\": 0.8 (see docs/scenario-format.md)",
+            ));
+        }
+    }
+    Ok(out)
 }

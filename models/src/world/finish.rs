@@ -10,7 +10,7 @@ impl World<'_> {
     pub(super) fn finish(mut self, wall_s: f64) -> Results {
         let m = self.m;
         let end = SimTime(self.end);
-        let measured_s = (self.end - self.warmup) as f64 / 1e9;
+        let measured_s = (self.end.min(self.measure_end) - self.warmup) as f64 / 1e9;
         let mut warnings = Vec::new();
 
         // Requests still alive: timed out already (lazily) or in flight.
@@ -377,7 +377,7 @@ impl World<'_> {
                 description: m.description.clone(),
                 seed: self.seed,
                 duration_s: m.duration.as_secs_f64(),
-                warmup_s: m.warmup.as_secs_f64(),
+                warmup_s: self.warmup as f64 / 1e9,
                 measured_s,
             },
             totals: self.ledger.clone(),

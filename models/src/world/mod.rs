@@ -24,7 +24,7 @@ use std::time::Instant;
 use sim_core::stats::{
     CountSeries, GaugeSeries, LatencyHistogram, LatencySeries, SeriesSpec, TimeWeighted,
 };
-use sim_core::{EventQueue, RngStream, SimTime};
+use sim_core::{EventQueue, RngStream, SimDuration, SimTime};
 
 use crate::keys::KeyGen;
 use crate::model::{Instr, Model, Target};
@@ -72,6 +72,8 @@ enum Ev {
     DbDone(u32),
     /// The warm-up ends: statistics restart.
     Warmup,
+    /// The observation window ends: component figures are taken now.
+    WindowEnd,
 }
 
 const NONE: u32 = u32::MAX;
@@ -103,6 +105,7 @@ struct Job {
     live: bool,
 }
 
+#[derive(Clone)]
 struct WorkloadState {
     arrivals: Arrivals,
     mix_rng: RngStream,
@@ -111,6 +114,7 @@ struct WorkloadState {
 }
 
 /// One run of a model.
+#[derive(Clone)]
 pub struct World<'m> {
     m: &'m Model,
     q: EventQueue<Ev>,
@@ -136,6 +140,13 @@ pub struct World<'m> {
     spec: SeriesSpec,
     seed: u64,
     error: Option<RunError>,
+    /// Requests arriving at or after this instant are not measured (the end
+    /// of an observation window; `u64::MAX` without one).
+    measure_end: u64,
+    /// Measured requests and messages still in the system.
+    measured_live: usize,
+    /// Component figures taken at the end of the observation window.
+    snapshot: Option<Box<Results>>,
 }
 
 impl<'m> World<'m> {
@@ -290,7 +301,23 @@ impl<'m> World<'m> {
             spec,
             seed,
             error: None,
+            measure_end: u64::MAX,
+            measured_live: 0,
+            snapshot: None,
         }
+    }
+
+    /// Observes only `[from, to)`: requests (and messages) that arrive in
+    /// the window are measured and followed to their answer, even past
+    /// `to` (the run stops once the last of them is answered, or at the
+    /// scenario's end); component figures (utilisation, shard load, hit
+    /// ratios, lag, cost) cover the window. Replaces the warm-up. The
+    /// random streams are those of the whole run, so the window sees
+    /// exactly what the whole run sees in that period.
+    pub fn window(mut self, from: SimDuration, to: SimDuration) -> Self {
+        self.warmup = from.0;
+        self.measure_end = to.0;
+        self
     }
 
     /// Runs to the end and returns the results document.
@@ -313,6 +340,9 @@ impl<'m> World<'m> {
         if self.warmup > 0 {
             self.q.push(SimTime(self.warmup), Ev::Warmup);
         }
+        if self.measure_end < self.end {
+            self.q.push(SimTime(self.measure_end), Ev::WindowEnd);
+        }
         while let Some(t) = self.q.peek_time() {
             if t.0 > self.end {
                 break;
@@ -324,16 +354,30 @@ impl<'m> World<'m> {
                 Ev::Resume(j) => self.run_program(j),
                 Ev::DbDone(j) => self.db_done(j),
                 Ev::Warmup => self.reset_stats(),
+                Ev::WindowEnd => {
+                    let mut at_end = self.clone();
+                    at_end.end = t.0;
+                    self.snapshot = Some(Box::new(at_end.finish(0.0)));
+                }
             }
             if let Some(e) = self.error.take() {
                 return Err(e);
+            }
+            if self.snapshot.is_some() && self.measured_live == 0 {
+                self.end = t.0;
+                break;
             }
         }
         let wall_s = wall.elapsed().as_secs_f64();
         let endpoints = self.eps.iter().map(|e| e.latency.clone()).collect();
         let overall = self.overall_latency.clone();
+        let snapshot = self.snapshot.take();
+        let mut results = self.finish(wall_s);
+        if let Some(snap) = snapshot {
+            results = snap.with_requests_from(results);
+        }
         Ok(RunOutput {
-            results: self.finish(wall_s),
+            results,
             overall,
             endpoints,
         })
@@ -348,6 +392,7 @@ impl<'m> World<'m> {
 
     fn alloc(&mut self, job: Job) -> u32 {
         self.live += 1;
+        self.measured_live += usize::from(job.measured);
         self.peak_jobs = self.peak_jobs.max(self.live);
         if let Some(j) = self.free.pop() {
             self.jobs[j as usize] = job;
@@ -363,6 +408,7 @@ impl<'m> World<'m> {
 
     fn release(&mut self, j: u32) {
         self.jobs[j as usize].live = false;
+        self.measured_live -= usize::from(self.jobs[j as usize].measured);
         self.live -= 1;
         self.free.push(j);
     }
@@ -406,7 +452,7 @@ impl<'m> World<'m> {
             .find(|(_, c)| u < *c)
             .unwrap_or(&wdef.mix[wdef.mix.len() - 1])
             .0;
-        let measured = now >= self.warmup;
+        let measured = now >= self.warmup && now < self.measure_end;
         let lb = match wdef.target {
             Target::Lb(l) => l as u32,
             Target::Service(_) => NONE,
@@ -769,7 +815,7 @@ impl<'m> World<'m> {
                 born: published,
                 wait_from: now,
                 shard: 0,
-                measured: published >= self.warmup,
+                measured: published >= self.warmup && published < self.measure_end,
                 live: true,
             });
             let base = j as usize * self.nkeys;

@@ -10,6 +10,7 @@ use sim_core::{RngStream, SimTime};
 use super::lru::Lru;
 
 /// A pod: workers and a FIFO waiting room.
+#[derive(Clone)]
 pub struct Pod {
     pub busy: u32,
     pub queue: VecDeque<u32>,
@@ -38,6 +39,7 @@ impl Pod {
 }
 
 /// A service's pods and service-wide gauges.
+#[derive(Clone)]
 pub struct SvcState {
     pub pods: Vec<Pod>,
     pub rr: usize,
@@ -51,6 +53,7 @@ pub struct SvcState {
 }
 
 /// A load balancer.
+#[derive(Clone)]
 pub struct LbState {
     pub rr: usize,
     pub in_flight: u64,
@@ -61,6 +64,7 @@ pub struct LbState {
 }
 
 /// A cache.
+#[derive(Clone)]
 pub struct CacheState {
     pub lru: Lru,
     pub hits: u64,
@@ -75,6 +79,7 @@ pub struct CacheState {
 }
 
 /// A database shard.
+#[derive(Clone)]
 pub struct Shard {
     pub busy: u32,
     pub queue: VecDeque<u32>,
@@ -91,17 +96,20 @@ pub struct Shard {
 }
 
 /// A database.
+#[derive(Clone)]
 pub struct DbState {
     pub shards: Vec<Shard>,
 }
 
 /// A queue partition: messages stored flat as `[published_at, keys...]`.
+#[derive(Clone)]
 pub struct Partition {
     pub msgs: VecDeque<u64>,
     pub published: u64,
 }
 
 /// A consumer of a group.
+#[derive(Clone)]
 pub struct Consumer {
     pub partitions: Vec<u32>,
     pub next: usize,
@@ -110,6 +118,7 @@ pub struct Consumer {
 }
 
 /// A topic with its consumer group.
+#[derive(Clone)]
 pub struct TopicState {
     pub partitions: Vec<Partition>,
     pub consumers: Vec<Consumer>,
@@ -172,6 +181,7 @@ impl TopicState {
 }
 
 /// Per-endpoint statistics over the measured period.
+#[derive(Clone)]
 pub struct EpStats {
     pub count: u64,
     pub ok: u64,

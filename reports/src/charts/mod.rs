@@ -3,6 +3,7 @@
 
 mod cache;
 mod cdf;
+mod check;
 mod heatmap;
 mod latency;
 mod plan;
@@ -13,6 +14,7 @@ mod utilisation;
 
 pub use cache::cache_hit_ratio;
 pub use cdf::latency_cdf;
+pub use check::check_charts;
 pub use heatmap::shard_heatmaps;
 pub use latency::latency_over_time;
 pub use plan::plan_charts;

@@ -21,7 +21,7 @@ mod series;
 mod time_weighted;
 mod welford;
 
-pub use ci::{ConfidenceInterval, student_t_interval};
+pub use ci::{ConfidenceInterval, student_t_interval, welch_interval};
 pub use histogram::{
     CDF_QUANTILES, CdfPoint, CoarseHistogram, CompactHistogram, DEFAULT_MAX_NS, HdrLatency,
     LatencyHistogram, LatencySummary,

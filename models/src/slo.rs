@@ -1,0 +1,143 @@
+//! Service-level objectives: the headline metrics of a run by stable
+//! names, and the objectives of a scenario's `slo` section resolved
+//! against them. `capsim check` asserts the objectives, `capsim plan`
+//! searches for a configuration meeting them, and sweeps aggregate the
+//! same metrics across replications.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use sim_core::SimDuration;
+
+use crate::results::{EndpointResult, Results};
+use crate::sweeps::Slo;
+
+/// The headline metrics of a run, by stable names:
+///
+/// - overall, and per endpoint E under `endpoint.E.`: `throughput_rps`,
+///   `error_rate`, `timeout_rate`, `rejection_rate`, `mean_ms`, `p50_ms`,
+///   `p90_ms`, `p99_ms`, `p999_ms`;
+/// - per service S: `service.S.utilisation`;
+/// - per database D: `db.D.hot_spot_index`, `db.D.hot_spot_interval`,
+///   `db.D.max_utilisation`;
+/// - per cache C: `cache.C.hit_ratio`;
+/// - per queue Q: `queue.Q.lag_max`, `queue.Q.e2e_p99_ms`;
+/// - `cost.per_hour`, `cost.per_million_requests`.
+pub fn metrics(r: &Results) -> IndexMap<String, f64> {
+    let mut m = IndexMap::new();
+    request_metrics(&mut m, "", &r.overall);
+    for e in &r.endpoints {
+        request_metrics(&mut m, &format!("endpoint.{}.", e.name), e);
+    }
+    for s in &r.services {
+        m.insert(format!("service.{}.utilisation", s.name), s.utilisation);
+    }
+    for d in &r.databases {
+        m.insert(format!("db.{}.hot_spot_index", d.name), d.hot_spot_index);
+        m.insert(
+            format!("db.{}.hot_spot_interval", d.name),
+            d.hot_spot_index_by_interval,
+        );
+        m.insert(format!("db.{}.max_utilisation", d.name), d.max_utilisation);
+    }
+    for c in &r.caches {
+        m.insert(format!("cache.{}.hit_ratio", c.name), c.hit_ratio);
+    }
+    for q in &r.queues {
+        m.insert(format!("queue.{}.lag_max", q.name), q.lag_max);
+        m.insert(format!("queue.{}.e2e_p99_ms", q.name), q.end_to_end.p99_ms);
+    }
+    m.insert("cost.per_hour".into(), r.cost.per_hour);
+    m.insert(
+        "cost.per_million_requests".into(),
+        r.cost.per_million_requests,
+    );
+    m
+}
+
+fn request_metrics(m: &mut IndexMap<String, f64>, prefix: &str, e: &EndpointResult) {
+    let rate = |n: u64| {
+        if e.count == 0 {
+            0.0
+        } else {
+            n as f64 / e.count as f64
+        }
+    };
+    let l = &e.latency;
+    for (name, v) in [
+        ("throughput_rps", e.throughput_rps),
+        ("error_rate", e.error_rate),
+        ("timeout_rate", rate(e.timeouts)),
+        ("rejection_rate", rate(e.rejected)),
+        ("mean_ms", l.mean_ms),
+        ("p50_ms", l.p50_ms),
+        ("p90_ms", l.p90_ms),
+        ("p99_ms", l.p99_ms),
+        ("p999_ms", l.p999_ms),
+    ] {
+        m.insert(format!("{prefix}{name}"), v);
+    }
+}
+
+/// A part of the run an objective is evaluated over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Window {
+    /// Start (simulated time since the run began).
+    pub from: SimDuration,
+    /// End.
+    pub to: SimDuration,
+}
+
+impl std::fmt::Display for Window {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}–{}", self.from, self.to)
+    }
+}
+
+/// One objective of a scenario's `slo` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Objective {
+    /// Stable identity, used to match a baseline: the metric, and the
+    /// window when there is one (`endpoint.checkout.p99_ms@60s..150s`).
+    pub id: String,
+    /// The entry's `name`, if it has one.
+    pub name: Option<String>,
+    /// The limit on a metric; `slo.text` reads like
+    /// `endpoint checkout p99 < 300ms`.
+    pub slo: Slo,
+    /// Evaluated over this window (else over the measured run).
+    pub window: Option<Window>,
+}
+
+impl Objective {
+    /// Builds an objective from its limit (whose `text` reads like
+    /// `endpoint checkout p99 < 300ms`).
+    pub fn new(name: Option<String>, slo: Slo, window: Option<Window>) -> Objective {
+        let id = match window {
+            Some(w) => format!("{}@{}..{}", slo.metric, w.from, w.to),
+            None => slo.metric.clone(),
+        };
+        Objective {
+            id,
+            name,
+            slo,
+            window,
+        }
+    }
+
+    /// The objective for people: its text, with the window if any.
+    pub fn describe(&self) -> String {
+        match self.window {
+            Some(w) => format!("{} over {w}", self.slo.text),
+            None => self.slo.text.clone(),
+        }
+    }
+
+    /// This objective's metric in a run's results (a missing metric, which
+    /// validation rules out, reads as NaN).
+    pub fn measure(&self, r: &Results) -> f64 {
+        metrics(r)
+            .get(&self.slo.metric)
+            .copied()
+            .unwrap_or(f64::NAN)
+    }
+}

@@ -1,0 +1,249 @@
+//! A check for people: one table per scenario and a sentence for every
+//! failure and regression.
+
+use std::fmt::Write as _;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, Table};
+use models::check::{CheckReport, CheckStatus, ObjectiveCheck};
+use models::sweeps::{Estimate, Slo};
+
+use crate::sweep::output::estimate_text;
+
+/// A value of the objective's metric with its unit (percent for fractions).
+pub fn value(s: &Slo, v: f64) -> String {
+    s.show(v)
+}
+
+/// An estimate with its interval and unit: `183.20 ± 4.10 ms`.
+pub fn estimate(s: &Slo, e: &Estimate) -> String {
+    let scale = if s.percent { 100.0 } else { 1.0 };
+    let unit = if s.percent { "%" } else { s.unit.as_str() };
+    // Glued like the limits are written (`120ms`, `0.1%`); words apart.
+    let sep = if unit.is_empty() || unit == "%" || unit == "ms" {
+        ""
+    } else {
+        " "
+    };
+    format!("{}{sep}{unit}", estimate_text(e, scale))
+}
+
+/// The result word of an objective.
+pub fn result_word(o: &ObjectiveCheck, strict: bool) -> String {
+    let limit = match o.status {
+        CheckStatus::Pass => "pass",
+        CheckStatus::Marginal if strict => "MARGINAL (strict)",
+        CheckStatus::Marginal => "marginal",
+        CheckStatus::Fail => "FAIL",
+    };
+    match (o.fails_limit(strict), o.regressed()) {
+        (true, true) => format!("{limit}, REGRESSED"),
+        (false, true) => "REGRESSED".to_string(),
+        _ => limit.to_string(),
+    }
+}
+
+/// The objective's label: its entry's name, then what it limits.
+pub fn label(o: &ObjectiveCheck) -> String {
+    match &o.objective.name {
+        Some(n) => format!("{n}: {}", o.objective.describe()),
+        None => o.objective.describe(),
+    }
+}
+
+/// Why an objective failed, in one sentence.
+pub fn failure_sentence(o: &ObjectiveCheck, strict: bool) -> Option<String> {
+    let s = &o.objective.slo;
+    let mut parts = Vec::new();
+    match o.status {
+        CheckStatus::Fail => parts.push(format!(
+            "{} is {} (limit {})",
+            what(o),
+            estimate(s, &o.estimate),
+            limit_text(o)
+        )),
+        CheckStatus::Marginal if strict => parts.push(format!(
+            "{} is {}: its 95% interval straddles the limit {} (--strict)",
+            what(o),
+            estimate(s, &o.estimate),
+            limit_text(o)
+        )),
+        _ => {}
+    }
+    if let Some(b) = o.baseline.as_ref().filter(|b| b.regression) {
+        let rel = b
+            .worse_by_relative
+            .map(|r| format!(" ({:+.1}%)", r * 100.0 * direction(s)))
+            .unwrap_or_default();
+        parts.push(format!(
+            "{} regresses from {} to {}{rel}, beyond the tolerance of {}",
+            what(o),
+            value(s, b.estimate.mean),
+            value(s, o.estimate.mean),
+            value(s, b.threshold),
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// +1 when a higher value is worse (upper limits), -1 otherwise: turns a
+/// "worse by" back into a signed change of the value.
+fn direction(s: &Slo) -> f64 {
+    match s.op {
+        models::sweeps::Op::Below => 1.0,
+        models::sweeps::Op::Above => -1.0,
+    }
+}
+
+/// The limit as written in the objective's text (`300ms`, `0.1%`).
+pub fn limit_text(o: &ObjectiveCheck) -> String {
+    let s = &o.objective.slo;
+    s.text
+        .rsplit_once(" < ")
+        .or_else(|| s.text.rsplit_once(" > "))
+        .map_or_else(|| value(s, s.limit), |(_, l)| l.to_string())
+}
+
+/// What is measured, for sentences: `endpoint checkout p99 over 60s–150s`.
+fn what(o: &ObjectiveCheck) -> String {
+    let text = &o.objective.slo.text;
+    let head = text
+        .split_once(" < ")
+        .or_else(|| text.split_once(" > "))
+        .map_or(text.as_str(), |(h, _)| h);
+    match o.objective.window {
+        Some(w) => format!("{head} over {w}"),
+        None => head.to_string(),
+    }
+}
+
+/// The baseline column: `180.00 ms → +12.40 ± 2.10 ms (+6.9%)`.
+fn baseline_cell(o: &ObjectiveCheck) -> String {
+    let s = &o.objective.slo;
+    let Some(b) = &o.baseline else {
+        return "—".to_string();
+    };
+    let d = direction(s);
+    let change = Estimate {
+        mean: b.worse_by.mean * d,
+        ci95: b.worse_by.ci95,
+        low: 0.0,
+        high: 0.0,
+    };
+    let sign = if change.mean >= 0.0 { "+" } else { "" };
+    let rel = b
+        .worse_by_relative
+        .map(|r| format!(" ({:+.1}%)", r * 100.0 * d))
+        .unwrap_or_default();
+    format!(
+        "{} → {sign}{}{rel}{}",
+        value(s, b.estimate.mean),
+        estimate(s, &change),
+        if b.paired { "" } else { " unpaired" }
+    )
+}
+
+/// Renders the check.
+pub fn render(c: &CheckReport) -> String {
+    let mut out = String::new();
+    let total: usize = c.scenarios.iter().map(|s| s.objectives.len()).sum();
+    let failed: usize = c
+        .scenarios
+        .iter()
+        .flat_map(|s| &s.objectives)
+        .filter(|o| o.fails_limit(c.strict))
+        .count();
+    let regressed: usize = c
+        .scenarios
+        .iter()
+        .flat_map(|s| &s.objectives)
+        .filter(|o| o.regressed())
+        .count();
+    let marginal: usize = c
+        .scenarios
+        .iter()
+        .flat_map(|s| &s.objectives)
+        .filter(|o| o.status == CheckStatus::Marginal)
+        .count();
+    for s in &c.scenarios {
+        let _ = writeln!(
+            out,
+            "{} ({}): {} objective(s), {} replication(s), seed {}{}",
+            s.scenario,
+            s.file,
+            s.objectives.len(),
+            s.replications,
+            s.seed,
+            if s.replications > 1 {
+                ", values are means ± 95% interval"
+            } else {
+                ""
+            }
+        );
+        let mut t = Table::new();
+        t.load_style(UTF8_FULL_CONDENSED);
+        let mut header = vec!["objective", "limit", "measured", "margin"];
+        if c.baseline.is_some() {
+            header.push("baseline → change");
+        }
+        header.push("result");
+        t.set_header(header);
+        for o in &s.objectives {
+            let sl = &o.objective.slo;
+            let pct = if sl.limit != 0.0 {
+                format!(" ({:+.0}%)", o.margin / sl.limit.abs() * 100.0)
+            } else {
+                String::new()
+            };
+            let mut row = vec![
+                Cell::new(label(o)),
+                Cell::new(limit_text(o)),
+                Cell::new(estimate(sl, &o.estimate)),
+                Cell::new(format!("{}{pct}", value(sl, o.margin))),
+            ];
+            if c.baseline.is_some() {
+                row.push(Cell::new(baseline_cell(o)));
+            }
+            row.push(Cell::new(result_word(o, c.strict)));
+            t.add_row(row);
+        }
+        let _ = writeln!(out, "{t}");
+        if c.baseline.is_some() && s.objectives.iter().all(|o| o.baseline.is_none()) {
+            let _ = writeln!(
+                out,
+                "(the baseline has no scenario named `{}`: nothing to compare)",
+                s.scenario
+            );
+        }
+        let _ = writeln!(out);
+    }
+    for s in &c.scenarios {
+        for o in &s.objectives {
+            if let Some(why) = failure_sentence(o, c.strict) {
+                let name = o
+                    .objective
+                    .name
+                    .as_ref()
+                    .map(|n| format!("{n}: "))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "FAILED {}: {name}{why}", s.scenario);
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "check {}: {} scenario(s), {total} objective(s): {failed} failed, {regressed} regressed{}, {marginal} marginal{}",
+        if c.passed { "passed" } else { "FAILED" },
+        c.scenarios.len(),
+        match &c.baseline {
+            Some(b) => format!(" against {b} (tolerance {:.1}%)", c.tolerance * 100.0),
+            None => String::new(),
+        },
+        if marginal > 0 && !c.strict {
+            " (marginal: the mean meets the limit but its 95% interval straddles it; more replications decide, --strict fails them)"
+        } else {
+            ""
+        }
+    );
+    out
+}
