@@ -15,9 +15,13 @@
 //! histograms, time series hold a few numbers per bucket.
 
 mod arrivals;
+mod cache;
+mod db;
 mod finish;
 pub mod lru;
+mod queue;
 mod state;
+mod traffic;
 
 use std::time::Instant;
 
@@ -27,11 +31,10 @@ use sim_core::stats::{
 use sim_core::{EventQueue, RngStream, SimDuration, SimTime};
 
 use crate::keys::KeyGen;
-use crate::model::{Instr, Model, Target};
+use crate::model::{Instr, Model};
 use crate::results::{Results, Totals};
-use crate::scenario::LbPolicy;
 use arrivals::Arrivals;
-use lru::{Lookup, Lru};
+use lru::Lru;
 use state::*;
 
 /// Jobs (requests + messages) alive at once beyond which a run stops as
@@ -434,176 +437,6 @@ impl<'m> World<'m> {
         )
     }
 
-    // ------------------------------------------------------------ arrivals
-
-    fn arrival(&mut self, w: usize) {
-        let m = self.m;
-        let wdef = &m.workloads[w];
-        let now = self.now();
-        if let Some(t) = self.workloads[w].arrivals.next(&wdef.profile, self.end) {
-            self.q.push(SimTime(t), Ev::Arrival(w as u32));
-        }
-        self.ledger.generated += 1;
-        self.workloads[w].offered.add(SimTime(now), 1.0);
-        let u = self.workloads[w].mix_rng.unit();
-        let ep = wdef
-            .mix
-            .iter()
-            .find(|(_, c)| u < *c)
-            .unwrap_or(&wdef.mix[wdef.mix.len() - 1])
-            .0;
-        let measured = now >= self.warmup && now < self.measure_end;
-        let lb = match wdef.target {
-            Target::Lb(l) => l as u32,
-            Target::Service(_) => NONE,
-        };
-        let j = self.alloc(Job {
-            owner: Owner::Request {
-                workload: w as u32,
-                ep: ep as u32,
-                service: wdef.service as u32,
-                pod: NONE,
-                lb,
-            },
-            program: m.endpoints[ep].program as u32,
-            pc: 0,
-            born: now,
-            wait_from: now,
-            shard: 0,
-            measured,
-            live: true,
-        });
-        let base = j as usize * self.nkeys;
-        for (id, kgen, rng) in &mut self.workloads[w].keys {
-            self.job_keys[base + *id] = kgen.sample(rng, now);
-        }
-        if measured {
-            self.eps[ep].count += 1;
-        }
-        match wdef.target {
-            Target::Service(_) => self.dispatch(j),
-            Target::Lb(l) => {
-                let ldef = &m.load_balancers[l];
-                let st = &mut self.lbs[l];
-                st.requests += 1;
-                if let Some(max) = ldef.max_connections
-                    && st.in_flight >= max
-                {
-                    st.rejected += 1;
-                    if let Owner::Request { lb, .. } = &mut self.jobs[j as usize].owner {
-                        *lb = NONE;
-                    }
-                    self.reject(j);
-                    return;
-                }
-                st.in_flight += 1;
-                st.tw.set(SimTime(now), st.in_flight as f64);
-                match (&ldef.latency, &mut st.rng) {
-                    (Some(d), Some(rng)) => {
-                        let delay = d.sample(rng);
-                        self.q.push(SimTime(now + delay), Ev::Dispatch(j));
-                    }
-                    _ => self.dispatch(j),
-                }
-            }
-        }
-    }
-
-    /// Picks a pod and hands the request to it.
-    fn dispatch(&mut self, j: u32) {
-        let now = self.now();
-        let Owner::Request { service, lb, .. } = self.jobs[j as usize].owner else {
-            unreachable!("only requests are dispatched")
-        };
-        let s = service as usize;
-        let svc = &mut self.services[s];
-        let n = svc.pods.len();
-        let pod = if lb == NONE {
-            svc.rr = (svc.rr + 1) % n;
-            svc.rr
-        } else {
-            let st = &mut self.lbs[lb as usize];
-            match self.m.load_balancers[lb as usize].policy {
-                LbPolicy::RoundRobin => {
-                    st.rr = (st.rr + 1) % n;
-                    st.rr
-                }
-                LbPolicy::LeastConnections => {
-                    // Fewest in flight; ties go to the next in turn so that
-                    // an idle pool is used evenly.
-                    let start = st.rr;
-                    st.rr = (st.rr + 1) % n;
-                    let mut best = start % n;
-                    for k in 0..n {
-                        let i = (start + k) % n;
-                        if svc.pods[i].load() < svc.pods[best].load() {
-                            best = i;
-                        }
-                    }
-                    best
-                }
-            }
-        };
-        if let Owner::Request { pod: p, .. } = &mut self.jobs[j as usize].owner {
-            *p = pod as u32;
-        }
-        let def = &self.m.services[s];
-        let p = &mut svc.pods[pod];
-        p.requests += 1;
-        if p.busy < def.concurrency {
-            svc.wait_n += 1; // served at once: a wait of zero
-            p.busy += 1;
-            p.busy_tw.set(SimTime(now), f64::from(p.busy));
-            svc.busy_total += 1;
-            svc.util_series.set(
-                SimTime(now),
-                svc.busy_total as f64 / (def.replicas as f64 * def.concurrency as f64),
-            );
-            self.run_program(j);
-        } else if def
-            .queue_capacity
-            .is_none_or(|c| (p.queue.len() as u64) < c)
-        {
-            p.queue.push_back(j);
-            p.queue_tw.set(SimTime(now), p.queue.len() as f64);
-            svc.queued_total += 1;
-            svc.queued_tw.set(SimTime(now), svc.queued_total as f64);
-            svc.queue_series.set(SimTime(now), svc.queued_total as f64);
-            self.jobs[j as usize].wait_from = now;
-        } else {
-            p.rejected += 1;
-            if let Owner::Request { pod: p, .. } = &mut self.jobs[j as usize].owner {
-                *p = NONE;
-            }
-            self.reject(j);
-        }
-    }
-
-    /// A request refused with HTTP 503.
-    fn reject(&mut self, j: u32) {
-        let now = self.now();
-        let job = self.jobs[j as usize];
-        let Owner::Request { ep, lb, .. } = job.owner else {
-            unreachable!()
-        };
-        self.ledger.rejected += 1;
-        let e = &mut self.eps[ep as usize];
-        e.rejected_series.add(SimTime(now), 1.0);
-        if job.measured {
-            e.rejected += 1;
-        }
-        self.leave_lb(lb, now);
-        self.release(j);
-    }
-
-    fn leave_lb(&mut self, lb: u32, now: u64) {
-        if lb != NONE {
-            let st = &mut self.lbs[lb as usize];
-            st.in_flight -= 1;
-            st.tw.set(SimTime(now), st.in_flight as f64);
-        }
-    }
-
     // ------------------------------------------------------------ programs
 
     /// Executes the job's program from its current instruction until it
@@ -628,64 +461,11 @@ impl<'m> World<'m> {
                     cache,
                     key,
                     skip_to,
-                } => {
-                    let value = self.key(j, *key);
-                    let c = &mut self.caches[*cache];
-                    let def = &m.caches[*cache];
-                    c.lookups_series.add(SimTime(now), 1.0);
-                    if c.lru.get(value, now) == Lookup::Hit {
-                        c.hits += 1;
-                        c.hits_series.add(SimTime(now), 1.0);
-                        self.jobs[j as usize].pc = *skip_to as u32;
-                        def.hit.sample(&mut c.hit_rng)
-                    } else {
-                        c.misses += 1;
-                        self.jobs[j as usize].pc = next;
-                        def.miss.sample(&mut c.miss_rng)
-                    }
-                }
-                Instr::CacheFill { cache, key } => {
-                    let value = self.key(j, *key);
-                    let def = &m.caches[*cache];
-                    let c = &mut self.caches[*cache];
-                    let expires = def.ttl.map_or(u64::MAX, |t| now.saturating_add(t.0));
-                    c.lru.insert(value, expires);
-                    self.jobs[j as usize].pc = next;
-                    def.fill.as_ref().map_or(0, |d| d.sample(&mut c.fill_rng))
-                }
+                } => self.cache_get(j, *cache, *key, *skip_to),
+                Instr::CacheFill { cache, key } => self.cache_fill(j, *cache, *key),
                 Instr::Read { db, key } | Instr::Write { db, key, .. } => {
                     let write = matches!(ins, Instr::Write { .. });
-                    let value = self.key(j, *key);
-                    let def = &m.databases[*db];
-                    let shard = def.router.route(value);
-                    self.jobs[j as usize].pc = next;
-                    self.jobs[j as usize].shard = shard as u32;
-                    let sh = &mut self.dbs[*db].shards[shard];
-                    if write {
-                        sh.writes += 1;
-                    } else {
-                        sh.reads += 1;
-                    }
-                    sh.ops_series.add(SimTime(now), 1.0);
-                    if sh.busy < def.connections {
-                        sh.wait_n += 1; // a connection at once: a wait of zero
-                        sh.busy += 1;
-                        sh.busy_tw.set(SimTime(now), f64::from(sh.busy));
-                        sh.util_series.set(
-                            SimTime(now),
-                            f64::from(sh.busy) / f64::from(def.connections),
-                        );
-                        let d = if write {
-                            def.write.sample(&mut sh.write_rng)
-                        } else {
-                            def.read.sample(&mut sh.read_rng)
-                        };
-                        self.q.push(SimTime(now + d), Ev::DbDone(j));
-                    } else {
-                        sh.queue.push_back(j);
-                        sh.queue_tw.set(SimTime(now), sh.queue.len() as f64);
-                        self.jobs[j as usize].wait_from = now;
-                    }
+                    self.db_start(j, *db, *key, write);
                     return;
                 }
                 Instr::Publish { queue, key } => {
@@ -701,133 +481,6 @@ impl<'m> World<'m> {
                 self.q.push(SimTime(now + delay), Ev::Resume(j));
                 return;
             }
-        }
-    }
-
-    fn db_done(&mut self, j: u32) {
-        let m = self.m;
-        let now = self.now();
-        let job = self.jobs[j as usize];
-        let ins = &m.programs[job.program as usize].instrs[job.pc as usize - 1];
-        let (db, key) = match ins {
-            Instr::Read { db, key } => (*db, *key),
-            Instr::Write {
-                db,
-                key,
-                invalidate,
-            } => {
-                let value = self.key(j, *key);
-                for &c in invalidate {
-                    self.caches[c].lru.remove(value);
-                }
-                (*db, *key)
-            }
-            _ => unreachable!("DbDone for a non-database instruction"),
-        };
-        let _ = key;
-        let def = &m.databases[db];
-        let sh = &mut self.dbs[db].shards[job.shard as usize];
-        if let Some(n) = sh.queue.pop_front() {
-            sh.queue_tw.set(SimTime(now), sh.queue.len() as f64);
-            let waited = now - self.jobs[n as usize].wait_from;
-            sh.wait_sum_ns += waited as f64;
-            sh.wait_n += 1;
-            let nj = self.jobs[n as usize];
-            let write = matches!(
-                m.programs[nj.program as usize].instrs[nj.pc as usize - 1],
-                Instr::Write { .. }
-            );
-            let d = if write {
-                def.write.sample(&mut sh.write_rng)
-            } else {
-                def.read.sample(&mut sh.read_rng)
-            };
-            self.q.push(SimTime(now + d), Ev::DbDone(n));
-        } else {
-            sh.busy -= 1;
-            sh.busy_tw.set(SimTime(now), f64::from(sh.busy));
-            sh.util_series.set(
-                SimTime(now),
-                f64::from(sh.busy) / f64::from(def.connections),
-            );
-        }
-        self.run_program(j);
-    }
-
-    fn publish(&mut self, j: u32, queue: usize, key: Option<usize>) {
-        let now = self.now();
-        let def = &self.m.queues[queue];
-        let np = def.partitions as usize;
-        let part = match key {
-            Some(k) => (sim_core::stable_hash(self.key(j, k)) % np as u64) as usize,
-            None => {
-                let t = &mut self.topics[queue];
-                t.rr = (t.rr + 1) % np;
-                t.rr
-            }
-        };
-        let stride = 1 + self.nkeys;
-        let base = j as usize * self.nkeys;
-        let t = &mut self.topics[queue];
-        let p = &mut t.partitions[part];
-        if (p.msgs.len() / stride) as u64 >= def.retention {
-            p.msgs.drain(..stride);
-            t.dropped += 1;
-            t.lag -= 1;
-        }
-        p.msgs.push_back(now);
-        p.msgs.extend(&self.job_keys[base..base + self.nkeys]);
-        p.published += 1;
-        t.published += 1;
-        t.lag += 1;
-        t.lag_tw.set(SimTime(now), t.lag as f64);
-        t.lag_series.set(SimTime(now), t.lag as f64);
-        let owner = t.owner[part];
-        if owner != NONE && !t.consumers[owner as usize].busy {
-            self.start_consumer(queue, owner as usize);
-        }
-    }
-
-    /// An idle consumer takes the next message from its partitions, in turn.
-    fn start_consumer(&mut self, queue: usize, c: usize) {
-        let now = self.now();
-        let stride = 1 + self.nkeys;
-        let t = &mut self.topics[queue];
-        let cons = &mut t.consumers[c];
-        let n = cons.partitions.len();
-        for k in 0..n {
-            let pi = cons.partitions[(cons.next + k) % n] as usize;
-            if t.partitions[pi].msgs.is_empty() {
-                continue;
-            }
-            cons.next = (cons.next + k + 1) % n;
-            cons.busy = true;
-            cons.busy_tw.set(SimTime(now), 1.0);
-            let published = t.partitions[pi].msgs.pop_front().expect("non-empty");
-            let program = self.m.queues[queue].program as u32;
-            let j = self.alloc(Job {
-                owner: Owner::Message {
-                    queue: queue as u32,
-                    consumer: c as u32,
-                },
-                program,
-                pc: 0,
-                born: published,
-                wait_from: now,
-                shard: 0,
-                measured: published >= self.warmup && published < self.measure_end,
-                live: true,
-            });
-            let base = j as usize * self.nkeys;
-            let msgs = &mut self.topics[queue].partitions[pi].msgs;
-            for (slot, v) in self.job_keys[base..base + self.nkeys]
-                .iter_mut()
-                .zip(msgs.drain(..stride - 1))
-            {
-                *slot = v;
-            }
-            self.q.push(SimTime(now), Ev::Resume(j));
-            return;
         }
     }
 
@@ -882,33 +535,6 @@ impl<'m> World<'m> {
                 self.release(j);
                 self.start_consumer(queue as usize, consumer as usize);
             }
-        }
-    }
-
-    /// A worker of `pod` is free: give it the next waiting request.
-    fn free_worker(&mut self, s: usize, pod: usize) {
-        let now = self.now();
-        let def = &self.m.services[s];
-        let svc = &mut self.services[s];
-        let p = &mut svc.pods[pod];
-        if let Some(n) = p.queue.pop_front() {
-            p.queue_tw.set(SimTime(now), p.queue.len() as f64);
-            svc.queued_total -= 1;
-            svc.queued_tw.set(SimTime(now), svc.queued_total as f64);
-            svc.queue_series.set(SimTime(now), svc.queued_total as f64);
-            svc.wait_sum_ns += (now - self.jobs[n as usize].wait_from) as f64;
-            svc.wait_n += 1;
-            // Continue through the event queue, not by recursion: a chain of
-            // zero-time requests must not grow the stack.
-            self.q.push(SimTime(now), Ev::Resume(n));
-        } else {
-            p.busy -= 1;
-            p.busy_tw.set(SimTime(now), f64::from(p.busy));
-            svc.busy_total -= 1;
-            svc.util_series.set(
-                SimTime(now),
-                svc.busy_total as f64 / (def.replicas as f64 * def.concurrency as f64),
-            );
         }
     }
 
