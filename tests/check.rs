@@ -300,7 +300,7 @@ fn a_failing_objective_exits_1_and_says_why() {
 fn replications_give_intervals_and_marginal_objectives() {
     let s = Scratch::new("check-reps");
     // p99 of the whole run is about 23 ms: a limit of 23.2ms straddles.
-    let slo = r#"[{ "p99": "23.2ms" }, { "p99": "60ms" }]"#;
+    let slo = r#"[{ "p99": "23.2ms" }, { "p90": "60ms" }]"#;
     let f = s.file("step.json", &step_scenario(10, slo));
     let out_dir = s.dir.join("out");
     let run = |extra: &[&str]| {
@@ -571,4 +571,32 @@ fn other_bad_input_exits_2() {
         assert_eq!(out.code, Some(2), "{out}");
         assert!(out.stderr.contains(needle), "no `{needle}` in {out}");
     }
+}
+
+#[test]
+fn duplicate_objectives_and_bare_tolerances_are_refused() {
+    let s = Scratch::new("check-dup");
+    let f = s.file(
+        "dup.json",
+        &step_scenario(
+            10,
+            r#"[{ "p99": "40ms" }, { "name": "again", "p99": "50ms" }]"#,
+        ),
+    );
+    let out = capsim(["check".as_ref(), f.as_os_str()]);
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr
+            .contains("slo[1].p99: another entry already limits `p99_ms`"),
+        "{out}"
+    );
+    let g = s.file("ok.json", &step_scenario(10, HOLDING));
+    let out = capsim([
+        "check".as_ref(),
+        g.as_os_str(),
+        "--tolerance".as_ref(),
+        "5".as_ref(),
+    ]);
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(out.stderr.contains("write 5%"), "{out}");
 }

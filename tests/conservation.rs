@@ -110,7 +110,7 @@ pub fn assert_invariants(r: &Results, ctx: &str) {
     let t = &r.totals;
     check!(
         ctx,
-        t.generated == t.completed + t.failed + t.rejected + t.in_flight,
+        t.generated == t.completed + t.failed + t.rejected + t.aborted + t.in_flight,
         "ledger does not balance: {t:?}"
     );
 
@@ -126,26 +126,28 @@ pub fn assert_invariants(r: &Results, ctx: &str) {
         "measured_s {measured_s} is not duration - warm-up: {:?}",
         r.scenario
     );
-    let mut sums = [0u64; 5];
+    let mut sums = [0u64; 6];
     for e in &r.endpoints {
         let what = format!("endpoint {}.{}", e.service, e.name);
         check!(
             ctx,
-            e.count == e.ok + e.timeouts + e.rejected + e.in_flight,
-            "{what}: count {} != ok {} + timeouts {} + rejected {} + in_flight {}",
+            e.count == e.ok + e.timeouts + e.rejected + e.aborted + e.in_flight,
+            "{what}: count {} != ok {} + timeouts {} + rejected {} + aborted {} + in_flight {}",
             e.count,
             e.ok,
             e.timeouts,
             e.rejected,
+            e.aborted,
             e.in_flight
         );
         check!(
             ctx,
-            e.errors == e.timeouts + e.rejected,
-            "{what}: errors {} != timeouts {} + rejected {}",
+            e.errors == e.timeouts + e.rejected + e.aborted,
+            "{what}: errors {} != timeouts {} + rejected {} + aborted {}",
             e.errors,
             e.timeouts,
-            e.rejected
+            e.rejected,
+            e.aborted
         );
         check!(
             ctx,
@@ -183,20 +185,25 @@ pub fn assert_invariants(r: &Results, ctx: &str) {
             "{what}: no such service"
         );
         check_summary(ctx, &what, &e.latency);
-        for (sum, v) in sums
-            .iter_mut()
-            .zip([e.count, e.ok, e.timeouts, e.rejected, e.in_flight])
-        {
+        for (sum, v) in sums.iter_mut().zip([
+            e.count,
+            e.ok,
+            e.timeouts,
+            e.rejected,
+            e.in_flight,
+            e.aborted,
+        ]) {
             *sum += v;
         }
     }
-    let [count, ok, timeouts, rejected, in_flight] = sums;
+    let [count, ok, timeouts, rejected, in_flight, aborted] = sums;
     check!(
         ctx,
         count <= t.generated
             && ok <= t.completed
             && timeouts <= t.failed
             && rejected <= t.rejected
+            && aborted <= t.aborted
             && in_flight <= t.in_flight,
         "the measured period ({count} arrived, {ok} ok, {timeouts} timeouts, {rejected} \
          rejected, {in_flight} in flight) exceeds the whole run: {t:?}"
@@ -338,13 +345,35 @@ pub fn assert_invariants(r: &Results, ctx: &str) {
                 "{what}: shard {i}: {s:?}"
             );
         }
-        let max_util = d.shards.iter().map(|s| s.utilisation).fold(0.0, f64::max);
+        let max_util = d
+            .shards
+            .iter()
+            .flat_map(|s| {
+                std::iter::once(s.utilisation).chain(s.replicas.iter().map(|r| r.utilisation))
+            })
+            .fold(0.0, f64::max);
         check!(
             ctx,
             d.max_utilisation == max_util,
-            "{what}: max_utilisation {} but the busiest shard has {max_util}",
+            "{what}: max_utilisation {} but the busiest node has {max_util}",
             d.max_utilisation
         );
+        for (i, s) in d.shards.iter().enumerate() {
+            let replica_reads: u64 = s.replicas.iter().map(|r| r.reads).sum();
+            let stale: u64 = s.replicas.iter().map(|r| r.stale_reads).sum();
+            check!(
+                ctx,
+                s.replica_reads == replica_reads
+                    && s.replica_reads <= s.reads
+                    && s.stale_reads == stale
+                    && s.stale_reads <= s.replica_reads
+                    && s.wait_p99_ms >= 0.0
+                    && s.replicas.iter().all(|r| in_unit(r.utilisation)
+                        && r.stale_reads <= r.reads
+                        && r.queue_length_mean <= r.queue_length_max + 1e-9),
+                "{what}: shard {i}: replica figures do not add up: {s:?}"
+            );
+        }
         if d.ops > 0 {
             let shares: f64 = d.shards.iter().map(|s| s.load_share).sum();
             check!(

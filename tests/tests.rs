@@ -26,3 +26,18 @@ mod plan;
 
 /// `capsim check`: SLO sections, windows, baselines, JUnit, exit codes.
 mod check;
+
+/// Balancing policies against queueing theory, crashes, health checks and
+/// the autoscaler.
+mod services;
+
+/// Caches and CDN edges: TTL hit ratios against renewal theory, sliding
+/// expiry, LFU against LRU under a scan, write-through, the edge in front
+/// of an origin, stampedes and request coalescing.
+mod caches;
+
+/// Databases against theory: jump and ring resharding, ring balance with
+/// virtual nodes, directory placement, read replicas and stale reads,
+/// scatter-gather latency, connection-pool waits (Erlang C), and the
+/// validation of database settings.
+mod databases;

@@ -106,15 +106,22 @@ pub struct BaselineComparison {
     pub worse_by: Estimate,
     /// `worse_by` relative to the baseline's mean (absent when that is 0).
     pub worse_by_relative: Option<f64>,
-    /// The interval comes from per-replication differences: both runs used
-    /// the same seeds, so the replications share random numbers and seed
-    /// noise cancels. Otherwise it is Welch's interval of two means.
+    /// The interval comes from per-replication differences: both checks
+    /// used the same seed, so replication r of each shares its random
+    /// numbers and seed noise cancels (with different replication counts,
+    /// the replications both have are paired). Otherwise it is Welch's
+    /// interval of two means.
     pub paired: bool,
     /// The largest allowed `worse_by`: tolerance × |baseline mean| (or ×
-    /// |limit| when the baseline's mean is 0).
+    /// |limit| when the baseline's mean is 0); the tolerance is the
+    /// objective's own (`tolerance` in its `slo` entry) or `--tolerance`.
     pub threshold: f64,
     /// `worse_by` exceeds the threshold and its interval excludes zero.
     pub regression: bool,
+    /// Why no verdict could be given, when none could: different seeds
+    /// with a single replication on a side leave seed noise unmeasured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl ObjectiveCheck {

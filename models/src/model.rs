@@ -9,7 +9,8 @@
 use sim_core::{Dist, SimDuration};
 
 use crate::keys::KeyGen;
-use crate::scenario::{KeySpec, LbPolicy, ShardStrategy};
+use crate::scenario::{EvictionPolicy, KeySpec, LbPolicy, ReadFrom, TtlMode, WritePolicy};
+pub use crate::sharding::Router;
 
 /// Index of an interned key name.
 pub type KeyId = usize;
@@ -41,6 +42,8 @@ pub struct Model {
     pub endpoints: Vec<EndpointDef>,
     /// Caches.
     pub caches: Vec<CacheDef>,
+    /// CDN edges.
+    pub cdns: Vec<CdnDef>,
     /// Databases.
     pub databases: Vec<DbDef>,
     /// Queues.
@@ -51,6 +54,8 @@ pub struct Model {
     pub step_dists: Vec<(Dist, String)>,
     /// The `slo` section's objectives, in file order.
     pub objectives: Vec<crate::slo::Objective>,
+    /// Scheduled faults, in file order.
+    pub faults: Vec<FaultDef>,
 }
 
 /// Where a workload sends its requests.
@@ -172,6 +177,14 @@ pub struct LbDef {
     pub service: usize,
     /// Policy.
     pub policy: LbPolicy,
+    /// Weight per pod index (`weighted_round_robin`); missing weigh 1.
+    pub weights: Vec<u32>,
+    /// Key whose value picks the pod (`hash`).
+    pub hash_key: Option<KeyId>,
+    /// Consistent hashing (`hash`).
+    pub consistent: bool,
+    /// Active health checks.
+    pub health_check: Option<crate::scenario::HealthCheck>,
     /// Added latency.
     pub latency: Option<Dist>,
     /// In-flight limit.
@@ -195,6 +208,28 @@ pub struct ServiceDef {
     pub endpoints: Vec<usize>,
     /// Price per pod-hour.
     pub price_per_replica_hour: f64,
+    /// Start-up time of a pod (None: ready at once).
+    pub startup_time: Option<Dist>,
+    /// Crash to restart, ns.
+    pub restart_delay: u64,
+    /// Random crashes: (mean ns between failures, mean ns to repair).
+    pub failures: Option<(f64, f64)>,
+    /// Autoscaler.
+    pub autoscaling: Option<crate::scenario::Autoscaling>,
+}
+
+/// A scheduled fault, resolved.
+#[derive(Debug, Clone)]
+pub enum FaultDef {
+    /// Kill `count` ready pods of `service` at `at` (ns).
+    KillPods {
+        /// When.
+        at: u64,
+        /// Service index.
+        service: usize,
+        /// Pods.
+        count: u32,
+    },
 }
 
 /// A resolved endpoint.
@@ -215,13 +250,22 @@ pub struct CacheDef {
     pub name: String,
     /// Capacity in keys.
     pub capacity: u64,
+    /// Eviction policy.
+    pub policy: EvictionPolicy,
     /// Time to live.
     pub ttl: Option<SimDuration>,
+    /// When the time to live starts.
+    pub ttl_mode: TtlMode,
+    /// What writes listing the cache do.
+    pub write_policy: WritePolicy,
+    /// Concurrent misses of a key wait for the first one's fetch, at most
+    /// this long (None: no coalescing).
+    pub coalesce: Option<SimDuration>,
     /// Hit round trip.
     pub hit: Dist,
     /// Miss round trip.
     pub miss: Dist,
-    /// Fill round trip (None: zero).
+    /// Fill round trip (None: zero); also a write-through's store.
     pub fill: Option<Dist>,
     /// Nodes.
     pub nodes: u32,
@@ -229,46 +273,32 @@ pub struct CacheDef {
     pub price_per_node_hour: f64,
 }
 
-/// How key values map to shards.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Router {
-    /// `hash(v) mod n`.
-    Hash {
-        /// Number of shards.
-        shards: u32,
-    },
-    /// Shard i holds `[bounds[i-1], bounds[i])`.
-    Range {
-        /// The `shards - 1` ascending split points.
-        bounds: Vec<u64>,
-    },
-}
-
-impl Router {
-    /// The shard that owns `value`.
-    #[inline]
-    pub fn route(&self, value: u64) -> usize {
-        match self {
-            Router::Hash { shards } => (sim_core::stable_hash(value) % u64::from(*shards)) as usize,
-            Router::Range { bounds } => bounds.partition_point(|&b| b <= value),
-        }
-    }
-
-    /// Number of shards.
-    pub fn shards(&self) -> usize {
-        match self {
-            Router::Hash { shards } => *shards as usize,
-            Router::Range { bounds } => bounds.len() + 1,
-        }
-    }
-
-    /// The strategy's name.
-    pub fn strategy(&self) -> ShardStrategy {
-        match self {
-            Router::Hash { .. } => ShardStrategy::Hash,
-            Router::Range { .. } => ShardStrategy::Range,
-        }
-    }
+/// A resolved CDN edge.
+#[derive(Debug, Clone)]
+pub struct CdnDef {
+    /// Name.
+    pub name: String,
+    /// The workload target behind the edge.
+    pub origin: Target,
+    /// Cached endpoints (indices into [`Model::endpoints`]).
+    pub endpoints: Vec<usize>,
+    /// The key that names a response with the endpoint (None: the endpoint
+    /// alone).
+    pub key: Option<KeyId>,
+    /// Capacity in responses.
+    pub capacity: u64,
+    /// Eviction policy.
+    pub policy: EvictionPolicy,
+    /// Time to live from the store.
+    pub ttl: Option<SimDuration>,
+    /// Round trip of a hit.
+    pub hit: Dist,
+    /// Edge time added to a miss.
+    pub miss: Dist,
+    /// Edge-to-origin round trip added to a miss (None: zero).
+    pub origin_latency: Option<Dist>,
+    /// Price per million requests at the edge.
+    pub price_per_million_requests: f64,
 }
 
 /// A resolved database.
@@ -288,6 +318,15 @@ pub struct DbDef {
     pub write: Dist,
     /// Price per shard-hour.
     pub price_per_shard_hour: f64,
+    /// Read replicas per shard, each with `connections` connections.
+    pub replicas: u32,
+    /// Time a committed write takes to become visible on a replica, drawn
+    /// per write and replica (None: at once).
+    pub replication_lag: Option<Dist>,
+    /// Which copies serve reads.
+    pub read_from: ReadFrom,
+    /// Price per replica-hour.
+    pub price_per_replica_hour: f64,
 }
 
 /// A resolved queue.
@@ -363,6 +402,17 @@ pub enum Instr {
         key: KeyId,
         /// Caches to delete the key from.
         invalidate: Vec<usize>,
+    },
+    /// One read on each of `shards` shards of `db` at once; the program
+    /// continues when the slowest answers.
+    Scatter {
+        /// Database index.
+        db: usize,
+        /// The key whose shard is the first of `shards` consecutive shards
+        /// (None: from shard 0, used when every shard is read).
+        key: Option<KeyId>,
+        /// Shards read, 1 to the database's shard count.
+        shards: u32,
     },
     /// Publish to a queue.
     Publish {

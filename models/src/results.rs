@@ -34,6 +34,9 @@ pub struct Results {
     pub services: Vec<ServiceResult>,
     /// Per cache.
     pub caches: Vec<CacheResult>,
+    /// Per CDN edge.
+    #[serde(default)]
+    pub cdns: Vec<CdnResult>,
     /// Per database.
     pub databases: Vec<DbResult>,
     /// Per queue.
@@ -87,6 +90,10 @@ pub struct Totals {
     pub failed: u64,
     /// Refused by a full queue or a balancer's connection limit.
     pub rejected: u64,
+    /// Failed because the pod executing them crashed, or sent to a crashed
+    /// pod (HTTP 502).
+    #[serde(default)]
+    pub aborted: u64,
     /// Still in the system at the end and not yet timed out.
     pub in_flight: u64,
 }
@@ -103,12 +110,16 @@ pub struct EndpointResult {
     pub count: u64,
     /// Answered within the timeout.
     pub ok: u64,
-    /// `timeouts + rejected`.
+    /// `timeouts + rejected + aborted`.
     pub errors: u64,
     /// Client timeouts.
     pub timeouts: u64,
     /// Refused (HTTP 503).
     pub rejected: u64,
+    /// Failed because their pod crashed, or sent to a crashed pod (HTTP
+    /// 502).
+    #[serde(default)]
+    pub aborted: u64,
     /// Still in flight at the end.
     pub in_flight: u64,
     /// `ok / measured_s`.
@@ -131,12 +142,18 @@ pub struct LbResult {
     pub policy: String,
     /// Requests received.
     pub requests: u64,
-    /// Refused at `max_connections`.
+    /// Refused at `max_connections`, or with no healthy pod to send to.
     pub rejected: u64,
     /// Time-average of requests in flight through it.
     pub in_flight_mean: f64,
     /// Most requests in flight at once.
     pub in_flight_max: f64,
+    /// Requests sent to a crashed pod before a health check took it out.
+    #[serde(default)]
+    pub sent_to_down: u64,
+    /// Times a health check took a pod out of rotation.
+    #[serde(default)]
+    pub marked_down: u64,
 }
 
 /// One service's figures.
@@ -161,8 +178,43 @@ pub struct ServiceResult {
     /// Mean wait for a worker, ms, over every request that got one (those
     /// served at once count as a wait of zero).
     pub queue_wait_mean_ms: f64,
-    /// Per pod.
+    /// Requests lost because their pod crashed, or sent to a crashed pod.
+    #[serde(default)]
+    pub aborted: u64,
+    /// Time-average of ready pods.
+    #[serde(default)]
+    pub ready_mean: f64,
+    /// Time-average of pods paid for (requested and not gone: starting,
+    /// ready, crashed or draining).
+    #[serde(default)]
+    pub billed_mean: f64,
+    /// Fewest and most ready pods at once.
+    #[serde(default)]
+    pub ready_min: f64,
+    /// Most ready pods at once.
+    #[serde(default)]
+    pub ready_max: f64,
+    /// Pod crashes (scheduled and random).
+    #[serde(default)]
+    pub crashes: u64,
+    /// The autoscaler's decisions, in order (at most 1000).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scaling: Vec<ScaleEvent>,
+    /// Per pod slot (a slot is reused when a pod goes and another comes).
     pub pods: Vec<PodResult>,
+}
+
+/// One autoscaler decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScaleEvent {
+    /// When, seconds.
+    pub at_s: f64,
+    /// Pods before (starting, ready or crashed).
+    pub from: u32,
+    /// Pods requested.
+    pub to: u32,
+    /// The metric per ready pod over the last sync period.
+    pub metric: f64,
 }
 
 /// One pod's figures.
@@ -201,6 +253,62 @@ pub struct CacheResult {
     pub invalidations: u64,
     /// Keys held at the end.
     pub entries_at_end: u64,
+    /// Eviction policy: `lru` or `lfu`.
+    #[serde(default)]
+    pub policy: String,
+    /// Misses that ran `on_miss` (went to the origin): `misses` without
+    /// coalescing; with it, one per key and fetch, plus lock timeouts.
+    #[serde(default)]
+    pub fetches: u64,
+    /// Misses that found a fetch of the same key already in flight (the
+    /// thundering herd).
+    #[serde(default)]
+    pub concurrent_misses: u64,
+    /// Coalesced misses answered by another request's store.
+    #[serde(default)]
+    pub coalesced: u64,
+    /// Coalesced misses that waited `lock_timeout` and then fetched.
+    #[serde(default)]
+    pub lock_timeouts: u64,
+    /// Most misses of one key while fetches of it were in flight (the
+    /// largest stampede; 1 when misses never overlapped).
+    #[serde(default)]
+    pub stampede_max: u64,
+    /// Values stored by write-through writes.
+    #[serde(default)]
+    pub updates: u64,
+}
+
+/// One CDN edge's figures (measured period).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CdnResult {
+    /// Name.
+    pub name: String,
+    /// The balancer or service behind it.
+    pub origin: String,
+    /// Eviction policy: `lru` or `lfu`.
+    pub policy: String,
+    /// Capacity, responses.
+    pub capacity: u64,
+    /// Requests for its endpoints, all looked up at the edge.
+    pub requests: u64,
+    /// Answered at the edge.
+    pub hits: u64,
+    /// Passed on to the origin.
+    pub misses: u64,
+    /// `hits / requests`.
+    pub hit_ratio: f64,
+    /// `hits` / all requests sent to the origin, cached endpoints or not:
+    /// the share of the origin's traffic the edge took.
+    pub offload: f64,
+    /// Requests that reached the origin: misses and endpoints not cached.
+    pub origin_requests: u64,
+    /// Responses evicted to make room.
+    pub evictions: u64,
+    /// Responses found expired.
+    pub expirations: u64,
+    /// Responses held at the end.
+    pub entries_at_end: u64,
 }
 
 /// One database's figures.
@@ -208,7 +316,7 @@ pub struct CacheResult {
 pub struct DbResult {
     /// Name.
     pub name: String,
-    /// `hash` or `range`.
+    /// `hash`, `range`, `ring`, `jump` or `directory`.
     pub strategy: String,
     /// Default routing key.
     pub shard_key: String,
@@ -223,8 +331,24 @@ pub struct DbResult {
     pub hot_spot_index_by_interval: f64,
     /// Index of the busiest shard.
     pub hottest_shard: usize,
-    /// Highest shard utilisation.
+    /// Highest utilisation of any node: a shard's primary or a replica.
     pub max_utilisation: f64,
+    /// Read replicas per shard.
+    #[serde(default)]
+    pub replicas: u32,
+    /// Which copies serve reads: `primary`, `replicas` or `round_robin`.
+    #[serde(default)]
+    pub read_from: String,
+    /// Reads served by replicas, all shards.
+    #[serde(default)]
+    pub replica_reads: u64,
+    /// Reads of a row served by a replica that had not yet applied a write
+    /// of that row committed on the primary, all shards.
+    #[serde(default)]
+    pub stale_reads: u64,
+    /// `stale_reads` / all reads (0 without reads).
+    #[serde(default)]
+    pub stale_read_ratio: f64,
     /// Per shard.
     pub shards: Vec<ShardResult>,
 }
@@ -246,9 +370,43 @@ pub struct ShardResult {
     pub queue_length_mean: f64,
     /// Most statements waiting at once.
     pub queue_length_max: f64,
-    /// Mean wait for a connection, ms, over every statement (those that
-    /// got one at once count as a wait of zero).
+    /// Mean wait for a connection of the primary's pool, ms, over every
+    /// statement it served (those that got one at once count as a wait of
+    /// zero).
     pub wait_mean_ms: f64,
+    /// 99th percentile of the same waits, ms (to 1%).
+    #[serde(default)]
+    pub wait_p99_ms: f64,
+    /// Reads (of `reads`) served by replicas.
+    #[serde(default)]
+    pub replica_reads: u64,
+    /// Stale reads served by this shard's replicas.
+    #[serde(default)]
+    pub stale_reads: u64,
+    /// Per read replica, in index order.
+    #[serde(default)]
+    pub replicas: Vec<ReplicaResult>,
+}
+
+/// One read replica's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplicaResult {
+    /// Replica index within its shard, from 0.
+    pub index: usize,
+    /// Reads it served.
+    pub reads: u64,
+    /// Of those, stale reads.
+    pub stale_reads: u64,
+    /// Mean busy connections / connections.
+    pub utilisation: f64,
+    /// Time-average of reads waiting for a connection.
+    pub queue_length_mean: f64,
+    /// Most reads waiting at once.
+    pub queue_length_max: f64,
+    /// Mean wait for a connection, ms (0 for those that got one at once).
+    pub wait_mean_ms: f64,
+    /// 99th percentile of the waits, ms (to 1%).
+    pub wait_p99_ms: f64,
 }
 
 /// One queue's figures.
@@ -362,6 +520,9 @@ pub struct EndpointSeries {
     pub timeouts_rps: Vec<f64>,
     /// Rejections per second.
     pub rejected_rps: Vec<f64>,
+    /// Requests failed by a crashed pod per second.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aborted_rps: Vec<f64>,
     /// Latency of ok responses finishing in each bucket.
     pub latency: Vec<LatencyPoint>,
 }
@@ -375,6 +536,12 @@ pub struct ServiceSeries {
     pub utilisation: Vec<f64>,
     /// Mean requests waiting, all pods.
     pub queue_length: Vec<f64>,
+    /// Mean ready pods.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ready: Vec<f64>,
+    /// Mean pods paid for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub billed: Vec<f64>,
 }
 
 /// A database over time.

@@ -97,7 +97,8 @@ impl std::fmt::Display for Window {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Objective {
     /// Stable identity, used to match a baseline: the metric, and the
-    /// window when there is one (`endpoint.checkout.p99_ms@60s..150s`).
+    /// window when there is one, its durations written canonically
+    /// (`endpoint.checkout.p99_ms@1m..2.5m` for 60s to 150s).
     pub id: String,
     /// The entry's `name`, if it has one.
     pub name: Option<String>,
@@ -106,6 +107,10 @@ pub struct Objective {
     pub slo: Slo,
     /// Evaluated over this window (else over the measured run).
     pub window: Option<Window>,
+    /// Allowed regression against a baseline, as a fraction (overrides
+    /// `--tolerance`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<f64>,
 }
 
 impl Objective {
@@ -121,6 +126,7 @@ impl Objective {
             name,
             slo,
             window,
+            tolerance: None,
         }
     }
 

@@ -166,6 +166,20 @@ impl Slo {
         }
     }
 
+    /// The limit as the objective's text writes it (`300ms`, `0.1%`, `1s`),
+    /// or [`Slo::show`] of it when the text has no comparison.
+    pub fn limit_text(&self) -> String {
+        self.text
+            .rsplit_once(" < ")
+            .or_else(|| self.text.rsplit_once(" > "))
+            .or_else(|| self.text.rsplit_once('<'))
+            .or_else(|| self.text.rsplit_once('>'))
+            .map_or_else(
+                || self.show(self.limit),
+                |(_, l)| l.trim().trim_start_matches('=').to_string(),
+            )
+    }
+
     /// A value of this metric for people (percent for fractions), with
     /// about four significant digits and no trailing zeros: `83.49ms`,
     /// `0.1%`, `2900 requests/s`.

@@ -114,7 +114,16 @@ pub(crate) fn check_page(c: &CheckReport, charts: &[Chart]) -> String {
         "marginal (interval straddles the limit)",
         if marginal > 0 { "unsure" } else { "" },
     );
-    card(&mut b, reps.to_string(), "replications per scenario", "");
+    card(
+        &mut b,
+        reps.to_string(),
+        if reps == 1 {
+            "replication per scenario"
+        } else {
+            "replications per scenario"
+        },
+        "",
+    );
     b.push_str("</div>\n</section>\n");
 
     b.push_str(&how_to_read(c));
@@ -410,7 +419,7 @@ fn limit_text(slo: &Slo) -> String {
         Op::Below => "&lt;",
         Op::Above => "&gt;",
     };
-    format!("{op} {}", escape(&slo.show(slo.limit)))
+    format!("{op} {}", escape(&slo.limit_text()))
 }
 
 /// A value with its sign: `+12.30ms`, `-0.500%`.

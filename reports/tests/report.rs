@@ -744,6 +744,7 @@ mod check {
                 worse_by,
                 paired: true,
                 threshold,
+                note: None,
             }
         });
         let failed = status == CheckStatus::Fail || baseline.as_ref().is_some_and(|b| b.regression);

@@ -16,7 +16,8 @@ use sim_core::stats::welch_interval;
 
 use super::CheckError;
 
-/// Compares an objective's values with the baseline's.
+/// Compares an objective's values with the baseline's; `tolerance` is
+/// `--tolerance`, used unless the objective has its own.
 pub fn compare(
     o: &Objective,
     current: &[f64],
@@ -31,8 +32,10 @@ pub fn compare(
         Op::Above => -1.0,
     };
     let estimate = Estimate::of(base);
-    let paired = seed == base_seed && current.len() == base.len();
+    let paired = seed == base_seed && !current.is_empty() && !base.is_empty();
+    let mut note = None;
     let worse_by = if paired {
+        // Replication r of both used seed + r: pair those both have.
         let diffs: Vec<f64> = current
             .iter()
             .zip(base)
@@ -43,6 +46,11 @@ pub fn compare(
         let ci = welch_interval(current, base, CONFIDENCE);
         let mean = sign * ci.mean;
         let hw = ci.half_width.is_finite().then_some(ci.half_width);
+        if hw.is_none() {
+            note = Some(format!(
+                "the baseline used seed {base_seed} and this check seed {seed}, with a single replication on a side: seed noise cannot be told from a change; use the baseline's seed or at least 2 replications on both sides"
+            ));
+        }
         let h = hw.unwrap_or(0.0);
         Estimate {
             mean,
@@ -56,8 +64,10 @@ pub fn compare(
     } else {
         o.slo.limit.abs()
     };
-    let threshold = tolerance * scale;
-    let regression = worse_by.mean > threshold && (worse_by.ci95.is_none() || worse_by.low > 0.0);
+    let threshold = o.tolerance.unwrap_or(tolerance) * scale;
+    let regression = note.is_none()
+        && worse_by.mean > threshold
+        && (worse_by.ci95.is_none() || worse_by.low > 0.0);
     BaselineComparison {
         values: base.to_vec(),
         worse_by_relative: (estimate.mean != 0.0).then(|| worse_by.mean / estimate.mean.abs()),
@@ -66,6 +76,7 @@ pub fn compare(
         paired,
         threshold,
         regression,
+        note,
     }
 }
 
@@ -167,6 +178,25 @@ mod tests {
         assert!(!c.paired);
         assert!(c.worse_by.mean > 0.0 && c.worse_by.low < 0.0);
         assert!(!c.regression);
+        // One replication with another seed: no verdict, whatever the means.
+        let c = compare(&o, &[90.0], 2, &[50.0], 1, 0.0);
+        assert!(!c.regression && c.note.is_some());
+    }
+
+    #[test]
+    fn the_same_seed_pairs_the_replications_both_have() {
+        let o = objective(Op::Below, 100.0);
+        // Baseline 1 replication, now 3, same seed: replication 0 pairs.
+        let c = compare(&o, &[60.0, 10.0, 10.0], 4, &[50.0], 4, 0.05);
+        assert!(c.paired && c.worse_by.mean == 10.0 && c.regression);
+    }
+
+    #[test]
+    fn an_objective_tolerance_overrides_the_global_one() {
+        let mut o = objective(Op::Below, 100.0);
+        o.tolerance = Some(0.5);
+        let c = compare(&o, &[60.0], 1, &[50.0], 1, 0.05);
+        assert!((c.threshold - 25.0).abs() < 1e-12 && !c.regression);
     }
 
     #[test]

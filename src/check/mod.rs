@@ -287,6 +287,11 @@ pub fn parse_tolerance(text: &str) -> Result<f64, CheckError> {
             "--tolerance {text}: must be a finite fraction >= 0"
         )));
     }
+    if !t.ends_with('%') && v > 1.0 {
+        return Err(CheckError(format!(
+            "--tolerance {text}: a fraction above 1 (more than 100%) is almost certainly a percentage without its sign; write {text}% (or a fraction such as 0.05)"
+        )));
+    }
     Ok(v)
 }
 

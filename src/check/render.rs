@@ -36,9 +36,9 @@ pub fn result_word(o: &ObjectiveCheck, strict: bool) -> String {
         CheckStatus::Marginal => "marginal",
         CheckStatus::Fail => "FAIL",
     };
-    match (o.fails_limit(strict), o.regressed()) {
-        (true, true) => format!("{limit}, REGRESSED"),
-        (false, true) => "REGRESSED".to_string(),
+    match (o.status, o.regressed()) {
+        (CheckStatus::Pass, true) => "REGRESSED".to_string(),
+        (_, true) => format!("{limit}, REGRESSED"),
         _ => limit.to_string(),
     }
 }
@@ -78,9 +78,18 @@ pub fn failure_sentence(o: &ObjectiveCheck, strict: bool) -> Option<String> {
         parts.push(format!(
             "{} regresses from {} to {}{rel}, beyond the tolerance of {}",
             what(o),
-            value(s, b.estimate.mean),
-            value(s, o.estimate.mean),
-            value(s, b.threshold),
+            point(s, b.estimate.mean),
+            point(s, o.estimate.mean),
+            change(
+                s,
+                &Estimate {
+                    mean: b.threshold,
+                    ci95: None,
+                    low: b.threshold,
+                    high: b.threshold
+                }
+            )
+            .trim_start_matches('+'),
         ));
     }
     (!parts.is_empty()).then(|| parts.join("; "))
@@ -97,11 +106,37 @@ fn direction(s: &Slo) -> f64 {
 
 /// The limit as written in the objective's text (`300ms`, `0.1%`).
 pub fn limit_text(o: &ObjectiveCheck) -> String {
-    let s = &o.objective.slo;
-    s.text
-        .rsplit_once(" < ")
-        .or_else(|| s.text.rsplit_once(" > "))
-        .map_or_else(|| value(s, s.limit), |(_, l)| l.to_string())
+    o.objective.slo.limit_text()
+}
+
+/// A single value at the table's precision: `6.16ms`, `89.92%`.
+pub fn point(s: &Slo, v: f64) -> String {
+    estimate(
+        s,
+        &Estimate {
+            mean: v,
+            ci95: None,
+            low: v,
+            high: v,
+        },
+    )
+}
+
+/// A change of the metric, signed, at the table's precision, with its
+/// interval; fractions in percentage points (`+1.01 pp`).
+fn change(s: &Slo, e: &Estimate) -> String {
+    let mean = if e.mean == 0.0 { 0.0 } else { e.mean };
+    let e = Estimate { mean, ..e.clone() };
+    let text = if s.percent {
+        format!("{} pp", estimate_text(&e, 100.0))
+    } else {
+        estimate(s, &e)
+    };
+    if text.starts_with('-') {
+        text
+    } else {
+        format!("+{text}")
+    }
 }
 
 /// What is measured, for sentences: `endpoint checkout p99 over 60s–150s`.
@@ -117,29 +152,36 @@ fn what(o: &ObjectiveCheck) -> String {
     }
 }
 
-/// The baseline column: `180.00 ms → +12.40 ± 2.10 ms (+6.9%)`.
+/// The baseline column: `180.00ms → +12.40 ± 2.10ms (+6.9%)`.
 fn baseline_cell(o: &ObjectiveCheck) -> String {
     let s = &o.objective.slo;
     let Some(b) = &o.baseline else {
         return "—".to_string();
     };
     let d = direction(s);
-    let change = Estimate {
+    let delta = Estimate {
         mean: b.worse_by.mean * d,
         ci95: b.worse_by.ci95,
         low: 0.0,
         high: 0.0,
     };
-    let sign = if change.mean >= 0.0 { "+" } else { "" };
     let rel = b
         .worse_by_relative
-        .map(|r| format!(" ({:+.1}%)", r * 100.0 * d))
+        .map(|r| {
+            let r = r * 100.0 * d;
+            let r = if r.abs() < 0.05 { 0.0 } else { r };
+            format!(" ({r:+.1}%)")
+        })
         .unwrap_or_default();
+    let how = match (&b.note, b.paired) {
+        (Some(_), _) => " (undecided)",
+        (None, true) => "",
+        (None, false) => " unpaired",
+    };
     format!(
-        "{} → {sign}{}{rel}{}",
-        value(s, b.estimate.mean),
-        estimate(s, &change),
-        if b.paired { "" } else { " unpaired" }
+        "{} → {}{rel}{how}",
+        point(s, b.estimate.mean),
+        change(s, &delta)
     )
 }
 

@@ -402,8 +402,10 @@ impl Runner {
     }
 }
 
-/// For each database of `cand` whose layout (shard key, strategy, shards)
-/// differs from `base`'s: the fraction of rows that would move.
+/// For each database of `cand` whose layout differs from `base`'s (shard
+/// key, or router: strategy, shards, virtual nodes, directory, split
+/// points; replicas and the rest are not layout): the fraction of rows
+/// that would move, between any two layouts.
 pub fn keys_moved(base: &Model, cand: &Model, seed: u64) -> IndexMap<String, f64> {
     let mut out = IndexMap::new();
     for cd in &cand.databases {

@@ -44,6 +44,9 @@ pub struct Scenario {
     /// Key-value caches (Redis/Memcached-like).
     #[serde(default)]
     pub caches: Vec<Cache>,
+    /// CDN edges in front of origins (balancers or services).
+    #[serde(default)]
+    pub cdns: Vec<Cdn>,
     /// Sharded databases.
     #[serde(default)]
     pub databases: Vec<Database>,
@@ -58,6 +61,9 @@ pub struct Scenario {
     /// ignores them.
     #[serde(default)]
     pub slo: Vec<SloEntry>,
+    /// Faults scheduled during the run (chaos testing).
+    #[serde(default)]
+    pub faults: Vec<Fault>,
 }
 
 /// A group of service-level objectives on one target (an endpoint, a
@@ -88,6 +94,10 @@ pub struct SloEntry {
     /// Evaluate over this part of the run instead of the whole measured run.
     #[serde(default)]
     pub window: Option<SloWindow>,
+    /// Allowed regression of these objectives against a baseline, as a
+    /// fraction or percentage (default: `capsim check --tolerance`).
+    #[serde(default)]
+    pub tolerance: Option<Fraction>,
     /// Median latency limit.
     #[serde(default)]
     pub p50: Option<SimDuration>,
@@ -321,6 +331,23 @@ pub struct LoadBalancer {
     /// How a replica is chosen.
     #[serde(default)]
     pub policy: LbPolicy,
+    /// `weighted_round_robin`: weight of each replica, by pod index (as
+    /// nginx's `server ... weight=N`); replicas beyond the list weigh 1.
+    #[serde(default)]
+    pub weights: Vec<u32>,
+    /// `hash`: the request key whose value picks the replica (a client id,
+    /// an IP, a user id: any key the workloads draw).
+    #[serde(default)]
+    pub hash_key: Option<String>,
+    /// `hash`: place replicas on a consistent-hash ring (as nginx's `hash
+    /// $key consistent`, ketama) so that adding or losing a replica moves
+    /// few clients, instead of `hash(key) mod replicas`.
+    #[serde(default)]
+    pub consistent: bool,
+    /// Active health checks (HAProxy `check inter fall rise`): without
+    /// them a failed replica keeps receiving traffic, which fails.
+    #[serde(default)]
+    pub health_check: Option<HealthCheck>,
     /// Latency the balancer adds to each request (default 0).
     #[serde(default)]
     pub latency: Option<DistSpec>,
@@ -333,6 +360,30 @@ pub struct LoadBalancer {
     pub price_per_hour: f64,
 }
 
+/// Active health checks of a balancer's replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheck {
+    /// Time between two checks of a replica (HAProxy `inter`).
+    pub interval: SimDuration,
+    /// Consecutive failed checks that take a replica out (HAProxy `fall`,
+    /// Kubernetes `failureThreshold`; default 3).
+    #[serde(default = "default_fall")]
+    pub unhealthy_threshold: u32,
+    /// Consecutive passed checks that bring it back (HAProxy `rise`,
+    /// Kubernetes `successThreshold`; default 2).
+    #[serde(default = "default_rise")]
+    pub healthy_threshold: u32,
+}
+
+fn default_fall() -> u32 {
+    3
+}
+
+fn default_rise() -> u32 {
+    2
+}
+
 /// Load-balancing policies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -340,10 +391,21 @@ pub enum LbPolicy {
     /// Replicas in turn.
     #[default]
     RoundRobin,
+    /// Replicas in turn in proportion to `weights` (nginx's smooth weighted
+    /// round robin: the heaviest replica is never picked in a burst).
+    WeightedRoundRobin,
     /// The pod with the fewest requests in flight (busy + waiting); ties go
     /// to the first such pod after the previous pick, so an idle pool is
     /// used evenly.
     LeastConnections,
+    /// A replica drawn uniformly at random.
+    Random,
+    /// Two distinct replicas drawn at random; the one with fewer requests
+    /// in flight wins (nginx `random two least_conn`, Envoy
+    /// `LEAST_REQUEST`).
+    PowerOfTwoChoices,
+    /// The replica owning the value of `hash_key` (sticky sessions).
+    Hash,
 }
 
 /// An application service: `replicas` pods, each with `concurrency`
@@ -354,7 +416,7 @@ pub enum LbPolicy {
 pub struct Service {
     /// Name, unique among all components.
     pub name: String,
-    /// Number of pods.
+    /// Number of pods (at the start, with an autoscaler).
     pub replicas: u32,
     /// Workers per pod: requests one pod executes at once.
     pub concurrency: u32,
@@ -365,9 +427,119 @@ pub struct Service {
     pub queue_capacity: Option<u64>,
     /// Endpoint name -> the steps it executes, in order.
     pub endpoints: IndexMap<String, Vec<Step>>,
-    /// Price per pod per hour.
+    /// Price per pod per hour (paid from the moment a pod is requested).
     #[serde(default)]
     pub price_per_replica_hour: f64,
+    /// Time from a pod's start to its readiness (cold start: image pull,
+    /// JVM warm-up; Kubernetes readiness). Default 0.
+    #[serde(default)]
+    pub startup_time: Option<DistSpec>,
+    /// Time from a pod's crash to its container's restart (kubelet
+    /// restart back-off; default 10s). The pod then starts up again.
+    #[serde(default)]
+    pub restart_delay: Option<SimDuration>,
+    /// Random pod crashes: time between failures and time to repair.
+    #[serde(default)]
+    pub failures: Option<Failures>,
+    /// A Horizontal Pod Autoscaler for this service.
+    #[serde(default)]
+    pub autoscaling: Option<Autoscaling>,
+}
+
+/// Random failures of a component, each instance independently: up for an
+/// exponential time of mean `mtbf`, then down for an exponential time of
+/// mean `mttr` (for pods: until the crash is noticed and the container
+/// restarted — the restart delay and start-up then follow).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Failures {
+    /// Mean time between failures of one instance.
+    pub mtbf: SimDuration,
+    /// Mean time to repair (for pods: default 0, the restart delay and
+    /// start-up model the rest).
+    #[serde(default)]
+    pub mttr: SimDuration,
+}
+
+/// Kubernetes Horizontal Pod Autoscaler rules: every `sync_period`,
+/// desired = ceil(ready × metric / target), skipped while
+/// |metric / target − 1| ≤ `tolerance`, bounded by min and max; a scale
+/// down takes the highest desired count of the last `scale_down_stabilization`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Autoscaling {
+    /// Fewest pods.
+    pub min_replicas: u32,
+    /// Most pods.
+    pub max_replicas: u32,
+    /// What is measured per ready pod.
+    #[serde(default)]
+    pub metric: ScaleMetric,
+    /// Target of the metric per pod: a busy fraction (0.6) for
+    /// `utilisation`, a request count for `in_flight` and `queue`.
+    pub target: f64,
+    /// How often the autoscaler decides (Kubernetes: 15s).
+    #[serde(default = "default_sync")]
+    pub sync_period: SimDuration,
+    /// Relative change of the metric ignored (Kubernetes: 0.1).
+    #[serde(default = "default_tolerance")]
+    pub tolerance: f64,
+    /// A scale down uses the highest recommendation of this window
+    /// (Kubernetes: 5m).
+    #[serde(default = "default_stabilization")]
+    pub scale_down_stabilization: SimDuration,
+}
+
+fn default_sync() -> SimDuration {
+    SimDuration::from_secs(15)
+}
+
+fn default_tolerance() -> f64 {
+    0.1
+}
+
+fn default_stabilization() -> SimDuration {
+    SimDuration::from_secs(300)
+}
+
+/// What an autoscaler measures per ready pod, averaged over the last sync
+/// period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleMetric {
+    /// Busy workers / workers (CPU-like utilisation).
+    #[default]
+    Utilisation,
+    /// Requests in the pod (busy + waiting).
+    InFlight,
+    /// Requests waiting for a worker.
+    Queue,
+}
+
+/// A fault scheduled at a time of the run (chaos testing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// When it starts.
+    pub at: SimDuration,
+    /// How long it lasts (slow-downs, unavailability and partitions; a
+    /// killed pod restarts on its own).
+    #[serde(default, rename = "for")]
+    pub length: Option<SimDuration>,
+    /// Kill pods of a service: they crash, what they hold fails, and they
+    /// restart after the service's restart delay and start-up time.
+    #[serde(default)]
+    pub kill_pods: Option<KillPods>,
+}
+
+/// Pods to kill.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KillPods {
+    /// The service.
+    pub service: String,
+    /// How many of its pods (the lowest-numbered ready ones).
+    pub count: u32,
 }
 
 /// One step of an endpoint (or of a queue consumer's work).
@@ -386,6 +558,9 @@ pub enum Step {
     Write(WriteStep),
     /// Publish a message to a queue (the publisher waits for the ack).
     Publish(PublishStep),
+    /// Scatter-gather: one read on each of several shards at once; the
+    /// step ends when the slowest answers.
+    Scatter(ScatterStep),
 }
 
 /// The `cache` step.
@@ -426,6 +601,61 @@ pub struct WriteStep {
     pub invalidate: Vec<String>,
 }
 
+/// The `scatter` step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScatterStep {
+    /// The database component.
+    pub db: String,
+    /// `"all"` (default) or how many shards to read.
+    #[serde(default)]
+    pub shards: ScatterShards,
+    /// With a shard count: the key whose shard is the first of the shards
+    /// read (default: the database's `shard_key`).
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// The shards a `scatter` step reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "ScatterShardsText", into = "ScatterShardsText")]
+pub enum ScatterShards {
+    /// Every shard.
+    #[default]
+    All,
+    /// This many consecutive shards, starting at the key's shard.
+    Count(u32),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum ScatterShardsText {
+    Count(u32),
+    Name(String),
+}
+
+impl TryFrom<ScatterShardsText> for ScatterShards {
+    type Error = String;
+    fn try_from(t: ScatterShardsText) -> Result<Self, String> {
+        match t {
+            ScatterShardsText::Count(n) => Ok(ScatterShards::Count(n)),
+            ScatterShardsText::Name(n) if n == "all" => Ok(ScatterShards::All),
+            ScatterShardsText::Name(n) => Err(format!(
+                "`{n}` is not a number of shards: write \"all\" or a count such as 3"
+            )),
+        }
+    }
+}
+
+impl From<ScatterShards> for ScatterShardsText {
+    fn from(s: ScatterShards) -> Self {
+        match s {
+            ScatterShards::All => ScatterShardsText::Name("all".to_string()),
+            ScatterShards::Count(n) => ScatterShardsText::Count(n),
+        }
+    }
+}
+
 /// The `publish` step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -443,14 +673,31 @@ pub struct PublishStep {
 pub struct Cache {
     /// Name, unique among all components.
     pub name: String,
-    /// Keys held across all nodes; the least recently used is evicted.
+    /// Keys held across all nodes; beyond it the policy evicts one.
     pub capacity: u64,
     /// Eviction policy.
     #[serde(default)]
     pub policy: EvictionPolicy,
-    /// Entries expire this long after they were stored. Absent: never.
+    /// Entries expire this long after they were stored (or, with
+    /// `ttl_mode: access`, last read). Absent: never.
     #[serde(default)]
     pub ttl: Option<SimDuration>,
+    /// When the TTL starts: at the store (default) or at every hit.
+    #[serde(default)]
+    pub ttl_mode: TtlMode,
+    /// What a `write` that lists this cache in `invalidate` does to the
+    /// written key: delete it (default) or store the new value.
+    #[serde(default)]
+    pub write_policy: WritePolicy,
+    /// Request coalescing: a miss on a key that another request is already
+    /// fetching waits for that fetch instead of running `on_miss` itself.
+    #[serde(default)]
+    pub coalesce: bool,
+    /// With `coalesce`: the longest a miss waits for another request's
+    /// fetch before fetching itself (default 5s, nginx's
+    /// `proxy_cache_lock_timeout`).
+    #[serde(default)]
+    pub lock_timeout: Option<SimDuration>,
     /// Round trip of a lookup that hits.
     pub hit_latency: DistSpec,
     /// Round trip of a lookup that misses (default: as a hit).
@@ -478,6 +725,76 @@ pub enum EvictionPolicy {
     /// Evict the least recently used key.
     #[default]
     Lru,
+    /// Evict the least frequently used key (ties: the least recently
+    /// used), as Redis' `allkeys-lfu`.
+    Lfu,
+}
+
+/// When a cache entry's time to live starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TtlMode {
+    /// At the store: hits do not extend it (Redis `SET key value EX ttl`).
+    #[default]
+    Insert,
+    /// At every hit as well: a sliding expiry (Memcached `touch`,
+    /// Caffeine `expireAfterAccess`).
+    Access,
+}
+
+/// What a write does to the caches it lists in `invalidate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WritePolicy {
+    /// Delete the written key: the next read misses and fills.
+    #[default]
+    Invalidate,
+    /// Store the written value: the next read hits. The write waits for
+    /// the store (`fill_latency`).
+    WriteThrough,
+}
+
+/// A CDN edge in front of an origin (a load balancer or service): requests
+/// that workloads send to the origin for one of `endpoints` are looked up
+/// at the edge; a hit is answered there, a miss goes on to the origin and
+/// its response is stored on the way back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cdn {
+    /// Name, unique among all components.
+    pub name: String,
+    /// The load balancer or service behind the edge: the `target` of the
+    /// workloads whose requests pass the edge.
+    pub origin: String,
+    /// The origin's endpoints whose responses the edge caches (the CDN's
+    /// cache behaviours); other endpoints bypass it.
+    pub endpoints: Vec<String>,
+    /// The key that, with the endpoint, names a cached response (the URL's
+    /// variable part). Absent: one response per endpoint.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Responses held at the edge.
+    pub capacity: u64,
+    /// Eviction policy.
+    #[serde(default)]
+    pub policy: EvictionPolicy,
+    /// A stored response expires this long after it was stored
+    /// (`Cache-Control: max-age`). Absent: never.
+    #[serde(default)]
+    pub ttl: Option<SimDuration>,
+    /// Client round trip of a request answered at the edge.
+    pub hit_latency: DistSpec,
+    /// Time the edge adds to a miss before and after the origin (default:
+    /// as a hit).
+    #[serde(default)]
+    pub miss_latency: Option<DistSpec>,
+    /// Round trip between the edge and the origin, added to a miss
+    /// (default 0).
+    #[serde(default)]
+    pub origin_latency: Option<DistSpec>,
+    /// Price per million requests received at the edge (hits and misses).
+    #[serde(default)]
+    pub price_per_million_requests: f64,
 }
 
 /// A sharded database: `shards` primaries, each with a connection limit and
@@ -499,6 +816,19 @@ pub struct Database {
     /// evenly (keys with a known size `n` only).
     #[serde(default)]
     pub range_boundaries: Option<Vec<u64>>,
+    /// For `ring`: tokens per shard on the ring (Cassandra's vnodes,
+    /// `num_tokens`). Default 256.
+    #[serde(default)]
+    pub virtual_nodes: Option<u32>,
+    /// For `directory`: key value (an integer, written as a string) ->
+    /// shard index, e.g. `{"1": 0, "2": 0, "3": 5}`.
+    #[serde(default)]
+    pub directory: Option<IndexMap<String, u32>>,
+    /// For `directory`: where values missing from the directory go, a
+    /// shard index or a strategy (`"hash"`, `"jump"`, `"ring"`,
+    /// `"range"`). Default `"hash"`.
+    #[serde(default)]
+    pub directory_default: Option<DirectoryDefault>,
     /// Connections per shard: statements one shard executes at once.
     pub connections: u32,
     /// Service time of a read.
@@ -508,6 +838,21 @@ pub struct Database {
     /// Price per shard per hour.
     #[serde(default)]
     pub price_per_shard_hour: f64,
+    /// Read replicas per shard (default 0), each with `connections`
+    /// connections of its own; writes always go to the primary.
+    #[serde(default)]
+    pub replicas: u32,
+    /// Asynchronous replication: how long after a write commits on the
+    /// primary it becomes visible on a replica, drawn per write and replica
+    /// (default 0: at once).
+    #[serde(default)]
+    pub replication_lag: Option<DistSpec>,
+    /// Which copies serve reads (default `primary`).
+    #[serde(default)]
+    pub read_from: ReadFrom,
+    /// Price per read replica per hour (default: `price_per_shard_hour`).
+    #[serde(default)]
+    pub price_per_replica_hour: Option<f64>,
 }
 
 /// Sharding strategies.
@@ -519,6 +864,79 @@ pub enum ShardStrategy {
     Hash,
     /// Contiguous value ranges.
     Range,
+    /// Consistent-hash ring with `virtual_nodes` tokens per shard.
+    Ring,
+    /// Jump consistent hash (Lamping & Veach).
+    Jump,
+    /// An explicit value -> shard table (`directory`).
+    Directory,
+}
+
+/// Which copies of a shard serve reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadFrom {
+    /// The primary serves every read; replicas are standbys.
+    #[default]
+    Primary,
+    /// Replicas serve every read, in turn.
+    Replicas,
+    /// The primary and the replicas serve reads in turn.
+    RoundRobin,
+}
+
+/// Where a directory sends values it does not list: a shard index, or a
+/// strategy over all shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "DirectoryDefaultText", into = "DirectoryDefaultText")]
+pub enum DirectoryDefault {
+    /// This shard.
+    Shard(u32),
+    /// This strategy (not `directory`).
+    Strategy(ShardStrategy),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum DirectoryDefaultText {
+    Shard(u32),
+    Name(String),
+}
+
+impl TryFrom<DirectoryDefaultText> for DirectoryDefault {
+    type Error = String;
+    fn try_from(t: DirectoryDefaultText) -> Result<Self, String> {
+        match t {
+            DirectoryDefaultText::Shard(s) => Ok(DirectoryDefault::Shard(s)),
+            DirectoryDefaultText::Name(n) => match n.as_str() {
+                "hash" => Ok(DirectoryDefault::Strategy(ShardStrategy::Hash)),
+                "jump" => Ok(DirectoryDefault::Strategy(ShardStrategy::Jump)),
+                "ring" => Ok(DirectoryDefault::Strategy(ShardStrategy::Ring)),
+                "range" => Ok(DirectoryDefault::Strategy(ShardStrategy::Range)),
+                _ => Err(format!(
+                    "`{n}` is not a shard index or a strategy: write a shard index (e.g. 0) or one of \"hash\", \"jump\", \"ring\", \"range\""
+                )),
+            },
+        }
+    }
+}
+
+impl From<DirectoryDefault> for DirectoryDefaultText {
+    fn from(d: DirectoryDefault) -> Self {
+        match d {
+            DirectoryDefault::Shard(s) => DirectoryDefaultText::Shard(s),
+            DirectoryDefault::Strategy(s) => DirectoryDefaultText::Name(
+                match s {
+                    ShardStrategy::Hash => "hash",
+                    ShardStrategy::Range => "range",
+                    ShardStrategy::Ring => "ring",
+                    ShardStrategy::Jump => "jump",
+                    ShardStrategy::Directory => "directory",
+                }
+                .to_string(),
+            ),
+        }
+    }
 }
 
 /// A Kafka-like topic with a consumer group.

@@ -96,6 +96,7 @@ enum Kind {
     Cache(usize),
     Db(usize),
     Queue(usize),
+    Cdn,
 }
 
 struct Names {
@@ -123,7 +124,7 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
         all: IndexMap::new(),
     };
     type Group<'a> = (&'a str, Vec<&'a str>, fn(usize) -> Kind);
-    let groups: [Group<'_>; 5] = [
+    let groups: [Group<'_>; 6] = [
         (
             "load_balancers",
             sc.load_balancers.iter().map(|c| c.name.as_str()).collect(),
@@ -148,6 +149,11 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
             "queues",
             sc.queues.iter().map(|c| c.name.as_str()).collect(),
             Kind::Queue,
+        ),
+        (
+            "cdns",
+            sc.cdns.iter().map(|c| c.name.as_str()).collect(),
+            |_| Kind::Cdn,
         ),
     ];
     for (group, list, mk) in groups {
@@ -295,6 +301,25 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
             endpoints: eps,
             price_per_replica_hour: ctx
                 .price(&p.k("price_per_replica_hour"), s.price_per_replica_hour)?,
+            startup_time: s
+                .startup_time
+                .as_ref()
+                .map(|d| ctx.dist(&p.k("startup_time"), d))
+                .transpose()?,
+            restart_delay: s.restart_delay.map_or(10 * sim_core::time::SECS, |d| d.0),
+            failures: match s.failures {
+                None => None,
+                Some(f) => {
+                    if f.mtbf.0 == 0 {
+                        return Err(ctx.err(&p.k("failures").k("mtbf"), "must be positive"));
+                    }
+                    Some((f.mtbf.0 as f64, f.mttr.0 as f64))
+                }
+            },
+            autoscaling: match s.autoscaling {
+                None => None,
+                Some(a) => Some(autoscaling(ctx, &p.k("autoscaling"), s, a)?),
+            },
         });
     }
 
@@ -319,10 +344,80 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
                 "must be at least 1 (or absent for no limit)",
             ));
         }
+        if !l.weights.is_empty() && l.policy != LbPolicy::WeightedRoundRobin {
+            return Err(ctx.err(
+                &p.k("weights"),
+                "`weights` needs \"policy\": \"weighted_round_robin\"",
+            ));
+        }
+        if let Some(i) = l.weights.iter().position(|w| *w == 0) {
+            return Err(ctx.err(
+                &p.k("weights").i(i),
+                "a weight must be at least 1 (scale a replica down instead)",
+            ));
+        }
+        let hash_key = match (&l.hash_key, l.policy) {
+            (Some(k), LbPolicy::Hash) => {
+                let kp = p.k("hash_key");
+                let id = match keys.get_index_of(k.as_str()) {
+                    Some(id) => id,
+                    None => {
+                        let known: Vec<&str> = keys.keys().map(String::as_str).collect();
+                        return Err(ctx.unknown(&kp, "key drawn by any workload", k, &known));
+                    }
+                };
+                if let Some(w) = sc
+                    .workloads
+                    .iter()
+                    .find(|w| w.target == l.name && !w.keys.contains_key(k.as_str()))
+                {
+                    return Err(ctx.err(
+                        &kp,
+                        format!(
+                            "workload `{}` sends requests here but does not draw `{k}`",
+                            w.name
+                        ),
+                    ));
+                }
+                Some(id)
+            }
+            (None, LbPolicy::Hash) => {
+                return Err(ctx.err(
+                    &p.k("policy"),
+                    "\"policy\": \"hash\" needs a `hash_key`: the request key that picks the replica",
+                ));
+            }
+            (Some(_), _) => {
+                return Err(ctx.err(&p.k("hash_key"), "`hash_key` needs \"policy\": \"hash\""));
+            }
+            (None, _) => None,
+        };
+        if l.consistent && l.policy != LbPolicy::Hash {
+            return Err(ctx.err(
+                &p.k("consistent"),
+                "`consistent` needs \"policy\": \"hash\"",
+            ));
+        }
+        if let Some(h) = l.health_check {
+            let hp = p.k("health_check");
+            if h.interval.0 == 0 {
+                return Err(ctx.err(&hp.k("interval"), "must be positive"));
+            }
+            if h.unhealthy_threshold == 0 {
+                return Err(ctx.err(&hp.k("unhealthy_threshold"), "must be at least 1"));
+            }
+            if h.healthy_threshold == 0 {
+                return Err(ctx.err(&hp.k("healthy_threshold"), "must be at least 1"));
+            }
+        }
         lbs.push(LbDef {
             name: l.name.clone(),
             service,
             policy: l.policy,
+            weights: l.weights.clone(),
+            hash_key,
+            consistent: l.consistent,
+            health_check: l.health_check,
             latency: l
                 .latency
                 .as_ref()
@@ -360,11 +455,37 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
                 "a TTL must be positive (omit it for no expiry)",
             ));
         }
+        if c.ttl_mode == TtlMode::Access && c.ttl.is_none() {
+            return Err(ctx.err(
+                &p.k("ttl_mode"),
+                "ttl_mode \"access\" needs a ttl: without one entries never expire",
+            ));
+        }
+        let coalesce = match (c.coalesce, c.lock_timeout) {
+            (false, Some(_)) => {
+                return Err(ctx.err(
+                    &p.k("lock_timeout"),
+                    "lock_timeout applies with \"coalesce\": true only",
+                ));
+            }
+            (_, Some(SimDuration::ZERO)) => {
+                return Err(ctx.err(
+                    &p.k("lock_timeout"),
+                    "a lock_timeout must be positive (without coalescing, set coalesce to false)",
+                ));
+            }
+            (false, None) => None,
+            (true, t) => Some(t.unwrap_or(DEFAULT_LOCK_TIMEOUT)),
+        };
         let hit = ctx.dist(&p.k("hit_latency"), &c.hit_latency)?;
         caches.push(CacheDef {
             name: c.name.clone(),
             capacity: c.capacity,
+            policy: c.policy,
             ttl: c.ttl,
+            ttl_mode: c.ttl_mode,
+            write_policy: c.write_policy,
+            coalesce,
             miss: match &c.miss_latency {
                 Some(d) => ctx.dist(&p.k("miss_latency"), d)?,
                 None => hit.clone(),
@@ -391,59 +512,22 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
             return Err(ctx.err(&p.k("connections"), "a shard needs at least 1 connection"));
         }
         let shard_key = b.key(&p.k("shard_key"), &d.shard_key)?;
-        let router = match d.strategy {
-            ShardStrategy::Hash => {
-                if d.range_boundaries.is_some() {
-                    return Err(ctx.err(
-                        &p.k("range_boundaries"),
-                        "range_boundaries applies to strategy \"range\" only",
-                    ));
-                }
-                Router::Hash { shards: d.shards }
-            }
-            ShardStrategy::Range => match &d.range_boundaries {
-                Some(bounds) => {
-                    if bounds.len() + 1 != d.shards as usize {
-                        return Err(ctx.err(
-                            &p.k("range_boundaries"),
-                            format!(
-                                "{} shards need {} split points, got {}",
-                                d.shards,
-                                d.shards - 1,
-                                bounds.len()
-                            ),
-                        ));
-                    }
-                    if let Some(w) = bounds.windows(2).position(|w| w[0] >= w[1]) {
-                        return Err(ctx.err(
-                            &p.k("range_boundaries").i(w + 1),
-                            "split points must be strictly ascending",
-                        ));
-                    }
-                    Router::Range {
-                        bounds: bounds.clone(),
-                    }
-                }
-                None => match keys.get(&d.shard_key).copied().flatten() {
-                    Some(n) => Router::Range {
-                        bounds: (1..d.shards as u64)
-                            .map(|i| {
-                                ((u128::from(n) * u128::from(i)) / u128::from(d.shards)) as u64
-                            })
-                            .collect(),
-                    },
-                    None => {
-                        return Err(ctx.err(
-                            &p.k("strategy"),
-                            format!(
-                                "range sharding on `{}` needs range_boundaries: the key is sequential, so its value space has no known size",
-                                d.shard_key
-                            ),
-                        ));
-                    }
-                },
-            },
-        };
+        let router = db_router(ctx, &p, d, &keys)?;
+        if d.replicas > MAX_REPLICAS {
+            return Err(ctx.err(
+                &p.k("replicas"),
+                format!(
+                    "at most {MAX_REPLICAS} read replicas per shard are simulated, got {}",
+                    d.replicas
+                ),
+            ));
+        }
+        if d.read_from == ReadFrom::Replicas && d.replicas == 0 {
+            return Err(ctx.err(
+                &p.k("read_from"),
+                "read_from \"replicas\" needs replicas >= 1 (there is no replica to read from)",
+            ));
+        }
         dbs.push(DbDef {
             name: d.name.clone(),
             shard_key,
@@ -453,6 +537,17 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
             write: ctx.dist(&p.k("write_time"), &d.write_time)?,
             price_per_shard_hour: ctx
                 .price(&p.k("price_per_shard_hour"), d.price_per_shard_hour)?,
+            replicas: d.replicas,
+            replication_lag: d
+                .replication_lag
+                .as_ref()
+                .map(|l| ctx.dist(&p.k("replication_lag"), l))
+                .transpose()?,
+            read_from: d.read_from,
+            price_per_replica_hour: match d.price_per_replica_hour {
+                Some(v) => ctx.price(&p.k("price_per_replica_hour"), v)?,
+                None => d.price_per_shard_hour,
+            },
         });
     }
 
@@ -624,6 +719,7 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
         });
     }
 
+    let cdns = cdns(ctx, sc, &names, &lbs, &endpoints, &workloads, &key_names)?;
     let Builder {
         programs,
         step_dists,
@@ -642,14 +738,192 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
         services,
         endpoints,
         caches,
+        cdns,
         databases: dbs,
         queues,
         programs,
         step_dists,
         objectives: objectives(ctx, sc, &names, duration)?,
+        faults: faults(ctx, sc, &names, duration)?,
     };
     check_stability(ctx, &model)?;
     Ok(model)
+}
+
+/// Most read replicas per shard.
+pub const MAX_REPLICAS: u32 = 64;
+/// Most tokens (shards x virtual nodes) on a consistent-hash ring.
+pub const MAX_RING_TOKENS: u64 = 10_000_000;
+
+/// Resolves a database's sharding strategy and its settings into a
+/// [`Router`], checking that every strategy-specific field applies.
+fn db_router(
+    ctx: &Ctx<'_>,
+    p: &P,
+    d: &Database,
+    keys: &IndexMap<String, Option<u64>>,
+) -> Result<Router, ScenarioError> {
+    use crate::sharding::{Directory, Fallback, Ring};
+    // The strategy that places values (for a directory: its fallback too).
+    let fallback = match (d.strategy, d.directory_default) {
+        (ShardStrategy::Directory, None) => Some(ShardStrategy::Hash),
+        (ShardStrategy::Directory, Some(DirectoryDefault::Strategy(s))) => Some(s),
+        _ => None,
+    };
+    let uses = |s: ShardStrategy| d.strategy == s || fallback == Some(s);
+    let only = |field: &str, what: &str| -> ScenarioError {
+        ctx.err(
+            &p.k(field),
+            format!("{field} applies to strategy \"{what}\" only (or a directory whose directory_default is \"{what}\")"),
+        )
+    };
+    if d.range_boundaries.is_some() && !uses(ShardStrategy::Range) {
+        return Err(only("range_boundaries", "range"));
+    }
+    if d.virtual_nodes.is_some() && !uses(ShardStrategy::Ring) {
+        return Err(only("virtual_nodes", "ring"));
+    }
+    for (field, set) in [
+        ("directory", d.directory.is_some()),
+        ("directory_default", d.directory_default.is_some()),
+    ] {
+        if set && d.strategy != ShardStrategy::Directory {
+            return Err(ctx.err(
+                &p.k(field),
+                format!("{field} applies to strategy \"directory\" only"),
+            ));
+        }
+    }
+    // `strategy` is where an error about the placing strategy points: the
+    // `strategy` field, or the directory's fallback.
+    let build = |strategy: ShardStrategy, at: &str| -> Result<Router, ScenarioError> {
+        Ok(match strategy {
+            ShardStrategy::Hash => Router::Hash { shards: d.shards },
+            ShardStrategy::Jump => Router::Jump { shards: d.shards },
+            ShardStrategy::Ring => {
+                let v = d
+                    .virtual_nodes
+                    .unwrap_or(crate::sharding::ring::DEFAULT_VNODES);
+                if v == 0 {
+                    return Err(ctx.err(
+                        &p.k("virtual_nodes"),
+                        "a shard needs at least 1 virtual node",
+                    ));
+                }
+                if u64::from(v) * u64::from(d.shards) > MAX_RING_TOKENS {
+                    return Err(ctx.err(
+                        &p.k("virtual_nodes"),
+                        format!(
+                            "{} shards x {v} virtual nodes is {} tokens; the limit is {MAX_RING_TOKENS}",
+                            d.shards,
+                            u64::from(v) * u64::from(d.shards)
+                        ),
+                    ));
+                }
+                Router::Ring(Ring::new(d.shards, v))
+            }
+            ShardStrategy::Range => match &d.range_boundaries {
+                Some(bounds) => {
+                    if bounds.len() + 1 != d.shards as usize {
+                        return Err(ctx.err(
+                            &p.k("range_boundaries"),
+                            format!(
+                                "{} shards need {} split points, got {}",
+                                d.shards,
+                                d.shards - 1,
+                                bounds.len()
+                            ),
+                        ));
+                    }
+                    if let Some(w) = bounds.windows(2).position(|w| w[0] >= w[1]) {
+                        return Err(ctx.err(
+                            &p.k("range_boundaries").i(w + 1),
+                            "split points must be strictly ascending",
+                        ));
+                    }
+                    Router::Range {
+                        bounds: bounds.clone(),
+                    }
+                }
+                None => match keys.get(&d.shard_key).copied().flatten() {
+                    Some(n) => Router::Range {
+                        bounds: (1..d.shards as u64)
+                            .map(|i| {
+                                ((u128::from(n) * u128::from(i)) / u128::from(d.shards)) as u64
+                            })
+                            .collect(),
+                    },
+                    None => {
+                        return Err(ctx.err(
+                            &p.k(at),
+                            format!(
+                                "range sharding on `{}` needs range_boundaries: the key is sequential, so its value space has no known size",
+                                d.shard_key
+                            ),
+                        ));
+                    }
+                },
+            },
+            ShardStrategy::Directory => unreachable!("a directory's fallback is never a directory"),
+        })
+    };
+    if d.strategy != ShardStrategy::Directory {
+        return build(d.strategy, "strategy");
+    }
+    let Some(table) = &d.directory else {
+        return Err(ctx.err(
+            &p.k("strategy"),
+            "strategy \"directory\" needs a `directory`: key value -> shard, e.g. {\"1\": 0, \"2\": 0, \"3\": 5}",
+        ));
+    };
+    let mut entries: Vec<(u64, u32)> = Vec::with_capacity(table.len());
+    let mut seen: IndexMap<u64, &str> = IndexMap::new();
+    for (k, &shard) in table {
+        let kp = p.k("directory").k(k);
+        let Ok(v) = k.trim().parse::<u64>() else {
+            return Err(ctx.err(
+                &kp,
+                format!("`{k}` is not a key value: directory keys are integers >= 0 written as strings, like \"42\""),
+            ));
+        };
+        if let Some(first) = seen.insert(v, k) {
+            return Err(ctx.err(
+                &kp,
+                format!("`{k}` is the key value {v} again (first written `{first}`)"),
+            ));
+        }
+        if shard >= d.shards {
+            return Err(ctx.err(
+                &kp,
+                format!(
+                    "shard {shard} does not exist: shards are numbered 0 to {}",
+                    d.shards - 1
+                ),
+            ));
+        }
+        entries.push((v, shard));
+    }
+    let fallback = match d.directory_default {
+        Some(DirectoryDefault::Shard(s)) => {
+            if s >= d.shards {
+                return Err(ctx.err(
+                    &p.k("directory_default"),
+                    format!(
+                        "shard {s} does not exist: shards are numbered 0 to {}",
+                        d.shards - 1
+                    ),
+                ));
+            }
+            Fallback::Shard(s)
+        }
+        Some(DirectoryDefault::Strategy(s)) => {
+            Fallback::Router(Box::new(build(s, "directory_default")?))
+        }
+        None => Fallback::Router(Box::new(build(ShardStrategy::Hash, "directory_default")?)),
+    };
+    Ok(Router::Directory(Directory::new(
+        d.shards, entries, fallback,
+    )))
 }
 
 /// Most time-series buckets per run.
@@ -658,6 +932,152 @@ pub const MAX_BUCKETS: u64 = 10_000;
 pub const MAX_CACHE_KEYS: u64 = 50_000_000;
 /// Default retention of a queue partition, messages.
 pub const DEFAULT_RETENTION: u64 = 1_000_000;
+/// Default longest wait of a coalesced cache miss (nginx's
+/// `proxy_cache_lock_timeout`).
+pub const DEFAULT_LOCK_TIMEOUT: SimDuration = SimDuration(5_000_000_000);
+
+// ---- cdns
+
+/// Resolves the CDN edges: the origin is a workload target, the endpoints
+/// are the origin service's, at most one edge per origin, and every
+/// workload that sends a cached endpoint to the origin draws the key.
+fn cdns(
+    ctx: &Ctx<'_>,
+    sc: &Scenario,
+    names: &Names,
+    lbs: &[LbDef],
+    endpoints: &[EndpointDef],
+    workloads: &[WorkloadDef],
+    key_names: &[String],
+) -> Result<Vec<CdnDef>, ScenarioError> {
+    let mut out: Vec<CdnDef> = Vec::new();
+    for (i, c) in sc.cdns.iter().enumerate() {
+        let p = root("cdns").i(i);
+        let (origin, service) = match names.all.get(&c.origin) {
+            Some(Kind::Lb(l)) => (Target::Lb(*l), lbs[*l].service),
+            Some(Kind::Service(s)) => (Target::Service(*s), *s),
+            _ => {
+                return Err(ctx.unknown(
+                    &p.k("origin"),
+                    "load balancer or service",
+                    &c.origin,
+                    &names.of_kind(|k| matches!(k, Kind::Lb(_) | Kind::Service(_))),
+                ));
+            }
+        };
+        if let Some(other) = out.iter().find(|o| o.origin == origin) {
+            return Err(ctx.err(
+                &p.k("origin"),
+                format!(
+                    "`{}` is already behind CDN `{}`; one edge per origin — list the endpoints in that CDN",
+                    c.origin, other.name
+                ),
+            ));
+        }
+        if c.endpoints.is_empty() {
+            return Err(ctx.err(
+                &p.k("endpoints"),
+                "a CDN needs at least one endpoint to cache",
+            ));
+        }
+        let svc_eps: Vec<usize> = endpoints
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.service == service)
+            .map(|(i, _)| i)
+            .collect();
+        let mut eps = Vec::new();
+        for (k, name) in c.endpoints.iter().enumerate() {
+            let ep = p.k("endpoints").i(k);
+            let Some(&e) = svc_eps.iter().find(|&&e| endpoints[e].name == *name) else {
+                let known: Vec<&str> = svc_eps
+                    .iter()
+                    .map(|&e| endpoints[e].name.as_str())
+                    .collect();
+                return Err(ctx.unknown(
+                    &ep,
+                    &format!("endpoint of service `{}`", sc.services[service].name),
+                    name,
+                    &known,
+                ));
+            };
+            if eps.contains(&e) {
+                return Err(ctx.err(&ep, format!("endpoint `{name}` is listed twice")));
+            }
+            eps.push(e);
+        }
+        let key = match &c.key {
+            None => None,
+            Some(k) => match key_names.iter().position(|n| n == k) {
+                Some(id) => Some(id),
+                None => {
+                    let known: Vec<&str> = key_names.iter().map(String::as_str).collect();
+                    return Err(ctx.unknown(&p.k("key"), "key drawn by any workload", k, &known));
+                }
+            },
+        };
+        if let Some(kid) = key {
+            for (wi, w) in workloads.iter().enumerate() {
+                let sends = w.mix.iter().find(|(e, _)| eps.contains(e));
+                if w.target == origin
+                    && let Some(&(e, _)) = sends
+                    && !w.keys.iter().any(|(id, _, _)| *id == kid)
+                {
+                    return Err(ctx.err(
+                        &p.k("key"),
+                        format!(
+                            "CDN `{}` names responses by key `{}`, but workload `{}` (which sends endpoint `{}` through it) does not draw it; add it to workloads[{wi}].keys",
+                            c.name, key_names[kid], w.name, endpoints[e].name
+                        ),
+                    ));
+                }
+            }
+        }
+        if c.capacity == 0 {
+            return Err(ctx.err(
+                &p.k("capacity"),
+                "a CDN needs a capacity of at least 1 response",
+            ));
+        }
+        if c.capacity > MAX_CACHE_KEYS {
+            return Err(ctx.err(
+                &p.k("capacity"),
+                format!("at most {MAX_CACHE_KEYS} responses per CDN are simulated (memory is per response)"),
+            ));
+        }
+        if c.ttl == Some(SimDuration::ZERO) {
+            return Err(ctx.err(
+                &p.k("ttl"),
+                "a TTL must be positive (omit it for no expiry)",
+            ));
+        }
+        let hit = ctx.dist(&p.k("hit_latency"), &c.hit_latency)?;
+        out.push(CdnDef {
+            name: c.name.clone(),
+            origin,
+            endpoints: eps,
+            key,
+            capacity: c.capacity,
+            policy: c.policy,
+            ttl: c.ttl,
+            miss: match &c.miss_latency {
+                Some(d) => ctx.dist(&p.k("miss_latency"), d)?,
+                None => hit.clone(),
+            },
+            hit,
+            origin_latency: c
+                .origin_latency
+                .as_ref()
+                .map(|d| ctx.dist(&p.k("origin_latency"), d))
+                .transpose()?,
+            price_per_million_requests: ctx.price(
+                &p.k("price_per_million_requests"),
+                c.price_per_million_requests,
+            )?,
+        });
+    }
+    Ok(out)
+}
 
 fn rate_profile(ctx: &Ctx<'_>, p: &P, segs: &[RateSegment]) -> Result<RateProfile, ScenarioError> {
     if segs.is_empty() {
@@ -889,6 +1309,39 @@ impl Builder<'_> {
                         invalidate,
                     });
                 }
+                Step::Scatter(sg) => {
+                    let gp = sp.k("scatter");
+                    let db = self.db(&gp.k("db"), &sg.db)?;
+                    let n = self.sc.databases[db].shards;
+                    let (key, shards) = match sg.shards {
+                        ScatterShards::All => {
+                            if sg.key.is_some() {
+                                return Err(self.ctx.err(
+                                    &gp.k("key"),
+                                    "`key` picks the first of a number of shards; with \"shards\": \"all\" every shard is read",
+                                ));
+                            }
+                            (None, n)
+                        }
+                        ScatterShards::Count(k) => {
+                            // A database without shards is reported with
+                            // the database.
+                            if k == 0 || (n > 0 && k > n) {
+                                return Err(self.ctx.err(
+                                    &gp.k("shards"),
+                                    format!(
+                                        "a scatter reads 1 to {n} shards of `{}` (\"all\" for every shard), got {k}",
+                                        sg.db
+                                    ),
+                                ));
+                            }
+                            let key = self.db_key(&gp, db, sg.key.as_deref())?;
+                            uses.push((key, gp.k(if sg.key.is_some() { "key" } else { "db" })));
+                            (Some(key), k)
+                        }
+                    };
+                    out.push(Instr::Scatter { db, key, shards });
+                }
                 Step::Publish(pb) => {
                     let pp = sp.k("publish");
                     if in_queue {
@@ -979,6 +1432,8 @@ fn min_holding_ns(m: &Model, prog: usize) -> f64 {
                 }
                 Instr::CacheFill { .. } => {}
                 Instr::Read { db, .. } => t += m.databases[*db].read.mean_ns(),
+                // The slowest of several reads takes at least a read's mean.
+                Instr::Scatter { db, .. } => t += m.databases[*db].read.mean_ns(),
                 Instr::Write { db, .. } => t += m.databases[*db].write.mean_ns(),
                 Instr::Publish { queue, .. } => {
                     t += m.queues[*queue]
@@ -1029,6 +1484,111 @@ fn check_stability(ctx: &Ctx<'_>, m: &Model) -> Result<(), ScenarioError> {
         }
     }
     Ok(())
+}
+
+/// Checks an autoscaler's rules.
+fn autoscaling(
+    ctx: &Ctx<'_>,
+    p: &P,
+    s: &Service,
+    a: Autoscaling,
+) -> Result<Autoscaling, ScenarioError> {
+    if a.min_replicas == 0 {
+        return Err(ctx.err(&p.k("min_replicas"), "must be at least 1"));
+    }
+    if a.max_replicas < a.min_replicas {
+        return Err(ctx.err(
+            &p.k("max_replicas"),
+            format!(
+                "must be at least min_replicas ({}), got {}",
+                a.min_replicas, a.max_replicas
+            ),
+        ));
+    }
+    if a.max_replicas > 10_000 {
+        return Err(ctx.err(&p.k("max_replicas"), "at most 10000 pods"));
+    }
+    if s.replicas < a.min_replicas || s.replicas > a.max_replicas {
+        return Err(ctx.err(
+            &p.k("min_replicas"),
+            format!(
+                "the service starts with {} replicas, outside [min_replicas, max_replicas] = [{}, {}]",
+                s.replicas, a.min_replicas, a.max_replicas
+            ),
+        ));
+    }
+    if !(a.target.is_finite() && a.target > 0.0) {
+        return Err(ctx.err(&p.k("target"), "must be a positive number"));
+    }
+    if a.metric == ScaleMetric::Utilisation && a.target > 1.0 {
+        return Err(ctx.err(
+            &p.k("target"),
+            format!(
+                "a utilisation target is a busy fraction in (0, 1], got {}",
+                a.target
+            ),
+        ));
+    }
+    if a.sync_period.0 == 0 {
+        return Err(ctx.err(&p.k("sync_period"), "must be positive"));
+    }
+    if !(a.tolerance.is_finite() && (0.0..1.0).contains(&a.tolerance)) {
+        return Err(ctx.err(&p.k("tolerance"), "must be in [0, 1)"));
+    }
+    Ok(a)
+}
+
+/// Resolves the scheduled faults.
+fn faults(
+    ctx: &Ctx<'_>,
+    sc: &Scenario,
+    names: &Names,
+    duration: SimDuration,
+) -> Result<Vec<FaultDef>, ScenarioError> {
+    let mut out = Vec::new();
+    for (i, f) in sc.faults.iter().enumerate() {
+        let p = root("faults").i(i);
+        if f.at >= duration {
+            return Err(ctx.err(
+                &p.k("at"),
+                format!("the fault starts at {} but the run lasts {duration}", f.at),
+            ));
+        }
+        match &f.kill_pods {
+            Some(k) => {
+                let kp = p.k("kill_pods");
+                let service = match names.all.get(&k.service) {
+                    Some(Kind::Service(s)) => *s,
+                    _ => {
+                        return Err(ctx.unknown(
+                            &kp.k("service"),
+                            "service",
+                            &k.service,
+                            &names.of_kind(|k| matches!(k, Kind::Service(_))),
+                        ));
+                    }
+                };
+                if k.count == 0 {
+                    return Err(ctx.err(&kp.k("count"), "must be at least 1"));
+                }
+                if f.length.is_some() {
+                    return Err(ctx.err(
+                        &p.k("for"),
+                        "killed pods restart on their own (the service's restart_delay and startup_time); `for` applies to slow-downs and outages",
+                    ));
+                }
+                out.push(FaultDef::KillPods {
+                    at: f.at.0,
+                    service,
+                    count: k.count,
+                });
+            }
+            None => {
+                return Err(ctx.err(&p, "a fault needs an action, e.g. \"kill_pods\": {\"service\": \"app\", \"count\": 2}"));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// What an `slo` entry is about.
@@ -1268,7 +1828,7 @@ fn objectives(
             } else {
                 what
             };
-            out.push(Objective::new(
+            let mut objective = Objective::new(
                 e.name.clone(),
                 Slo {
                     text: format!("{what}{label} {sign} {shown}"),
@@ -1279,7 +1839,24 @@ fn objectives(
                     percent,
                 },
                 window,
-            ));
+            );
+            objective.tolerance = e.tolerance.map(|t| t.0);
+            if out.iter().any(|o: &Objective| o.id == objective.id) {
+                return Err(ctx.err(
+                    &fp,
+                    format!(
+                        "another entry already limits `{}`{}; one limit per metric and window",
+                        objective.slo.metric,
+                        window.map(|w| format!(" over {w}")).unwrap_or_default()
+                    ),
+                ));
+            }
+            out.push(objective);
+        }
+        if let Some(t) = e.tolerance
+            && !(t.0.is_finite() && t.0 >= 0.0)
+        {
+            return Err(ctx.err(&p.k("tolerance"), "must be a fraction >= 0"));
         }
         if out.len() == before {
             return Err(ctx.err(

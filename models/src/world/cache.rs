@@ -1,15 +1,92 @@
-//! Cache steps: cache-aside lookups and fills, and write invalidation.
+//! Cache steps: cache-aside lookups and fills, writes (invalidation or
+//! write-through), and the misses of a key that pile up while it is being
+//! fetched: counted as a stampede, or, with `coalesce`, made to wait for
+//! the one fetch in flight.
+//!
+//! # Fetches and waiting lists
+//!
+//! A miss that runs its `on_miss` steps is a *fetch* of its key until its
+//! fill. Every cache keeps, for the keys with a fetch in flight only, the
+//! number of fetches and the misses that came while they ran (the stampede:
+//! without coalescing each of those misses is a fetch too). With
+//! coalescing, a miss that finds a fetch in flight parks on the key's
+//! waiting list instead, and is answered by the next store of the key (a
+//! fill or a write-through), as Varnish, nginx's `proxy_cache_lock` or Go's
+//! singleflight do. The memory is bounded by the keys being fetched.
+//!
+//! A waiter never hangs: it waits at most `lock_timeout`, then fetches
+//! itself (nginx's behaviour), and when a fetching request dies (its pod
+//! crashed) the first waiter takes the fetch over at once. Client timeouts
+//! are lazy and do not end a fetch: the request goes on and fills.
 
 use sim_core::SimTime;
 
-use super::World;
+use super::lru::KeyMap;
 use super::lru::Lookup;
-use crate::model::KeyId;
+use super::{Ev, World};
+use crate::model::{Instr, KeyId};
+use crate::scenario::{TtlMode, WritePolicy};
+
+/// A miss waiting for another request's fetch.
+#[derive(Debug, Clone, Copy)]
+struct Waiter {
+    job: u32,
+    /// When its lookup's answer (the miss) arrived.
+    ready: u64,
+    /// When it stops waiting and fetches itself.
+    deadline: u64,
+}
+
+/// A key with a fetch in flight.
+#[derive(Debug, Clone, Default)]
+struct Fetch {
+    /// Requests running `on_miss` for the key.
+    fetching: u32,
+    /// Misses of the key since the first of these fetches began.
+    misses: u32,
+    /// Coalesced misses, first come first served.
+    waiters: Vec<Waiter>,
+}
+
+/// The keys of one cache being fetched, and what happened to their misses.
+#[derive(Debug, Clone, Default)]
+pub struct Fetches {
+    keys: KeyMap<Fetch>,
+    /// Misses that ran `on_miss` (went to the origin).
+    pub fetches: u64,
+    /// Misses that found a fetch of their key in flight.
+    pub concurrent: u64,
+    /// Waiters answered by another request's store.
+    pub coalesced: u64,
+    /// Waiters that gave up after `lock_timeout` and fetched.
+    pub lock_timeouts: u64,
+    /// Most misses of one key during one run of fetches.
+    pub stampede_max: u64,
+    /// Values stored by write-through writes.
+    pub updates: u64,
+}
+
+impl Fetches {
+    /// Statistics restart (the warm-up ended); fetches in flight go on.
+    pub fn restart(&mut self) {
+        *self = Fetches {
+            keys: std::mem::take(&mut self.keys),
+            ..Default::default()
+        };
+    }
+}
 
 impl World<'_> {
     /// Looks the job's key up; on a hit the program jumps to `skip_to`.
-    /// Returns the lookup's latency.
-    pub(super) fn cache_get(&mut self, j: u32, cache: usize, key: KeyId, skip_to: usize) -> u64 {
+    /// Returns the lookup's latency, or None when the job waits for another
+    /// request's fetch (it is resumed by [`Self::stored`]).
+    pub(super) fn cache_get(
+        &mut self,
+        j: u32,
+        cache: usize,
+        key: KeyId,
+        skip_to: usize,
+    ) -> Option<u64> {
         let m = self.m;
         let now = self.now();
         let next = self.jobs[j as usize].pc + 1;
@@ -17,36 +94,203 @@ impl World<'_> {
         let c = &mut self.caches[cache];
         let def = &m.caches[cache];
         c.lookups_series.add(SimTime(now), 1.0);
-        if c.lru.get(value, now) == Lookup::Hit {
+        let renew = match (def.ttl_mode, def.ttl) {
+            (TtlMode::Access, Some(t)) => Some(now.saturating_add(t.0)),
+            _ => None,
+        };
+        if c.store.get(value, now, renew) == Lookup::Hit {
             c.hits += 1;
             c.hits_series.add(SimTime(now), 1.0);
             self.jobs[j as usize].pc = skip_to as u32;
-            def.hit.sample(&mut c.hit_rng)
-        } else {
-            c.misses += 1;
-            self.jobs[j as usize].pc = next;
-            def.miss.sample(&mut c.miss_rng)
+            return Some(def.hit.sample(&mut c.hit_rng));
         }
+        c.misses += 1;
+        let latency = def.miss.sample(&mut c.miss_rng);
+        let st = &mut c.fetches;
+        let f = st.keys.entry(value).or_default();
+        f.misses += 1;
+        st.stampede_max = st.stampede_max.max(u64::from(f.misses));
+        if f.fetching > 0 {
+            st.concurrent += 1;
+            if let Some(wait) = def.coalesce {
+                let ready = now + latency;
+                let deadline = ready.saturating_add(wait.0);
+                f.waiters.push(Waiter {
+                    job: j,
+                    ready,
+                    deadline,
+                });
+                self.q.push(SimTime(deadline), Ev::LockTimeout(j));
+                return None;
+            }
+        }
+        f.fetching += 1;
+        st.fetches += 1;
+        self.jobs[j as usize].pc = next;
+        Some(latency)
     }
 
     /// Stores the job's key after a miss; returns the fill's latency.
     pub(super) fn cache_fill(&mut self, j: u32, cache: usize, key: KeyId) -> u64 {
         let m = self.m;
-        let now = self.now();
         let next = self.jobs[j as usize].pc + 1;
         let value = self.key(j, key);
         let def = &m.caches[cache];
-        let c = &mut self.caches[cache];
-        let expires = def.ttl.map_or(u64::MAX, |t| now.saturating_add(t.0));
-        c.lru.insert(value, expires);
         self.jobs[j as usize].pc = next;
+        self.store(cache, value, true);
+        let c = &mut self.caches[cache];
         def.fill.as_ref().map_or(0, |d| d.sample(&mut c.fill_rng))
     }
 
-    /// A write to `value` deletes it from `caches`.
-    pub(super) fn invalidate(&mut self, caches: &[usize], value: u64) {
-        for &c in caches {
-            self.caches[c].lru.remove(value);
+    /// Stores `value` in `cache` now and answers the key's waiters; a
+    /// `fill` also ends one fetch of the key.
+    fn store(&mut self, cache: usize, value: u64, fill: bool) {
+        let now = self.now();
+        let def = &self.m.caches[cache];
+        let c = &mut self.caches[cache];
+        c.store
+            .insert(value, def.ttl.map_or(u64::MAX, |t| now.saturating_add(t.0)));
+        let Some(f) = c.fetches.keys.get_mut(&value) else {
+            return;
+        };
+        if fill {
+            f.fetching = f.fetching.saturating_sub(1);
         }
+        let waiters = std::mem::take(&mut f.waiters);
+        if f.fetching == 0 {
+            c.fetches.keys.remove(&value);
+        }
+        for w in waiters {
+            let job = &mut self.jobs[w.job as usize];
+            let Some(Instr::CacheGet { skip_to, .. }) = self.m.programs[job.program as usize]
+                .instrs
+                .get(job.pc as usize)
+            else {
+                unreachable!("a waiter waits at its cache step")
+            };
+            job.pc = *skip_to as u32;
+            if !job.killed {
+                self.caches[cache].fetches.coalesced += 1;
+            }
+            // A killed waiter is resumed too, to be released.
+            self.q.push(SimTime(now.max(w.ready)), Ev::Resume(w.job));
+        }
+    }
+
+    /// A waiter's `lock_timeout` is up: unless it was answered meanwhile,
+    /// it stops waiting and fetches the key itself.
+    pub(super) fn lock_timeout(&mut self, j: u32) {
+        let now = self.now();
+        let job = self.jobs[j as usize];
+        if !job.live {
+            return;
+        }
+        let Some(&Instr::CacheGet { cache, key, .. }) = self.m.programs[job.program as usize]
+            .instrs
+            .get(job.pc as usize)
+        else {
+            return; // answered, and gone on
+        };
+        let value = self.key(j, key);
+        let st = &mut self.caches[cache].fetches;
+        let Some(f) = st.keys.get_mut(&value) else {
+            return;
+        };
+        // The deadline tells this wait from a later one at the same step.
+        let Some(at) = f
+            .waiters
+            .iter()
+            .position(|w| w.job == j && w.deadline == now)
+        else {
+            return;
+        };
+        f.waiters.remove(at);
+        if job.killed {
+            if f.fetching == 0 && f.waiters.is_empty() {
+                st.keys.remove(&value);
+            }
+            self.run_program(j); // releases it
+            return;
+        }
+        f.fetching += 1;
+        st.fetches += 1;
+        st.lock_timeouts += 1;
+        self.jobs[j as usize].pc += 1;
+        self.run_program(j);
+    }
+
+    /// A killed job gives up the fetches it was running (its position is
+    /// inside their `on_miss`): where no fetch of the key is left, the first
+    /// waiter takes over.
+    pub(super) fn cache_abandon(&mut self, j: u32) {
+        let now = self.now();
+        let job = self.jobs[j as usize];
+        let pc = job.pc as usize;
+        let m = self.m;
+        for (at, ins) in m.programs[job.program as usize].instrs.iter().enumerate() {
+            let &Instr::CacheGet {
+                cache,
+                key,
+                skip_to,
+            } = ins
+            else {
+                continue;
+            };
+            // Missed at `at`, fill (at skip_to - 1) not yet run.
+            if !(at < pc && pc < skip_to) {
+                continue;
+            }
+            let value = self.key(j, key);
+            let st = &mut self.caches[cache].fetches;
+            let Some(f) = st.keys.get_mut(&value) else {
+                continue;
+            };
+            f.fetching = f.fetching.saturating_sub(1);
+            if f.fetching > 0 {
+                continue;
+            }
+            // Waiters killed meanwhile are resumed only to be released.
+            let mut heir = None;
+            while !f.waiters.is_empty() {
+                let w = f.waiters.remove(0);
+                self.q.push(SimTime(now.max(w.ready)), Ev::Resume(w.job));
+                if !self.jobs[w.job as usize].killed {
+                    heir = Some(w.job);
+                    break;
+                }
+            }
+            match heir {
+                Some(h) => {
+                    // It leaves its cache step for `on_miss`.
+                    f.fetching += 1;
+                    st.fetches += 1;
+                    self.jobs[h as usize].pc += 1;
+                }
+                None if f.waiters.is_empty() => {
+                    st.keys.remove(&value);
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// A completed write to `value` updates `caches`: each deletes the key
+    /// or, with write-through, stores it. Returns how long the write path
+    /// waits for the stores (one `fill_latency` per write-through cache).
+    pub(super) fn invalidate(&mut self, caches: &[usize], value: u64) -> u64 {
+        let mut wait = 0;
+        for &c in caches {
+            let def = &self.m.caches[c];
+            match def.write_policy {
+                WritePolicy::Invalidate => self.caches[c].store.remove(value),
+                WritePolicy::WriteThrough => {
+                    self.store(c, value, false);
+                    let st = &mut self.caches[c];
+                    st.fetches.updates += 1;
+                    wait += def.fill.as_ref().map_or(0, |d| d.sample(&mut st.write_rng));
+                }
+            }
+        }
+        wait
     }
 }

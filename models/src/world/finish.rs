@@ -3,8 +3,9 @@
 use sim_core::SimTime;
 
 use super::{Owner, World};
+use crate::model::Target;
 use crate::results::*;
-use crate::scenario::{LbPolicy, ShardStrategy};
+use crate::scenario::{EvictionPolicy, LbPolicy, ReadFrom};
 
 impl World<'_> {
     pub(super) fn finish(mut self, wall_s: f64) -> Results {
@@ -49,7 +50,7 @@ impl World<'_> {
                         e.latency.clamped()
                     ));
                 }
-                let errors = e.timeouts + e.rejected;
+                let errors = e.timeouts + e.rejected + e.aborted;
                 EndpointResult {
                     name: def.name.clone(),
                     service: m.services[def.service].name.clone(),
@@ -58,6 +59,7 @@ impl World<'_> {
                     errors,
                     timeouts: e.timeouts,
                     rejected: e.rejected,
+                    aborted: e.aborted,
                     in_flight,
                     throughput_rps: e.ok as f64 / measured_s,
                     error_rate: ratio(errors, e.count),
@@ -68,23 +70,25 @@ impl World<'_> {
             .collect();
 
         let sum = |f: fn(&EndpointResult) -> u64| endpoints.iter().map(f).sum::<u64>();
-        let (count, ok, timeouts, rejected) = (
+        let (count, ok, timeouts, rejected, aborted) = (
             sum(|e| e.count),
             sum(|e| e.ok),
             sum(|e| e.timeouts),
             sum(|e| e.rejected),
+            sum(|e| e.aborted),
         );
         let overall = EndpointResult {
             name: "all".to_string(),
             service: "*".to_string(),
             count,
             ok,
-            errors: timeouts + rejected,
+            errors: timeouts + rejected + aborted,
             timeouts,
             rejected,
+            aborted,
             in_flight: sum(|e| e.in_flight),
             throughput_rps: ok as f64 / measured_s,
-            error_rate: ratio(timeouts + rejected, count),
+            error_rate: ratio(timeouts + rejected + aborted, count),
             latency: self.overall_latency.summary(),
             latency_cdf: self.overall_latency.cdf(),
         };
@@ -97,13 +101,20 @@ impl World<'_> {
                 name: def.name.clone(),
                 policy: match def.policy {
                     LbPolicy::RoundRobin => "round_robin",
+                    LbPolicy::WeightedRoundRobin => "weighted_round_robin",
                     LbPolicy::LeastConnections => "least_connections",
+                    LbPolicy::Random => "random",
+                    LbPolicy::PowerOfTwoChoices => "power_of_two_choices",
+                    LbPolicy::Hash if def.consistent => "hash (consistent)",
+                    LbPolicy::Hash => "hash",
                 }
                 .to_string(),
                 requests: l.requests,
                 rejected: l.rejected,
                 in_flight_mean: l.tw.mean(end),
                 in_flight_max: l.tw.max(),
+                sent_to_down: l.sent_to_down,
+                marked_down: l.marked_down,
             })
             .collect();
 
@@ -136,10 +147,37 @@ impl World<'_> {
                     concurrency: def.concurrency,
                     requests: pods.iter().map(|p| p.requests).sum(),
                     rejected,
-                    utilisation: pods.iter().map(|p| p.utilisation).sum::<f64>() / pods.len() as f64,
+                    utilisation: if s.dynamic {
+                        // Busy workers over the workers of ready pods.
+                        let busy: f64 = s.pods.iter().map(|p| p.busy_tw.mean(end)).sum();
+                        let ready = s.ready_tw.mean(end);
+                        if ready > 0.0 {
+                            busy / (ready * f64::from(def.concurrency))
+                        } else {
+                            0.0
+                        }
+                    } else {
+                        pods.iter().map(|p| p.utilisation).sum::<f64>() / pods.len() as f64
+                    },
                     queue_length_mean: s.queued_tw.mean(end),
                     queue_length_max: s.queued_tw.max(),
                     queue_wait_mean_ms: if s.wait_n == 0 { 0.0 } else { s.wait_sum_ns / s.wait_n as f64 / 1e6 },
+                    aborted: s.aborted,
+                    ready_mean: s.ready_tw.mean(end),
+                    billed_mean: s.billed_tw.mean(end),
+                    ready_min: s.ready_tw.min(),
+                    ready_max: s.ready_tw.max(),
+                    crashes: s.pods.iter().map(|p| p.crashes).sum(),
+                    scaling: s
+                        .scale_events
+                        .iter()
+                        .map(|&(at, from, to, metric)| ScaleEvent {
+                            at_s: at as f64 / 1e9,
+                            from,
+                            to,
+                            metric,
+                        })
+                        .collect(),
                     pods,
                 }
             })
@@ -149,17 +187,56 @@ impl World<'_> {
             .caches
             .iter()
             .zip(&self.caches)
-            .map(|(def, c)| CacheResult {
-                name: def.name.clone(),
-                capacity: def.capacity,
-                lookups: c.hits + c.misses,
-                hits: c.hits,
-                misses: c.misses,
-                hit_ratio: ratio(c.hits, c.hits + c.misses),
-                evictions: c.lru.evictions - c.base.0,
-                expirations: c.lru.expirations - c.base.1,
-                invalidations: c.lru.invalidations - c.base.2,
-                entries_at_end: c.lru.len() as u64,
+            .map(|(def, c)| {
+                let (evictions, expirations, invalidations) = c.store.counters();
+                let f = &c.fetches;
+                CacheResult {
+                    name: def.name.clone(),
+                    capacity: def.capacity,
+                    lookups: c.hits + c.misses,
+                    hits: c.hits,
+                    misses: c.misses,
+                    hit_ratio: ratio(c.hits, c.hits + c.misses),
+                    evictions: evictions - c.base.0,
+                    expirations: expirations - c.base.1,
+                    invalidations: invalidations - c.base.2,
+                    entries_at_end: c.store.len() as u64,
+                    policy: policy_name(def.policy).to_string(),
+                    fetches: f.fetches,
+                    concurrent_misses: f.concurrent,
+                    coalesced: f.coalesced,
+                    lock_timeouts: f.lock_timeouts,
+                    stampede_max: f.stampede_max,
+                    updates: f.updates,
+                }
+            })
+            .collect();
+
+        let cdns = m
+            .cdns
+            .iter()
+            .zip(&self.cdns)
+            .map(|(def, c)| {
+                let (evictions, expirations, _) = c.store.counters();
+                CdnResult {
+                    name: def.name.clone(),
+                    origin: match def.origin {
+                        Target::Lb(l) => &m.load_balancers[l].name,
+                        Target::Service(s) => &m.services[s].name,
+                    }
+                    .clone(),
+                    policy: policy_name(def.policy).to_string(),
+                    capacity: def.capacity,
+                    requests: c.requests,
+                    hits: c.hits,
+                    misses: c.misses,
+                    hit_ratio: ratio(c.hits, c.requests),
+                    offload: ratio(c.hits, c.all_requests),
+                    origin_requests: c.all_requests - c.hits,
+                    evictions: evictions - c.base.0,
+                    expirations: expirations - c.base.1,
+                    entries_at_end: c.store.len() as u64,
+                }
             })
             .collect();
 
@@ -169,6 +246,8 @@ impl World<'_> {
             .zip(&self.dbs)
             .map(|(def, d)| {
                 let ops: u64 = d.shards.iter().map(|s| s.reads + s.writes).sum();
+                let reads: u64 = d.shards.iter().map(|s| s.reads).sum();
+                let conns = f64::from(def.connections);
                 let shards: Vec<ShardResult> = d
                     .shards
                     .iter()
@@ -178,16 +257,31 @@ impl World<'_> {
                         reads: s.reads,
                         writes: s.writes,
                         load_share: ratio(s.reads + s.writes, ops),
-                        utilisation: s.busy_tw.mean(end) / f64::from(def.connections),
-                        queue_length_mean: s.queue_tw.mean(end),
-                        queue_length_max: s.queue_tw.max(),
-                        wait_mean_ms: if s.wait_n == 0 {
-                            0.0
-                        } else {
-                            s.wait_sum_ns / s.wait_n as f64 / 1e6
-                        },
+                        utilisation: s.primary.busy_tw.mean(end) / conns,
+                        queue_length_mean: s.primary.queue_tw.mean(end),
+                        queue_length_max: s.primary.queue_tw.max(),
+                        wait_mean_ms: wait_mean_ms(&s.primary),
+                        wait_p99_ms: s.primary.wait_hist.quantile_ns(0.99) as f64 / 1e6,
+                        replica_reads: s.replica_reads,
+                        stale_reads: s.stale_reads,
+                        replicas: s
+                            .replicas
+                            .iter()
+                            .enumerate()
+                            .map(|(r, rep)| ReplicaResult {
+                                index: r,
+                                reads: rep.reads,
+                                stale_reads: rep.stale_reads,
+                                utilisation: rep.pool.busy_tw.mean(end) / conns,
+                                queue_length_mean: rep.pool.queue_tw.mean(end),
+                                queue_length_max: rep.pool.queue_tw.max(),
+                                wait_mean_ms: wait_mean_ms(&rep.pool),
+                                wait_p99_ms: rep.pool.wait_hist.quantile_ns(0.99) as f64 / 1e6,
+                            })
+                            .collect(),
                     })
                     .collect();
+                let stale_reads: u64 = shards.iter().map(|s| s.stale_reads).sum();
                 let (hottest, max_ops) =
                     shards.iter().map(|s| s.reads + s.writes).enumerate().fold(
                         (0, 0),
@@ -211,17 +305,29 @@ impl World<'_> {
                 }
                 DbResult {
                     name: def.name.clone(),
-                    strategy: match def.router.strategy() {
-                        ShardStrategy::Hash => "hash",
-                        ShardStrategy::Range => "range",
-                    }
-                    .to_string(),
+                    strategy: def.router.strategy_name().to_string(),
                     shard_key: m.keys[def.shard_key].clone(),
                     ops,
                     hot_spot_index: if ops == 0 { 0.0 } else { max_ops as f64 / mean },
                     hot_spot_index_by_interval: if den > 0.0 { num / den } else { 0.0 },
                     hottest_shard: hottest,
-                    max_utilisation: shards.iter().map(|s| s.utilisation).fold(0.0, f64::max),
+                    max_utilisation: shards
+                        .iter()
+                        .flat_map(|s| {
+                            std::iter::once(s.utilisation)
+                                .chain(s.replicas.iter().map(|r| r.utilisation))
+                        })
+                        .fold(0.0, f64::max),
+                    replicas: def.replicas,
+                    read_from: match def.read_from {
+                        ReadFrom::Primary => "primary",
+                        ReadFrom::Replicas => "replicas",
+                        ReadFrom::RoundRobin => "round_robin",
+                    }
+                    .to_string(),
+                    replica_reads: shards.iter().map(|s| s.replica_reads).sum(),
+                    stale_reads,
+                    stale_read_ratio: ratio(stale_reads, reads),
                     shards,
                 }
             })
@@ -312,6 +418,11 @@ impl World<'_> {
                     ok_rps: per_sec(e.ok_series.values()),
                     timeouts_rps: per_sec(e.timeout_series.values()),
                     rejected_rps: per_sec(e.rejected_series.values()),
+                    aborted_rps: if e.aborted_series.values().iter().any(|v| *v > 0.0) {
+                        per_sec(e.aborted_series.values())
+                    } else {
+                        Vec::new()
+                    },
                     latency: e.latency_series.finish(end),
                 })
                 .collect(),
@@ -323,6 +434,16 @@ impl World<'_> {
                     name: d.name.clone(),
                     utilisation: s.util_series.finish(end),
                     queue_length: s.queue_series.finish(end),
+                    ready: if s.dynamic {
+                        s.ready_series.finish(end)
+                    } else {
+                        Vec::new()
+                    },
+                    billed: if s.dynamic {
+                        s.billed_series.finish(end)
+                    } else {
+                        Vec::new()
+                    },
                 })
                 .collect(),
             databases: m
@@ -386,6 +507,7 @@ impl World<'_> {
             load_balancers,
             services,
             caches,
+            cdns,
             databases,
             queues,
             cost,
@@ -426,11 +548,15 @@ impl World<'_> {
         for l in &m.load_balancers {
             add(&l.name, "load balancer", 1.0, l.price_per_hour);
         }
-        for s in &m.services {
+        for (s, st) in m.services.iter().zip(&self.services) {
             add(
                 &s.name,
                 "replica",
-                f64::from(s.replicas),
+                if st.dynamic {
+                    st.billed_tw.mean(SimTime(self.end))
+                } else {
+                    f64::from(s.replicas)
+                },
                 s.price_per_replica_hour,
             );
         }
@@ -442,6 +568,21 @@ impl World<'_> {
                 c.price_per_node_hour,
             );
         }
+        // Billed by use: millions of edge requests per hour of the
+        // measured period.
+        let measured_h = (self.end.min(self.measure_end) - self.warmup) as f64 / 3.6e12;
+        for (c, st) in m.cdns.iter().zip(&self.cdns) {
+            add(
+                &c.name,
+                "million requests",
+                if measured_h > 0.0 {
+                    st.requests as f64 / 1e6 / measured_h
+                } else {
+                    0.0
+                },
+                c.price_per_million_requests,
+            );
+        }
         for d in &m.databases {
             add(
                 &d.name,
@@ -449,6 +590,14 @@ impl World<'_> {
                 d.router.shards() as f64,
                 d.price_per_shard_hour,
             );
+            if d.replicas > 0 {
+                add(
+                    &d.name,
+                    "read replica",
+                    d.router.shards() as f64 * f64::from(d.replicas),
+                    d.price_per_replica_hour,
+                );
+            }
         }
         for q in &m.queues {
             add(
@@ -482,6 +631,22 @@ impl World<'_> {
             },
             items,
         }
+    }
+}
+
+fn policy_name(p: EvictionPolicy) -> &'static str {
+    match p {
+        EvictionPolicy::Lru => "lru",
+        EvictionPolicy::Lfu => "lfu",
+    }
+}
+
+/// Mean wait for a connection of `p`, ms (0 without statements).
+fn wait_mean_ms(p: &super::state::Pool) -> f64 {
+    if p.wait_n == 0 {
+        0.0
+    } else {
+        p.wait_sum_ns / p.wait_n as f64 / 1e6
     }
 }
 

@@ -127,8 +127,9 @@ impl Lru {
         self.free.push(i);
     }
 
-    /// Looks `key` up at time `now` (ns); a fresh hit becomes most recent.
-    pub fn get(&mut self, key: u64, now: u64) -> Lookup {
+    /// Looks `key` up at time `now` (ns); a fresh hit becomes most recent
+    /// and, with `renew`, expires at that instant instead (sliding TTL).
+    pub fn get(&mut self, key: u64, now: u64, renew: Option<u64>) -> Lookup {
         let Some(&i) = self.map.get(&key) else {
             return Lookup::Miss;
         };
@@ -136,6 +137,9 @@ impl Lru {
             self.drop_node(i);
             self.expirations += 1;
             return Lookup::Expired;
+        }
+        if let Some(e) = renew {
+            self.nodes[i as usize].expires = e;
         }
         self.unlink(i);
         self.push_front(i);
@@ -194,11 +198,11 @@ mod tests {
         let mut c = Lru::new(2);
         c.insert(1, u64::MAX);
         c.insert(2, u64::MAX);
-        assert_eq!(c.get(1, 0), Lookup::Hit); // 2 is now least recent
+        assert_eq!(c.get(1, 0, None), Lookup::Hit); // 2 is now least recent
         c.insert(3, u64::MAX);
-        assert_eq!(c.get(2, 0), Lookup::Miss);
-        assert_eq!(c.get(1, 0), Lookup::Hit);
-        assert_eq!(c.get(3, 0), Lookup::Hit);
+        assert_eq!(c.get(2, 0, None), Lookup::Miss);
+        assert_eq!(c.get(1, 0, None), Lookup::Hit);
+        assert_eq!(c.get(3, 0, None), Lookup::Hit);
         assert_eq!(c.evictions, 1);
         assert_eq!(c.len(), 2);
     }
@@ -207,12 +211,13 @@ mod tests {
     fn expiry_and_removal() {
         let mut c = Lru::new(10);
         c.insert(1, 100);
-        assert_eq!(c.get(1, 99), Lookup::Hit);
-        assert_eq!(c.get(1, 100), Lookup::Expired);
-        assert_eq!(c.get(1, 101), Lookup::Miss);
+        assert_eq!(c.get(1, 99, Some(120)), Lookup::Hit);
+        assert_eq!(c.get(1, 119, None), Lookup::Hit);
+        assert_eq!(c.get(1, 120, None), Lookup::Expired);
+        assert_eq!(c.get(1, 101, None), Lookup::Miss);
         c.insert(2, u64::MAX);
         c.remove(2);
-        assert_eq!(c.get(2, 0), Lookup::Miss);
+        assert_eq!(c.get(2, 0, None), Lookup::Miss);
         assert_eq!((c.expirations, c.invalidations, c.len()), (1, 1, 0));
     }
 
@@ -227,7 +232,7 @@ mod tests {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             let k = (x >> 33) % 20;
-            let hit = c.get(k, 0) == Lookup::Hit;
+            let hit = c.get(k, 0, None) == Lookup::Hit;
             let pos = reference.iter().position(|&r| r == k);
             assert_eq!(hit, pos.is_some());
             if let Some(p) = pos {

@@ -16,11 +16,15 @@
 
 mod arrivals;
 mod cache;
+mod cdn;
 mod db;
 mod finish;
+pub mod lfu;
 pub mod lru;
+mod pods;
 mod queue;
 mod state;
+mod store;
 mod traffic;
 
 use std::time::Instant;
@@ -33,9 +37,10 @@ use sim_core::{EventQueue, RngStream, SimDuration, SimTime};
 use crate::keys::KeyGen;
 use crate::model::{Instr, Model};
 use crate::results::{Results, Totals};
+use crate::scenario::LbPolicy;
 use arrivals::Arrivals;
-use lru::Lru;
 use state::*;
+use store::Store;
 
 /// Jobs (requests + messages) alive at once beyond which a run stops as
 /// unstable instead of eating all memory.
@@ -71,12 +76,28 @@ enum Ev {
     /// Job's delay elapsed (compute, cache, publish ack) or it was handed
     /// a worker: continue its program.
     Resume(u32),
-    /// Job's database statement finished.
+    /// A database statement finished (an id into `World::stmts`).
     DbDone(u32),
     /// The warm-up ends: statistics restart.
     Warmup,
     /// The observation window ends: component figures are taken now.
     WindowEnd,
+    /// A pod's start-up ended: it is ready (if still in that life).
+    PodReady { svc: u32, pod: u32, life: u32 },
+    /// A crashed pod's container restarts (if still in that life).
+    PodRestart { svc: u32, pod: u32, life: u32 },
+    /// A random crash of a pod (if still in that life).
+    PodCrash { svc: u32, pod: u32, life: u32 },
+    /// A balancer checks its pods.
+    HealthCheck(u32),
+    /// A service's autoscaler decides.
+    Autoscale(u32),
+    /// A scheduled fault starts.
+    Fault(u32),
+    /// A coalesced cache miss has waited its longest (cache.rs).
+    LockTimeout(u32),
+    /// A request answered at a CDN edge reaches the client (cdn.rs).
+    EdgeHit(u32),
 }
 
 const NONE: u32 = u32::MAX;
@@ -103,9 +124,14 @@ struct Job {
     pc: u32,
     born: u64,
     wait_from: u64,
-    shard: u32,
+    /// Database statements of the job still running: 1 for a read or
+    /// write, one per shard for a scatter; the program continues at 0.
+    fanout: u32,
     measured: bool,
     live: bool,
+    /// Its pod crashed: already counted as failed; released at its next
+    /// event without running further.
+    killed: bool,
 }
 
 #[derive(Clone)]
@@ -133,7 +159,10 @@ pub struct World<'m> {
     lbs: Vec<LbState>,
     services: Vec<SvcState>,
     caches: Vec<CacheState>,
+    cdns: Vec<cdn::CdnState>,
     dbs: Vec<DbState>,
+    /// Database statements in flight.
+    stmts: Stmts,
     topics: Vec<TopicState>,
     step_rngs: Vec<RngStream>,
     eps: Vec<EpStats>,
@@ -194,28 +223,80 @@ impl<'m> World<'m> {
                     .latency
                     .as_ref()
                     .map(|_| rng(format!("lb/{}/latency", l.name))),
+                views: Vec::new(),
+                current: Vec::new(),
+                pick_rng: matches!(l.policy, LbPolicy::Random | LbPolicy::PowerOfTwoChoices)
+                    .then(|| rng(format!("lb/{}/pick", l.name))),
+                ring: Vec::new(),
+                scratch: Vec::new(),
+                sent_to_down: 0,
+                marked_down: 0,
             })
             .collect();
         let services = m
             .services
             .iter()
-            .map(|s| SvcState {
-                pods: (0..s.replicas).map(|_| Pod::new()).collect(),
-                rr: 0,
-                busy_total: 0,
-                queued_total: 0,
-                queued_tw: tw(),
-                wait_sum_ns: 0.0,
-                wait_n: 0,
-                util_series: GaugeSeries::new(spec),
-                queue_series: GaugeSeries::new(spec),
+            .enumerate()
+            .map(|(si, s)| {
+                let dynamic = s.autoscaling.is_some()
+                    || s.failures.is_some()
+                    || m.faults.iter().any(|f| match f {
+                        crate::model::FaultDef::KillPods { service, .. } => *service == si,
+                    });
+                let max = s.autoscaling.map_or(s.replicas, |a| a.max_replicas);
+                let mut pods: Vec<Pod> = (0..s.replicas).map(|_| Pod::new(Phase::Ready)).collect();
+                if s.failures.is_some() {
+                    for (i, p) in pods.iter_mut().enumerate() {
+                        p.fail_rng = Some(rng(format!("service/{}/pod/{i}/failures", s.name)));
+                    }
+                }
+                pods.reserve(max.saturating_sub(s.replicas) as usize);
+                SvcState {
+                    pods,
+                    rr: 0,
+                    busy_total: 0,
+                    queued_total: 0,
+                    queued_tw: tw(),
+                    wait_sum_ns: 0.0,
+                    wait_n: 0,
+                    util_series: GaugeSeries::new(spec),
+                    queue_series: GaugeSeries::new(spec),
+                    dynamic,
+                    hpa: s.autoscaling.is_some(),
+                    ready: s.replicas,
+                    billed: s.replicas,
+                    ready_tw: TimeWeighted::new(SimTime::ZERO, f64::from(s.replicas)),
+                    billed_tw: TimeWeighted::new(SimTime::ZERO, f64::from(s.replicas)),
+                    hpa_busy: tw(),
+                    hpa_ready: TimeWeighted::new(SimTime::ZERO, f64::from(s.replicas)),
+                    hpa_queued: tw(),
+                    hpa_last: (0.0, 0.0, 0.0),
+                    hpa_last_at: 0,
+                    hpa_recs: Default::default(),
+                    ready_series: {
+                        let mut g = GaugeSeries::new(spec);
+                        g.set(SimTime::ZERO, f64::from(s.replicas));
+                        g
+                    },
+                    billed_series: {
+                        let mut g = GaugeSeries::new(spec);
+                        g.set(SimTime::ZERO, f64::from(s.replicas));
+                        g
+                    },
+                    scale_events: Vec::new(),
+                    startup_rng: s
+                        .startup_time
+                        .as_ref()
+                        .map(|_| rng(format!("service/{}/startup", s.name))),
+                    aborted: 0,
+                }
             })
             .collect();
         let caches = m
             .caches
             .iter()
             .map(|c| CacheState {
-                lru: Lru::new(c.capacity as usize),
+                store: Store::new(c.policy, c.capacity),
                 hits: 0,
                 misses: 0,
                 hit_rng: rng(format!("cache/{}/hit", c.name)),
@@ -224,26 +305,38 @@ impl<'m> World<'m> {
                 hits_series: CountSeries::new(spec),
                 lookups_series: CountSeries::new(spec),
                 base: (0, 0, 0),
+                fetches: Default::default(),
+                write_rng: rng(format!("cache/{}/write", c.name)),
             })
             .collect();
+        let cdns = m.cdns.iter().map(|c| cdn::CdnState::new(c, seed)).collect();
         let dbs = m
             .databases
             .iter()
             .map(|d| DbState {
                 shards: (0..d.router.shards())
                     .map(|i| Shard {
-                        busy: 0,
-                        queue: Default::default(),
-                        busy_tw: tw(),
-                        queue_tw: tw(),
+                        primary: Pool::new(),
                         reads: 0,
                         writes: 0,
-                        wait_sum_ns: 0.0,
-                        wait_n: 0,
+                        replica_reads: 0,
+                        stale_reads: 0,
+                        rr: 0,
                         read_rng: rng(format!("db/{}/shard/{i}/read", d.name)),
                         write_rng: rng(format!("db/{}/shard/{i}/write", d.name)),
                         util_series: GaugeSeries::new(spec),
                         ops_series: CountSeries::new(spec),
+                        replicas: (0..d.replicas)
+                            .map(|r| Replica {
+                                pool: Pool::new(),
+                                reads: 0,
+                                stale_reads: 0,
+                                read_rng: rng(format!("db/{}/shard/{i}/replica/{r}/read", d.name)),
+                                lag_rng: rng(format!("db/{}/shard/{i}/replica/{r}/lag", d.name)),
+                                pending: Default::default(),
+                                backlog: Default::default(),
+                            })
+                            .collect(),
                     })
                     .collect(),
             })
@@ -272,6 +365,8 @@ impl<'m> World<'m> {
                 ok_series: CountSeries::new(spec),
                 timeout_series: CountSeries::new(spec),
                 rejected_series: CountSeries::new(spec),
+                aborted: 0,
+                aborted_series: CountSeries::new(spec),
                 latency_series: LatencySeries::new(spec),
             })
             .collect();
@@ -290,7 +385,9 @@ impl<'m> World<'m> {
             lbs,
             services,
             caches,
+            cdns,
             dbs,
+            stmts: Stmts::default(),
             topics,
             step_rngs: m
                 .step_dists
@@ -346,6 +443,7 @@ impl<'m> World<'m> {
         if self.measure_end < self.end {
             self.q.push(SimTime(self.measure_end), Ev::WindowEnd);
         }
+        self.schedule_lifecycle();
         while let Some(t) = self.q.peek_time() {
             if t.0 > self.end {
                 break;
@@ -362,6 +460,20 @@ impl<'m> World<'m> {
                     at_end.end = t.0;
                     self.snapshot = Some(Box::new(at_end.finish(0.0)));
                 }
+                Ev::PodReady { svc, pod, life } => self.pod_ready(svc as usize, pod as usize, life),
+                Ev::PodRestart { svc, pod, life } => {
+                    self.pod_restart(svc as usize, pod as usize, life)
+                }
+                Ev::PodCrash { svc, pod, life } => {
+                    if self.services[svc as usize].pods[pod as usize].life == life {
+                        self.crash_pod(svc as usize, pod as usize);
+                    }
+                }
+                Ev::HealthCheck(l) => self.health_check(l as usize),
+                Ev::Autoscale(s) => self.autoscale(s as usize),
+                Ev::Fault(f) => self.fault(f as usize),
+                Ev::LockTimeout(j) => self.lock_timeout(j),
+                Ev::EdgeHit(j) => self.edge_hit(j),
             }
             if let Some(e) = self.error.take() {
                 return Err(e);
@@ -443,6 +555,11 @@ impl<'m> World<'m> {
     /// must wait (a delay, a connection) or ends.
     fn run_program(&mut self, j: u32) {
         let m = self.m;
+        if self.jobs[j as usize].killed {
+            self.cache_abandon(j);
+            self.release(j);
+            return;
+        }
         loop {
             let now = self.now();
             let job = self.jobs[j as usize];
@@ -461,11 +578,19 @@ impl<'m> World<'m> {
                     cache,
                     key,
                     skip_to,
-                } => self.cache_get(j, *cache, *key, *skip_to),
+                } => match self.cache_get(j, *cache, *key, *skip_to) {
+                    Some(d) => d,
+                    // Waits for another request's fetch (coalescing).
+                    None => return,
+                },
                 Instr::CacheFill { cache, key } => self.cache_fill(j, *cache, *key),
                 Instr::Read { db, key } | Instr::Write { db, key, .. } => {
                     let write = matches!(ins, Instr::Write { .. });
                     self.db_start(j, *db, *key, write);
+                    return;
+                }
+                Instr::Scatter { db, key, shards } => {
+                    self.scatter_start(j, *db, *key, *shards);
                     return;
                 }
                 Instr::Publish { queue, key } => {
@@ -489,33 +614,11 @@ impl<'m> World<'m> {
         let job = self.jobs[j as usize];
         match job.owner {
             Owner::Request {
-                workload,
-                ep,
-                service,
-                pod,
-                lb,
+                service, pod, lb, ..
             } => {
-                let latency = now - job.born;
-                let timeout = self.m.workloads[workload as usize].timeout;
-                let e = &mut self.eps[ep as usize];
-                if timeout.is_some_and(|t| latency > t.0) {
-                    self.ledger.failed += 1;
-                    e.timeout_series
-                        .add(SimTime(job.born + timeout.map_or(0, |t| t.0)), 1.0);
-                    if job.measured {
-                        e.timeouts += 1;
-                    }
-                } else {
-                    self.ledger.completed += 1;
-                    e.ok_series.add(SimTime(now), 1.0);
-                    e.latency_series.record(SimTime(now), latency);
-                    self.overall_series.record(SimTime(now), latency);
-                    if job.measured {
-                        e.ok += 1;
-                        e.latency.record(latency);
-                        self.overall_latency.record(latency);
-                    }
-                }
+                // Through a CDN edge, the response reaches the client later.
+                let edge = self.edge_response(j);
+                self.answer(j, now - job.born + edge);
                 self.leave_lb(lb, now);
                 self.release(j);
                 self.free_worker(service as usize, pod as usize);
@@ -538,6 +641,36 @@ impl<'m> World<'m> {
         }
     }
 
+    /// Counts a request's answer after `latency` (ns): ok, or a timeout
+    /// if the client gave up before it.
+    fn answer(&mut self, j: u32, latency: u64) {
+        let now = self.now();
+        let job = self.jobs[j as usize];
+        let Owner::Request { workload, ep, .. } = job.owner else {
+            unreachable!("only requests are answered")
+        };
+        let timeout = self.m.workloads[workload as usize].timeout;
+        let e = &mut self.eps[ep as usize];
+        if timeout.is_some_and(|t| latency > t.0) {
+            self.ledger.failed += 1;
+            e.timeout_series
+                .add(SimTime(job.born + timeout.map_or(0, |t| t.0)), 1.0);
+            if job.measured {
+                e.timeouts += 1;
+            }
+        } else {
+            self.ledger.completed += 1;
+            e.ok_series.add(SimTime(now), 1.0);
+            e.latency_series.record(SimTime(now), latency);
+            self.overall_series.record(SimTime(now), latency);
+            if job.measured {
+                e.ok += 1;
+                e.latency.record(latency);
+                self.overall_latency.record(latency);
+            }
+        }
+    }
+
     /// The warm-up is over: component statistics restart from now.
     fn reset_stats(&mut self) {
         let now = SimTime(self.now());
@@ -556,20 +689,31 @@ impl<'m> World<'m> {
             s.queued_tw.reset(now);
             s.wait_sum_ns = 0.0;
             s.wait_n = 0;
+            s.ready_tw.reset(now);
+            s.billed_tw.reset(now);
+            s.aborted = 0;
         }
         for c in &mut self.caches {
             c.hits = 0;
             c.misses = 0;
-            c.base = (c.lru.evictions, c.lru.expirations, c.lru.invalidations);
+            c.base = c.store.counters();
+            c.fetches.restart();
+        }
+        for c in &mut self.cdns {
+            c.restart();
         }
         for d in &mut self.dbs {
             for sh in &mut d.shards {
-                sh.busy_tw.reset(now);
-                sh.queue_tw.reset(now);
+                sh.primary.reset(now);
                 sh.reads = 0;
                 sh.writes = 0;
-                sh.wait_sum_ns = 0.0;
-                sh.wait_n = 0;
+                sh.replica_reads = 0;
+                sh.stale_reads = 0;
+                for r in &mut sh.replicas {
+                    r.pool.reset(now);
+                    r.reads = 0;
+                    r.stale_reads = 0;
+                }
             }
         }
         for t in &mut self.topics {

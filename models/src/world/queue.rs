@@ -65,9 +65,10 @@ impl World<'_> {
                 pc: 0,
                 born: published,
                 wait_from: now,
-                shard: 0,
+                fanout: 0,
                 measured: published >= self.warmup && published < self.measure_end,
                 live: true,
+                killed: false,
             });
             let base = j as usize * self.nkeys;
             let msgs = &mut self.topics[queue].partitions[pi].msgs;

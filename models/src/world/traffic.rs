@@ -3,6 +3,7 @@
 
 use sim_core::SimTime;
 
+use super::state::{Phase, PodView};
 use super::{Ev, Job, NONE, Owner, World};
 use crate::model::Target;
 use crate::scenario::LbPolicy;
@@ -43,9 +44,10 @@ impl World<'_> {
             pc: 0,
             born: now,
             wait_from: now,
-            shard: 0,
+            fanout: 0,
             measured,
             live: true,
+            killed: false,
         });
         let base = j as usize * self.nkeys;
         for (id, kgen, rng) in &mut self.workloads[w].keys {
@@ -53,6 +55,10 @@ impl World<'_> {
         }
         if measured {
             self.eps[ep].count += 1;
+        }
+        // ---- CDN edge (cdn.rs): a hit is answered there, a miss goes on.
+        if self.edge(j, w, ep) {
+            return;
         }
         match wdef.target {
             Target::Service(_) => self.dispatch(j),
@@ -90,49 +96,51 @@ impl World<'_> {
             unreachable!("only requests are dispatched")
         };
         let s = service as usize;
-        let svc = &mut self.services[s];
-        let n = svc.pods.len();
-        let pod = if lb == NONE {
-            svc.rr = (svc.rr + 1) % n;
-            svc.rr
+        let picked = if lb == NONE {
+            self.pick_direct(s)
         } else {
-            let st = &mut self.lbs[lb as usize];
-            match self.m.load_balancers[lb as usize].policy {
-                LbPolicy::RoundRobin => {
-                    st.rr = (st.rr + 1) % n;
-                    st.rr
-                }
-                LbPolicy::LeastConnections => {
-                    // Fewest in flight; ties go to the next in turn so that
-                    // an idle pool is used evenly.
-                    let start = st.rr;
-                    st.rr = (st.rr + 1) % n;
-                    let mut best = start % n;
-                    for k in 0..n {
-                        let i = (start + k) % n;
-                        if svc.pods[i].load() < svc.pods[best].load() {
-                            best = i;
-                        }
-                    }
-                    best
-                }
+            self.pick_balanced(lb as usize, j)
+        };
+        let Some(pod) = picked else {
+            // No pod to send to: the balancer (or the service's proxy)
+            // answers 503.
+            if lb != NONE {
+                self.lbs[lb as usize].rejected += 1;
             }
+            self.reject(j);
+            return;
         };
         if let Owner::Request { pod: p, .. } = &mut self.jobs[j as usize].owner {
             *p = pod as u32;
         }
         let def = &self.m.services[s];
+        let svc = &mut self.services[s];
         let p = &mut svc.pods[pod];
+        if p.phase != Phase::Ready {
+            // A crashed pod the balancer still believes in: the connection
+            // is refused (HTTP 502).
+            p.aborted += 1;
+            if lb != NONE {
+                self.lbs[lb as usize].sent_to_down += 1;
+            }
+            if let Owner::Request { pod: p, .. } = &mut self.jobs[j as usize].owner {
+                *p = NONE;
+            }
+            self.abort(j);
+            return;
+        }
         p.requests += 1;
         if p.busy < def.concurrency {
             svc.wait_n += 1; // served at once: a wait of zero
             p.busy += 1;
             p.busy_tw.set(SimTime(now), f64::from(p.busy));
             svc.busy_total += 1;
-            svc.util_series.set(
-                SimTime(now),
-                svc.busy_total as f64 / (def.replicas as f64 * def.concurrency as f64),
-            );
+            if svc.hpa {
+                svc.hpa_busy.set(SimTime(now), svc.busy_total as f64);
+            }
+            let cap = svc.capacity(def.concurrency);
+            svc.util_series
+                .set(SimTime(now), svc.busy_total as f64 / cap);
             self.run_program(j);
         } else if def
             .queue_capacity
@@ -142,6 +150,9 @@ impl World<'_> {
             p.queue_tw.set(SimTime(now), p.queue.len() as f64);
             svc.queued_total += 1;
             svc.queued_tw.set(SimTime(now), svc.queued_total as f64);
+            if svc.hpa {
+                svc.hpa_queued.set(SimTime(now), svc.queued_total as f64);
+            }
             svc.queue_series.set(SimTime(now), svc.queued_total as f64);
             self.jobs[j as usize].wait_from = now;
         } else {
@@ -150,6 +161,137 @@ impl World<'_> {
                 *p = NONE;
             }
             self.reject(j);
+        }
+    }
+
+    /// A workload aimed straight at a service: its ready pods in turn (as a
+    /// Kubernetes Service, which only lists ready endpoints).
+    fn pick_direct(&mut self, s: usize) -> Option<usize> {
+        let svc = &mut self.services[s];
+        let n = svc.pods.len();
+        for k in 1..=n {
+            let i = (svc.rr + k) % n;
+            if svc.pods[i].phase == Phase::Ready {
+                svc.rr = i;
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// A balancer's choice among the pods it believes healthy.
+    fn pick_balanced(&mut self, l: usize, j: u32) -> Option<usize> {
+        let def = &self.m.load_balancers[l];
+        let s = def.service;
+        let pods = &self.services[s].pods;
+        let st = &mut self.lbs[l];
+        if st.views.len() < pods.len() {
+            st.views.resize(
+                pods.len(),
+                PodView {
+                    healthy: true,
+                    fails: 0,
+                    oks: 0,
+                },
+            );
+        }
+        let n = pods.len();
+        let routable = |i: usize| pods[i].registered && st.views[i].healthy;
+        match def.policy {
+            LbPolicy::RoundRobin => {
+                for k in 1..=n {
+                    let i = (st.rr + k) % n;
+                    if routable(i) {
+                        st.rr = i;
+                        return Some(i);
+                    }
+                }
+                None
+            }
+            LbPolicy::WeightedRoundRobin => {
+                // nginx's smooth weighted round robin: every routable pod
+                // gains its weight, the largest wins and pays the total.
+                if st.current.len() < n {
+                    st.current.resize(n, 0);
+                }
+                let mut total = 0i64;
+                let mut best: Option<usize> = None;
+                for (i, pod) in pods.iter().enumerate() {
+                    if !(pod.registered && st.views[i].healthy) {
+                        continue;
+                    }
+                    let w = i64::from(def.weights.get(i).copied().unwrap_or(1));
+                    st.current[i] += w;
+                    total += w;
+                    if best.is_none_or(|b| st.current[i] > st.current[b]) {
+                        best = Some(i);
+                    }
+                }
+                if let Some(b) = best {
+                    st.current[b] -= total;
+                }
+                best
+            }
+            LbPolicy::LeastConnections => {
+                // Fewest in flight; ties go to the next in turn so that an
+                // idle pool is used evenly.
+                let start = st.rr;
+                st.rr = (st.rr + 1) % n;
+                let mut best: Option<usize> = None;
+                for k in 0..n {
+                    let i = (start + k) % n;
+                    if routable(i) && best.is_none_or(|b| pods[i].load() < pods[b].load()) {
+                        best = Some(i);
+                    }
+                }
+                best
+            }
+            LbPolicy::Random | LbPolicy::PowerOfTwoChoices => {
+                routable_into(&mut st.scratch, pods, &st.views);
+                let k = st.scratch.len() as u64;
+                let rng = st.pick_rng.as_mut().expect("a pick stream");
+                match k {
+                    0 => None,
+                    1 => Some(st.scratch[0] as usize),
+                    _ if def.policy == LbPolicy::Random => {
+                        Some(st.scratch[rng.below(k) as usize] as usize)
+                    }
+                    _ => {
+                        // Two distinct pods: the second drawn among the
+                        // other k - 1.
+                        let a = rng.below(k);
+                        let mut b = rng.below(k - 1);
+                        if b >= a {
+                            b += 1;
+                        }
+                        let (a, b) = (
+                            st.scratch[a as usize] as usize,
+                            st.scratch[b as usize] as usize,
+                        );
+                        Some(if pods[b].load() < pods[a].load() {
+                            b
+                        } else {
+                            a
+                        })
+                    }
+                }
+            }
+            LbPolicy::Hash => {
+                let key = def.hash_key.expect("validated: hash needs a key");
+                let value = sim_core::stable_hash(self.job_keys[j as usize * self.nkeys + key]);
+                if def.consistent {
+                    pods_ring(&mut st.ring, n);
+                    let start = st.ring.partition_point(|&(p, _)| p < value);
+                    let len = st.ring.len();
+                    (0..len)
+                        .map(|k| st.ring[(start + k) % len].1 as usize)
+                        .find(|&i| pods[i].registered && st.views[i].healthy)
+                } else {
+                    routable_into(&mut st.scratch, pods, &st.views);
+                    let k = st.scratch.len() as u64;
+                    (k > 0).then(|| st.scratch[(value % k) as usize] as usize)
+                }
+            }
         }
     }
 
@@ -188,6 +330,9 @@ impl World<'_> {
             p.queue_tw.set(SimTime(now), p.queue.len() as f64);
             svc.queued_total -= 1;
             svc.queued_tw.set(SimTime(now), svc.queued_total as f64);
+            if svc.hpa {
+                svc.hpa_queued.set(SimTime(now), svc.queued_total as f64);
+            }
             svc.queue_series.set(SimTime(now), svc.queued_total as f64);
             svc.wait_sum_ns += (now - self.jobs[n as usize].wait_from) as f64;
             svc.wait_n += 1;
@@ -197,11 +342,84 @@ impl World<'_> {
         } else {
             p.busy -= 1;
             p.busy_tw.set(SimTime(now), f64::from(p.busy));
+            let drained = p.phase == Phase::Draining && p.busy == 0;
             svc.busy_total -= 1;
-            svc.util_series.set(
-                SimTime(now),
-                svc.busy_total as f64 / (def.replicas as f64 * def.concurrency as f64),
-            );
+            if svc.hpa {
+                svc.hpa_busy.set(SimTime(now), svc.busy_total as f64);
+            }
+            let cap = svc.capacity(def.concurrency);
+            svc.util_series
+                .set(SimTime(now), svc.busy_total as f64 / cap);
+            if drained {
+                self.pod_gone(s, pod);
+            }
         }
+    }
+}
+
+/// The pods a balancer may send to: registered and healthy in its view.
+fn routable_into(out: &mut Vec<u32>, pods: &[super::state::Pod], views: &[PodView]) {
+    out.clear();
+    for (i, (p, v)) in pods.iter().zip(views).enumerate() {
+        if p.registered && v.healthy {
+            out.push(i as u32);
+        }
+    }
+}
+
+/// Places pod slots `0..n` on a consistent-hash ring (160 points each, as
+/// ketama), adding the slots not placed yet; slots are never removed, so a
+/// pod's points stay put while it comes and goes.
+fn pods_ring(ring: &mut Vec<(u64, u32)>, n: usize) {
+    const POINTS: u64 = 160;
+    let placed = ring.len() / POINTS as usize;
+    if placed >= n {
+        return;
+    }
+    for slot in placed..n {
+        for v in 0..POINTS {
+            let point = sim_core::stable_hash(((slot as u64) << 32) | v);
+            ring.push((point, slot as u32));
+        }
+    }
+    ring.sort_unstable();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pods_ring;
+
+    fn owner(ring: &[(u64, u32)], key: u64) -> u32 {
+        let h = sim_core::stable_hash(key);
+        let i = ring.partition_point(|&(p, _)| p < h);
+        ring[i % ring.len()].1
+    }
+
+    /// Adding a fifth pod to a ring of four moves only the keys the new
+    /// pod takes: about 1/5 of them (160 points per pod: the new pod's
+    /// share has a coefficient of variation of about 1/sqrt(160) = 8%, so
+    /// 0.2 ± 0.05 holds for any layout worth the name), and every moved key
+    /// moves to the new pod. `hash mod n` would move 4/5.
+    #[test]
+    fn a_new_pod_takes_about_its_share_and_nothing_else_moves() {
+        let mut ring = Vec::new();
+        pods_ring(&mut ring, 4);
+        let before: Vec<u32> = (0..20_000).map(|k| owner(&ring, k)).collect();
+        pods_ring(&mut ring, 5);
+        let mut moved = 0;
+        for (k, b) in before.iter().enumerate() {
+            let a = owner(&ring, k as u64);
+            if a != *b {
+                assert_eq!(a, 4, "key {k} moved between old pods");
+                moved += 1;
+            }
+        }
+        let f = f64::from(moved) / 20_000.0;
+        assert!((f - 0.2).abs() < 0.05, "{f}");
+        let modulo = (0..20_000u64)
+            .filter(|k| sim_core::stable_hash(*k) % 4 != sim_core::stable_hash(*k) % 5)
+            .count() as f64
+            / 20_000.0;
+        assert!((modulo - 0.8).abs() < 0.02, "{modulo}");
     }
 }
