@@ -350,3 +350,28 @@ fn scale_down_waits_for_the_stabilisation_window() {
     // min_replicas is 1.
     assert_eq!(s.scaling.last().unwrap().to, 1, "{:?}", s.scaling);
 }
+
+/// Requests killed with their pod but whose work is still running at the
+/// end (a 2 s compute, a kill 1 s before the end) are counted once, as
+/// aborted, not again as in flight: the ledger balances.
+#[test]
+fn killed_requests_still_running_at_the_end_are_counted_once() {
+    let mut v = farm(2, 50.0, 10, json!({"policy": "round_robin"}));
+    v["services"][0]["concurrency"] = json!(200);
+    v["services"][0]["endpoints"]["get"] = json!([{"compute": "2s"}]);
+    v["faults"] = json!([{"at": "14s", "kill_pods": {"service": "app", "count": 1}}]);
+    let r = run(&v, SEED);
+    let t = &r.totals;
+    assert!(t.aborted > 20, "{t:?}");
+    assert_eq!(
+        t.generated,
+        t.completed + t.failed + t.rejected + t.aborted + t.in_flight,
+        "{t:?}"
+    );
+    let e = &r.endpoints[0];
+    assert_eq!(
+        e.count,
+        e.ok + e.timeouts + e.rejected + e.aborted + e.in_flight,
+        "{e:?}"
+    );
+}

@@ -16,7 +16,8 @@ impl World<'_> {
 
         // Requests still alive: timed out already (lazily) or in flight.
         let mut ep_in_flight = vec![0u64; m.endpoints.len()];
-        for job in self.jobs.iter().filter(|j| j.live) {
+        // Killed jobs were counted as aborted when their pod crashed.
+        for job in self.jobs.iter().filter(|j| j.live && !j.killed) {
             if let Owner::Request { workload, ep, .. } = job.owner {
                 let timeout = m.workloads[workload as usize].timeout;
                 let e = &mut self.eps[ep as usize];

@@ -229,21 +229,8 @@ impl World<'_> {
             for (l, def) in self.m.load_balancers.iter().enumerate() {
                 if def.service == s {
                     let v = &mut self.lbs[l].views;
-                    if v.len() <= pod {
-                        v.resize(
-                            pod + 1,
-                            PodView {
-                                healthy: true,
-                                fails: 0,
-                                oks: 0,
-                            },
-                        );
-                    }
-                    v[pod] = PodView {
-                        healthy: true,
-                        fails: 0,
-                        oks: 0,
-                    };
+                    PodView::cover(v, pod + 1);
+                    v[pod] = PodView::FRESH;
                 }
             }
         }
@@ -329,16 +316,7 @@ impl World<'_> {
         let now = self.now();
         let pods = &self.services[def.service].pods;
         let st = &mut self.lbs[l];
-        if st.views.len() < pods.len() {
-            st.views.resize(
-                pods.len(),
-                PodView {
-                    healthy: true,
-                    fails: 0,
-                    oks: 0,
-                },
-            );
-        }
+        PodView::cover(&mut st.views, pods.len());
         for (i, p) in pods.iter().enumerate() {
             if !p.registered {
                 continue;

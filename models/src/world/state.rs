@@ -129,6 +129,22 @@ pub struct PodView {
     pub oks: u32,
 }
 
+impl PodView {
+    /// A pod just registered: healthy, no checks yet.
+    pub const FRESH: PodView = PodView {
+        healthy: true,
+        fails: 0,
+        oks: 0,
+    };
+
+    /// Grows `views` to cover `n` pod slots, new ones fresh.
+    pub fn cover(views: &mut Vec<PodView>, n: usize) {
+        if views.len() < n {
+            views.resize(n, PodView::FRESH);
+        }
+    }
+}
+
 /// A load balancer.
 #[derive(Clone)]
 pub struct LbState {

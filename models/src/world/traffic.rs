@@ -185,16 +185,7 @@ impl World<'_> {
         let s = def.service;
         let pods = &self.services[s].pods;
         let st = &mut self.lbs[l];
-        if st.views.len() < pods.len() {
-            st.views.resize(
-                pods.len(),
-                PodView {
-                    healthy: true,
-                    fails: 0,
-                    oks: 0,
-                },
-            );
-        }
+        PodView::cover(&mut st.views, pods.len());
         let n = pods.len();
         let routable = |i: usize| pods[i].registered && st.views[i].healthy;
         match def.policy {
