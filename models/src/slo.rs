@@ -137,13 +137,4 @@ impl Objective {
             None => self.slo.text.clone(),
         }
     }
-
-    /// This objective's metric in a run's results (a missing metric, which
-    /// validation rules out, reads as NaN).
-    pub fn measure(&self, r: &Results) -> f64 {
-        metrics(r)
-            .get(&self.slo.metric)
-            .copied()
-            .unwrap_or(f64::NAN)
-    }
 }

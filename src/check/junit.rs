@@ -9,7 +9,7 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use models::check::{CheckReport, CheckStatus};
 
-use super::render::{estimate, failure_sentence, label, limit_text, value};
+use super::render::{estimate, failure_sentence, label, limit_text};
 
 /// The JUnit document of a check.
 pub fn junit(c: &CheckReport) -> String {
@@ -72,7 +72,7 @@ pub fn junit(c: &CheckReport) -> String {
                                 "measured {} (limit {}, margin {}; {} replication(s), seed {})",
                                 estimate(sl, &o.estimate),
                                 limit_text(o),
-                                value(sl, o.margin),
+                                sl.show(o.margin),
                                 s.replications,
                                 s.seed
                             );

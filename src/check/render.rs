@@ -10,11 +10,6 @@ use models::sweeps::{Estimate, Slo};
 
 use crate::sweep::output::estimate_text;
 
-/// A value of the objective's metric with its unit (percent for fractions).
-pub fn value(s: &Slo, v: f64) -> String {
-    s.show(v)
-}
-
 /// An estimate with its interval and unit: `183.20 ± 4.10 ms`.
 pub fn estimate(s: &Slo, e: &Estimate) -> String {
     let scale = if s.percent { 100.0 } else { 1.0 };
@@ -241,7 +236,7 @@ pub fn render(c: &CheckReport) -> String {
                 Cell::new(label(o)),
                 Cell::new(limit_text(o)),
                 Cell::new(estimate(sl, &o.estimate)),
-                Cell::new(format!("{}{pct}", value(sl, o.margin))),
+                Cell::new(format!("{}{pct}", sl.show(o.margin))),
             ];
             if c.baseline.is_some() {
                 row.push(Cell::new(baseline_cell(o)));

@@ -251,6 +251,9 @@ impl<'m> World<'m> {
                     }
                 }
                 pods.reserve(max.saturating_sub(s.replicas) as usize);
+                // Ready and paid-for pods over time both start at `replicas`.
+                let mut pods_gauge = GaugeSeries::new(spec);
+                pods_gauge.set(SimTime::ZERO, f64::from(s.replicas));
                 SvcState {
                     pods,
                     rr: 0,
@@ -273,16 +276,8 @@ impl<'m> World<'m> {
                     hpa_last: (0.0, 0.0, 0.0),
                     hpa_last_at: 0,
                     hpa_recs: Default::default(),
-                    ready_series: {
-                        let mut g = GaugeSeries::new(spec);
-                        g.set(SimTime::ZERO, f64::from(s.replicas));
-                        g
-                    },
-                    billed_series: {
-                        let mut g = GaugeSeries::new(spec);
-                        g.set(SimTime::ZERO, f64::from(s.replicas));
-                        g
-                    },
+                    ready_series: pods_gauge.clone(),
+                    billed_series: pods_gauge,
                     scale_events: Vec::new(),
                     startup_rng: s
                         .startup_time

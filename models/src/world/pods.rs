@@ -105,6 +105,9 @@ impl World<'_> {
         }
         // The requests it was executing: their pending events will find
         // them killed. The ones waiting: gone at once.
+        let waiting: Vec<u32> = self.services[s].pods[pod].queue.drain(..).collect();
+        let mut queued = waiting.clone();
+        queued.sort_unstable();
         let mut executing = Vec::new();
         for (j, job) in self.jobs.iter().enumerate() {
             if let Owner::Request {
@@ -114,13 +117,10 @@ impl World<'_> {
                 && !job.killed
                 && service as usize == s
                 && p as usize == pod
+                && queued.binary_search(&(j as u32)).is_err()
             {
                 executing.push(j as u32);
             }
-        }
-        let waiting: Vec<u32> = self.services[s].pods[pod].queue.drain(..).collect();
-        for &j in &waiting {
-            executing.retain(|&e| e != j);
         }
         {
             let svc = &mut self.services[s];

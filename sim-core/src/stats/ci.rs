@@ -57,10 +57,7 @@ impl ConfidenceInterval {
         let half_width = if n < 2 {
             f64::INFINITY
         } else {
-            let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
-                .expect("positive degrees of freedom")
-                .inverse_cdf(1.0 - (1.0 - confidence) / 2.0);
-            t * w.stddev() / (n as f64).sqrt()
+            t_quantile((n - 1) as f64, confidence) * w.stddev() / (n as f64).sqrt()
         };
         ConfidenceInterval {
             mean: w.mean(),
@@ -68,6 +65,13 @@ impl ConfidenceInterval {
             n,
         }
     }
+}
+
+/// The two-sided Student-t quantile t_{(1+c)/2, df}.
+fn t_quantile(df: f64, confidence: f64) -> f64 {
+    StudentsT::new(0.0, 1.0, df)
+        .expect("positive degrees of freedom")
+        .inverse_cdf(1.0 - (1.0 - confidence) / 2.0)
 }
 
 /// The Student-t confidence interval at level `confidence` (e.g. 0.95)
@@ -118,10 +122,7 @@ pub fn welch_interval(a: &[f64], b: &[f64], confidence: f64) -> ConfidenceInterv
             0.0
         } else {
             let df = se2 * se2 / (va * va / (na - 1) as f64 + vb * vb / (nb - 1) as f64);
-            let t = StudentsT::new(0.0, 1.0, df)
-                .expect("positive degrees of freedom")
-                .inverse_cdf(1.0 - (1.0 - confidence) / 2.0);
-            t * se2.sqrt()
+            t_quantile(df, confidence) * se2.sqrt()
         }
     };
     ConfidenceInterval {
