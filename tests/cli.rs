@@ -268,7 +268,9 @@ fn run_prints_a_summary_table() {
         .split_whitespace()
         .filter_map(|w| w.parse().ok())
         .collect();
-    assert_eq!(numbers.len(), 5, "{line}");
+    // generated = completed + timed out + rejected + failed in flight +
+    // in flight (+ rate-limited, + retries, when a run has them).
+    assert!(numbers.len() >= 6, "{line}");
     assert!(numbers[0] > 5_000, "{line}");
     assert_eq!(numbers[0], numbers[1..].iter().sum::<u64>(), "{line}");
     assert_eq!(out.stderr, "", "{out}");

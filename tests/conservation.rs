@@ -110,7 +110,8 @@ pub fn assert_invariants(r: &Results, ctx: &str) {
     let t = &r.totals;
     check!(
         ctx,
-        t.generated == t.completed + t.failed + t.rejected + t.aborted + t.in_flight,
+        t.generated
+            == t.completed + t.failed + t.rejected + t.aborted + t.rate_limited + t.in_flight,
         "ledger does not balance: {t:?}"
     );
 
@@ -131,13 +132,14 @@ pub fn assert_invariants(r: &Results, ctx: &str) {
         let what = format!("endpoint {}.{}", e.service, e.name);
         check!(
             ctx,
-            e.count == e.ok + e.timeouts + e.rejected + e.aborted + e.in_flight,
-            "{what}: count {} != ok {} + timeouts {} + rejected {} + aborted {} + in_flight {}",
+            e.count == e.ok + e.timeouts + e.rejected + e.aborted + e.rate_limited + e.in_flight,
+            "{what}: count {} != ok {} + timeouts {} + rejected {} + aborted {} + rate_limited {} + in_flight {}",
             e.count,
             e.ok,
             e.timeouts,
             e.rejected,
             e.aborted,
+            e.rate_limited,
             e.in_flight
         );
         check!(
@@ -270,11 +272,20 @@ pub fn assert_invariants(r: &Results, ctx: &str) {
             "{what}: queue wait {}",
             s.queue_wait_mean_ms
         );
-        let pod_mean = s.pods.iter().map(|p| p.utilisation).sum::<f64>() / s.pods.len() as f64;
+        // Busy workers over the workers of ready pods: the pods' mean
+        // while every pod is ready all along, else over the mean number of
+        // ready pods (crashes, autoscaling).
+        let busy_pods = s.pods.iter().map(|p| p.utilisation).sum::<f64>();
+        let steady = s.ready_min == s.ready_max && s.ready_max == s.pods.len() as f64;
+        let pod_mean = if steady {
+            busy_pods / s.pods.len() as f64
+        } else {
+            busy_pods / s.ready_mean
+        };
         check!(
             ctx,
             close(s.utilisation, pod_mean, 1e-9),
-            "{what}: utilisation {} is not the pods' mean {pod_mean}",
+            "{what}: utilisation {} is not the ready pods' mean {pod_mean}",
             s.utilisation
         );
         for (i, p) in s.pods.iter().enumerate() {
@@ -291,10 +302,11 @@ pub fn assert_invariants(r: &Results, ctx: &str) {
         let what = format!("cache {}", c.name);
         check!(
             ctx,
-            c.hits + c.misses == c.lookups,
-            "{what}: hits {} + misses {} != lookups {}",
+            c.hits + c.misses + c.errors == c.lookups,
+            "{what}: hits {} + misses {} + errors {} != lookups {}",
             c.hits,
             c.misses,
+            c.errors,
             c.lookups
         );
         check!(
@@ -320,6 +332,11 @@ pub fn assert_invariants(r: &Results, ctx: &str) {
             "{what}: {} entries in a cache of {}",
             c.entries_at_end,
             c.capacity
+        );
+        check!(
+            ctx,
+            in_unit(c.availability) && c.downtime_s >= 0.0 && (c.errors == 0 || c.downtime_s > 0.0),
+            "{what}: failure figures do not add up: {c:?}"
         );
     }
 
@@ -373,7 +390,29 @@ pub fn assert_invariants(r: &Results, ctx: &str) {
                         && r.queue_length_mean <= r.queue_length_max + 1e-9),
                 "{what}: shard {i}: replica figures do not add up: {s:?}"
             );
+            // Failures: the downtime is the unavailable part of the period.
+            check!(
+                ctx,
+                in_unit(s.availability)
+                    && close(
+                        s.downtime_s,
+                        (1.0 - s.availability) * r.scenario.measured_s,
+                        1e-6 * r.scenario.measured_s
+                    )
+                    && s.replicas
+                        .iter()
+                        .all(|r| r.lag_mean_ms <= r.lag_max_ms + 1e-9
+                            && r.lag_p99_ms <= r.lag_max_ms * 1.01 + 1e-9),
+                "{what}: shard {i}: failure or lag figures do not add up: {s:?}"
+            );
         }
+        let failed: u64 = d.shards.iter().map(|s| s.failed_statements).sum();
+        check!(
+            ctx,
+            failed == d.failed_statements,
+            "{what}: shards' failed statements add up to {failed}, not {}",
+            d.failed_statements
+        );
         if d.ops > 0 {
             let shares: f64 = d.shards.iter().map(|s| s.load_share).sum();
             check!(
@@ -413,12 +452,28 @@ pub fn assert_invariants(r: &Results, ctx: &str) {
         // ones waiting in partitions and the ones a consumer is working on.
         check!(
             ctx,
-            q.published == q.consumed + q.dropped + q.lag_at_end,
-            "{what}: published {} != consumed {} + dropped {} + lag at end {}",
+            q.published == q.consumed + q.dropped + q.dead_lettered + q.lag_at_end,
+            "{what}: published {} != consumed {} + dropped {} + dead-lettered {} + lag at end {}",
             q.published,
             q.consumed,
             q.dropped,
+            q.dead_lettered,
             q.lag_at_end
+        );
+        let part_consumed: u64 = q.partition_detail.iter().map(|p| p.consumed).sum();
+        check!(
+            ctx,
+            part_consumed == q.consumed,
+            "{what}: partitions consumed {part_consumed}, queue {}",
+            q.consumed
+        );
+        check!(
+            ctx,
+            q.retries <= q.failed_attempts && q.dead_lettered <= q.failed_attempts,
+            "{what}: {} retries and {} dead letters from {} failed attempts",
+            q.retries,
+            q.dead_lettered,
+            q.failed_attempts
         );
         check!(
             ctx,
@@ -435,18 +490,26 @@ pub fn assert_invariants(r: &Results, ctx: &str) {
             q.published
         );
         // Partition lag is what waits in partitions; the rest of the lag is
-        // in process, at most one message per active consumer.
+        // in process, at most one message per active consumer, unless
+        // messages also wait for a retry or in a work queue's prefetch.
         let waiting: u64 = q.partition_detail.iter().map(|p| p.lag_at_end).sum();
+        let settled = q.retries == 0 && q.kind != "work_queue" && q.rebalances == 0;
         check!(
             ctx,
-            waiting <= q.lag_at_end && q.lag_at_end <= waiting + u64::from(q.active_consumers),
+            waiting <= q.lag_at_end
+                && (!settled || q.lag_at_end <= waiting + u64::from(q.active_consumers)),
             "{what}: {waiting} waiting in partitions, lag at end {}, {} active consumers",
             q.lag_at_end,
             q.active_consumers
         );
+        let expected_active = if q.kind == "work_queue" {
+            q.consumers
+        } else {
+            q.consumers.min(q.partitions)
+        };
         check!(
             ctx,
-            q.active_consumers == q.consumers.min(q.partitions),
+            q.active_consumers == expected_active || q.rebalances > 0,
             "{what}: {} active consumers of {} for {} partitions",
             q.active_consumers,
             q.consumers,
@@ -569,11 +632,19 @@ fn check_time_series(r: &Results, ctx: &str) {
         nonneg(&format!("workload {} offered", w.name), &w.offered_rps);
     }
     let t = &r.totals;
+    // Attempts: the workloads' requests and the clients' retries.
     let offered = sum_of(&mut ts.workloads.iter().map(|w| &w.offered_rps), iv);
+    let retries = sum_of(&mut ts.endpoints.iter().map(|e| &e.retries_rps), iv);
     check!(
         ctx,
-        close(offered, t.generated as f64, 1e-9),
-        "offered series add up to {offered}, {} generated",
+        close(retries, t.retries as f64, 1e-9),
+        "retry series add up to {retries}, {} retries",
+        t.retries
+    );
+    check!(
+        ctx,
+        close(offered + retries, t.generated as f64, 1e-9),
+        "offered series add up to {offered} and retries to {retries}, {} generated",
         t.generated
     );
     for e in &ts.endpoints {
@@ -718,6 +789,23 @@ pub fn shortening_sets(file: &str, text: &str) -> Vec<String> {
     ];
     if model.warmup.0 >= horizon {
         sets.push(format!("warmup=\"{}\"", SimDuration(horizon / 10)));
+    }
+    // Faults past the shortened end move to its middle (lasting at most a
+    // quarter of it), so the shortened run still goes through them.
+    let doc: serde_json::Value = serde_json::from_str(text).expect("JSON");
+    let faults = doc.get("faults").and_then(|f| f.as_array());
+    for (i, f) in faults.into_iter().flatten().enumerate() {
+        let at = |k: &str| {
+            f.get(k)
+                .and_then(|v| v.as_str())
+                .and_then(|s| SimDuration::parse(s).ok())
+        };
+        if at("at").is_some_and(|a| a.0 >= horizon) {
+            sets.push(format!("faults.{i}.at=\"{}\"", SimDuration(horizon / 2)));
+            if at("for").is_some_and(|d| d.0 > horizon / 4) {
+                sets.push(format!("faults.{i}.for=\"{}\"", SimDuration(horizon / 4)));
+            }
+        }
     }
     sets
 }

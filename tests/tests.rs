@@ -41,3 +41,25 @@ mod caches;
 /// scatter-gather latency, connection-pool waits (Erlang C), and the
 /// validation of database settings.
 mod databases;
+
+/// Database and cache failures: random failures against renewal theory,
+/// slow-downs against Erlang C, shard and cache outages (what fails, what
+/// refills), determinism, and the validation of faults.
+mod faults;
+
+/// The gateway's token-bucket rate limiter (429s, global and per key) and
+/// sessions kept in the pod or in an external store, through pod deaths.
+mod gateway;
+
+/// Clients: closed-loop users against the machine-repairman queue and the
+/// response time law, retries against Erlang B with independent attempts,
+/// the retry budget's cap, abandoned attempts, the retry storm and its
+/// cure, diurnal profiles, and the validation of client settings.
+mod clients;
+
+/// Queues: a work queue against M/M/c, a topic against M/M/1 per
+/// partition, prefetch against E_c/M/1, retries and dead letters against
+/// the attempts law and P-K, hot partitions from zipf keys, network
+/// partitions, crashes and rebalances, and the validation of queue
+/// settings.
+mod queues;

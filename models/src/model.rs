@@ -82,8 +82,60 @@ pub struct WorkloadDef {
     pub mix: Vec<(usize, f64)>,
     /// Keys this workload draws, with their generators.
     pub keys: Vec<(KeyId, KeySpec, KeyGen)>,
-    /// Client timeout.
+    /// Client timeout (per attempt).
     pub timeout: Option<SimDuration>,
+    /// Closed loop: users and their think time (None: open loop, arrivals
+    /// from `profile`). A closed-loop workload's `profile` is its offered
+    /// rate's upper bound, `users / mean think time`, for readers that
+    /// estimate volumes; the simulator does not draw arrivals from it.
+    pub users: Option<ClosedLoop>,
+    /// Retry policy.
+    pub retry: Option<RetryDef>,
+}
+
+/// Closed-loop users of a workload.
+#[derive(Debug, Clone)]
+pub struct ClosedLoop {
+    /// Users.
+    pub users: u64,
+    /// Pause between an outcome and the next request.
+    pub think_time: Dist,
+}
+
+/// A resolved retry policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryDef {
+    /// Attempts in all, the first included (at least 1).
+    pub max_attempts: u32,
+    /// First retry's backoff ceiling, ns.
+    pub base_interval: u64,
+    /// Largest backoff ceiling, ns.
+    pub max_interval: u64,
+    /// Growth of the ceiling per retry.
+    pub multiplier: f64,
+    /// How the wait is drawn below the ceiling.
+    pub jitter: crate::scenario::Jitter,
+    /// Retried: client timeouts.
+    pub on_timeout: bool,
+    /// Retried: HTTP 502 (aborted).
+    pub on_502: bool,
+    /// Retried: HTTP 503 (rejected).
+    pub on_503: bool,
+    /// Retried: HTTP 429 (rate limited).
+    pub on_429: bool,
+    /// Retry budget.
+    pub budget: Option<BudgetDef>,
+}
+
+/// A resolved retry budget (Finagle `RetryBudget`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BudgetDef {
+    /// Retries per request over the last `ttl`.
+    pub percent_can_retry: f64,
+    /// Retries always allowed, per second.
+    pub min_retries_per_sec: f64,
+    /// How long a deposit counts, ns.
+    pub ttl: u64,
 }
 
 /// A piecewise-linear arrival-rate profile in requests per second.
@@ -105,8 +157,60 @@ pub struct RateSeg {
     pub from: f64,
     /// Rate at the end, requests/s.
     pub to: f64,
+    /// A sinusoid instead of the linear ramp (`from` and `to` are then its
+    /// values at the ends).
+    pub diurnal: Option<DiurnalDef>,
     /// Optional label.
     pub label: Option<String>,
+}
+
+/// A sinusoidal rate between `min` and `max` peaking at `peak_at` and
+/// every `period` after (or before) it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DiurnalDef {
+    /// Trough, requests/s.
+    pub min: f64,
+    /// Peak, requests/s.
+    pub max: f64,
+    /// Cycle length, ns.
+    pub period: u64,
+    /// A peak instant, ns since the run began.
+    pub peak_at: u64,
+}
+
+impl DiurnalDef {
+    fn phase(&self, t_ns: u64) -> f64 {
+        let p = self.period as f64;
+        std::f64::consts::TAU * ((t_ns as f64 - self.peak_at as f64) / p)
+    }
+
+    /// The rate at `t_ns`, requests/s.
+    pub fn rate_at(&self, t_ns: u64) -> f64 {
+        let mid = (self.min + self.max) / 2.0;
+        let amp = (self.max - self.min) / 2.0;
+        (mid + amp * self.phase(t_ns).cos()).clamp(self.min, self.max)
+    }
+
+    /// Expected arrivals in `[a, b)` (ns): the integral of the rate,
+    /// `mid·Δt + amp·period/2π·(sin φ(b) − sin φ(a))`.
+    pub fn integral(&self, a: u64, b: u64) -> f64 {
+        let mid = (self.min + self.max) / 2.0;
+        let amp = (self.max - self.min) / 2.0;
+        let secs = (b - a) as f64 / 1e9;
+        let p_s = self.period as f64 / 1e9;
+        mid * secs + amp * p_s / std::f64::consts::TAU * (self.phase(b).sin() - self.phase(a).sin())
+    }
+
+    /// The first peak instant at or after `t_ns` (ns, saturating).
+    pub fn next_peak(&self, t_ns: u64) -> u64 {
+        if t_ns <= self.peak_at {
+            // Peaks before `peak_at` are `peak_at - k·period`.
+            let back = (self.peak_at - t_ns) / self.period;
+            return self.peak_at - back * self.period;
+        }
+        let k = (t_ns - self.peak_at).div_ceil(self.period);
+        self.peak_at.saturating_add(k.saturating_mul(self.period))
+    }
 }
 
 impl RateProfile {
@@ -127,6 +231,19 @@ impl RateProfile {
             if s.start >= until_ns {
                 break;
             }
+            if let Some(d) = &s.diurnal {
+                let end = s.end.min(until_ns);
+                let at = d.next_peak(s.start);
+                if at < end && d.max > best.0 {
+                    best = (d.max, at);
+                }
+                for t in [s.start, end] {
+                    if d.rate_at(t) > best.0 {
+                        best = (d.rate_at(t), t);
+                    }
+                }
+                continue;
+            }
             if s.from > best.0 {
                 best = (s.from, s.start);
             }
@@ -145,6 +262,10 @@ impl RateProfile {
                 break;
             }
             let end = s.end.min(until_ns);
+            if let Some(d) = &s.diurnal {
+                total += d.integral(s.start, end);
+                continue;
+            }
             let secs = (end - s.start) as f64 / 1e9;
             total += secs * (s.from + s.rate_at(end)) / 2.0;
         }
@@ -155,6 +276,9 @@ impl RateProfile {
 impl RateSeg {
     /// Rate at `t_ns` within the segment.
     pub fn rate_at(&self, t_ns: u64) -> f64 {
+        if let Some(d) = &self.diurnal {
+            return d.rate_at(t_ns);
+        }
         if self.end == u64::MAX || self.from == self.to {
             return self.from;
         }
@@ -162,9 +286,18 @@ impl RateSeg {
         self.from + (self.to - self.from) * f.clamp(0.0, 1.0)
     }
 
-    /// The largest rate within the segment.
+    /// A bound on the rate within the segment (the largest rate of a
+    /// ramp, the peak of a sinusoid).
     pub fn max_rate(&self) -> f64 {
-        self.from.max(self.to)
+        match &self.diurnal {
+            Some(d) => d.max,
+            None => self.from.max(self.to),
+        }
+    }
+
+    /// The rate does not change within the segment.
+    pub fn is_constant(&self) -> bool {
+        self.diurnal.is_none() && self.from == self.to
     }
 }
 
@@ -189,8 +322,32 @@ pub struct LbDef {
     pub latency: Option<Dist>,
     /// In-flight limit.
     pub max_connections: Option<u64>,
+    /// Token-bucket rate limiter in front of the balancer.
+    pub rate_limit: Option<RateLimitDef>,
     /// Price per hour.
     pub price_per_hour: f64,
+}
+
+/// A resolved token-bucket rate limiter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimitDef {
+    /// Tokens gained per second.
+    pub rate: f64,
+    /// Bucket size, tokens (at least 1).
+    pub burst: f64,
+    /// One bucket per value of this key (None: one global bucket).
+    pub key: Option<KeyId>,
+}
+
+/// A service's resolved session handling.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SessionsDef {
+    /// Local or external.
+    pub store: crate::scenario::SessionStore,
+    /// The key naming a session's user.
+    pub key: KeyId,
+    /// Idle expiry, ns.
+    pub ttl: u64,
 }
 
 /// A resolved service.
@@ -216,6 +373,9 @@ pub struct ServiceDef {
     pub failures: Option<(f64, f64)>,
     /// Autoscaler.
     pub autoscaling: Option<crate::scenario::Autoscaling>,
+    /// Session handling (external sessions' round trip is the first
+    /// instruction of every endpoint program).
+    pub sessions: Option<SessionsDef>,
 }
 
 /// A scheduled fault, resolved.
@@ -229,6 +389,59 @@ pub enum FaultDef {
         service: usize,
         /// Pods.
         count: u32,
+    },
+    /// Service times of `target` × `factor` over `[at, at + length)`.
+    SlowDown {
+        /// When, ns.
+        at: u64,
+        /// How long, ns.
+        length: u64,
+        /// What slows down.
+        target: FaultTarget,
+        /// Multiplier of service times (≥ 1).
+        factor: f64,
+    },
+    /// `count` consumers of `queue` cut off the network over
+    /// `[at, at + length)`.
+    PartitionConsumers {
+        /// When, ns.
+        at: u64,
+        /// How long, ns.
+        length: u64,
+        /// Queue index.
+        queue: usize,
+        /// Consumers cut off.
+        count: u32,
+    },
+    /// `target` is unavailable over `[at, at + length)`.
+    Outage {
+        /// When, ns.
+        at: u64,
+        /// How long, ns.
+        length: u64,
+        /// What goes down (for a database: the shards' primaries).
+        target: FaultTarget,
+    },
+}
+
+/// What a slow-down or an outage hits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FaultTarget {
+    /// Shards of a database.
+    Db {
+        /// Database index.
+        db: usize,
+        /// One shard (None: every shard).
+        shard: Option<u32>,
+        /// Which nodes of each shard (outages: the primary).
+        role: crate::scenario::DbRole,
+    },
+    /// Nodes of a cache.
+    Cache {
+        /// Cache index.
+        cache: usize,
+        /// One node (None: every node).
+        node: Option<u32>,
     },
 }
 
@@ -271,6 +484,8 @@ pub struct CacheDef {
     pub nodes: u32,
     /// Price per node-hour.
     pub price_per_node_hour: f64,
+    /// Random node failures: (mean ns between failures, mean ns to repair).
+    pub failures: Option<(f64, f64)>,
 }
 
 /// A resolved CDN edge.
@@ -327,6 +542,9 @@ pub struct DbDef {
     pub read_from: ReadFrom,
     /// Price per replica-hour.
     pub price_per_replica_hour: f64,
+    /// Random failures of each shard's primary: (mean ns between
+    /// failures, mean ns to repair).
+    pub failures: Option<(f64, f64)>,
 }
 
 /// A resolved queue.
@@ -334,7 +552,9 @@ pub struct DbDef {
 pub struct QueueDef {
     /// Name.
     pub name: String,
-    /// Partitions.
+    /// Topic or work queue.
+    pub kind: crate::scenario::QueueKind,
+    /// Partitions (1 for a work queue: its one FIFO).
     pub partitions: u32,
     /// Partition key (None: in turn).
     pub partition_key: Option<KeyId>,
@@ -346,6 +566,27 @@ pub struct QueueDef {
     pub publish_latency: Option<Dist>,
     /// Messages retained per partition.
     pub retention: u64,
+    /// Work queues: unacknowledged messages per consumer (0: unlimited).
+    pub prefetch: u32,
+    /// Probability that an attempt fails (transient).
+    pub failure_probability: f64,
+    /// Probability that a message fails every attempt (poison).
+    pub poison_probability: f64,
+    /// What happens to failed attempts.
+    pub retry: MessageRetryDef,
+    /// Where messages go after `retry.max_attempts` failures (None: counted
+    /// and dropped).
+    pub dead_letter: Option<usize>,
+    /// Random consumer crashes: (mean ns between failures, mean ns to
+    /// repair).
+    pub consumer_failures: Option<(f64, f64)>,
+    /// Time until a silent consumer is removed, ns: the session timeout of
+    /// a topic's group, the heartbeat timeout of a work queue's broker.
+    pub session_timeout: u64,
+    /// Topics: the stop of every consumer on a rebalance, ns.
+    pub rebalance_pause: u64,
+    /// Topics: how partitions are dealt to members.
+    pub assignor: crate::scenario::Assignor,
     /// Price per consumer-hour.
     pub price_per_consumer_hour: f64,
     /// Price per partition-hour.
@@ -354,6 +595,48 @@ pub struct QueueDef {
     pub brokers: u32,
     /// Price per broker-hour.
     pub price_per_broker_hour: f64,
+}
+
+impl QueueDef {
+    /// A work queue (one FIFO, no partitions).
+    pub fn is_work_queue(&self) -> bool {
+        self.kind == crate::scenario::QueueKind::WorkQueue
+    }
+
+    /// Attempts can fail (a failure or poison probability above 0).
+    pub fn can_fail(&self) -> bool {
+        self.failure_probability > 0.0 || self.poison_probability > 0.0
+    }
+}
+
+/// A resolved retry policy of a queue's messages (a workload's is [`RetryDef`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MessageRetryDef {
+    /// Attempts in all (1: no retry).
+    pub max_attempts: u32,
+    /// Where a failed message waits.
+    pub mode: crate::scenario::RetryMode,
+    /// Wait before the first retry, ns.
+    pub backoff: u64,
+    /// Growth of the wait per retry.
+    pub multiplier: f64,
+    /// Longest wait, ns.
+    pub max_backoff: u64,
+}
+
+impl MessageRetryDef {
+    /// The wait before the attempt that follows `failed` failed attempts
+    /// (`failed` ≥ 1), ns: `backoff × multiplier^(failed-1)`, at most
+    /// `max_backoff`.
+    pub fn delay(&self, failed: u32) -> u64 {
+        let exp = i32::try_from(failed.saturating_sub(1)).unwrap_or(i32::MAX);
+        let d = self.backoff as f64 * self.multiplier.powi(exp);
+        if d >= self.max_backoff as f64 {
+            self.max_backoff
+        } else {
+            d.round() as u64
+        }
+    }
 }
 
 /// A compiled step program.

@@ -14,9 +14,12 @@ use crate::sweeps::Slo;
 /// The headline metrics of a run, by stable names:
 ///
 /// - overall, and per endpoint E under `endpoint.E.`: `throughput_rps`,
-///   `error_rate`, `timeout_rate`, `rejection_rate`, `mean_ms`, `p50_ms`,
-///   `p90_ms`, `p99_ms`, `p999_ms`;
-/// - per service S: `service.S.utilisation`;
+///   `error_rate`, `timeout_rate`, `rejection_rate`, `rate_limited_rate`,
+///   `mean_ms`, `p50_ms`, `p90_ms`, `p99_ms`, `p999_ms`, and with retries
+///   or closed-loop users `user_error_rate`, `user_p99_ms`,
+///   `attempts_per_request`;
+/// - per service S: `service.S.utilisation`, and with sessions
+///   `service.S.session_loss_rate`;
 /// - per database D: `db.D.hot_spot_index`, `db.D.hot_spot_interval`,
 ///   `db.D.max_utilisation`;
 /// - per cache C: `cache.C.hit_ratio`;
@@ -30,6 +33,12 @@ pub fn metrics(r: &Results) -> IndexMap<String, f64> {
     }
     for s in &r.services {
         m.insert(format!("service.{}.utilisation", s.name), s.utilisation);
+        if let Some(ss) = &s.sessions {
+            m.insert(
+                format!("service.{}.session_loss_rate", s.name),
+                ss.loss_rate,
+            );
+        }
     }
     for d in &r.databases {
         m.insert(format!("db.{}.hot_spot_index", d.name), d.hot_spot_index);
@@ -68,6 +77,7 @@ fn request_metrics(m: &mut IndexMap<String, f64>, prefix: &str, e: &EndpointResu
         ("error_rate", e.error_rate),
         ("timeout_rate", rate(e.timeouts)),
         ("rejection_rate", rate(e.rejected)),
+        ("rate_limited_rate", rate(e.rate_limited)),
         ("mean_ms", l.mean_ms),
         ("p50_ms", l.p50_ms),
         ("p90_ms", l.p90_ms),
@@ -75,6 +85,16 @@ fn request_metrics(m: &mut IndexMap<String, f64>, prefix: &str, e: &EndpointResu
         ("p999_ms", l.p999_ms),
     ] {
         m.insert(format!("{prefix}{name}"), v);
+    }
+    // With retries or closed-loop users: what users saw, over all attempts.
+    if let Some(u) = &e.user_visible {
+        for (name, v) in [
+            ("user_error_rate", u.error_rate),
+            ("user_p99_ms", u.latency.p99_ms),
+            ("attempts_per_request", u.attempts_per_request),
+        ] {
+            m.insert(format!("{prefix}{name}"), v);
+        }
     }
 }
 

@@ -429,7 +429,7 @@ pub fn run_page(r: &Results, charts: &[Chart]) -> String {
     if !r.databases.is_empty() {
         sections.push(("databases", "Databases"));
     }
-    if !r.caches.is_empty() {
+    if !r.caches.is_empty() || !r.cdns.is_empty() {
         sections.push(("caches", "Caches"));
     }
     if !r.queues.is_empty() {
@@ -507,19 +507,32 @@ fn run_summary(r: &Results) -> String {
 
 fn endpoints_table(r: &Results) -> String {
     let iv = r.time_series.interval_s;
-    let mut tb = Html::new(&[
+    // Failures in flight (502) and 429s get a column only when there are
+    // any.
+    let any_aborted = r.overall.aborted > 0;
+    let any_limited = r.overall.rate_limited > 0;
+    let mut header = vec![
         ("endpoint", false),
         ("requests", true),
         ("ok/s", true),
         ("errors", true),
         ("timeouts", true),
         ("rejected", true),
+    ];
+    if any_aborted {
+        header.push(("failed in flight", true));
+    }
+    if any_limited {
+        header.push(("rate limited (429)", true));
+    }
+    header.extend([
         ("p50 ms", true),
         ("p99 ms", true),
         ("p99.9 ms", true),
         ("max ms", true),
         ("worst interval p99", true),
     ]);
+    let mut tb = Html::new(&header);
     let series: Vec<&[sim_core::stats::LatencyPoint]> = r
         .time_series
         .endpoints
@@ -557,29 +570,35 @@ fn endpoints_table(r: &Results) -> String {
             .map_or("-".into(), |(v, at)| format!("{} (at {})", ms(v), secs(at)));
         let no_data = e.latency.count == 0;
         let lat = |v: f64| if no_data { "-".to_string() } else { ms(v) };
-        tb.row(
-            class,
-            &[
-                t(escape(&name)),
-                n(int(e.count)),
-                n(format!("{:.1}", e.throughput_rps)),
-                n(if e.errors > 0 {
-                    format!("<span class=\"bad\">{}</span>", pct(e.error_rate))
-                } else {
-                    "0%".into()
-                }),
-                n(int(e.timeouts)),
-                n(int(e.rejected)),
-                n(lat(e.latency.p50_ms)),
-                n(lat(e.latency.p99_ms)),
-                n(lat(e.latency.p999_ms)),
-                n(lat(e.latency.max_ms)),
-                n(worst),
-            ],
-        );
+        let mut cells = vec![
+            t(escape(&name)),
+            n(int(e.count)),
+            n(format!("{:.1}", e.throughput_rps)),
+            n(if e.errors > 0 {
+                format!("<span class=\"bad\">{}</span>", pct(e.error_rate))
+            } else {
+                "0%".into()
+            }),
+            n(int(e.timeouts)),
+            n(int(e.rejected)),
+        ];
+        if any_aborted {
+            cells.push(n(int(e.aborted)));
+        }
+        if any_limited {
+            cells.push(n(int(e.rate_limited)));
+        }
+        cells.extend([
+            n(lat(e.latency.p50_ms)),
+            n(lat(e.latency.p99_ms)),
+            n(lat(e.latency.p999_ms)),
+            n(lat(e.latency.max_ms)),
+            n(worst),
+        ]);
+        tb.row(class, &cells);
     }
     format!(
-        "<section id=\"endpoints\">\n<h2>Endpoints</h2>\n<p class=\"note\">Requests that arrived after the warm-up. Latency is that of ok responses, arrival to response, as the client sees it. Errors = timeouts + rejections, as a share of requests. Worst interval p99: the worst {} interval with at least 100 responses.</p>\n{}</section>\n",
+        "<section id=\"endpoints\">\n<h2>Endpoints</h2>\n<p class=\"note\">Requests that arrived after the warm-up. Latency is that of ok responses, arrival to response, as the client sees it. Errors = timeouts + rejections (503) + failures in flight (502, a crash), as a share of requests; refusals by a rate limiter (429) are counted apart. Worst interval p99: the worst {} interval with at least 100 responses.</p>\n{}</section>\n",
         secs(iv),
         tb.finish()
     )
@@ -638,9 +657,18 @@ fn services_table(r: &Results) -> String {
             ],
         );
     }
+    let notes: String = crate::table::component_notes(r)
+        .iter()
+        .map(|l| format!("<li>{}</li>\n", escape(l)))
+        .collect();
     format!(
-        "<section id=\"services\">\n<h2>Services</h2>\n<p class=\"note\">Utilisation = busy workers / all workers. Queue = requests waiting for a worker, all pods (time-average and largest). Wait = mean wait for a worker over every request that got one.</p>\n{}</section>\n",
-        tb.finish()
+        "<section id=\"services\">\n<h2>Services</h2>\n<p class=\"note\">Utilisation = busy workers / all workers. Queue = requests waiting for a worker, all pods (time-average and largest). Wait = mean wait for a worker over every request that got one.</p>\n{}{}</section>\n",
+        tb.finish(),
+        if notes.is_empty() {
+            String::new()
+        } else {
+            format!("<ul>\n{notes}</ul>\n")
+        }
     )
 }
 
@@ -666,6 +694,9 @@ fn databases_tables(r: &Results) -> String {
             d.hottest_shard,
             pct(d.max_utilisation)
         );
+        if let Some(note) = crate::table::db_notes(d) {
+            let _ = writeln!(b, "<p>{}</p>", escape(&note));
+        }
         let mut tb = Html::new(&[
             ("shard", true),
             ("reads", true),
@@ -703,7 +734,7 @@ fn databases_tables(r: &Results) -> String {
 }
 
 fn caches_table(r: &Results) -> String {
-    if r.caches.is_empty() {
+    if r.caches.is_empty() && r.cdns.is_empty() {
         return String::new();
     }
     let mut tb = Html::new(&[
@@ -732,7 +763,48 @@ fn caches_table(r: &Results) -> String {
         );
     }
     format!(
-        "<section id=\"caches\">\n<h2>Caches</h2>\n{}</section>\n",
+        "<section id=\"caches\">\n<h2>Caches</h2>\n{}{}</section>\n",
+        if r.caches.is_empty() {
+            String::new()
+        } else {
+            tb.finish()
+        },
+        cdns_table(r)
+    )
+}
+
+/// CDN edges, under the caches.
+fn cdns_table(r: &Results) -> String {
+    if r.cdns.is_empty() {
+        return String::new();
+    }
+    let mut tb = Html::new(&[
+        ("CDN edge", false),
+        ("origin", false),
+        ("requests", true),
+        ("hit ratio", true),
+        ("origin offload", true),
+        ("to origin", true),
+        ("evictions", true),
+        ("expirations", true),
+    ]);
+    for c in &r.cdns {
+        tb.row(
+            "",
+            &[
+                t(escape(&c.name)),
+                t(escape(&c.origin)),
+                n(int(c.requests)),
+                n(pct(c.hit_ratio)),
+                n(pct(c.offload)),
+                n(int(c.origin_requests)),
+                n(int(c.evictions)),
+                n(int(c.expirations)),
+            ],
+        );
+    }
+    format!(
+        "<h3>CDN edges</h3>\n<p class=\"note\">Hit ratio = answered at the edge / requests for cached endpoints. Origin offload = edge hits / everything the origin would have served without the edge.</p>\n{}",
         tb.finish()
     )
 }

@@ -51,6 +51,7 @@ pub fn run_charts(r: &models::Results) -> Result<Vec<Chart>, ChartError> {
     out.extend(charts::latency_over_time(r)?);
     out.extend(charts::throughput_over_time(r)?);
     out.extend(charts::utilisation_over_time(r)?);
+    out.extend(charts::pods_over_time(r)?);
     out.extend(charts::shard_heatmaps(r)?);
     out.extend(charts::cache_hit_ratio(r)?);
     out.extend(charts::queue_lag(r)?);

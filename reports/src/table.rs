@@ -97,25 +97,48 @@ pub fn summary(r: &Results) -> String {
         secs(s.warmup_s)
     );
     let t = &r.totals;
+    let limited = if t.rate_limited > 0 {
+        format!(" + {} rate-limited", t.rate_limited)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "requests: {} generated = {} completed + {} failed + {} rejected + {} in flight\n",
-        t.generated, t.completed, t.failed, t.rejected, t.in_flight
+        "requests: {} generated = {} completed + {} timed out + {} rejected + {} failed in flight{limited} + {} in flight\n",
+        t.generated, t.completed, t.failed, t.rejected, t.aborted, t.in_flight
     );
+    if let Some(u) = &r.overall.user_visible {
+        // With retries or closed-loop users, requests (what users sent) and
+        // attempts (what the system saw) differ.
+        let _ = writeln!(
+            out,
+            "as users see it (measured period): {} requests, {} retries ({} refused by a retry budget), {:.2} attempts per request; {} ok, errors {}, p50 {} ms, p99 {} ms (backoffs and failed attempts included)\n",
+            u.requests,
+            r.overall.retries,
+            r.overall.retries_refused_by_budget,
+            u.attempts_per_request,
+            u.ok,
+            pct(u.error_rate),
+            ms(u.latency.p50_ms),
+            ms(u.latency.p99_ms)
+        );
+    }
 
-    let mut e = table(&[
-        "endpoint",
-        "count",
-        "ok/s",
-        "errors",
-        "timeouts",
-        "rejected",
-        "p50 ms",
-        "p99 ms",
-        "p99.9 ms",
-        "max ms",
-        "worst p99 (at)",
-    ]);
+    // Columns for failures in flight (502) and 429s only when the run has
+    // any: most runs have neither.
+    let any_aborted = r.overall.aborted > 0;
+    let any_limited = r.overall.rate_limited > 0;
+    let mut header = vec![
+        "endpoint", "count", "ok/s", "errors", "timeouts", "rejected",
+    ];
+    if any_aborted {
+        header.push("failed");
+    }
+    if any_limited {
+        header.push("429");
+    }
+    header.extend(["p50 ms", "p99 ms", "p99.9 ms", "max ms", "worst p99 (at)"]);
+    let mut e = table(&header);
     let iv = r.time_series.interval_s;
     let mut rows: Vec<(String, &EndpointResult, &[LatencyPoint])> = r
         .endpoints
@@ -139,19 +162,28 @@ pub fn summary(r: &Results) -> String {
     for (name, ep, series) in rows {
         let worst = worst_p99(series, iv, r.scenario.warmup_s)
             .map_or("-".into(), |(v, at)| format!("{} ({})", ms(v), secs(at)));
-        e.add_row(vec![
+        let mut row = vec![
             name,
             ep.count.to_string(),
             format!("{:.1}", ep.throughput_rps),
             pct(ep.error_rate),
             ep.timeouts.to_string(),
             ep.rejected.to_string(),
+        ];
+        if any_aborted {
+            row.push(ep.aborted.to_string());
+        }
+        if any_limited {
+            row.push(ep.rate_limited.to_string());
+        }
+        row.extend([
             ms(ep.latency.p50_ms),
             ms(ep.latency.p99_ms),
             ms(ep.latency.p999_ms),
             ms(ep.latency.max_ms),
             worst,
         ]);
+        e.add_row(row);
     }
     let _ = writeln!(
         out,
@@ -197,7 +229,11 @@ pub fn summary(r: &Results) -> String {
             l.rejected.to_string(),
         ]);
     }
-    let _ = writeln!(out, "Services\n{sv}\n");
+    let _ = writeln!(out, "Services\n{sv}");
+    for line in component_notes(r) {
+        let _ = writeln!(out, "  {line}");
+    }
+    out.push('\n');
 
     for d in &r.databases {
         let mut dt = table(&[
@@ -237,6 +273,11 @@ pub fn summary(r: &Results) -> String {
             d.hot_spot_index_by_interval,
             d.hottest_shard
         );
+        if let Some(note) = db_notes(d) {
+            // Under the table, before its blank line.
+            out.pop();
+            let _ = writeln!(out, "  {note}\n");
+        }
     }
 
     if !r.caches.is_empty() {
@@ -261,6 +302,32 @@ pub fn summary(r: &Results) -> String {
             ]);
         }
         let _ = writeln!(out, "Caches\n{ct}\n");
+    }
+
+    if !r.cdns.is_empty() {
+        let mut ct = table(&[
+            "cdn",
+            "origin",
+            "requests",
+            "hit ratio",
+            "origin offload",
+            "to origin",
+            "evictions",
+            "expirations",
+        ]);
+        for c in &r.cdns {
+            ct.add_row(vec![
+                c.name.clone(),
+                c.origin.clone(),
+                c.requests.to_string(),
+                pct(c.hit_ratio),
+                pct(c.offload),
+                c.origin_requests.to_string(),
+                c.evictions.to_string(),
+                c.expirations.to_string(),
+            ]);
+        }
+        let _ = writeln!(out, "CDN edges\n{ct}\n");
     }
 
     if !r.queues.is_empty() {
@@ -323,6 +390,86 @@ pub fn summary(r: &Results) -> String {
     out
 }
 
+/// Sentences under the services table for what it has no column for:
+/// pods that came and went, sessions, health checks and rate limits.
+pub fn component_notes(r: &Results) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in &r.services {
+        let moved = s.ready_min != s.ready_max || s.crashes > 0 || !s.scaling.is_empty();
+        if moved {
+            let mut line = format!(
+                "{}: {:.1} pods ready on average ({:.0} to {:.0}), {:.1} paid for",
+                s.name, s.ready_mean, s.ready_min, s.ready_max, s.billed_mean
+            );
+            if !s.scaling.is_empty() {
+                let _ = write!(line, "; {} scaling decisions", s.scaling.len());
+            }
+            if s.crashes > 0 {
+                let _ = write!(
+                    line,
+                    "; {} pod crashes, {} requests failed with them",
+                    s.crashes, s.aborted
+                );
+            }
+            out.push(line);
+        }
+        if let Some(ss) = &s.sessions {
+            out.push(format!(
+                "{} sessions ({} on {}): {} lost = {} of the requests with a live session ({} with their pod, {} sent to another pod); {} created",
+                s.name,
+                ss.store,
+                ss.key,
+                ss.lost,
+                pct(ss.loss_rate),
+                ss.lost_with_pod,
+                ss.lost_to_routing,
+                ss.created
+            ));
+        }
+    }
+    for l in &r.load_balancers {
+        if l.sent_to_down > 0 || l.marked_down > 0 {
+            out.push(format!(
+                "{}: {} requests sent to dead pods before the health checks took them out ({} times)",
+                l.name, l.sent_to_down, l.marked_down
+            ));
+        }
+        if l.rate_limited > 0 {
+            out.push(format!(
+                "{}: {} requests refused by the rate limit (429), {} of those it received",
+                l.name,
+                l.rate_limited,
+                pct(l.rate_limited as f64 / l.requests.max(1) as f64)
+            ));
+        }
+    }
+    out
+}
+
+/// A sentence on a database's replicas and failed statements (None when
+/// it has neither).
+pub fn db_notes(d: &models::results::DbResult) -> Option<String> {
+    let mut parts = Vec::new();
+    if d.replicas > 0 {
+        parts.push(format!(
+            "{} read replica{} per shard, reads from {}: {} replica reads, {} stale ({} of reads)",
+            d.replicas,
+            if d.replicas == 1 { "" } else { "s" },
+            d.read_from,
+            d.replica_reads,
+            d.stale_reads,
+            pct(d.stale_read_ratio)
+        ));
+    }
+    if d.failed_statements > 0 {
+        parts.push(format!(
+            "{} statements failed on a shard that was down",
+            d.failed_statements
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
 /// A compact timeline: the time series folded into at most `rows` windows,
 /// so the moment latency breaks is visible in a terminal.
 pub fn timeline(r: &Results, rows: usize) -> Option<Table> {
@@ -332,6 +479,10 @@ pub fn timeline(r: &Results, rows: usize) -> Option<Table> {
     }
     let group = ts.buckets.div_ceil(rows);
     let mut header = vec!["window", "offered/s", "ok/s", "errors/s", "p99 ms"];
+    let has_429 = ts.endpoints.iter().any(|e| !e.rate_limited_rps.is_empty());
+    if has_429 {
+        header.insert(4, "429/s");
+    }
     let has_svc = !ts.services.is_empty();
     let has_db = ts.databases.iter().any(|d| !d.shard_utilisation.is_empty());
     let has_q = !ts.queues.is_empty();
@@ -365,7 +516,11 @@ pub fn timeline(r: &Results, rows: usize) -> Option<Table> {
         let errors: f64 = ts
             .endpoints
             .iter()
-            .map(|e| mean(&e.timeouts_rps, a, b) + mean(&e.rejected_rps, a, b))
+            .map(|e| {
+                mean(&e.timeouts_rps, a, b)
+                    + mean(&e.rejected_rps, a, b)
+                    + mean(&e.aborted_rps, a, b)
+            })
             .sum();
         let worst = ts.overall_latency
             [a.min(ts.overall_latency.len())..b.min(ts.overall_latency.len())]
@@ -384,6 +539,14 @@ pub fn timeline(r: &Results, rows: usize) -> Option<Table> {
             format!("{errors:.1}"),
             ms(worst),
         ];
+        if has_429 {
+            let limited: f64 = ts
+                .endpoints
+                .iter()
+                .map(|e| mean(&e.rate_limited_rps, a, b))
+                .sum();
+            row.insert(4, format!("{limited:.1}"));
+        }
         if has_svc {
             let (name, u) = ts
                 .services

@@ -1019,3 +1019,103 @@ mod check {
         assert!(index(&files).contains("no objectives"));
     }
 }
+
+/// What tables cannot show in columns of every run: failures in flight,
+/// 429s, sessions, pods that came and went, read replicas — shown when a
+/// run has them, in the terminal summary, the HTML page and the
+/// throughput chart.
+mod failures_and_limits {
+    use super::common::*;
+
+    const SCENARIO: &str = r#"{
+      "name": "faults-and-limits",
+      "duration": "20s",
+      "time_series_interval": "1s",
+      "workloads": [{
+        "name": "users", "target": "gw", "rate": [{ "rps": 400 }],
+        "mix": { "page": 1 },
+        "keys": { "user_id": { "uniform": { "n": 300 } } }
+      }],
+      "load_balancers": [{
+        "name": "gw", "target": "app", "policy": "hash", "hash_key": "user_id",
+        "health_check": { "interval": "1s" },
+        "rate_limit": { "requests_per_second": 2, "burst": 4, "key": "user_id" }
+      }],
+      "services": [{
+        "name": "app", "replicas": 4, "concurrency": 8,
+        "sessions": { "store": "local", "key": "user_id" },
+        "endpoints": { "page": [
+          { "compute": { "exponential": { "mean": "2ms" } } },
+          { "read": { "db": "users" } }
+        ] }
+      }],
+      "databases": [{
+        "name": "users", "shards": 2, "shard_key": "user_id", "connections": 8,
+        "read_time": { "constant": "1ms" }, "write_time": { "constant": "1ms" },
+        "replicas": 1, "read_from": "replicas"
+      }],
+      "faults": [{ "at": "8s", "kill_pods": { "service": "app", "count": 1 } }]
+    }"#;
+
+    #[test]
+    fn summary_page_and_chart_show_failures_429s_sessions_and_replicas() {
+        let r = run(SCENARIO);
+        assert!(
+            r.overall.rate_limited > 0 && r.overall.aborted > 0,
+            "{:?}",
+            r.overall
+        );
+        let summary = reports::table::summary(&r);
+        for want in [
+            "┆ failed ┆",
+            "┆ 429 ┆",
+            "rate-limited",
+            "app sessions (local on user_id):",
+            "requests sent to dead pods",
+            "refused by the rate limit (429)",
+            "1 pod crashes",
+            "1 read replica per shard, reads from replicas",
+        ] {
+            assert!(summary.contains(want), "no `{want}` in\n{summary}");
+        }
+        let files = reports::run_report(&r).expect("report");
+        let page = index(&files);
+        for want in [
+            "failed in flight",
+            "rate limited (429)",
+            "app sessions (local on user_id)",
+            "1 read replica per shard",
+        ] {
+            assert!(page.contains(want), "no `{want}` in the page");
+        }
+        let charts = reports::run_charts(&r).expect("charts");
+        let tp = charts
+            .iter()
+            .find(|c| c.file == "throughput.svg")
+            .expect("throughput.svg");
+        let t = texts(&tp.file, &tp.svg);
+        for legend in ["failed in flight (502)", "rate limited (429)"] {
+            assert!(t.iter().any(|x| x == legend), "no {legend} in {t:?}");
+        }
+        // A pod crashed: the pods chart shows ready and paid-for pods.
+        let pods = charts
+            .iter()
+            .find(|c| c.file == "pods.svg")
+            .expect("pods.svg");
+        let t = texts(&pods.file, &pods.svg);
+        for legend in ["app: ready", "app: paid for"] {
+            assert!(t.iter().any(|x| x == legend), "no {legend} in {t:?}");
+        }
+    }
+
+    /// A run with none of these keeps the plain tables.
+    #[test]
+    fn plain_runs_get_no_extra_columns() {
+        let r = run(SHOP);
+        let summary = reports::table::summary(&r);
+        assert!(!summary.contains("┆ 429 ┆") && !summary.contains("┆ failed ┆"));
+        assert!(!summary.contains("sessions ("));
+        let charts = reports::run_charts(&r).expect("charts");
+        assert!(charts.iter().all(|c| c.file != "pods.svg"), "fixed pods");
+    }
+}

@@ -6,8 +6,9 @@ use sim_core::SimDuration;
 pub use models::sweeps::{Op, Slo, Verdict};
 
 const HELP: &str = "objectives look like p99<250ms (p50, p90, p99, p999), mean<80ms, errors<0.1%, \
-timeouts<0.1%, rejections<0.1%, throughput>900, \
-endpoint:NAME:p99<400ms (p50, p90, p99, p999, mean, errors, timeouts, rejections, throughput), service:NAME:utilisation<0.8, \
+timeouts<0.1%, rejections<0.1%, rate_limited<1%, user_errors<1%, user_p99<300ms, throughput>900, \
+endpoint:NAME:p99<400ms (p50, p90, p99, p999, mean, errors, timeouts, rejections, rate_limited, user_errors, user_p99, throughput), \
+service:NAME:utilisation<0.8, service:NAME:session_loss<1%, \
 db:NAME:hot_spot<1.5, db:NAME:hot_spot_interval<1.5, db:NAME:utilisation<0.7, cache:NAME:hit_ratio>0.8, queue:NAME:lag<1000, \
 queue:NAME:e2e_p99<2s, cost<25 (per hour), cost_per_million<3";
 
@@ -28,6 +29,11 @@ pub fn parse(text: &str) -> Result<Slo, String> {
             "p90" => ("p90_ms".to_string(), Kind::Duration),
             "timeouts" | "timeout_rate" => ("timeout_rate".to_string(), Kind::Fraction),
             "rejections" | "rejection_rate" => ("rejection_rate".to_string(), Kind::Fraction),
+            "rate_limited" | "rate_limited_rate" => {
+                ("rate_limited_rate".to_string(), Kind::Fraction)
+            }
+            "user_errors" | "user_error_rate" => ("user_error_rate".to_string(), Kind::Fraction),
+            "user_p99" => ("user_p99_ms".to_string(), Kind::Duration),
             "p99" => ("p99_ms".to_string(), Kind::Duration),
             "p999" | "p99.9" => ("p999_ms".to_string(), Kind::Duration),
             "mean" => ("mean_ms".to_string(), Kind::Duration),
@@ -56,6 +62,15 @@ pub fn parse(text: &str) -> Result<Slo, String> {
                 ("endpoint", "rejections") => {
                     (format!("endpoint.{name}.rejection_rate"), Kind::Fraction)
                 }
+                ("endpoint", "user_errors") => {
+                    (format!("endpoint.{name}.user_error_rate"), Kind::Fraction)
+                }
+                ("endpoint", "user_p99") => {
+                    (format!("endpoint.{name}.user_p99_ms"), Kind::Duration)
+                }
+                ("endpoint", "rate_limited") => {
+                    (format!("endpoint.{name}.rate_limited_rate"), Kind::Fraction)
+                }
                 ("endpoint", "mean") => (format!("endpoint.{name}.mean_ms"), Kind::Duration),
                 ("endpoint", "errors") => (format!("endpoint.{name}.error_rate"), Kind::Fraction),
                 ("endpoint", "throughput") => (
@@ -64,6 +79,9 @@ pub fn parse(text: &str) -> Result<Slo, String> {
                 ),
                 ("service", "utilisation") => {
                     (format!("service.{name}.utilisation"), Kind::Fraction)
+                }
+                ("service", "session_loss") => {
+                    (format!("service.{name}.session_loss_rate"), Kind::Fraction)
                 }
                 ("db", "hot_spot") => (format!("db.{name}.hot_spot_index"), Kind::Number("")),
                 ("db", "hot_spot_interval") => {

@@ -80,6 +80,18 @@ pub fn table(result: &SweepResult) -> String {
                 .collect()
         })
         .unwrap_or_default();
+    let sessions: Vec<String> = first
+        .map(|v| {
+            v.metrics
+                .keys()
+                .filter_map(|k| {
+                    k.strip_prefix("service.")
+                        .and_then(|r| r.strip_suffix(".session_loss_rate"))
+                })
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
     for d in &dbs {
         header.push(format!("{d} hot-spot"));
         header.push(format!("{d} hot-spot/interval"));
@@ -90,6 +102,9 @@ pub fn table(result: &SweepResult) -> String {
     }
     for c in &caches {
         header.push(format!("{c} hit"));
+    }
+    for s in &sessions {
+        header.push(format!("{s} sessions lost"));
     }
     header.push("$/hour".into());
     if has("cost.per_million_requests") {
@@ -136,6 +151,13 @@ pub fn table(result: &SweepResult) -> String {
         }
         for c in &caches {
             row.push(get(v, &format!("cache.{c}.hit_ratio"), 1.0));
+        }
+        for s in &sessions {
+            row.push(
+                v.metrics
+                    .get(&format!("service.{s}.session_loss_rate"))
+                    .map_or("-".into(), |e| format!("{:.2}%", e.mean * 100.0)),
+            );
         }
         row.push(
             v.metrics

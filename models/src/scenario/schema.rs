@@ -122,12 +122,27 @@ pub struct SloEntry {
     /// Most rejections per request.
     #[serde(default)]
     pub rejection_rate: Option<Fraction>,
+    /// Most requests refused by a rate limiter (HTTP 429) per request.
+    #[serde(default)]
+    pub rate_limited_rate: Option<Fraction>,
+    /// Most errors per request as users see them (the last attempt's
+    /// outcome, with retries or closed-loop users).
+    #[serde(default)]
+    pub user_error_rate: Option<Fraction>,
+    /// Highest p99 as users see it (first attempt sent to answer, failed
+    /// attempts and backoffs included).
+    #[serde(default)]
+    pub user_p99: Option<SimDuration>,
     /// Fewest answered requests per second.
     #[serde(default)]
     pub min_throughput_rps: Option<f64>,
     /// Highest busy fraction (a service's pods, a database's busiest shard).
     #[serde(default)]
     pub max_utilisation: Option<Fraction>,
+    /// Highest fraction of a service's requests with a live session that
+    /// lost it (`services[].sessions.loss_rate`).
+    #[serde(default)]
+    pub max_session_loss_rate: Option<Fraction>,
     /// Highest hot-spot index (busiest shard / mean shard) of a database.
     #[serde(default)]
     pub max_hot_spot_index: Option<f64>,
@@ -222,8 +237,9 @@ fn default_seed() -> u64 {
     1
 }
 
-/// An open-loop traffic source: Poisson arrivals whose rate follows a
-/// profile, each request carrying keys and aimed at one endpoint.
+/// A traffic source: open-loop Poisson arrivals whose rate follows a
+/// profile (`rate`), or closed-loop users who send, wait and think
+/// (`users`); each request carries keys and is aimed at one endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Workload {
@@ -231,8 +247,20 @@ pub struct Workload {
     pub name: String,
     /// The load balancer or service that receives the requests.
     pub target: String,
-    /// The arrival-rate profile, a list of segments played in order.
+    /// Open loop: the arrival-rate profile, a list of segments played in
+    /// order. Exactly one of `rate` and `users`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rate: Vec<RateSegment>,
+    /// Closed loop: this many users, each sending a request, waiting for
+    /// its outcome (retries included), thinking for a draw of
+    /// `think_time`, and sending the next. Exactly one of `rate` and
+    /// `users`.
+    #[serde(default)]
+    pub users: Option<u64>,
+    /// Closed loop: a user's pause between an outcome and its next
+    /// request (required with `users`).
+    #[serde(default)]
+    pub think_time: Option<DistSpec>,
     /// Endpoint name -> relative weight. Endpoints belong to the target
     /// service (or the service behind the target load balancer).
     pub mix: IndexMap<String, f64>,
@@ -241,8 +269,113 @@ pub struct Workload {
     pub keys: IndexMap<String, KeySpec>,
     /// The client gives up after this long and counts a timeout; the system
     /// keeps working on the request (it does not know the client left).
+    /// With `retry`, each attempt has this long (a per-try timeout).
     #[serde(default)]
     pub timeout: Option<SimDuration>,
+    /// Client retries of failed attempts, with exponential backoff, jitter
+    /// and an optional retry budget.
+    #[serde(default)]
+    pub retry: Option<Retry>,
+}
+
+/// A client's retry policy (gRPC's `retryPolicy`, Envoy's `retry_policy`):
+/// an attempt that fails in a way listed in `retry_on` is sent again after
+/// a backoff, with the same keys and through the same path, until
+/// `max_attempts` attempts were made or the budget refuses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// Attempts in all, the first one included (gRPC `maxAttempts`): 3
+    /// means the request and up to 2 retries. At least 1.
+    pub max_attempts: u32,
+    /// Waits between attempts (Envoy `retry_back_off`).
+    #[serde(default)]
+    pub backoff: Option<Backoff>,
+    /// How the backoff is randomised (default `full`).
+    #[serde(default)]
+    pub jitter: Jitter,
+    /// Which failures are retried (default `["timeout", "5xx"]`).
+    #[serde(default)]
+    pub retry_on: Option<Vec<RetryOn>>,
+    /// A retry budget (Finagle's `RetryBudget`): retries are refused once
+    /// they would exceed a fraction of recent requests.
+    #[serde(default)]
+    pub budget: Option<RetryBudget>,
+}
+
+/// Exponential backoff: the n-th retry waits up to
+/// `min(max_interval, base_interval × multiplier^(n-1))`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backoff {
+    /// The first retry's ceiling (default 25ms, as Envoy).
+    #[serde(default)]
+    pub base_interval: Option<SimDuration>,
+    /// The largest ceiling (default 10 × `base_interval`, as Envoy).
+    #[serde(default)]
+    pub max_interval: Option<SimDuration>,
+    /// Growth of the ceiling per retry (default 2, gRPC
+    /// `backoffMultiplier`).
+    #[serde(default)]
+    pub multiplier: Option<f64>,
+}
+
+/// How a backoff is drawn below its ceiling (Marc Brooker, "Exponential
+/// Backoff And Jitter", AWS Architecture Blog, 2015).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Jitter {
+    /// Exactly the ceiling: every client that failed together retries
+    /// together.
+    None,
+    /// Uniform in `[0, ceiling]` (AWS's recommendation, Envoy's behaviour).
+    #[default]
+    Full,
+    /// `ceiling / 2` plus uniform in `[0, ceiling / 2]`.
+    Equal,
+    /// Uniform in `[base_interval, 3 × previous wait]`, capped at
+    /// `max_interval` (the first previous wait is `base_interval`).
+    Decorrelated,
+}
+
+/// A failure a client may retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RetryOn {
+    /// The client's timeout expired.
+    #[serde(rename = "timeout")]
+    Timeout,
+    /// Any 5xx: `502` and `503`.
+    #[serde(rename = "5xx")]
+    ServerError,
+    /// HTTP 502: the pod crashed, or a database or cache it waited on
+    /// failed.
+    #[serde(rename = "502")]
+    BadGateway,
+    /// HTTP 503: refused by a full queue, a balancer's connection limit,
+    /// or for lack of a ready pod.
+    #[serde(rename = "503")]
+    Unavailable,
+    /// HTTP 429: refused by a rate limiter.
+    #[serde(rename = "429")]
+    TooManyRequests,
+}
+
+/// Finagle's `RetryBudget`: every request deposits one token, a retry
+/// withdraws `1 / percent_can_retry` tokens, deposits expire after `ttl`,
+/// and a reserve of `min_retries_per_sec × ttl` retries never expires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryBudget {
+    /// Retries allowed per request over the last `ttl` (default 0.2; a
+    /// number or a percentage such as "20%"; 0 to 10).
+    #[serde(default)]
+    pub percent_can_retry: Option<Fraction>,
+    /// Retries allowed whatever the request rate, per second (default 10).
+    #[serde(default)]
+    pub min_retries_per_sec: Option<f64>,
+    /// How long a deposit counts (default 10s; 1s to 60s).
+    #[serde(default)]
+    pub ttl: Option<SimDuration>,
 }
 
 /// One segment of a rate profile.
@@ -260,9 +393,29 @@ pub struct RateSegment {
     /// segment) to this rate, requests per second.
     #[serde(default)]
     pub ramp_to: Option<f64>,
+    /// A daily cycle: a sinusoid between `min` and `max`.
+    #[serde(default)]
+    pub diurnal: Option<Diurnal>,
     /// Optional label ("spike", "plateau") for people reading the file.
     #[serde(default)]
     pub label: Option<String>,
+}
+
+/// A sinusoidal rate: `min + (max - min) × (1 + cos(2π (t - peak_at) /
+/// period)) / 2`, `t` the time since the run began (a run starts at
+/// midnight, so `peak_at` reads as a time of day).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Diurnal {
+    /// The lowest rate (the trough), requests per second.
+    pub min: f64,
+    /// The highest rate (the peak), requests per second.
+    pub max: f64,
+    /// Length of one cycle (default 24h).
+    #[serde(default)]
+    pub period: Option<SimDuration>,
+    /// When the rate peaks, within the first period (e.g. "14h").
+    pub peak_at: SimDuration,
 }
 
 /// How a key's values are drawn for each request. Values are integers in
@@ -355,9 +508,35 @@ pub struct LoadBalancer {
     /// are rejected (HTTP 503). Absent: no limit.
     #[serde(default)]
     pub max_connections: Option<u64>,
+    /// A gateway's token-bucket rate limiter in front of the balancer:
+    /// requests beyond it are refused with HTTP 429.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
     /// Price per hour of the balancer.
     #[serde(default)]
     pub price_per_hour: f64,
+}
+
+/// A token bucket (Envoy's local rate limit, nginx `limit_req ... nodelay`,
+/// an API gateway's usage plan): the bucket holds at most `burst` tokens
+/// and gains `requests_per_second` tokens per second; a request takes one
+/// token or, when the bucket is empty, is refused at once with HTTP 429.
+/// With `key`, every value of the key (every user, every API key) has its
+/// own bucket; without it one bucket serves everybody.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Sustained rate allowed, requests per second (per key value with
+    /// `key`).
+    pub requests_per_second: f64,
+    /// Bucket size: requests allowed in a burst above the rate (default:
+    /// one second's worth, at least 1).
+    #[serde(default)]
+    pub burst: Option<f64>,
+    /// The request key whose values get a bucket each (a user id, an API
+    /// key). Absent: one global bucket.
+    #[serde(default)]
+    pub key: Option<String>,
 }
 
 /// Active health checks of a balancer's replicas.
@@ -444,6 +623,41 @@ pub struct Service {
     /// A Horizontal Pod Autoscaler for this service.
     #[serde(default)]
     pub autoscaling: Option<Autoscaling>,
+    /// Where the service keeps its users' sessions (login, cart).
+    #[serde(default)]
+    pub sessions: Option<Sessions>,
+}
+
+/// User sessions of a service: a session is created by a user's first
+/// request and lives until `ttl` passes without a request of that user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sessions {
+    /// `local` (in the pod's memory) or `external` (a shared store).
+    pub store: SessionStore,
+    /// The request key that identifies a session's user.
+    pub key: String,
+    /// Idle time after which a session expires (default 30m).
+    #[serde(default)]
+    pub ttl: Option<SimDuration>,
+    /// `external`: the round trip to the session store that every request
+    /// makes (a Redis GET), holding the worker.
+    #[serde(default)]
+    pub latency: Option<DistSpec>,
+}
+
+/// Where sessions are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStore {
+    /// In the memory of the pod that created it: only that pod knows it, so
+    /// the balancer must be sticky on the session key, and a pod's crash,
+    /// restart or scale-down loses the sessions it held.
+    Local,
+    /// In a store shared by every pod (Redis, a database): any pod serves
+    /// any user, nothing is lost with a pod, every request pays a round
+    /// trip.
+    External,
 }
 
 /// Random failures of a component, each instance independently: up for an
@@ -530,6 +744,87 @@ pub struct Fault {
     /// restart after the service's restart delay and start-up time.
     #[serde(default)]
     pub kill_pods: Option<KillPods>,
+    /// Make a database (all shards or one) or a cache (all nodes or one)
+    /// `factor` times slower for the window (`for`).
+    #[serde(default)]
+    pub slow_down: Option<SlowDown>,
+    /// Make a database shard's primary (all shards or one) or a cache node
+    /// (all nodes or one) unavailable for the window (`for`).
+    #[serde(default)]
+    pub outage: Option<Outage>,
+    /// Cut consumers of a queue off the network for the window (`for`):
+    /// they finish what they hold but cannot acknowledge it or fetch more.
+    #[serde(default)]
+    pub partition_consumers: Option<PartitionConsumers>,
+}
+
+/// Consumers cut off by a network partition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionConsumers {
+    /// The queue.
+    pub queue: String,
+    /// How many of its consumers (the lowest-numbered ones not already cut
+    /// off).
+    pub count: u32,
+}
+
+/// A slow-down: statements that start executing on the target database's
+/// nodes, or lookups and stores on the target cache's nodes, during the
+/// window take `factor` times their drawn time (a noisy neighbour, a
+/// degraded disk, a hot vacuum, swapping). Name `database` or `cache`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlowDown {
+    /// The database slowed down.
+    #[serde(default)]
+    pub database: Option<String>,
+    /// The cache slowed down.
+    #[serde(default)]
+    pub cache: Option<String>,
+    /// With `database`: only this shard (index from 0). Absent: every shard.
+    #[serde(default)]
+    pub shard: Option<u32>,
+    /// With `database`: which nodes of the shards (default `all`).
+    #[serde(default)]
+    pub role: Option<DbRole>,
+    /// With `cache`: only this node (index from 0). Absent: every node.
+    #[serde(default)]
+    pub node: Option<u32>,
+    /// Service times are multiplied by this (at least 1).
+    pub factor: f64,
+}
+
+/// An outage: the target is unavailable for the window. Name `database`
+/// or `cache`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outage {
+    /// The database whose shard primaries go down (replicas stay up).
+    #[serde(default)]
+    pub database: Option<String>,
+    /// The cache whose nodes go down (and come back empty).
+    #[serde(default)]
+    pub cache: Option<String>,
+    /// With `database`: only this shard (index from 0). Absent: every shard.
+    #[serde(default)]
+    pub shard: Option<u32>,
+    /// With `cache`: only this node (index from 0). Absent: every node.
+    #[serde(default)]
+    pub node: Option<u32>,
+}
+
+/// Which nodes of a database shard a slow-down hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DbRole {
+    /// The primary and every replica.
+    #[default]
+    All,
+    /// The primary only.
+    Primary,
+    /// The read replicas only.
+    Replicas,
 }
 
 /// Pods to kill.
@@ -706,12 +1001,17 @@ pub struct Cache {
     /// Round trip of the store after a miss (default 0: fire and forget).
     #[serde(default)]
     pub fill_latency: Option<DistSpec>,
-    /// Number of nodes (for cost).
+    /// Number of nodes: for cost, and for failures (a key lives on one
+    /// node, by hash slot).
     #[serde(default = "one")]
     pub nodes: u32,
     /// Price per node per hour.
     #[serde(default)]
     pub price_per_node_hour: f64,
+    /// Random failures of each node: a failed node loses its keys and
+    /// comes back empty (`mttr` must be positive).
+    #[serde(default)]
+    pub failures: Option<Failures>,
 }
 
 fn one() -> u32 {
@@ -853,6 +1153,10 @@ pub struct Database {
     /// Price per read replica per hour (default: `price_per_shard_hour`).
     #[serde(default)]
     pub price_per_replica_hour: Option<f64>,
+    /// Random failures of each shard's primary: down for the repair time,
+    /// with no failover (`mttr` must be positive).
+    #[serde(default)]
+    pub failures: Option<Failures>,
 }
 
 /// Sharding strategies.
@@ -939,29 +1243,81 @@ impl From<DirectoryDefault> for DirectoryDefaultText {
     }
 }
 
-/// A Kafka-like topic with a consumer group.
+/// A message queue with a consumer group: a Kafka-like topic (messages
+/// spread over partitions, each partition read in order by one consumer of
+/// the group) or a RabbitMQ-like work queue (one FIFO, any idle consumer
+/// takes the next message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Queue {
     /// Name, unique among all components.
     pub name: String,
-    /// Number of partitions.
-    pub partitions: u32,
+    /// `topic` (default) or `work_queue`.
+    #[serde(default)]
+    pub kind: QueueKind,
+    /// Number of partitions (topics only; required there).
+    #[serde(default)]
+    pub partitions: Option<u32>,
     /// The key that picks a message's partition (`hash mod partitions`).
-    /// Absent: partitions in turn.
+    /// Absent: partitions in turn. Topics only.
     #[serde(default)]
     pub partition_key: Option<String>,
-    /// Consumers in the group; those beyond the partition count stay idle.
+    /// Consumers in the group; on a topic, those beyond the partition count
+    /// stay idle.
     pub consumers: u32,
     /// Steps each message costs its consumer.
     pub work: Vec<Step>,
     /// Time the publisher waits for the broker's acknowledgement (default 0).
     #[serde(default)]
     pub publish_latency: Option<DistSpec>,
-    /// Messages retained per partition; beyond it the oldest unconsumed
-    /// message is dropped and counted (default 1,000,000).
+    /// Messages retained per partition (a work queue: ready messages,
+    /// RabbitMQ `x-max-length` with `drop-head`); beyond it the oldest
+    /// unconsumed message is dropped and counted (default 1,000,000).
     #[serde(default)]
     pub retention: Option<u64>,
+    /// Work queues: unacknowledged messages a consumer may hold (RabbitMQ
+    /// `basic.qos` prefetch count; 0: unlimited). Default 1.
+    #[serde(default)]
+    pub prefetch: Option<u32>,
+    /// Probability that an attempt's work fails (the handler throws after
+    /// its steps), independently for every attempt: a transient error.
+    #[serde(default)]
+    pub failure_probability: Option<Fraction>,
+    /// Probability that a message can never be processed (a poison
+    /// message: every attempt of it fails).
+    #[serde(default)]
+    pub poison_probability: Option<Fraction>,
+    /// What happens to a failed attempt. Absent: no retry, a failed message
+    /// is dead-lettered at once.
+    #[serde(default)]
+    pub retry: Option<MessageRetry>,
+    /// The queue that receives messages that failed `max_attempts` times
+    /// (a dead-letter topic or queue). Absent: they are counted and dropped.
+    #[serde(default)]
+    pub dead_letter_queue: Option<String>,
+    /// Random crashes of each consumer process: time between failures and
+    /// time until it is back.
+    #[serde(default)]
+    pub consumer_failures: Option<Failures>,
+    /// Topics: how long the group coordinator waits for a silent consumer
+    /// before removing it from the group (Kafka `session.timeout.ms`,
+    /// default 45s).
+    #[serde(default)]
+    pub session_timeout: Option<SimDuration>,
+    /// Work queues: how long the broker waits for a silent consumer's
+    /// connection before closing it and requeueing its unacknowledged
+    /// messages (RabbitMQ heartbeat timeout, default 60s).
+    #[serde(default)]
+    pub heartbeat: Option<SimDuration>,
+    /// Topics: how long every consumer of the group stops when the group's
+    /// membership changes (an eager rebalance), after the members finish
+    /// the message in hand. Default 3s.
+    #[serde(default)]
+    pub rebalance_pause: Option<SimDuration>,
+    /// Topics: how partitions are dealt to the group's members (default
+    /// `round_robin`).
+    #[serde(default)]
+    pub assignor: Option<Assignor>,
     /// Price per consumer per hour.
     #[serde(default)]
     pub price_per_consumer_hour: f64,
@@ -975,4 +1331,80 @@ pub struct Queue {
     /// Price per broker per hour.
     #[serde(default)]
     pub price_per_broker_hour: f64,
+}
+
+/// The two kinds of queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueKind {
+    /// Kafka-like: partitions, each owned by one consumer of the group and
+    /// read in order.
+    #[default]
+    Topic,
+    /// RabbitMQ-like: one FIFO; the broker hands the next message to a
+    /// consumer with room under its prefetch count.
+    WorkQueue,
+}
+
+/// How partitions are dealt to a group's members (Kafka
+/// `partition.assignment.strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assignor {
+    /// Partition p to member p mod members (`RoundRobinAssignor`).
+    #[default]
+    RoundRobin,
+    /// Contiguous ranges, the first members one more when the partitions do
+    /// not divide evenly (`RangeAssignor`).
+    Range,
+}
+
+/// Retries of failed attempts of a message (named `MessageRetry`: a workload's `Retry` is the clients' retry policy).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageRetry {
+    /// Attempts in all, the first included (default 3); a message that
+    /// fails them all is dead-lettered.
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    /// Where a failed message waits for its next attempt (default
+    /// `blocking`).
+    #[serde(default)]
+    pub mode: RetryMode,
+    /// Wait before the first retry (default 1s; not with `requeue`).
+    #[serde(default)]
+    pub backoff: Option<SimDuration>,
+    /// Each further retry waits this many times longer (default 1: a fixed
+    /// backoff).
+    #[serde(default)]
+    pub multiplier: Option<f64>,
+    /// Longest wait between attempts (default 30s).
+    #[serde(default)]
+    pub max_backoff: Option<SimDuration>,
+}
+
+fn default_attempts() -> u32 {
+    3
+}
+
+/// Where a failed message waits for its next attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryMode {
+    /// In place: the consumer keeps the message, sleeps the backoff and
+    /// tries again, taking nothing else meanwhile (Spring Kafka's
+    /// `DefaultErrorHandler`, Spring AMQP's stateless retry). On a topic
+    /// the consumer's partitions wait behind it: head-of-line blocking.
+    #[default]
+    Blocking,
+    /// Through a delay queue: the message is set aside for the backoff and
+    /// then consumed again, while the consumer goes on with the next
+    /// message (Spring Kafka's retry topics; RabbitMQ's TTL queue that
+    /// dead-letters back to the work queue). Order within a partition is
+    /// lost.
+    RetryTopic,
+    /// Work queues: negative acknowledgement with requeue (`basic.nack`,
+    /// `requeue=true`): back at the head of the queue at once, no backoff
+    /// (a quorum queue's `delivery-limit` is `max_attempts`).
+    Requeue,
 }

@@ -180,11 +180,13 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
     // ---- durations
     let mut profile_end: Option<u64> = Some(0);
     for w in &sc.workloads {
+        // Closed-loop users (no `rate`) send until the end: open-ended.
         let total: Option<u64> = w
             .rate
             .iter()
             .map(|s| s.length.map(|d| d.0))
-            .try_fold(0u64, |acc, d| d.map(|d| acc.saturating_add(d)));
+            .try_fold(0u64, |acc, d| d.map(|d| acc.saturating_add(d)))
+            .filter(|_| w.users.is_none());
         profile_end = match (profile_end, total) {
             (Some(a), Some(b)) => Some(a.max(b)),
             _ => None,
@@ -293,7 +295,58 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
                 program: prog,
             });
         }
+        let sessions = match &s.sessions {
+            None => None,
+            Some(ss) => {
+                let sp = p.k("sessions");
+                let key = b.key(&sp.k("key"), &ss.key)?;
+                // Every endpoint needs the key: workloads calling any of
+                // them must draw it (checked with the steps' keys).
+                for &e in &eps {
+                    let prog: usize = endpoints[e].program;
+                    b.key_uses[prog].push((key, sp.k("key")));
+                }
+                let ttl = ss.ttl.map_or(30 * 60 * sim_core::time::SECS, |d| d.0);
+                if ttl == 0 {
+                    return Err(ctx.err(&sp.k("ttl"), "must be positive"));
+                }
+                match (ss.store, &ss.latency) {
+                    (SessionStore::External, Some(spec)) => {
+                        // The store's round trip opens every endpoint.
+                        let dist = ctx.dist(&sp.k("latency"), spec)?;
+                        b.step_dists
+                            .push((dist, format!("service/{}/sessions", s.name)));
+                        let d = b.step_dists.len() - 1;
+                        for &e in &eps {
+                            prepend(
+                                &mut b.programs[endpoints[e].program],
+                                Instr::Compute { dist: d },
+                            );
+                        }
+                    }
+                    (SessionStore::External, None) => {
+                        return Err(ctx.err(
+                            &sp,
+                            "external sessions need a `latency`: the round trip to the session store every request makes",
+                        ));
+                    }
+                    (SessionStore::Local, Some(_)) => {
+                        return Err(ctx.err(
+                            &sp.k("latency"),
+                            "local sessions live in the pod's memory and cost no round trip; `latency` is for \"store\": \"external\"",
+                        ));
+                    }
+                    (SessionStore::Local, None) => {}
+                }
+                Some(SessionsDef {
+                    store: ss.store,
+                    key,
+                    ttl,
+                })
+            }
+        };
         services.push(ServiceDef {
+            sessions,
             name: s.name.clone(),
             replicas: s.replicas,
             concurrency: s.concurrency,
@@ -356,31 +409,32 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
                 "a weight must be at least 1 (scale a replica down instead)",
             ));
         }
-        let hash_key = match (&l.hash_key, l.policy) {
-            (Some(k), LbPolicy::Hash) => {
-                let kp = p.k("hash_key");
-                let id = match keys.get_index_of(k.as_str()) {
-                    Some(id) => id,
-                    None => {
-                        let known: Vec<&str> = keys.keys().map(String::as_str).collect();
-                        return Err(ctx.unknown(&kp, "key drawn by any workload", k, &known));
-                    }
-                };
-                if let Some(w) = sc
-                    .workloads
-                    .iter()
-                    .find(|w| w.target == l.name && !w.keys.contains_key(k.as_str()))
-                {
-                    return Err(ctx.err(
-                        &kp,
-                        format!(
-                            "workload `{}` sends requests here but does not draw `{k}`",
-                            w.name
-                        ),
-                    ));
+        // A key the balancer reads: drawn by every workload sending here.
+        let lb_key = |kp: &P, k: &str| -> Result<KeyId, ScenarioError> {
+            let id = match keys.get_index_of(k) {
+                Some(id) => id,
+                None => {
+                    let known: Vec<&str> = keys.keys().map(String::as_str).collect();
+                    return Err(ctx.unknown(kp, "key drawn by any workload", k, &known));
                 }
-                Some(id)
+            };
+            if let Some(w) = sc
+                .workloads
+                .iter()
+                .find(|w| w.target == l.name && !w.keys.contains_key(k))
+            {
+                return Err(ctx.err(
+                    kp,
+                    format!(
+                        "workload `{}` sends requests here but does not draw `{k}`",
+                        w.name
+                    ),
+                ));
             }
+            Ok(id)
+        };
+        let hash_key = match (&l.hash_key, l.policy) {
+            (Some(k), LbPolicy::Hash) => Some(lb_key(&p.k("hash_key"), k)?),
             (None, LbPolicy::Hash) => {
                 return Err(ctx.err(
                     &p.k("policy"),
@@ -410,7 +464,38 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
                 return Err(ctx.err(&hp.k("healthy_threshold"), "must be at least 1"));
             }
         }
+        let rate_limit = match &l.rate_limit {
+            None => None,
+            Some(r) => {
+                let rp = p.k("rate_limit");
+                if !(r.requests_per_second.is_finite() && r.requests_per_second > 0.0) {
+                    return Err(ctx.err(
+                        &rp.k("requests_per_second"),
+                        "must be a positive number of requests per second",
+                    ));
+                }
+                let burst = match r.burst {
+                    Some(b) if !(b.is_finite() && b >= 1.0) => {
+                        return Err(
+                            ctx.err(&rp.k("burst"), "must be at least 1 token (one request)")
+                        );
+                    }
+                    Some(b) => b,
+                    None => r.requests_per_second.max(1.0),
+                };
+                let key = match &r.key {
+                    Some(k) => Some(lb_key(&rp.k("key"), k)?),
+                    None => None,
+                };
+                Some(RateLimitDef {
+                    rate: r.requests_per_second,
+                    burst,
+                    key,
+                })
+            }
+        };
         lbs.push(LbDef {
+            rate_limit,
             name: l.name.clone(),
             service,
             policy: l.policy,
@@ -498,6 +583,7 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
                 .transpose()?,
             nodes: c.nodes,
             price_per_node_hour: ctx.price(&p.k("price_per_node_hour"), c.price_per_node_hour)?,
+            failures: component_failures(ctx, &p.k("failures"), c.failures)?,
         });
     }
 
@@ -548,46 +634,14 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
                 Some(v) => ctx.price(&p.k("price_per_replica_hour"), v)?,
                 None => d.price_per_shard_hour,
             },
+            failures: component_failures(ctx, &p.k("failures"), d.failures)?,
         });
     }
 
     // ---- queues
     let mut queues = Vec::new();
     for (i, q) in sc.queues.iter().enumerate() {
-        let p = root("queues").i(i);
-        if q.partitions == 0 {
-            return Err(ctx.err(&p.k("partitions"), "a queue needs at least 1 partition"));
-        }
-        if q.retention == Some(0) {
-            return Err(ctx.err(&p.k("retention"), "retention must be at least 1 message"));
-        }
-        let partition_key = q
-            .partition_key
-            .as_ref()
-            .map(|k| b.key(&p.k("partition_key"), k))
-            .transpose()?;
-        let stream = format!("queue/{}/work", q.name);
-        let program = b.compile(&p.k("work"), &q.work, &stream, true)?;
-        queues.push(QueueDef {
-            name: q.name.clone(),
-            partitions: q.partitions,
-            partition_key,
-            consumers: q.consumers,
-            program,
-            publish_latency: q
-                .publish_latency
-                .as_ref()
-                .map(|d| ctx.dist(&p.k("publish_latency"), d))
-                .transpose()?,
-            retention: q.retention.unwrap_or(DEFAULT_RETENTION),
-            price_per_consumer_hour: ctx
-                .price(&p.k("price_per_consumer_hour"), q.price_per_consumer_hour)?,
-            price_per_partition_hour: ctx
-                .price(&p.k("price_per_partition_hour"), q.price_per_partition_hour)?,
-            brokers: q.brokers,
-            price_per_broker_hour: ctx
-                .price(&p.k("price_per_broker_hour"), q.price_per_broker_hour)?,
-        });
+        queues.push(queue(ctx, &mut b, &names, sc, i, q)?);
     }
 
     // A write invalidates the written key's value: only meaningful in a
@@ -643,7 +697,13 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
                 ));
             }
         };
-        let profile = rate_profile(ctx, &p.k("rate"), &w.rate)?;
+        // ---- open or closed loop, retries (clients.rs)
+        let (profile, users) = workload_source(ctx, &p, w)?;
+        let retry = w
+            .retry
+            .as_ref()
+            .map(|r| retry_policy(ctx, &p.k("retry"), r))
+            .transpose()?;
         if w.mix.is_empty() {
             return Err(ctx.err(&p.k("mix"), "the mix needs at least one endpoint"));
         }
@@ -716,6 +776,8 @@ pub fn validate(ctx: &Ctx<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
             mix,
             keys: wkeys,
             timeout: w.timeout,
+            users,
+            retry,
         });
     }
 
@@ -932,6 +994,19 @@ pub const MAX_BUCKETS: u64 = 10_000;
 pub const MAX_CACHE_KEYS: u64 = 50_000_000;
 /// Default retention of a queue partition, messages.
 pub const DEFAULT_RETENTION: u64 = 1_000_000;
+/// Most queues in a scenario.
+pub const MAX_QUEUES: usize = 10_000;
+/// Default wait before a queue's first retry (Spring's `@RetryableTopic`).
+pub const DEFAULT_BACKOFF: SimDuration = SimDuration(1_000_000_000);
+/// Default longest wait between retries (Spring's `ExponentialBackOff`).
+pub const DEFAULT_MAX_BACKOFF: SimDuration = SimDuration(30_000_000_000);
+/// Default session timeout of a topic's consumer group (Kafka's
+/// `session.timeout.ms` since 3.0).
+pub const DEFAULT_SESSION_TIMEOUT: SimDuration = SimDuration(45_000_000_000);
+/// Default heartbeat timeout of a work queue's broker (RabbitMQ).
+pub const DEFAULT_HEARTBEAT: SimDuration = SimDuration(60_000_000_000);
+/// Default stop of a topic's consumers on a rebalance.
+pub const DEFAULT_REBALANCE_PAUSE: SimDuration = SimDuration(3_000_000_000);
 /// Default longest wait of a coalesced cache miss (nginx's
 /// `proxy_cache_lock_timeout`).
 pub const DEFAULT_LOCK_TIMEOUT: SimDuration = SimDuration(5_000_000_000);
@@ -1079,6 +1154,217 @@ fn cdns(
     Ok(out)
 }
 
+/// A diurnal segment's sinusoid.
+fn diurnal(ctx: &Ctx<'_>, p: &P, d: &Diurnal) -> Result<DiurnalDef, ScenarioError> {
+    for (name, v) in [("min", d.min), ("max", d.max)] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(ctx.err(
+                &p.k(name),
+                format!("a rate must be a finite number of requests per second >= 0, got {v}"),
+            ));
+        }
+    }
+    if d.min > d.max {
+        return Err(ctx.err(
+            &p.k("min"),
+            format!(
+                "the trough (min {}) is above the peak (max {})",
+                d.min, d.max
+            ),
+        ));
+    }
+    let period = d.period.map_or(24 * 3_600_000_000_000, |x| x.0);
+    if period == 0 {
+        return Err(ctx.err(&p.k("period"), "the period must be positive"));
+    }
+    if d.peak_at.0 >= period {
+        return Err(ctx.err(
+            &p.k("peak_at"),
+            format!(
+                "the peak ({}) must fall within the first period ({})",
+                d.peak_at,
+                SimDuration(period)
+            ),
+        ));
+    }
+    Ok(DiurnalDef {
+        min: d.min,
+        max: d.max,
+        period,
+        peak_at: d.peak_at.0,
+    })
+}
+
+/// Most closed-loop users of one workload.
+pub const MAX_USERS: u64 = 1_000_000;
+/// Most attempts of a retry policy.
+pub const MAX_ATTEMPTS: u32 = 100;
+
+/// A workload's source of requests: its rate profile (open loop), or its
+/// users (closed loop) with the profile of their highest possible rate.
+fn workload_source(
+    ctx: &Ctx<'_>,
+    p: &P,
+    w: &Workload,
+) -> Result<(RateProfile, Option<ClosedLoop>), ScenarioError> {
+    let Some(users) = w.users else {
+        if w.think_time.is_some() {
+            return Err(ctx.err(
+                &p.k("think_time"),
+                "think_time applies to closed-loop workloads: set `users` instead of `rate`",
+            ));
+        }
+        if w.rate.is_empty() && !has_key(ctx, p, "rate") {
+            return Err(ctx.err(
+                p,
+                "a workload needs `rate` (open loop: a rate profile) or `users` and `think_time` (closed loop)",
+            ));
+        }
+        return Ok((rate_profile(ctx, &p.k("rate"), &w.rate)?, None));
+    };
+    if !w.rate.is_empty() || has_key(ctx, p, "rate") {
+        return Err(ctx.err(
+            &p.k("users"),
+            "a workload has either `rate` (open loop) or `users` (closed loop), not both",
+        ));
+    }
+    if users == 0 || users > MAX_USERS {
+        return Err(ctx.err(
+            &p.k("users"),
+            format!("users must be 1 to {MAX_USERS}, got {users}"),
+        ));
+    }
+    let Some(spec) = &w.think_time else {
+        return Err(ctx.err(
+            &p.k("users"),
+            "closed-loop users need a `think_time` (e.g. {\"exponential\": {\"mean\": \"5s\"}})",
+        ));
+    };
+    let think_time = ctx.dist(&p.k("think_time"), spec)?;
+    let mean = think_time.mean_ns();
+    if !(mean.is_finite() && mean > 0.0) {
+        return Err(ctx.err(
+            &p.k("think_time"),
+            "the think time needs a positive, finite mean (users that never pause would send without time passing)",
+        ));
+    }
+    // Users never send faster than one request per think time each.
+    let bound = users as f64 / (mean / 1e9);
+    let profile = RateProfile {
+        segments: vec![RateSeg {
+            start: 0,
+            end: u64::MAX,
+            from: bound,
+            to: bound,
+            diurnal: None,
+            label: Some("closed loop: at most users / mean think time".to_string()),
+        }],
+    };
+    Ok((profile, Some(ClosedLoop { users, think_time })))
+}
+
+/// The field `key` is written in the object at `p` (after the overrides).
+fn has_key(ctx: &Ctx<'_>, p: &P, key: &str) -> bool {
+    let mut v = ctx.doc;
+    for seg in &p.0 {
+        v = match seg {
+            PathSeg::Key(k) => &v[k.as_str()],
+            PathSeg::Index(i) => &v[*i],
+        };
+    }
+    v.get(key).is_some()
+}
+
+/// A workload's retry policy.
+fn retry_policy(ctx: &Ctx<'_>, p: &P, r: &Retry) -> Result<RetryDef, ScenarioError> {
+    if r.max_attempts == 0 || r.max_attempts > MAX_ATTEMPTS {
+        return Err(ctx.err(
+            &p.k("max_attempts"),
+            format!(
+                "max_attempts counts the first attempt too: 1 to {MAX_ATTEMPTS}, got {}",
+                r.max_attempts
+            ),
+        ));
+    }
+    let bp = p.k("backoff");
+    let b = r.backoff.clone().unwrap_or(Backoff {
+        base_interval: None,
+        max_interval: None,
+        multiplier: None,
+    });
+    let base = b.base_interval.map_or(25_000_000, |d| d.0);
+    if base == 0 {
+        return Err(ctx.err(&bp.k("base_interval"), "the base interval must be positive"));
+    }
+    let max = b.max_interval.map_or(base.saturating_mul(10), |d| d.0);
+    if max < base {
+        return Err(ctx.err(
+            &bp.k("max_interval"),
+            format!(
+                "the largest backoff ({}) is below the base interval ({})",
+                SimDuration(max),
+                SimDuration(base)
+            ),
+        ));
+    }
+    let multiplier = b.multiplier.unwrap_or(2.0);
+    if !(multiplier.is_finite() && multiplier >= 1.0) {
+        return Err(ctx.err(
+            &bp.k("multiplier"),
+            format!("the multiplier must be a finite number >= 1, got {multiplier}"),
+        ));
+    }
+    let on = r
+        .retry_on
+        .clone()
+        .unwrap_or(vec![RetryOn::Timeout, RetryOn::ServerError]);
+    let has = |x: RetryOn| on.contains(&x);
+    let budget = match &r.budget {
+        None => None,
+        Some(b) => {
+            let bp = p.k("budget");
+            let pct = b.percent_can_retry.map_or(0.2, |f| f.0);
+            if !(pct.is_finite() && (0.0..=10.0).contains(&pct)) {
+                return Err(ctx.err(
+                    &bp.k("percent_can_retry"),
+                    format!("percent_can_retry must be 0 to 10 retries per request (0% to 1000%), got {pct}"),
+                ));
+            }
+            let min = b.min_retries_per_sec.unwrap_or(10.0);
+            if !(min.is_finite() && min >= 0.0) {
+                return Err(ctx.err(
+                    &bp.k("min_retries_per_sec"),
+                    format!("min_retries_per_sec must be a finite number >= 0, got {min}"),
+                ));
+            }
+            let ttl = b.ttl.map_or(10_000_000_000, |d| d.0);
+            if !(1_000_000_000..=60_000_000_000).contains(&ttl) {
+                return Err(ctx.err(
+                    &bp.k("ttl"),
+                    format!("the ttl must be 1s to 60s, got {}", SimDuration(ttl)),
+                ));
+            }
+            Some(BudgetDef {
+                percent_can_retry: pct,
+                min_retries_per_sec: min,
+                ttl,
+            })
+        }
+    };
+    Ok(RetryDef {
+        max_attempts: r.max_attempts,
+        base_interval: base,
+        max_interval: max,
+        multiplier,
+        jitter: r.jitter,
+        on_timeout: has(RetryOn::Timeout),
+        on_502: has(RetryOn::ServerError) || has(RetryOn::BadGateway),
+        on_503: has(RetryOn::ServerError) || has(RetryOn::Unavailable),
+        on_429: has(RetryOn::TooManyRequests),
+        budget,
+    })
+}
+
 fn rate_profile(ctx: &Ctx<'_>, p: &P, segs: &[RateSegment]) -> Result<RateProfile, ScenarioError> {
     if segs.is_empty() {
         return Err(ctx.err(p, "the rate profile needs at least one segment"));
@@ -1089,19 +1375,21 @@ fn rate_profile(ctx: &Ctx<'_>, p: &P, segs: &[RateSegment]) -> Result<RateProfil
     for (i, s) in segs.iter().enumerate() {
         let sp = p.i(i);
         let last = i + 1 == segs.len();
+        let kinds = [s.rps.is_some(), s.ramp_to.is_some(), s.diurnal.is_some()];
         let (from, to) = match (s.rps, s.ramp_to) {
-            (Some(r), None) => (r, r),
-            (None, Some(r)) => (prev, r),
-            (Some(_), Some(_)) => {
+            _ if kinds.iter().filter(|k| **k).count() > 1 => {
                 return Err(ctx.err(
                     &sp,
-                    "a segment has either `rps` (constant) or `ramp_to` (linear), not both",
+                    "a segment has one of `rps` (constant), `ramp_to` (linear) or `diurnal` (sinusoid), not several",
                 ));
             }
-            (None, None) => {
+            (Some(r), None) => (r, r),
+            (None, Some(r)) => (prev, r),
+            _ if s.diurnal.is_some() => (0.0, 0.0), // set below
+            _ => {
                 return Err(ctx.err(
                     &sp,
-                    "a segment needs `rps` (constant) or `ramp_to` (linear ramp)",
+                    "a segment needs `rps` (constant), `ramp_to` (linear ramp) or `diurnal` (daily cycle)",
                 ));
             }
         };
@@ -1124,11 +1412,21 @@ fn rate_profile(ctx: &Ctx<'_>, p: &P, segs: &[RateSegment]) -> Result<RateProfil
             None if last => return Err(ctx.err(&sp, "a ramp needs `for`: how long it takes")),
             None => return Err(ctx.err(&sp, "only the last segment may omit `for`")),
         };
+        let diurnal = s
+            .diurnal
+            .as_ref()
+            .map(|d| diurnal(ctx, &sp.k("diurnal"), d))
+            .transpose()?;
+        let (from, to) = match &diurnal {
+            Some(d) => (d.rate_at(t), d.rate_at(end)),
+            None => (from, to),
+        };
         out.push(RateSeg {
             start: t,
             end,
             from,
             to,
+            diurnal,
             label: s.label.clone(),
         });
         t = end;
@@ -1356,6 +1654,12 @@ impl Builder<'_> {
                             _ => None,
                         })?;
                     let qdef = &self.sc.queues[queue];
+                    if qdef.kind == QueueKind::WorkQueue && pb.key.is_some() {
+                        return Err(self.ctx.err(
+                            &pp.k("key"),
+                            format!("`{}` is a work queue: one FIFO without partitions, so a publish to it takes no `key`", pb.queue),
+                        ));
+                    }
                     let key = match (&pb.key, &qdef.partition_key) {
                         (Some(k), _) => Some(self.key(&pp.k("key"), k)?),
                         (None, Some(k)) => {
@@ -1391,6 +1695,16 @@ impl Builder<'_> {
     }
 }
 
+/// Puts `ins` before a compiled program's first instruction.
+fn prepend(prog: &mut Program, ins: Instr) {
+    for i in &mut prog.instrs {
+        if let Instr::CacheGet { skip_to, .. } = i {
+            *skip_to += 1;
+        }
+    }
+    prog.instrs.insert(0, ins);
+}
+
 /// Keys used by a program and, through its publishes, by queue work.
 fn reachable_keys(
     programs: &[Program],
@@ -1404,6 +1718,16 @@ fn reachable_keys(
             && let Some(q) = queues.get(*queue)
         {
             out.extend(key_uses[q.program].iter().cloned());
+            // Dead letters carry the message's keys on to their queue
+            // (validation refused cycles), routed by its partition key.
+            let mut dlq = q.dead_letter;
+            while let Some(d) = dlq.and_then(|d| queues.get(d).map(|x| (d, x))) {
+                out.extend(key_uses[d.1.program].iter().cloned());
+                if let Some(k) = d.1.partition_key {
+                    out.push((k, root("queues").i(d.0).k("partition_key")));
+                }
+                dlq = d.1.dead_letter;
+            }
         }
     }
     out
@@ -1459,7 +1783,13 @@ fn check_stability(ctx: &Ctx<'_>, m: &Model) -> Result<(), ScenarioError> {
         let mut rate = 0.0;
         let mut demand = 0.0;
         let mut at = 0;
-        for w in m.workloads.iter().filter(|w| w.service == si) {
+        // Closed-loop users cannot overload a queue: each waits for its
+        // outcome before sending again, so they slow down instead.
+        for w in m
+            .workloads
+            .iter()
+            .filter(|w| w.service == si && w.users.is_none())
+        {
             let (peak, t) = w.profile.peak(m.duration.0);
             rate += peak;
             at = t;
@@ -1484,6 +1814,260 @@ fn check_stability(ctx: &Ctx<'_>, m: &Model) -> Result<(), ScenarioError> {
         }
     }
     Ok(())
+}
+
+/// Checks a queue's settings and resolves it (its work program included).
+fn queue(
+    ctx: &Ctx<'_>,
+    b: &mut Builder<'_>,
+    names: &Names,
+    sc: &Scenario,
+    i: usize,
+    q: &Queue,
+) -> Result<QueueDef, ScenarioError> {
+    let p = root("queues").i(i);
+    if i >= MAX_QUEUES {
+        return Err(ctx.err(&p, format!("at most {MAX_QUEUES} queues per scenario")));
+    }
+    let work_queue = q.kind == QueueKind::WorkQueue;
+    let topic_only = |field: &str, given: bool| {
+        if work_queue && given {
+            Err(ctx.err(
+                &p.k(field),
+                format!("`{field}` is for topics; a work queue (\"kind\": \"work_queue\") is one FIFO that any idle consumer takes from, with no partitions and no consumer-group rebalancing"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    topic_only("partitions", q.partitions.is_some())?;
+    topic_only("partition_key", q.partition_key.is_some())?;
+    topic_only("session_timeout", q.session_timeout.is_some())?;
+    topic_only("rebalance_pause", q.rebalance_pause.is_some())?;
+    topic_only("assignor", q.assignor.is_some())?;
+    if !work_queue {
+        for (field, given, instead) in [
+            (
+                "prefetch",
+                q.prefetch.is_some(),
+                "a topic's consumer reads its partitions in order, one message at a time",
+            ),
+            (
+                "heartbeat",
+                q.heartbeat.is_some(),
+                "a topic's group notices a silent consumer after `session_timeout`",
+            ),
+        ] {
+            if given {
+                return Err(ctx.err(
+                    &p.k(field),
+                    format!("`{field}` is for work queues (\"kind\": \"work_queue\"); {instead}"),
+                ));
+            }
+        }
+    }
+    let partitions = match (work_queue, q.partitions) {
+        (true, _) => 1,
+        (false, None) => {
+            return Err(ctx.err(
+                &p,
+                "a topic needs `partitions` (or \"kind\": \"work_queue\" for one FIFO without partitions)",
+            ));
+        }
+        (false, Some(0)) => {
+            return Err(ctx.err(&p.k("partitions"), "a queue needs at least 1 partition"));
+        }
+        (false, Some(n)) => n,
+    };
+    if q.retention == Some(0) {
+        return Err(ctx.err(&p.k("retention"), "retention must be at least 1 message"));
+    }
+    let probability = |field: &str, v: Option<Fraction>| match v {
+        None => Ok(0.0),
+        Some(f) if f.0.is_finite() && (0.0..=1.0).contains(&f.0) => Ok(f.0),
+        Some(f) => Err(ctx.err(
+            &p.k(field),
+            format!("a probability is in [0, 1] (0.02 or \"2%\"), got {}", f.0),
+        )),
+    };
+    let failure_probability = probability("failure_probability", q.failure_probability)?;
+    let poison_probability = probability("poison_probability", q.poison_probability)?;
+    let retry = match q.retry {
+        None => MessageRetryDef {
+            max_attempts: 1,
+            mode: RetryMode::Blocking,
+            backoff: 0,
+            multiplier: 1.0,
+            max_backoff: 0,
+        },
+        Some(r) => {
+            let rp = p.k("retry");
+            if r.max_attempts == 0 {
+                return Err(ctx.err(
+                    &rp.k("max_attempts"),
+                    "at least 1 attempt (the first); 1 means no retry",
+                ));
+            }
+            if r.mode == RetryMode::Requeue {
+                if !work_queue {
+                    return Err(ctx.err(
+                        &rp.k("mode"),
+                        "`requeue` (basic.nack with requeue) is a work queue's; a topic retries in place (`blocking`) or through retry topics (`retry_topic`)",
+                    ));
+                }
+                for (field, given) in [
+                    ("backoff", r.backoff.is_some()),
+                    ("multiplier", r.multiplier.is_some()),
+                    ("max_backoff", r.max_backoff.is_some()),
+                ] {
+                    if given {
+                        return Err(ctx.err(
+                            &rp.k(field),
+                            "a requeued message is redelivered at once, without a backoff; for a delay use \"mode\": \"retry_topic\" (a TTL queue) or \"blocking\"",
+                        ));
+                    }
+                }
+            }
+            let multiplier = r.multiplier.unwrap_or(1.0);
+            if !(multiplier.is_finite() && (1.0..=100.0).contains(&multiplier)) {
+                return Err(ctx.err(
+                    &rp.k("multiplier"),
+                    format!(
+                        "a backoff multiplier is in [1, 100] (1: a fixed backoff), got {multiplier}"
+                    ),
+                ));
+            }
+            let (backoff, max_backoff) = if r.mode == RetryMode::Requeue {
+                (0, 0)
+            } else {
+                let backoff = r.backoff.map_or(DEFAULT_BACKOFF.0, |d| d.0);
+                let max_backoff = r
+                    .max_backoff
+                    .map_or(DEFAULT_MAX_BACKOFF.0.max(backoff), |d| d.0);
+                if max_backoff < backoff {
+                    return Err(ctx.err(
+                        &rp.k("max_backoff"),
+                        format!(
+                            "the longest backoff ({}) is shorter than the first ({})",
+                            SimDuration(max_backoff),
+                            SimDuration(backoff)
+                        ),
+                    ));
+                }
+                (backoff, max_backoff)
+            };
+            MessageRetryDef {
+                max_attempts: r.max_attempts,
+                mode: r.mode,
+                backoff,
+                multiplier,
+                max_backoff,
+            }
+        }
+    };
+    let dead_letter = match &q.dead_letter_queue {
+        None => None,
+        Some(name) => {
+            let dp = p.k("dead_letter_queue");
+            let Some(Kind::Queue(d)) = names.all.get(name).copied() else {
+                return Err(ctx.unknown(
+                    &dp,
+                    "queue",
+                    name,
+                    &names.of_kind(|k| matches!(k, Kind::Queue(_))),
+                ));
+            };
+            if d == i {
+                return Err(ctx.err(
+                    &dp,
+                    format!("queue `{name}` cannot be its own dead-letter queue: a message that failed for good would come back to fail again"),
+                ));
+            }
+            // Dead letters must end somewhere: no cycle of dead-letter queues.
+            let mut chain = vec![sc.queues[i].name.as_str()];
+            let mut at = Some(d);
+            while let Some(n) = at {
+                chain.push(sc.queues[n].name.as_str());
+                if n == i {
+                    return Err(ctx.err(
+                        &dp,
+                        format!("dead-letter queues form a cycle ({}): a message that fails everywhere would circle for ever", chain.join(" -> ")),
+                    ));
+                }
+                at = match sc.queues[n]
+                    .dead_letter_queue
+                    .as_ref()
+                    .map(|x| names.all.get(x))
+                {
+                    Some(Some(Kind::Queue(x))) if chain.len() <= sc.queues.len() => Some(*x),
+                    _ => None,
+                };
+            }
+            Some(d)
+        }
+    };
+    let consumer_failures = match q.consumer_failures {
+        None => None,
+        Some(f) => {
+            if f.mtbf.0 == 0 {
+                return Err(ctx.err(&p.k("consumer_failures").k("mtbf"), "must be positive"));
+            }
+            Some((f.mtbf.0 as f64, f.mttr.0 as f64))
+        }
+    };
+    let session_timeout = if work_queue {
+        q.heartbeat.map_or(DEFAULT_HEARTBEAT.0, |d| d.0)
+    } else {
+        q.session_timeout.map_or(DEFAULT_SESSION_TIMEOUT.0, |d| d.0)
+    };
+    if session_timeout == 0 {
+        let field = if work_queue {
+            "heartbeat"
+        } else {
+            "session_timeout"
+        };
+        return Err(ctx.err(&p.k(field), "must be positive"));
+    }
+    let partition_key = q
+        .partition_key
+        .as_ref()
+        .map(|k| b.key(&p.k("partition_key"), k))
+        .transpose()?;
+    let stream = format!("queue/{}/work", q.name);
+    let program = b.compile(&p.k("work"), &q.work, &stream, true)?;
+    Ok(QueueDef {
+        name: q.name.clone(),
+        kind: q.kind,
+        partitions,
+        partition_key,
+        consumers: q.consumers,
+        program,
+        publish_latency: q
+            .publish_latency
+            .as_ref()
+            .map(|d| ctx.dist(&p.k("publish_latency"), d))
+            .transpose()?,
+        retention: q.retention.unwrap_or(DEFAULT_RETENTION),
+        prefetch: if work_queue {
+            q.prefetch.unwrap_or(1)
+        } else {
+            1
+        },
+        failure_probability,
+        poison_probability,
+        retry,
+        dead_letter,
+        consumer_failures,
+        session_timeout,
+        rebalance_pause: q.rebalance_pause.map_or(DEFAULT_REBALANCE_PAUSE.0, |d| d.0),
+        assignor: q.assignor.unwrap_or_default(),
+        price_per_consumer_hour: ctx
+            .price(&p.k("price_per_consumer_hour"), q.price_per_consumer_hour)?,
+        price_per_partition_hour: ctx
+            .price(&p.k("price_per_partition_hour"), q.price_per_partition_hour)?,
+        brokers: q.brokers,
+        price_per_broker_hour: ctx.price(&p.k("price_per_broker_hour"), q.price_per_broker_hour)?,
+    })
 }
 
 /// Checks an autoscaler's rules.
@@ -1554,6 +2138,108 @@ fn faults(
                 format!("the fault starts at {} but the run lasts {duration}", f.at),
             ));
         }
+        // One action per fault.
+        let actions: Vec<&str> = [
+            ("kill_pods", f.kill_pods.is_some()),
+            ("slow_down", f.slow_down.is_some()),
+            ("outage", f.outage.is_some()),
+            ("partition_consumers", f.partition_consumers.is_some()),
+        ]
+        .into_iter()
+        .filter(|a| a.1)
+        .map(|a| a.0)
+        .collect();
+        if let [first, second, ..] = actions[..] {
+            return Err(ctx.err(
+                &p.k(second),
+                format!("a fault does one thing, and this one has `{first}` and `{second}`: write two faults with the same `at`"),
+            ));
+        }
+        let window = |what: &str| match f.length {
+            None => Err(ctx.err(
+                &p,
+                format!("{what} lasts for a window: set `for`, e.g. \"for\": \"30s\""),
+            )),
+            Some(SimDuration::ZERO) => Err(ctx.err(&p.k("for"), "must be positive")),
+            Some(d) => Ok(d.0),
+        };
+        if let Some(sd) = &f.slow_down {
+            let sp = p.k("slow_down");
+            let length = window("a slow-down")?;
+            let target = fault_target(
+                ctx,
+                &sp,
+                sc,
+                names,
+                (sd.database.as_deref(), sd.cache.as_deref()),
+                (sd.shard, sd.node, sd.role),
+                "slow down",
+            )?;
+            if !(sd.factor.is_finite() && sd.factor >= 1.0) {
+                return Err(ctx.err(
+                    &sp.k("factor"),
+                    format!(
+                        "a slow-down factor must be a finite number >= 1 (1: no change; service times are multiplied by it), got {}",
+                        sd.factor
+                    ),
+                ));
+            }
+            out.push(FaultDef::SlowDown {
+                at: f.at.0,
+                length,
+                target,
+                factor: sd.factor,
+            });
+            continue;
+        }
+        if let Some(o) = &f.outage {
+            let op = p.k("outage");
+            let length = window("an outage")?;
+            let target = fault_target(
+                ctx,
+                &op,
+                sc,
+                names,
+                (o.database.as_deref(), o.cache.as_deref()),
+                (o.shard, o.node, None),
+                "take down",
+            )?;
+            out.push(FaultDef::Outage {
+                at: f.at.0,
+                length,
+                target,
+            });
+            continue;
+        }
+        if let Some(pc) = &f.partition_consumers {
+            let pp = p.k("partition_consumers");
+            let length = window("a network partition")?;
+            let Some(Kind::Queue(queue)) = names.all.get(&pc.queue).copied() else {
+                return Err(ctx.unknown(
+                    &pp.k("queue"),
+                    "queue",
+                    &pc.queue,
+                    &names.of_kind(|k| matches!(k, Kind::Queue(_))),
+                ));
+            };
+            let consumers = sc.queues[queue].consumers;
+            if pc.count == 0 || pc.count > consumers {
+                return Err(ctx.err(
+                    &pp.k("count"),
+                    format!(
+                        "queue `{}` has {consumers} consumers: cut off 1 to {consumers}, got {}",
+                        pc.queue, pc.count
+                    ),
+                ));
+            }
+            out.push(FaultDef::PartitionConsumers {
+                at: f.at.0,
+                length,
+                queue,
+                count: pc.count,
+            });
+            continue;
+        }
         match &f.kill_pods {
             Some(k) => {
                 let kp = p.k("kill_pods");
@@ -1589,6 +2275,125 @@ fn faults(
         }
     }
     Ok(out)
+}
+
+/// Resolves the target of a slow-down or an outage at `p`: a database
+/// (optionally one shard, and for slow-downs the nodes' `role`) or a cache
+/// (optionally one node). `verb` says what the fault does, for messages.
+fn fault_target(
+    ctx: &Ctx<'_>,
+    p: &P,
+    sc: &Scenario,
+    names: &Names,
+    (database, cache): (Option<&str>, Option<&str>),
+    (shard, node, role): (Option<u32>, Option<u32>, Option<DbRole>),
+    verb: &str,
+) -> Result<FaultTarget, ScenarioError> {
+    match (database, cache) {
+        (Some(_), Some(_)) => Err(ctx.err(
+            &p.k("cache"),
+            "name one target, `database` or `cache`, not both: write two faults",
+        )),
+        (None, None) => Err(ctx.err(p, format!("name the `database` or the `cache` to {verb}"))),
+        (Some(name), None) => {
+            let Some(Kind::Db(db)) = names.all.get(name) else {
+                return Err(ctx.unknown(
+                    &p.k("database"),
+                    "database",
+                    name,
+                    &names.of_kind(|k| matches!(k, Kind::Db(_))),
+                ));
+            };
+            let d = &sc.databases[*db];
+            if node.is_some() {
+                return Err(ctx.err(
+                    &p.k("node"),
+                    "`node` applies to a cache; for a database name a `shard`",
+                ));
+            }
+            if let Some(s) = shard
+                && s >= d.shards
+            {
+                return Err(ctx.err(
+                    &p.k("shard"),
+                    format!(
+                        "database `{name}` has {} shards (0 to {}), so there is no shard {s}",
+                        d.shards,
+                        d.shards - 1
+                    ),
+                ));
+            }
+            if role == Some(DbRole::Replicas) && d.replicas == 0 {
+                return Err(ctx.err(
+                    &p.k("role"),
+                    format!("database `{name}` has no read replicas"),
+                ));
+            }
+            Ok(FaultTarget::Db {
+                db: *db,
+                shard,
+                role: role.unwrap_or_default(),
+            })
+        }
+        (None, Some(name)) => {
+            let Some(Kind::Cache(cache)) = names.all.get(name) else {
+                return Err(ctx.unknown(
+                    &p.k("cache"),
+                    "cache",
+                    name,
+                    &names.of_kind(|k| matches!(k, Kind::Cache(_))),
+                ));
+            };
+            let c = &sc.caches[*cache];
+            if shard.is_some() {
+                return Err(ctx.err(
+                    &p.k("shard"),
+                    "`shard` applies to a database; for a cache name a `node`",
+                ));
+            }
+            if role.is_some() {
+                return Err(ctx.err(&p.k("role"), "`role` applies to a database"));
+            }
+            if let Some(n) = node
+                && n >= c.nodes
+            {
+                return Err(ctx.err(
+                    &p.k("node"),
+                    format!(
+                        "cache `{name}` has {} node{} (0 to {}), so there is no node {n}",
+                        c.nodes,
+                        if c.nodes == 1 { "" } else { "s" },
+                        c.nodes - 1
+                    ),
+                ));
+            }
+            Ok(FaultTarget::Cache {
+                cache: *cache,
+                node,
+            })
+        }
+    }
+}
+
+/// Resolves the random failures of a database shard's primary or a cache
+/// node: both means must be positive (a failed node stays down until it
+/// is repaired).
+fn component_failures(
+    ctx: &Ctx<'_>,
+    p: &P,
+    f: Option<Failures>,
+) -> Result<Option<(f64, f64)>, ScenarioError> {
+    let Some(f) = f else { return Ok(None) };
+    if f.mtbf.0 == 0 {
+        return Err(ctx.err(&p.k("mtbf"), "must be positive"));
+    }
+    if f.mttr.0 == 0 {
+        return Err(ctx.err(
+            &p.k("mttr"),
+            "must be positive: a failed node is down until it is repaired, e.g. \"mttr\": \"5m\"",
+        ));
+    }
+    Ok(Some((f.mtbf.0 as f64, f.mttr.0 as f64)))
 }
 
 /// What an `slo` entry is about.
@@ -1746,7 +2551,7 @@ fn objectives(
         use SloScope::*;
         let request = &[System, Endpoint][..];
         #[rustfmt::skip]
-        let limits: [Limit<'_>; 17] = [
+        let limits: [Limit<'_>; 21] = [
             ("p50", dur(e.p50), "p50_ms", "p50", Op::Below, Dur, request),
             ("p90", dur(e.p90), "p90_ms", "p90", Op::Below, Dur, request),
             ("p99", dur(e.p99), "p99_ms", "p99", Op::Below, Dur, request),
@@ -1755,8 +2560,12 @@ fn objectives(
             ("error_rate", frac(e.error_rate), "error_rate", "error rate", Op::Below, Frac, request),
             ("timeout_rate", frac(e.timeout_rate), "timeout_rate", "timeout rate", Op::Below, Frac, request),
             ("rejection_rate", frac(e.rejection_rate), "rejection_rate", "rejection rate", Op::Below, Frac, request),
+            ("rate_limited_rate", frac(e.rate_limited_rate), "rate_limited_rate", "rate-limited (429) rate", Op::Below, Frac, request),
+            ("user_error_rate", frac(e.user_error_rate), "user_error_rate", "error rate as users see it", Op::Below, Frac, request),
+            ("user_p99", dur(e.user_p99), "user_p99_ms", "p99 as users see it", Op::Below, Dur, request),
             ("min_throughput_rps", e.min_throughput_rps, "throughput_rps", "throughput", Op::Above, Num("requests/s"), request),
             ("max_utilisation", frac(e.max_utilisation), if scope == Database { "max_utilisation" } else { "utilisation" }, if scope == Database { "busiest shard's utilisation" } else { "utilisation" }, Op::Below, Frac, &[Service, Database]),
+            ("max_session_loss_rate", frac(e.max_session_loss_rate), "session_loss_rate", "session loss rate", Op::Below, Frac, &[Service]),
             ("max_hot_spot_index", e.max_hot_spot_index, "hot_spot_index", "hot-spot index", Op::Below, Num(""), &[Database]),
             ("max_hot_spot_index_by_interval", e.max_hot_spot_index_by_interval, "hot_spot_interval", "hot-spot index by interval", Op::Below, Num(""), &[Database]),
             ("min_hit_ratio", frac(e.min_hit_ratio), "hit_ratio", "hit ratio", Op::Above, Frac, &[Cache]),
@@ -1791,6 +2600,30 @@ fn objectives(
             }
             if matches!(kind, Frac) && v > 1.0 {
                 return Err(ctx.err(&fp, format!("a fraction is at most 1 (100%), got {v}")));
+            }
+            // Metrics that only some scenarios have.
+            if field == "max_session_loss_rate"
+                && let Some((_, name)) = targets.first()
+                && sc
+                    .services
+                    .iter()
+                    .any(|s| s.name == **name && s.sessions.is_none())
+            {
+                return Err(ctx.err(
+                    &fp,
+                    format!("service `{name}` keeps no sessions (add `sessions` to it)"),
+                ));
+            }
+            if field.starts_with("user_")
+                && !sc
+                    .workloads
+                    .iter()
+                    .any(|w| w.retry.is_some() || w.users.is_some())
+            {
+                return Err(ctx.err(
+                    &fp,
+                    "users see what the system sees unless a workload retries or has closed-loop `users`: use the plain limit",
+                ));
             }
             let metric = if metric.starts_with("cost.") {
                 metric.to_string()

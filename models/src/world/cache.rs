@@ -18,14 +18,91 @@
 //! itself (nginx's behaviour), and when a fetching request dies (its pod
 //! crashed) the first waiter takes the fetch over at once. Client timeouts
 //! are lazy and do not end a fetch: the request goes on and fills.
+//!
+//! # Nodes, failures and slow-downs
+//!
+//! When a failure or a fault can touch a cache, each key lives on one of
+//! its `nodes`, by Redis Cluster's hash slots: slot = hash(value) mod
+//! 16384, and the slots are dealt to the nodes in equal contiguous ranges.
+//! A node that goes down (an outage, or a random failure: up for
+//! Exp(`mtbf`), down for Exp(`mttr`)) loses its keys at once and comes back
+//! empty, as a Redis without persistence restarts. While it is down, a
+//! lookup of one of its keys fails after a miss round trip (connection
+//! refused), counted in `errors`, and the application treats the error as a
+//! miss: it runs `on_miss` (a fetch, coalesced as any miss), and the fill
+//! is dropped if the node is still down. A slow-down multiplies the
+//! latencies of lookups, fills and write-through stores that start during
+//! it; the node keeps its keys. Capacity stays one pool for the whole
+//! cache.
 
 use sim_core::SimTime;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::lru::KeyMap;
 use super::lru::Lookup;
+use super::pods::exponential;
+use super::state::Health;
 use super::{Ev, World};
-use crate::model::{Instr, KeyId};
+use crate::model::{FaultDef, FaultTarget, Instr, KeyId, Model};
 use crate::scenario::{TtlMode, WritePolicy};
+
+/// Redis Cluster's number of hash slots.
+const SLOTS: u64 = 16384;
+/// Seed of the slot hash (xxh3-64), unlike the databases' (0), so a key's
+/// cache node and its shard are independent.
+const SLOT_SEED: u64 = 0x736c_6f74; // "slot"
+
+/// The node health of cache `c` for a run with master seed `seed`: one
+/// per node when random failures or a scheduled fault can touch it, none
+/// otherwise (then keys are not mapped to nodes at all).
+pub(super) fn node_health(m: &Model, c: usize, seed: u64) -> Vec<Health> {
+    let def = &m.caches[c];
+    let faulted = m.faults.iter().any(|f| {
+        matches!(
+            f,
+            FaultDef::SlowDown { target: FaultTarget::Cache { cache, .. }, .. }
+            | FaultDef::Outage { target: FaultTarget::Cache { cache, .. }, .. }
+                if *cache == c
+        )
+    });
+    if def.failures.is_none() && !faulted {
+        return Vec::new();
+    }
+    (0..def.nodes)
+        .map(|n| {
+            Health::new(def.failures.map(|_| {
+                sim_core::RngStream::new(seed, &format!("cache/{}/node/{n}/failures", def.name))
+            }))
+        })
+        .collect()
+}
+
+/// The node that holds `value` (None when nodes are not tracked).
+fn node_of(nodes: &[Health], value: u64) -> Option<usize> {
+    match nodes.len() {
+        0 => None,
+        1 => Some(0),
+        n => {
+            let slot = xxh3_64_with_seed(&value.to_le_bytes(), SLOT_SEED) % SLOTS;
+            Some((slot * n as u64 / SLOTS) as usize)
+        }
+    }
+}
+
+/// Whether `value`'s node is down, and its slow-down factor.
+fn node_state(nodes: &[Health], value: u64) -> (bool, f64) {
+    node_of(nodes, value).map_or((false, 1.0), |n| (nodes[n].is_down(), nodes[n].factor()))
+}
+
+/// `d` ns times `factor`.
+#[inline]
+fn scaled(d: u64, factor: f64) -> u64 {
+    if factor == 1.0 {
+        d
+    } else {
+        (d as f64 * factor).round() as u64
+    }
+}
 
 /// A miss waiting for another request's fetch.
 #[derive(Debug, Clone, Copy)]
@@ -98,14 +175,21 @@ impl World<'_> {
             (TtlMode::Access, Some(t)) => Some(now.saturating_add(t.0)),
             _ => None,
         };
-        if c.store.get(value, now, renew) == Lookup::Hit {
+        let (down, factor) = node_state(&c.nodes, value);
+        if !down && c.store.get(value, now, renew) == Lookup::Hit {
             c.hits += 1;
             c.hits_series.add(SimTime(now), 1.0);
             self.jobs[j as usize].pc = skip_to as u32;
-            return Some(def.hit.sample(&mut c.hit_rng));
+            return Some(scaled(def.hit.sample(&mut c.hit_rng), factor));
         }
-        c.misses += 1;
-        let latency = def.miss.sample(&mut c.miss_rng);
+        // A lookup on a node that is down fails (connection refused) and
+        // is handled as a miss by the application.
+        if down {
+            c.errors += 1;
+        } else {
+            c.misses += 1;
+        }
+        let latency = scaled(def.miss.sample(&mut c.miss_rng), factor);
         let st = &mut c.fetches;
         let f = st.keys.entry(value).or_default();
         f.misses += 1;
@@ -139,17 +223,23 @@ impl World<'_> {
         self.jobs[j as usize].pc = next;
         self.store(cache, value, true);
         let c = &mut self.caches[cache];
-        def.fill.as_ref().map_or(0, |d| d.sample(&mut c.fill_rng))
+        let factor = node_state(&c.nodes, value).1;
+        def.fill
+            .as_ref()
+            .map_or(0, |d| scaled(d.sample(&mut c.fill_rng), factor))
     }
 
-    /// Stores `value` in `cache` now and answers the key's waiters; a
-    /// `fill` also ends one fetch of the key.
+    /// Stores `value` in `cache` now (unless its node is down: the store
+    /// fails, and the application ignores it) and answers the key's
+    /// waiters; a `fill` also ends one fetch of the key.
     fn store(&mut self, cache: usize, value: u64, fill: bool) {
         let now = self.now();
         let def = &self.m.caches[cache];
         let c = &mut self.caches[cache];
-        c.store
-            .insert(value, def.ttl.map_or(u64::MAX, |t| now.saturating_add(t.0)));
+        if !node_state(&c.nodes, value).0 {
+            c.store
+                .insert(value, def.ttl.map_or(u64::MAX, |t| now.saturating_add(t.0)));
+        }
         let Some(f) = c.fetches.keys.get_mut(&value) else {
             return;
         };
@@ -287,10 +377,106 @@ impl World<'_> {
                     self.store(c, value, false);
                     let st = &mut self.caches[c];
                     st.fetches.updates += 1;
-                    wait += def.fill.as_ref().map_or(0, |d| d.sample(&mut st.write_rng));
+                    let factor = node_state(&st.nodes, value).1;
+                    wait += def
+                        .fill
+                        .as_ref()
+                        .map_or(0, |d| scaled(d.sample(&mut st.write_rng), factor));
                 }
             }
         }
         wait
+    }
+
+    /// Schedules the first random failure of every cache node.
+    pub(super) fn schedule_cache_failures(&mut self) {
+        for (c, def) in self.m.caches.iter().enumerate() {
+            if def.failures.is_some() {
+                for n in 0..self.caches[c].nodes.len() {
+                    self.schedule_node_failure(c, n);
+                }
+            }
+        }
+    }
+
+    /// Draws the node's next failure (exponential, mean `mtbf`).
+    fn schedule_node_failure(&mut self, c: usize, n: usize) {
+        let Some((mtbf, _)) = self.m.caches[c].failures else {
+            return;
+        };
+        let now = self.now();
+        let h = &mut self.caches[c].nodes[n];
+        let dt = exponential(h.fail_rng.as_mut().expect("a failure stream"), mtbf);
+        self.q.push(
+            SimTime(now.saturating_add(dt)),
+            Ev::CacheNodeDown {
+                cache: c as u32,
+                node: n as u32,
+            },
+        );
+    }
+
+    /// A cache node fails at random: down for a repair time (exponential,
+    /// mean `mttr`).
+    pub(super) fn cache_node_failure(&mut self, c: usize, n: usize) {
+        let (_, mttr) = self.m.caches[c].failures.expect("random failures");
+        let now = self.now();
+        let h = &mut self.caches[c].nodes[n];
+        let dt = exponential(h.fail_rng.as_mut().expect("a failure stream"), mttr);
+        self.q.push(
+            SimTime(now.saturating_add(dt)),
+            Ev::CacheNodeUp {
+                cache: c as u32,
+                node: n as u32,
+            },
+        );
+        self.cache_node_down(c, n);
+    }
+
+    /// A randomly failed node is back; its next failure is drawn.
+    pub(super) fn cache_node_repair(&mut self, c: usize, n: usize) {
+        self.cache_node_up(c, n);
+        self.schedule_node_failure(c, n);
+    }
+
+    /// One more outage of node `n`: if it goes down now, its keys are lost.
+    pub(super) fn cache_node_down(&mut self, c: usize, n: usize) {
+        let now = self.now();
+        let st = &mut self.caches[c];
+        if !st.nodes[n].down(now) {
+            return;
+        }
+        let nodes = &st.nodes;
+        let lost = st.store.lose(|v| node_of(nodes, v) == Some(n));
+        st.keys_lost += lost;
+    }
+
+    /// One outage of node `n` fewer: it serves again, empty, when none is
+    /// left.
+    pub(super) fn cache_node_up(&mut self, c: usize, n: usize) {
+        let now = self.now();
+        self.caches[c].nodes[n].up(now);
+    }
+
+    /// Starts (or ends) a slow-down by `factor` of one node or all.
+    pub(super) fn cache_slow_down(
+        &mut self,
+        c: usize,
+        node: Option<u32>,
+        factor: f64,
+        start: bool,
+    ) {
+        let nodes = &mut self.caches[c].nodes;
+        let range = match node {
+            Some(n) => n as usize..n as usize + 1,
+            None => 0..nodes.len(),
+        };
+        for h in &mut nodes[range] {
+            if start {
+                h.slow.push(factor);
+            } else {
+                h.speed_up(factor);
+            }
+        }
     }
 }

@@ -5,7 +5,7 @@ use sim_core::SimTime;
 use super::{Owner, World};
 use crate::model::Target;
 use crate::results::*;
-use crate::scenario::{EvictionPolicy, LbPolicy, ReadFrom};
+use crate::scenario::{EvictionPolicy, LbPolicy, ReadFrom, SessionStore};
 
 impl World<'_> {
     pub(super) fn finish(mut self, wall_s: f64) -> Results {
@@ -16,8 +16,13 @@ impl World<'_> {
 
         // Requests still alive: timed out already (lazily) or in flight.
         let mut ep_in_flight = vec![0u64; m.endpoints.len()];
-        // Killed jobs were counted as aborted when their pod crashed.
-        for job in self.jobs.iter().filter(|j| j.live && !j.killed) {
+        // Killed jobs were counted as aborted when their pod crashed;
+        // attempts their client gave up on, as timeouts then (clients.rs).
+        for job in self
+            .jobs
+            .iter()
+            .filter(|j| j.live && !j.killed && j.call != super::clients::SETTLED)
+        {
             if let Owner::Request { workload, ep, .. } = job.owner {
                 let timeout = m.workloads[workload as usize].timeout;
                 let e = &mut self.eps[ep as usize];
@@ -38,7 +43,7 @@ impl World<'_> {
             }
         }
 
-        let endpoints: Vec<EndpointResult> = m
+        let mut endpoints: Vec<EndpointResult> = m
             .endpoints
             .iter()
             .zip(&self.eps)
@@ -61,11 +66,15 @@ impl World<'_> {
                     timeouts: e.timeouts,
                     rejected: e.rejected,
                     aborted: e.aborted,
+                    rate_limited: e.rate_limited,
                     in_flight,
                     throughput_rps: e.ok as f64 / measured_s,
                     error_rate: ratio(errors, e.count),
                     latency: e.latency.summary(),
                     latency_cdf: e.latency.cdf(),
+                    retries: 0,
+                    retries_refused_by_budget: 0,
+                    user_visible: None,
                 }
             })
             .collect();
@@ -78,7 +87,7 @@ impl World<'_> {
             sum(|e| e.rejected),
             sum(|e| e.aborted),
         );
-        let overall = EndpointResult {
+        let mut overall = EndpointResult {
             name: "all".to_string(),
             service: "*".to_string(),
             count,
@@ -87,12 +96,18 @@ impl World<'_> {
             timeouts,
             rejected,
             aborted,
+            rate_limited: sum(|e| e.rate_limited),
             in_flight: sum(|e| e.in_flight),
             throughput_rps: ok as f64 / measured_s,
             error_rate: ratio(timeouts + rejected + aborted, count),
             latency: self.overall_latency.summary(),
             latency_cdf: self.overall_latency.cdf(),
+            retries: 0,
+            retries_refused_by_budget: 0,
+            user_visible: None,
         };
+        // Retries and what users saw (clients.rs).
+        self.client_results(&mut endpoints, &mut overall);
 
         let load_balancers = m
             .load_balancers
@@ -116,6 +131,7 @@ impl World<'_> {
                 in_flight_max: l.tw.max(),
                 sent_to_down: l.sent_to_down,
                 marked_down: l.marked_down,
+                rate_limited: l.rate_limited,
             })
             .collect();
 
@@ -179,6 +195,23 @@ impl World<'_> {
                             metric,
                         })
                         .collect(),
+                    sessions: s.sessions.as_ref().zip(def.sessions).map(|(t, d)| {
+                        let lost = t.lost_with_pod + t.lost_to_routing;
+                        SessionResult {
+                            store: match d.store {
+                                SessionStore::Local => "local",
+                                SessionStore::External => "external",
+                            }
+                            .to_string(),
+                            key: m.keys[d.key].clone(),
+                            created: t.created,
+                            resumed: t.resumed,
+                            lost,
+                            lost_with_pod: t.lost_with_pod,
+                            lost_to_routing: t.lost_to_routing,
+                            loss_rate: ratio(lost, t.resumed + lost),
+                        }
+                    }),
                     pods,
                 }
             })
@@ -194,10 +227,10 @@ impl World<'_> {
                 CacheResult {
                     name: def.name.clone(),
                     capacity: def.capacity,
-                    lookups: c.hits + c.misses,
+                    lookups: c.hits + c.misses + c.errors,
                     hits: c.hits,
                     misses: c.misses,
-                    hit_ratio: ratio(c.hits, c.hits + c.misses),
+                    hit_ratio: ratio(c.hits, c.hits + c.misses + c.errors),
                     evictions: evictions - c.base.0,
                     expirations: expirations - c.base.1,
                     invalidations: invalidations - c.base.2,
@@ -209,6 +242,16 @@ impl World<'_> {
                     lock_timeouts: f.lock_timeouts,
                     stampede_max: f.stampede_max,
                     updates: f.updates,
+                    errors: c.errors,
+                    node_failures: c.nodes.iter().map(|n| n.failures).sum(),
+                    downtime_s: c.nodes.iter().map(|n| n.down_tw.integral(end)).sum::<f64>() / 1e9,
+                    availability: if c.nodes.is_empty() {
+                        1.0
+                    } else {
+                        1.0 - c.nodes.iter().map(|n| n.down_tw.mean(end)).sum::<f64>()
+                            / c.nodes.len() as f64
+                    },
+                    keys_lost: c.keys_lost,
                 }
             })
             .collect();
@@ -265,6 +308,10 @@ impl World<'_> {
                         wait_p99_ms: s.primary.wait_hist.quantile_ns(0.99) as f64 / 1e6,
                         replica_reads: s.replica_reads,
                         stale_reads: s.stale_reads,
+                        failed_statements: s.failed,
+                        failures: s.health.failures,
+                        downtime_s: s.health.down_tw.integral(end) / 1e9,
+                        availability: 1.0 - s.health.down_tw.mean(end),
                         replicas: s
                             .replicas
                             .iter()
@@ -278,6 +325,9 @@ impl World<'_> {
                                 queue_length_max: rep.pool.queue_tw.max(),
                                 wait_mean_ms: wait_mean_ms(&rep.pool),
                                 wait_p99_ms: rep.pool.wait_hist.quantile_ns(0.99) as f64 / 1e6,
+                                lag_mean_ms: rep.lag_hist.mean_ns() / 1e6,
+                                lag_p99_ms: rep.lag_hist.quantile_ns(0.99) as f64 / 1e6,
+                                lag_max_ms: rep.lag_hist.max_ns() as f64 / 1e6,
                             })
                             .collect(),
                     })
@@ -329,19 +379,26 @@ impl World<'_> {
                     replica_reads: shards.iter().map(|s| s.replica_reads).sum(),
                     stale_reads,
                     stale_read_ratio: ratio(stale_reads, reads),
+                    failed_statements: shards.iter().map(|s| s.failed_statements).sum(),
                     shards,
                 }
             })
             .collect();
 
-        let queues = m
+        let queues: Vec<QueueResult> = m
             .queues
             .iter()
             .zip(&self.topics)
             .map(|(def, t)| {
                 let active: Vec<_> = t.consumers.iter().filter(|c| !c.partitions.is_empty()).collect();
-                let stride = 1 + self.nkeys;
-                if def.consumers == 0 && t.published > 0 {
+                let stride = super::state::MSG_HEAD + self.nkeys;
+                // A dead-letter queue without consumers is normal: people
+                // inspect it.
+                let is_dlq = m
+                    .queues
+                    .iter()
+                    .any(|x| x.dead_letter.is_some_and(|d| m.queues[d].name == def.name));
+                if def.consumers == 0 && t.published > 0 && !is_dlq {
                     warnings.push(format!(
                         "queue `{}` has no consumers: {} messages published, none consumed",
                         def.name, t.published
@@ -353,6 +410,25 @@ impl World<'_> {
                         def.name, t.dropped, def.retention
                     ));
                 }
+                if t.dead_lettered > 0 {
+                    warnings.push(format!(
+                        "queue `{}`: {} messages failed {} attempt(s) and were dead-lettered{}",
+                        def.name,
+                        t.dead_lettered,
+                        def.retry.max_attempts,
+                        def.dead_letter
+                            .map(|d| format!(" to `{}`", m.queues[d].name))
+                            .unwrap_or_default()
+                    ));
+                }
+                let (hottest, max_published) = t
+                    .partitions
+                    .iter()
+                    .map(|p| p.published)
+                    .enumerate()
+                    .fold((0, 0), |best, (i, n)| if n > best.1 { (i, n) } else { best });
+                let mean_published = t.published as f64 / t.partitions.len() as f64;
+                let paused_ns = t.paused_ns + if t.paused { self.end - t.paused_since } else { 0 };
                 QueueResult {
                     name: def.name.clone(),
                     partitions: def.partitions,
@@ -370,12 +446,39 @@ impl World<'_> {
                         active.iter().map(|c| c.busy_tw.mean(end)).sum::<f64>() / active.len() as f64
                     },
                     end_to_end: t.e2e.summary(),
+                    kind: if def.is_work_queue() { "work_queue" } else { "topic" }.to_string(),
+                    wait: t.wait.summary(),
+                    skew_index: if t.published == 0 {
+                        0.0
+                    } else {
+                        max_published as f64 / mean_published
+                    },
+                    hottest_partition: hottest,
+                    failed_attempts: t.failed_attempts,
+                    retries: t.retries,
+                    dead_lettered: t.dead_lettered,
+                    dead_letter_queue: def.dead_letter.map(|d| m.queues[d].name.clone()),
+                    dead_letter_depth: match def.dead_letter {
+                        Some(d) => self.topics[d].lag,
+                        None => t.dead_lettered,
+                    },
+                    redeliveries: t.redeliveries,
+                    consumer_crashes: t.crashes,
+                    consumers_cut: t.cuts,
+                    session_timeouts: t.session_timeouts,
+                    rebalances: t.rebalances,
+                    rebalance_paused_s: paused_ns as f64 / 1e9,
+                    stuck_partition_s: t.stuck_tw.integral(end) / 1e9,
                     partition_detail: t
                         .partitions
                         .iter()
                         .map(|p| PartitionResult {
                             published: p.published,
-                            lag_at_end: (p.msgs.len() / stride) as u64,
+                            lag_at_end: ((p.msgs.len() + p.retries.len()) / stride) as u64,
+                            consumed: p.consumed,
+                            share: ratio(p.published, t.published),
+                            lag_mean: p.lag_tw.mean(end),
+                            lag_max: p.lag_tw.max(),
                         })
                         .collect(),
                 }
@@ -397,7 +500,7 @@ impl World<'_> {
                 .map(|(i, x)| if width(i) > 0.0 { x / width(i) } else { 0.0 })
                 .collect::<Vec<f64>>()
         };
-        let time_series = TimeSeries {
+        let mut time_series = TimeSeries {
             interval_s: secs,
             buckets: spec.buckets,
             workloads: m
@@ -424,6 +527,12 @@ impl World<'_> {
                     } else {
                         Vec::new()
                     },
+                    rate_limited_rps: if m.load_balancers.iter().any(|l| l.rate_limit.is_some()) {
+                        per_sec(e.rate_limited_series.values())
+                    } else {
+                        Vec::new()
+                    },
+                    retries_rps: Vec::new(),
                     latency: e.latency_series.finish(end),
                 })
                 .collect(),
@@ -445,6 +554,10 @@ impl World<'_> {
                     } else {
                         Vec::new()
                     },
+                    sessions_lost_per_s: s
+                        .sessions
+                        .as_ref()
+                        .map_or_else(Vec::new, |t| per_sec(t.lost_series.values())),
                 })
                 .collect(),
             databases: m
@@ -486,10 +599,27 @@ impl World<'_> {
                 .map(|(d, t)| QueueSeries {
                     name: d.name.clone(),
                     lag: t.lag_series.finish(end),
+                    dead_lettered_rps: if t.dead_lettered > 0 {
+                        per_sec(t.dead_series.values())
+                    } else {
+                        Vec::new()
+                    },
+                    rebalancing: if t.rebalances > 0 {
+                        t.paused_series.finish(end)
+                    } else {
+                        Vec::new()
+                    },
                 })
                 .collect(),
         };
 
+        for (s, retries) in time_series
+            .endpoints
+            .iter_mut()
+            .zip(self.clients.retries_series())
+        {
+            s.retries_rps = per_sec(retries);
+        }
         let events = self.q.events_processed();
         Results {
             format_version: FORMAT_VERSION,

@@ -267,6 +267,29 @@ impl Lfu {
             self.invalidations += 1;
         }
     }
+
+    /// Drops every key for which `lost` is true (a node's share of the
+    /// keys, when it fails), walking the buckets from the lowest count;
+    /// returns how many. Not counted as evictions or invalidations.
+    pub fn lose(&mut self, lost: impl Fn(u64) -> bool) -> u64 {
+        let mut victims = Vec::new();
+        let mut b = self.low;
+        while b != NIL {
+            let mut i = self.buckets[b as usize].head;
+            while i != NIL {
+                let e = self.entries[i as usize];
+                if lost(e.key) {
+                    victims.push(i);
+                }
+                i = e.next;
+            }
+            b = self.buckets[b as usize].next;
+        }
+        for &i in &victims {
+            self.drop_entry(i);
+        }
+        victims.len() as u64
+    }
 }
 
 #[cfg(test)]
@@ -296,6 +319,21 @@ mod tests {
         assert_eq!((c.count(5), c.count(6), c.count(7)), (0, 0, 1));
         assert_eq!(c.evictions, 4);
         assert_eq!(c.len(), 3);
+    }
+
+    #[test]
+    fn losing_keys_keeps_the_counts_of_the_rest() {
+        let mut c = Lfu::new(4);
+        for k in 1..=4 {
+            c.insert(k, u64::MAX);
+        }
+        c.get(3, 0, None);
+        assert_eq!(c.lose(|k| k <= 2), 2);
+        assert_eq!((c.len(), c.count(3), c.count(4), c.count(1)), (2, 2, 1, 0));
+        c.insert(5, u64::MAX);
+        c.insert(6, u64::MAX);
+        c.insert(7, u64::MAX); // full: evicts 4, the least recent of count 1
+        assert_eq!((c.count(4), c.count(3), c.evictions), (0, 2, 1));
     }
 
     #[test]

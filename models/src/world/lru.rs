@@ -187,6 +187,23 @@ impl Lru {
             self.invalidations += 1;
         }
     }
+
+    /// Drops every key for which `lost` is true (a node's share of the
+    /// keys, when it fails), walking the list in recency order; returns
+    /// how many. Not counted as evictions or invalidations.
+    pub fn lose(&mut self, lost: impl Fn(u64) -> bool) -> u64 {
+        let mut n = 0;
+        let mut i = self.head;
+        while i != NIL {
+            let Node { key, next, .. } = self.nodes[i as usize];
+            if lost(key) {
+                self.drop_node(i);
+                n += 1;
+            }
+            i = next;
+        }
+        n
+    }
 }
 
 #[cfg(test)]
@@ -205,6 +222,23 @@ mod tests {
         assert_eq!(c.get(3, 0, None), Lookup::Hit);
         assert_eq!(c.evictions, 1);
         assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn losing_keys_keeps_the_order_of_the_rest() {
+        let mut c = Lru::new(4);
+        for k in 1..=4 {
+            c.insert(k, u64::MAX);
+        }
+        assert_eq!(c.lose(|k| k % 2 == 0), 2);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c.get(2, 0, None), Lookup::Miss);
+        c.insert(5, u64::MAX);
+        c.insert(6, u64::MAX);
+        c.insert(7, u64::MAX); // full: evicts 1, the least recent left
+        assert_eq!(c.get(1, 0, None), Lookup::Miss);
+        assert_eq!(c.get(3, 0, None), Lookup::Hit);
+        assert_eq!((c.evictions, c.invalidations), (1, 0));
     }
 
     #[test]

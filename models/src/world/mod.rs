@@ -17,12 +17,15 @@
 mod arrivals;
 mod cache;
 mod cdn;
+mod clients;
 mod db;
 mod finish;
+mod gateway;
 pub mod lfu;
 pub mod lru;
 mod pods;
 mod queue;
+mod sessions;
 mod state;
 mod store;
 mod traffic;
@@ -94,10 +97,27 @@ enum Ev {
     Autoscale(u32),
     /// A scheduled fault starts.
     Fault(u32),
+    /// A scheduled fault's window (`for`) ends.
+    FaultEnd(u32),
+    /// A database shard's primary fails at random (db.rs).
+    ShardDown { db: u32, shard: u32 },
+    /// A randomly failed shard primary is repaired (db.rs).
+    ShardUp { db: u32, shard: u32 },
+    /// A cache node fails at random (cache.rs).
+    CacheNodeDown { cache: u32, node: u32 },
+    /// A randomly failed cache node is back, empty (cache.rs).
+    CacheNodeUp { cache: u32, node: u32 },
+    /// A queue's consumers, retries and rebalances (queue.rs).
+    Queue(queue::QueueEv),
     /// A coalesced cache miss has waited its longest (cache.rs).
     LockTimeout(u32),
     /// A request answered at a CDN edge reaches the client (cdn.rs).
     EdgeHit(u32),
+    /// A client's timeout for the attempt it sent as its `serial`-th
+    /// expires (clients.rs; ignored if that attempt was settled).
+    ClientTimeout { call: u32, serial: u32 },
+    /// A client's backoff ended: it sends the next attempt (clients.rs).
+    Retry(u32),
 }
 
 const NONE: u32 = u32::MAX;
@@ -132,6 +152,10 @@ struct Job {
     /// Its pod crashed: already counted as failed; released at its next
     /// event without running further.
     killed: bool,
+    /// The client call it is an attempt of (clients.rs): `NONE` for
+    /// requests without client state, `clients::SETTLED` once the client
+    /// has its outcome (a timed-out attempt the system still works on).
+    call: u32,
 }
 
 #[derive(Clone)]
@@ -179,6 +203,8 @@ pub struct World<'m> {
     measured_live: usize,
     /// Component figures taken at the end of the observation window.
     snapshot: Option<Box<Results>>,
+    /// Client state: retries, closed-loop users (clients.rs).
+    clients: clients::Clients,
 }
 
 impl<'m> World<'m> {
@@ -194,7 +220,7 @@ impl<'m> World<'m> {
             .workloads
             .iter()
             .map(|w| WorkloadState {
-                arrivals: Arrivals::new(rng(format!("workload/{}/arrivals", w.name))),
+                arrivals: Arrivals::of(w, rng(format!("workload/{}/arrivals", w.name))),
                 mix_rng: rng(format!("workload/{}/mix", w.name)),
                 keys: w
                     .keys
@@ -231,6 +257,8 @@ impl<'m> World<'m> {
                 scratch: Vec::new(),
                 sent_to_down: 0,
                 marked_down: 0,
+                limiter: l.rate_limit.as_ref().map(gateway::Limiter::new),
+                rate_limited: 0,
             })
             .collect();
         let services = m
@@ -240,8 +268,8 @@ impl<'m> World<'m> {
             .map(|(si, s)| {
                 let dynamic = s.autoscaling.is_some()
                     || s.failures.is_some()
-                    || m.faults.iter().any(|f| match f {
-                        crate::model::FaultDef::KillPods { service, .. } => *service == si,
+                    || m.faults.iter().any(|f| {
+                        matches!(f, crate::model::FaultDef::KillPods { service, .. } if *service == si)
                     });
                 let max = s.autoscaling.map_or(s.replicas, |a| a.max_replicas);
                 let mut pods: Vec<Pod> = (0..s.replicas).map(|_| Pod::new(Phase::Ready)).collect();
@@ -284,13 +312,17 @@ impl<'m> World<'m> {
                         .as_ref()
                         .map(|_| rng(format!("service/{}/startup", s.name))),
                     aborted: 0,
+                    sessions: s
+                        .sessions
+                        .map(|_| sessions::SessionTable::new(CountSeries::new(spec))),
                 }
             })
             .collect();
         let caches = m
             .caches
             .iter()
-            .map(|c| CacheState {
+            .enumerate()
+            .map(|(ci, c)| CacheState {
                 store: Store::new(c.policy, c.capacity),
                 hits: 0,
                 misses: 0,
@@ -302,6 +334,9 @@ impl<'m> World<'m> {
                 base: (0, 0, 0),
                 fetches: Default::default(),
                 write_rng: rng(format!("cache/{}/write", c.name)),
+                nodes: cache::node_health(m, ci, seed),
+                errors: 0,
+                keys_lost: 0,
             })
             .collect();
         let cdns = m.cdns.iter().map(|c| cdn::CdnState::new(c, seed)).collect();
@@ -330,8 +365,15 @@ impl<'m> World<'m> {
                                 lag_rng: rng(format!("db/{}/shard/{i}/replica/{r}/lag", d.name)),
                                 pending: Default::default(),
                                 backlog: Default::default(),
+                                lag_hist: Default::default(),
                             })
                             .collect(),
+                        health: Health::new(
+                            d.failures
+                                .map(|_| rng(format!("db/{}/shard/{i}/failures", d.name))),
+                        ),
+                        replica_slow: Vec::new(),
+                        failed: 0,
                     })
                     .collect(),
             })
@@ -339,14 +381,7 @@ impl<'m> World<'m> {
         let topics = m
             .queues
             .iter()
-            .map(|q| {
-                TopicState::new(
-                    q.partitions,
-                    q.consumers,
-                    spec,
-                    rng(format!("queue/{}/publish", q.name)),
-                )
-            })
+            .map(|q| TopicState::new(q, seed, spec))
             .collect();
         let eps = m
             .endpoints
@@ -362,6 +397,8 @@ impl<'m> World<'m> {
                 rejected_series: CountSeries::new(spec),
                 aborted: 0,
                 aborted_series: CountSeries::new(spec),
+                rate_limited: 0,
+                rate_limited_series: CountSeries::new(spec),
                 latency_series: LatencySeries::new(spec),
             })
             .collect();
@@ -399,6 +436,7 @@ impl<'m> World<'m> {
             measure_end: u64::MAX,
             measured_live: 0,
             snapshot: None,
+            clients: clients::Clients::new(m, seed, spec),
         }
     }
 
@@ -439,6 +477,7 @@ impl<'m> World<'m> {
             self.q.push(SimTime(self.measure_end), Ev::WindowEnd);
         }
         self.schedule_lifecycle();
+        self.start_users();
         while let Some(t) = self.q.peek_time() {
             if t.0 > self.end {
                 break;
@@ -467,8 +506,20 @@ impl<'m> World<'m> {
                 Ev::HealthCheck(l) => self.health_check(l as usize),
                 Ev::Autoscale(s) => self.autoscale(s as usize),
                 Ev::Fault(f) => self.fault(f as usize),
+                Ev::FaultEnd(f) => self.fault_end(f as usize),
+                Ev::ShardDown { db, shard } => self.shard_failure(db as usize, shard as usize),
+                Ev::ShardUp { db, shard } => self.shard_repair(db as usize, shard as usize),
+                Ev::CacheNodeDown { cache, node } => {
+                    self.cache_node_failure(cache as usize, node as usize)
+                }
+                Ev::CacheNodeUp { cache, node } => {
+                    self.cache_node_repair(cache as usize, node as usize)
+                }
+                Ev::Queue(e) => self.queue_event(e),
                 Ev::LockTimeout(j) => self.lock_timeout(j),
                 Ev::EdgeHit(j) => self.edge_hit(j),
+                Ev::ClientTimeout { call, serial } => self.client_timeout(call, serial),
+                Ev::Retry(c) => self.retry(c),
             }
             if let Some(e) = self.error.take() {
                 return Err(e);
@@ -517,6 +568,10 @@ impl<'m> World<'m> {
     }
 
     fn release(&mut self, j: u32) {
+        debug_assert!(
+            matches!(self.jobs[j as usize].call, NONE | clients::SETTLED),
+            "request {j} ended without telling its client (clients.rs: client_outcome)"
+        );
         self.jobs[j as usize].live = false;
         self.measured_live -= usize::from(self.jobs[j as usize].measured);
         self.live -= 1;
@@ -618,21 +673,7 @@ impl<'m> World<'m> {
                 self.release(j);
                 self.free_worker(service as usize, pod as usize);
             }
-            Owner::Message { queue, consumer } => {
-                let t = &mut self.topics[queue as usize];
-                t.consumed += 1;
-                t.lag -= 1;
-                t.lag_tw.set(SimTime(now), t.lag as f64);
-                t.lag_series.set(SimTime(now), t.lag as f64);
-                if job.measured {
-                    t.e2e.record(now - job.born);
-                }
-                let cons = &mut t.consumers[consumer as usize];
-                cons.busy = false;
-                cons.busy_tw.set(SimTime(now), 0.0);
-                self.release(j);
-                self.start_consumer(queue as usize, consumer as usize);
-            }
+            Owner::Message { .. } => self.message_done(j),
         }
     }
 
@@ -645,8 +686,19 @@ impl<'m> World<'m> {
             unreachable!("only requests are answered")
         };
         let timeout = self.m.workloads[workload as usize].timeout;
+        let late = timeout.is_some_and(|t| latency > t.0);
+        // ---- the client (clients.rs): an attempt it gave up on was
+        // counted then; otherwise it may retry, or think and send again.
+        let outcome = if late {
+            clients::Outcome::Timeout
+        } else {
+            clients::Outcome::Ok { latency }
+        };
+        if !self.client_outcome(j, outcome) {
+            return;
+        }
         let e = &mut self.eps[ep as usize];
-        if timeout.is_some_and(|t| latency > t.0) {
+        if late {
             self.ledger.failed += 1;
             e.timeout_series
                 .add(SimTime(job.born + timeout.map_or(0, |t| t.0)), 1.0);
@@ -673,6 +725,7 @@ impl<'m> World<'m> {
             l.tw.reset(now);
             l.requests = 0;
             l.rejected = 0;
+            l.rate_limited = 0;
         }
         for s in &mut self.services {
             for p in &mut s.pods {
@@ -687,12 +740,20 @@ impl<'m> World<'m> {
             s.ready_tw.reset(now);
             s.billed_tw.reset(now);
             s.aborted = 0;
+            if let Some(t) = &mut s.sessions {
+                t.restart();
+            }
         }
         for c in &mut self.caches {
             c.hits = 0;
             c.misses = 0;
             c.base = c.store.counters();
             c.fetches.restart();
+            c.errors = 0;
+            c.keys_lost = 0;
+            for n in &mut c.nodes {
+                n.reset(now);
+            }
         }
         for c in &mut self.cdns {
             c.restart();
@@ -704,18 +765,18 @@ impl<'m> World<'m> {
                 sh.writes = 0;
                 sh.replica_reads = 0;
                 sh.stale_reads = 0;
+                sh.health.reset(now);
+                sh.failed = 0;
                 for r in &mut sh.replicas {
                     r.pool.reset(now);
                     r.reads = 0;
                     r.stale_reads = 0;
+                    r.lag_hist.reset();
                 }
             }
         }
         for t in &mut self.topics {
-            t.lag_tw.reset(now);
-            for c in &mut t.consumers {
-                c.busy_tw.reset(now);
-            }
+            t.reset(now);
         }
     }
 }

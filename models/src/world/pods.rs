@@ -51,10 +51,16 @@ impl World<'_> {
         }
         for (fi, f) in m.faults.iter().enumerate() {
             let at = match f {
-                FaultDef::KillPods { at, .. } => *at,
+                FaultDef::KillPods { at, .. }
+                | FaultDef::SlowDown { at, .. }
+                | FaultDef::Outage { at, .. }
+                | FaultDef::PartitionConsumers { at, .. } => *at,
             };
             self.q.push(SimTime(at), Ev::Fault(fi as u32));
         }
+        self.schedule_db_failures();
+        self.schedule_cache_failures();
+        self.schedule_consumer_failures();
     }
 
     /// Draws the pod's next random crash (exponential, mean `mtbf`).
@@ -92,6 +98,38 @@ impl World<'_> {
                     self.crash_pod(service, pod);
                 }
             }
+            FaultDef::SlowDown {
+                length,
+                target,
+                factor,
+                ..
+            } => {
+                self.slow_down(target, factor, true);
+                self.q
+                    .push(SimTime(self.now() + length), Ev::FaultEnd(f as u32));
+            }
+            FaultDef::Outage { length, target, .. } => {
+                self.outage(target, true);
+                self.q
+                    .push(SimTime(self.now() + length), Ev::FaultEnd(f as u32));
+            }
+            FaultDef::PartitionConsumers {
+                queue,
+                count,
+                length,
+                ..
+            } => self.partition_consumers(queue, count, length),
+        }
+    }
+
+    /// A scheduled fault's window ends.
+    pub(super) fn fault_end(&mut self, f: usize) {
+        match self.m.faults[f] {
+            FaultDef::KillPods { .. } => {}
+            FaultDef::SlowDown { target, factor, .. } => self.slow_down(target, factor, false),
+            FaultDef::Outage { target, .. } => self.outage(target, false),
+            // Each cut-off consumer heals on its own event (queue.rs).
+            FaultDef::PartitionConsumers { .. } => {}
         }
     }
 
@@ -290,12 +328,15 @@ impl World<'_> {
         else {
             unreachable!("only requests run on pods")
         };
-        self.ledger.aborted += 1;
         self.services[service as usize].aborted += 1;
-        let e = &mut self.eps[ep as usize];
-        e.aborted_series.add(SimTime(now), 1.0);
-        if job.measured {
-            e.aborted += 1;
+        // ---- the client (clients.rs): counted unless it had given up.
+        if self.client_outcome(j, super::clients::Outcome::Aborted) {
+            self.ledger.aborted += 1;
+            let e = &mut self.eps[ep as usize];
+            e.aborted_series.add(SimTime(now), 1.0);
+            if job.measured {
+                e.aborted += 1;
+            }
         }
         self.leave_lb(lb, now);
         if let Owner::Request { lb, .. } = &mut self.jobs[j as usize].owner {
@@ -307,6 +348,20 @@ impl World<'_> {
     pub(super) fn abort(&mut self, j: u32) {
         self.count_abort(j);
         self.release(j);
+    }
+
+    /// A request fails because a dependency failed (a statement on a
+    /// shard that is down): the service answers with an error at once,
+    /// counted as `aborted`; its worker and balancer slot are freed now.
+    /// The job is marked killed and released by the caller, or at its next
+    /// event (a statement of it still running elsewhere).
+    pub(super) fn fail_request(&mut self, j: u32) {
+        let Owner::Request { service, pod, .. } = self.jobs[j as usize].owner else {
+            unreachable!("only requests run on pods")
+        };
+        self.count_abort(j);
+        self.jobs[j as usize].killed = true;
+        self.free_worker(service as usize, pod as usize);
     }
 
     /// A balancer checks every pod registered with it.
@@ -468,6 +523,6 @@ impl World<'_> {
 }
 
 /// An exponential draw of mean `mean` ns.
-fn exponential(rng: &mut RngStream, mean: f64) -> u64 {
+pub(super) fn exponential(rng: &mut RngStream, mean: f64) -> u64 {
     (-rng.unit_open0().ln() * mean).round() as u64
 }

@@ -1,7 +1,7 @@
 //! Run-time state of each component kind, and its statistics.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 
 use sim_core::stats::{
     CoarseHistogram, CountSeries, GaugeSeries, LatencyHistogram, LatencySeries, SeriesSpec,
@@ -11,6 +11,8 @@ use sim_core::{RngStream, SimTime};
 
 use super::cache::Fetches;
 use super::store::Store;
+use crate::model::QueueDef;
+use crate::scenario::Assignor;
 
 /// Where a pod is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +114,8 @@ pub struct SvcState {
     pub scale_events: Vec<(u64, u32, u32, f64)>,
     pub startup_rng: Option<RngStream>,
     pub aborted: u64,
+    /// Who holds which session (with `sessions`).
+    pub sessions: Option<super::sessions::SessionTable>,
 }
 
 impl SvcState {
@@ -167,6 +171,10 @@ pub struct LbState {
     pub sent_to_down: u64,
     /// Times a health check took a pod out.
     pub marked_down: u64,
+    /// The gateway's token buckets (with a `rate_limit`).
+    pub limiter: Option<super::gateway::Limiter>,
+    /// Requests refused by the rate limiter (HTTP 429).
+    pub rate_limited: u64,
 }
 
 /// A cache.
@@ -186,6 +194,89 @@ pub struct CacheState {
     pub fetches: Fetches,
     /// Draws of write-through stores.
     pub write_rng: RngStream,
+    /// Per node, failures and slow-downs; empty when no failure or fault
+    /// can touch the cache (then keys are not mapped to nodes).
+    pub nodes: Vec<Health>,
+    /// Lookups that failed because their key's node was down.
+    pub errors: u64,
+    /// Keys lost when their node went down.
+    pub keys_lost: u64,
+}
+
+/// Failures and slow-downs of one node: a shard's primary or a cache
+/// node. Scheduled outages and random failures may overlap; the node is
+/// down while any of them lasts.
+#[derive(Clone)]
+pub struct Health {
+    /// Outages in effect: down while > 0.
+    pub outages: u32,
+    /// 1 while down, 0 while up (for the downtime).
+    pub down_tw: TimeWeighted,
+    /// Times it went down (statistics period).
+    pub failures: u64,
+    /// Slow-down factors in effect.
+    pub slow: Vec<f64>,
+    /// Random failures' stream (with `failures` configured).
+    pub fail_rng: Option<RngStream>,
+}
+
+impl Health {
+    /// Up, at full speed.
+    pub fn new(fail_rng: Option<RngStream>) -> Self {
+        Health {
+            outages: 0,
+            down_tw: TimeWeighted::new(SimTime::ZERO, 0.0),
+            failures: 0,
+            slow: Vec::new(),
+            fail_rng,
+        }
+    }
+
+    /// Down now.
+    #[inline]
+    pub fn is_down(&self) -> bool {
+        self.outages > 0
+    }
+
+    /// The product of the slow-down factors in effect (1: full speed).
+    #[inline]
+    pub fn factor(&self) -> f64 {
+        self.slow.iter().product()
+    }
+
+    /// One more outage; true if it takes the node down.
+    pub fn down(&mut self, now: u64) -> bool {
+        self.outages += 1;
+        if self.outages > 1 {
+            return false;
+        }
+        self.failures += 1;
+        self.down_tw.set(SimTime(now), 1.0);
+        true
+    }
+
+    /// One outage fewer; true if the node is up again.
+    pub fn up(&mut self, now: u64) -> bool {
+        self.outages -= 1;
+        if self.outages > 0 {
+            return false;
+        }
+        self.down_tw.set(SimTime(now), 0.0);
+        true
+    }
+
+    /// Ends one slow-down of `factor`.
+    pub fn speed_up(&mut self, factor: f64) {
+        if let Some(i) = self.slow.iter().position(|f| *f == factor) {
+            self.slow.swap_remove(i);
+        }
+    }
+
+    /// The warm-up is over: statistics restart at `now`.
+    pub fn reset(&mut self, now: SimTime) {
+        self.down_tw.reset(now);
+        self.failures = 0;
+    }
 }
 
 /// A connection pool: `connections` statements execute at once, the rest
@@ -250,6 +341,9 @@ pub struct Replica {
     /// The same writes as (visible at, key id, value), earliest first, to
     /// forget them once visible.
     pub backlog: BinaryHeap<Reverse<(u64, u32, u64)>>,
+    /// Replication lag of each write: from its commit on the primary to
+    /// its visibility here (read_from other than primary only).
+    pub lag_hist: CoarseHistogram,
 }
 
 impl Replica {
@@ -284,6 +378,13 @@ pub struct Shard {
     pub util_series: GaugeSeries,
     pub ops_series: CountSeries,
     pub replicas: Vec<Replica>,
+    /// The primary's failures and slow-downs.
+    pub health: Health,
+    /// Slow-down factors in effect on the replicas.
+    pub replica_slow: Vec<f64>,
+    /// Statements that failed: sent while the primary was down, or
+    /// waiting or running on it when it went down.
+    pub failed: u64,
 }
 
 /// A database.
@@ -305,6 +406,9 @@ pub struct Stmt {
     pub key: u32,
     pub value: u64,
     pub wait_from: u64,
+    /// Its node went down while it ran: it already failed, and its end
+    /// only frees its slot.
+    pub dead: bool,
 }
 
 /// [`Stmt::key`] of a read that is not of one row (a scatter's).
@@ -332,82 +436,279 @@ impl Stmts {
     }
 }
 
-/// A queue partition: messages stored flat as `[published_at, keys...]`.
+/// A queue partition (a work queue has one: its FIFO). Messages are
+/// stored flat, [`MSG_HEAD`] words (`published_at`, [`Meta`] bits) and
+/// then the message's key values.
 #[derive(Clone)]
 pub struct Partition {
     pub msgs: VecDeque<u64>,
+    /// Topics with retry topics: messages whose backoff is over, flat like
+    /// `msgs`; the owner takes them before `msgs`.
+    pub retries: VecDeque<u64>,
     pub published: u64,
+    pub consumed: u64,
+    /// Messages published here and not processed yet (waiting, held by a
+    /// consumer, or waiting for a retry).
+    pub lag: u64,
+    pub lag_tw: TimeWeighted,
+}
+
+/// Words before the keys of a stored message: its publish time and its
+/// [`Meta`] bits.
+pub const MSG_HEAD: usize = 2;
+
+/// The meta word of a stored message.
+pub struct Meta;
+
+impl Meta {
+    /// Failed attempts so far (low 32 bits).
+    pub const FAILED: u64 = 0xffff_ffff;
+    /// A poison message: every attempt fails.
+    pub const POISON: u64 = 1 << 32;
+    /// Its first attempt has started (its wait was measured).
+    pub const STARTED: u64 = 1 << 33;
+}
+
+/// What a consumer does with the message it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hold {
+    /// Nothing held.
+    Idle,
+    /// Its work runs as this job.
+    Running(u32),
+    /// A blocking retry: it sleeps the backoff, then tries again.
+    Backoff,
+    /// Cut off from the broker, it finished the work (and it failed or
+    /// not) but cannot acknowledge it.
+    Done { failed: bool },
 }
 
 /// A consumer of a group.
 #[derive(Clone)]
 pub struct Consumer {
+    /// Topics: the partitions assigned to it (a work queue: `[0]`).
     pub partitions: Vec<u32>,
     pub next: usize,
-    pub busy: bool,
+    pub hold: Hold,
+    /// Occupied: running a message's work or sleeping a blocking backoff.
     pub busy_tw: TimeWeighted,
+    /// The message held (flat, as stored), when `hold` is not idle.
+    pub msg: Vec<u64>,
+    /// The partition the held message came from.
+    pub part: u32,
+    /// Work queues: messages delivered under the prefetch count and not
+    /// started yet, flat.
+    pub buffer: VecDeque<u64>,
+    /// The process runs (not crashed).
+    pub up: bool,
+    /// Cut off the network by a fault.
+    pub cut: bool,
+    /// The coordinator (topics) or the broker (work queues) counts it in:
+    /// false once a crash or a silence longer than the session timeout
+    /// was noticed, until it is back.
+    pub member: bool,
+    /// Incremented at every crash: events of an earlier life are ignored.
+    pub life: u32,
+    /// Incremented each time it goes silent (crash or cut from a present
+    /// state): its session timeout event carries it.
+    pub absent_seq: u32,
+    /// Incremented at every blocking backoff.
+    pub backoff_seq: u32,
+    pub fail_rng: Option<RngStream>,
 }
 
-/// A topic with its consumer group.
+impl Consumer {
+    /// Up and reachable.
+    pub fn present(&self) -> bool {
+        self.up && !self.cut
+    }
+
+    /// Messages delivered to it and not acknowledged (work queues).
+    pub fn unacked(&self, stride: usize) -> usize {
+        self.buffer.len() / stride + usize::from(self.hold != Hold::Idle)
+    }
+}
+
+/// A queue (topic or work queue) with its consumer group.
 #[derive(Clone)]
 pub struct TopicState {
     pub partitions: Vec<Partition>,
     pub consumers: Vec<Consumer>,
+    /// Topics: the consumer each partition is assigned to (`u32::MAX`:
+    /// none, e.g. during a rebalance).
     pub owner: Vec<u32>,
+    /// Next partition, publishing without a key.
     pub rr: usize,
+    /// Next consumer a work queue's broker delivers to.
+    pub next_consumer: usize,
     pub published: u64,
     pub consumed: u64,
     pub dropped: u64,
+    /// Messages that failed `max_attempts` times.
+    pub dead_lettered: u64,
     pub lag: u64,
     pub lag_tw: TimeWeighted,
     pub lag_series: GaugeSeries,
     pub e2e: LatencyHistogram,
+    /// Publish to the start of the first attempt (measured messages).
+    pub wait: LatencyHistogram,
     pub publish_rng: RngStream,
+    /// Draws of failed attempts (with a failure probability).
+    pub fail_rng: Option<RngStream>,
+    /// Draws of poison messages at publish (with a poison probability).
+    pub poison_rng: Option<RngStream>,
+    pub failed_attempts: u64,
+    pub retries: u64,
+    pub redeliveries: u64,
+    pub crashes: u64,
+    pub cuts: u64,
+    pub session_timeouts: u64,
+    pub rebalances: u64,
+    /// Every consumer stopped for a rebalance since `paused_since`.
+    pub paused: bool,
+    pub paused_since: u64,
+    /// Time paused before `paused_since`, ns.
+    pub paused_ns: u64,
+    pub paused_series: GaugeSeries,
+    /// Rebalances started (the group's generation).
+    pub generation: u32,
+    /// The generation whose end is scheduled (`u32::MAX`: none).
+    pub join_scheduled: u32,
+    /// Partitions assigned to a member that crashed or was cut off and is
+    /// not yet removed: nobody reads them.
+    pub stuck_tw: TimeWeighted,
+    pub dead_series: CountSeries,
+    /// Retry-topic messages waiting for their backoff: (due, sequence) ->
+    /// (partition, flat message).
+    pub delayed: BTreeMap<(u64, u64), (u32, Vec<u64>)>,
+    pub delayed_seq: u64,
 }
 
 impl TopicState {
-    /// Partitions are dealt to the first `min(consumers, partitions)`
-    /// consumers in turn (partition p to consumer p mod active); the rest
-    /// of the group stays idle, as in Kafka.
-    pub fn new(partitions: u32, consumers: u32, spec: SeriesSpec, publish_rng: RngStream) -> Self {
-        let active = consumers.min(partitions);
-        let mut cons: Vec<Consumer> = (0..consumers)
-            .map(|_| Consumer {
-                partitions: Vec::new(),
+    /// A queue as its group starts: topics deal their partitions to the
+    /// consumers with the queue's assignor (round robin: partition p to
+    /// consumer p mod consumers); consumers beyond the partition count
+    /// stay idle, as in Kafka. Every consumer of a work queue takes from
+    /// its one FIFO.
+    pub fn new(def: &QueueDef, seed: u64, spec: SeriesSpec) -> Self {
+        let rng = |purpose: &str| RngStream::new(seed, &format!("queue/{}/{purpose}", def.name));
+        let mut consumers: Vec<Consumer> = (0..def.consumers)
+            .map(|i| Consumer {
+                partitions: if def.is_work_queue() {
+                    vec![0]
+                } else {
+                    Vec::new()
+                },
                 next: 0,
-                busy: false,
+                hold: Hold::Idle,
                 busy_tw: TimeWeighted::new(SimTime::ZERO, 0.0),
+                msg: Vec::new(),
+                part: 0,
+                buffer: VecDeque::new(),
+                up: true,
+                cut: false,
+                member: true,
+                life: 0,
+                absent_seq: 0,
+                backoff_seq: 0,
+                fail_rng: def
+                    .consumer_failures
+                    .map(|_| rng(&format!("consumer/{i}/failures"))),
             })
             .collect();
-        let mut owner = Vec::new();
-        for p in 0..partitions {
-            if active > 0 {
-                let c = p % active;
-                cons[c as usize].partitions.push(p);
-                owner.push(c);
-            } else {
-                owner.push(u32::MAX);
-            }
+        let mut owner = vec![u32::MAX; def.partitions as usize];
+        if !def.is_work_queue() {
+            let members: Vec<u32> = (0..def.consumers).collect();
+            assign(def.assignor, &members, &mut consumers, &mut owner);
         }
         TopicState {
-            partitions: (0..partitions)
+            partitions: (0..def.partitions)
                 .map(|_| Partition {
                     msgs: VecDeque::new(),
+                    retries: VecDeque::new(),
                     published: 0,
+                    consumed: 0,
+                    lag: 0,
+                    lag_tw: TimeWeighted::new(SimTime::ZERO, 0.0),
                 })
                 .collect(),
-            consumers: cons,
+            consumers,
             owner,
             rr: 0,
+            next_consumer: 0,
             published: 0,
             consumed: 0,
             dropped: 0,
+            dead_lettered: 0,
             lag: 0,
             lag_tw: TimeWeighted::new(SimTime::ZERO, 0.0),
             lag_series: GaugeSeries::new(spec),
             e2e: LatencyHistogram::new(),
-            publish_rng,
+            wait: LatencyHistogram::new(),
+            publish_rng: rng("publish"),
+            fail_rng: (def.failure_probability > 0.0).then(|| rng("failures")),
+            poison_rng: (def.poison_probability > 0.0).then(|| rng("poison")),
+            failed_attempts: 0,
+            retries: 0,
+            redeliveries: 0,
+            crashes: 0,
+            cuts: 0,
+            session_timeouts: 0,
+            rebalances: 0,
+            paused: false,
+            paused_since: 0,
+            paused_ns: 0,
+            paused_series: GaugeSeries::new(spec),
+            generation: 0,
+            join_scheduled: u32::MAX,
+            stuck_tw: TimeWeighted::new(SimTime::ZERO, 0.0),
+            dead_series: CountSeries::new(spec),
+            delayed: BTreeMap::new(),
+            delayed_seq: 0,
         }
+    }
+
+    /// The warm-up is over: lag statistics restart at `now`.
+    pub fn reset(&mut self, now: SimTime) {
+        self.lag_tw.reset(now);
+        for p in &mut self.partitions {
+            p.lag_tw.reset(now);
+        }
+        for c in &mut self.consumers {
+            c.busy_tw.reset(now);
+        }
+    }
+}
+
+/// Deals a topic's partitions to `members` (consumer indices, ascending)
+/// as Kafka's assignors do, replacing every consumer's assignment.
+pub fn assign(assignor: Assignor, members: &[u32], consumers: &mut [Consumer], owner: &mut [u32]) {
+    for c in consumers.iter_mut() {
+        c.partitions.clear();
+        c.next = 0;
+    }
+    let (n, np) = (members.len(), owner.len());
+    for (p, o) in owner.iter_mut().enumerate() {
+        *o = u32::MAX;
+        if n == 0 {
+            continue;
+        }
+        let m = match assignor {
+            Assignor::RoundRobin => p % n,
+            // The first `np mod n` members take `np / n + 1` partitions.
+            Assignor::Range => {
+                let (base, extra) = (np / n, np % n);
+                let big = extra * (base + 1);
+                if p < big {
+                    p / (base + 1)
+                } else {
+                    extra + (p - big) / base.max(1)
+                }
+            }
+        };
+        let c = members[m];
+        *o = c;
+        consumers[c as usize].partitions.push(p as u32);
     }
 }
 
@@ -425,5 +726,8 @@ pub struct EpStats {
     /// Failed because their pod crashed or was down (HTTP 502).
     pub aborted: u64,
     pub aborted_series: CountSeries,
+    /// Refused by a gateway's rate limiter (HTTP 429).
+    pub rate_limited: u64,
+    pub rate_limited_series: CountSeries,
     pub latency_series: LatencySeries,
 }

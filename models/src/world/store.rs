@@ -51,6 +51,15 @@ impl Store {
         }
     }
 
+    /// Drops every key for which `lost` is true, in a fixed order;
+    /// returns how many.
+    pub fn lose(&mut self, lost: impl Fn(u64) -> bool) -> u64 {
+        match self {
+            Store::Lru(c) => c.lose(lost),
+            Store::Lfu(c) => c.lose(lost),
+        }
+    }
+
     /// Keys held.
     pub fn len(&self) -> usize {
         match self {

@@ -48,6 +48,7 @@ impl World<'_> {
             measured,
             live: true,
             killed: false,
+            call: NONE,
         });
         let base = j as usize * self.nkeys;
         for (id, kgen, rng) in &mut self.workloads[w].keys {
@@ -56,6 +57,18 @@ impl World<'_> {
         if measured {
             self.eps[ep].count += 1;
         }
+        // ---- the client's state (clients.rs): retries, closed-loop users.
+        self.open_call(j, w, ep);
+        self.send(j, w, ep);
+    }
+
+    /// Sends request `j` of workload `w` for endpoint `ep` — a new request
+    /// or a client's retry (clients.rs) — through the workload's path: the
+    /// CDN edge, the balancer (or straight to the service), a pod.
+    pub(super) fn send(&mut self, j: u32, w: usize, ep: usize) {
+        let m = self.m;
+        let wdef = &m.workloads[w];
+        let now = self.now();
         // ---- CDN edge (cdn.rs): a hit is answered there, a miss goes on.
         if self.edge(j, w, ep) {
             return;
@@ -64,8 +77,12 @@ impl World<'_> {
             Target::Service(_) => self.dispatch(j),
             Target::Lb(l) => {
                 let ldef = &m.load_balancers[l];
+                self.lbs[l].requests += 1;
+                // ---- the gateway's rate limiter (gateway.rs): HTTP 429.
+                if !self.rate_limit(l, j) {
+                    return;
+                }
                 let st = &mut self.lbs[l];
-                st.requests += 1;
                 if let Some(max) = ldef.max_connections
                     && st.in_flight >= max
                 {
@@ -129,8 +146,20 @@ impl World<'_> {
             self.abort(j);
             return;
         }
+        let runs = p.busy < def.concurrency;
+        if (runs
+            || def
+                .queue_capacity
+                .is_none_or(|c| (p.queue.len() as u64) < c))
+            && def.sessions.is_some()
+        {
+            // Taken by the pod: its session is found or not (sessions.rs).
+            self.session(s, pod, j);
+        }
+        let svc = &mut self.services[s];
+        let p = &mut svc.pods[pod];
         p.requests += 1;
-        if p.busy < def.concurrency {
+        if runs {
             svc.wait_n += 1; // served at once: a wait of zero
             p.busy += 1;
             p.busy_tw.set(SimTime(now), f64::from(p.busy));
@@ -293,11 +322,14 @@ impl World<'_> {
         let Owner::Request { ep, lb, .. } = job.owner else {
             unreachable!()
         };
-        self.ledger.rejected += 1;
-        let e = &mut self.eps[ep as usize];
-        e.rejected_series.add(SimTime(now), 1.0);
-        if job.measured {
-            e.rejected += 1;
+        // ---- the client (clients.rs): counted unless it had given up.
+        if self.client_outcome(j, super::clients::Outcome::Rejected) {
+            self.ledger.rejected += 1;
+            let e = &mut self.eps[ep as usize];
+            e.rejected_series.add(SimTime(now), 1.0);
+            if job.measured {
+                e.rejected += 1;
+            }
         }
         self.leave_lb(lb, now);
         self.release(j);

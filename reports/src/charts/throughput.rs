@@ -1,16 +1,23 @@
 //! Throughput over time: ok responses per second against the offered
-//! load (upper panel), and timeouts and rejections per second (lower
-//! panel, vermillion, on their own scale so a trickle of errors under a
-//! flood of successes is still seen).
+//! load (upper panel), and timeouts, rejections, failures in flight and
+//! rate-limit refusals per second (lower panel, on their own scale so a
+//! trickle of errors under a flood of successes is still seen).
 
 use models::results::Results;
 use plotters::prelude::*;
 
 use crate::chart::{
-    ALL, Chart, ChartError, ERROR, GREY, Key, TimeAxis, WIDTH, draw_line, draw_note, draw_warmup,
-    edge_to_edge, endpoint_names, frame, max_of, offered_rps, plot_builder, series_style,
-    sum_by_bucket, svg, tick, time_mesh,
+    ALL, Chart, ChartError, ERROR, GREY, Key, PALETTE, TimeAxis, WIDTH, draw_line, draw_note,
+    draw_warmup, edge_to_edge, endpoint_names, frame, max_of, offered_rps, plot_builder,
+    series_style, sum_by_bucket, svg, tick, time_mesh,
 };
+
+/// Requests failed in flight (502): reddish purple, next to the
+/// vermillion of timeouts and rejections.
+const FAILED: RGBColor = PALETTE[3];
+/// Refused by a rate limiter (429): orange, dashed — refusals by design,
+/// not failures.
+const LIMITED: RGBColor = PALETTE[4];
 
 /// Height of the two-panel chart, px.
 const HEIGHT: u32 = 560;
@@ -30,6 +37,14 @@ pub fn throughput_over_time(r: &Results) -> Result<Vec<Chart>, ChartError> {
     let ok = sum_by_bucket(n, ts.endpoints.iter().map(|e| e.ok_rps.as_slice()));
     let timeouts = sum_by_bucket(n, ts.endpoints.iter().map(|e| e.timeouts_rps.as_slice()));
     let rejected = sum_by_bucket(n, ts.endpoints.iter().map(|e| e.rejected_rps.as_slice()));
+    // Failures in flight (502) and rate-limit refusals (429), when present.
+    let aborted = sum_by_bucket(n, ts.endpoints.iter().map(|e| e.aborted_rps.as_slice()));
+    let limited = sum_by_bucket(
+        n,
+        ts.endpoints.iter().map(|e| e.rate_limited_rps.as_slice()),
+    );
+    let has_aborted = aborted.iter().any(|v| *v > 0.0);
+    let has_limited = limited.iter().any(|v| *v > 0.0);
     // Display names from the per-endpoint results, the series' own name
     // if the two lists ever disagree in length.
     let known = endpoint_names(r);
@@ -52,13 +67,27 @@ pub fn throughput_over_time(r: &Results) -> Result<Vec<Chart>, ChartError> {
     }
     keys.push(Key::line("timeouts", (ERROR, false)));
     keys.push(Key::line("rejections (503)", (ERROR, true)));
+    if has_aborted {
+        keys.push(Key::line("failed in flight (502)", (FAILED, false)));
+    }
+    if has_limited {
+        keys.push(Key::line("rate limited (429)", (LIMITED, true)));
+    }
     let warmup_x = r.scenario.warmup_s / axis.scale;
     if warmup_x > 0.0 {
         keys.push(Key::warmup());
     }
 
     let y_max = max_of(offered.iter().chain(&ok).copied(), 1.0) * 1.05;
-    let err_peak = max_of(timeouts.iter().chain(&rejected).copied(), 0.0);
+    let err_peak = max_of(
+        timeouts
+            .iter()
+            .chain(&rejected)
+            .chain(&aborted)
+            .chain(&limited)
+            .copied(),
+        0.0,
+    );
     let err_max = if err_peak > 0.0 { err_peak * 1.1 } else { 1.0 };
     let title = if several {
         "Throughput over time — all endpoints".to_string()
@@ -125,8 +154,22 @@ pub fn throughput_over_time(r: &Results) -> Result<Vec<Chart>, ChartError> {
                 timeouts.iter().enumerate().map(|(i, v)| Some((mid(i), *v))),
                 (ERROR, false),
             )?;
+            if has_aborted {
+                draw_line(
+                    &mut bottom,
+                    aborted.iter().enumerate().map(|(i, v)| Some((mid(i), *v))),
+                    (FAILED, false),
+                )?;
+            }
+            if has_limited {
+                draw_line(
+                    &mut bottom,
+                    limited.iter().enumerate().map(|(i, v)| Some((mid(i), *v))),
+                    (LIMITED, true),
+                )?;
+            }
         } else {
-            draw_note(&mut bottom, "no timeouts or rejections in this run")?;
+            draw_note(&mut bottom, "no errors or refusals in this run")?;
         }
         draw_warmup(&mut bottom, warmup_x, (0.0, err_max))?;
         Ok(())
@@ -134,7 +177,7 @@ pub fn throughput_over_time(r: &Results) -> Result<Vec<Chart>, ChartError> {
     Ok(vec![Chart {
         file: "throughput.svg".into(),
         title,
-        what_to_look_at: "Where the black ok line falls below the grey offered load, the system is not keeping up; the lower panel shows what happens to the rest (timeouts and rejections, vermillion, on their own scale).".into(),
+        what_to_look_at: "Where the black ok line falls below the grey offered load, the system is not keeping up; the lower panel shows what happens to the rest on its own scale: timeouts and rejections (vermillion), requests failed in flight by a crash (purple) and refusals by a rate limiter (orange, dashed), when the run has them.".into(),
         svg: doc,
     }])
 }

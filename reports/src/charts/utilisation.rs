@@ -3,8 +3,8 @@
 //! saturate is seen; under it, when any service queues, the requests
 //! waiting for a worker.
 //!
-//! Results carry no replica series yet (no autoscaling), and queues only
-//! their lag (see the queue chart), so consumers are not drawn here.
+//! Pods that come and go have their own chart (pods.rs), and queues their
+//! lag chart, so neither is drawn here.
 
 use models::results::Results;
 use plotters::prelude::*;
