@@ -21,9 +21,10 @@ use crate::sweeps::Slo;
 /// - per service S: `service.S.utilisation`, and with sessions
 ///   `service.S.session_loss_rate`;
 /// - per database D: `db.D.hot_spot_index`, `db.D.hot_spot_interval`,
-///   `db.D.max_utilisation`;
+///   `db.D.max_utilisation`, `db.D.stale_read_ratio`;
 /// - per cache C: `cache.C.hit_ratio`;
-/// - per queue Q: `queue.Q.lag_max`, `queue.Q.e2e_p99_ms`;
+/// - per queue Q: `queue.Q.lag_max`, `queue.Q.e2e_p99_ms`,
+///   `queue.Q.dead_lettered`;
 /// - `cost.per_hour`, `cost.per_million_requests`.
 pub fn metrics(r: &Results) -> IndexMap<String, f64> {
     let mut m = IndexMap::new();
@@ -47,6 +48,10 @@ pub fn metrics(r: &Results) -> IndexMap<String, f64> {
             d.hot_spot_index_by_interval,
         );
         m.insert(format!("db.{}.max_utilisation", d.name), d.max_utilisation);
+        m.insert(
+            format!("db.{}.stale_read_ratio", d.name),
+            d.stale_read_ratio,
+        );
     }
     for c in &r.caches {
         m.insert(format!("cache.{}.hit_ratio", c.name), c.hit_ratio);
@@ -54,6 +59,10 @@ pub fn metrics(r: &Results) -> IndexMap<String, f64> {
     for q in &r.queues {
         m.insert(format!("queue.{}.lag_max", q.name), q.lag_max);
         m.insert(format!("queue.{}.e2e_p99_ms", q.name), q.end_to_end.p99_ms);
+        m.insert(
+            format!("queue.{}.dead_lettered", q.name),
+            q.dead_lettered as f64,
+        );
     }
     m.insert("cost.per_hour".into(), r.cost.per_hour);
     m.insert(

@@ -301,7 +301,23 @@ pub fn summary(r: &Results) -> String {
                 c.invalidations.to_string(),
             ]);
         }
-        let _ = writeln!(out, "Caches\n{ct}\n");
+        let _ = writeln!(out, "Caches\n{ct}");
+        for c in r
+            .caches
+            .iter()
+            .filter(|c| c.errors > 0 || c.node_failures > 0)
+        {
+            let _ = writeln!(
+                out,
+                "  {}: {} lookups failed on a node that was down (served from the database as misses); {} node failures, {} keys lost with them, availability {}",
+                c.name,
+                c.errors,
+                c.node_failures,
+                c.keys_lost,
+                pct(c.availability)
+            );
+        }
+        out.push('\n');
     }
 
     if !r.cdns.is_empty() {

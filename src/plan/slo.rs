@@ -10,7 +10,7 @@ timeouts<0.1%, rejections<0.1%, rate_limited<1%, user_errors<1%, user_p99<300ms,
 endpoint:NAME:p99<400ms (p50, p90, p99, p999, mean, errors, timeouts, rejections, rate_limited, user_errors, user_p99, throughput), \
 service:NAME:utilisation<0.8, service:NAME:session_loss<1%, \
 db:NAME:hot_spot<1.5, db:NAME:hot_spot_interval<1.5, db:NAME:utilisation<0.7, cache:NAME:hit_ratio>0.8, queue:NAME:lag<1000, \
-queue:NAME:e2e_p99<2s, cost<25 (per hour), cost_per_million<3";
+queue:NAME:e2e_p99<2s, queue:NAME:dead_letters<100, db:NAME:stale_reads<1%, cost<25 (per hour), cost_per_million<3";
 
 /// Parses one objective.
 pub fn parse(text: &str) -> Result<Slo, String> {
@@ -90,6 +90,11 @@ pub fn parse(text: &str) -> Result<Slo, String> {
                 ("db", "utilisation") => (format!("db.{name}.max_utilisation"), Kind::Fraction),
                 ("cache", "hit_ratio") => (format!("cache.{name}.hit_ratio"), Kind::Fraction),
                 ("queue", "lag") => (format!("queue.{name}.lag_max"), Kind::Number("messages")),
+                ("queue", "dead_letters") => (
+                    format!("queue.{name}.dead_lettered"),
+                    Kind::Number("messages"),
+                ),
+                ("db", "stale_reads") => (format!("db.{name}.stale_read_ratio"), Kind::Fraction),
                 ("queue", "e2e_p99") => (format!("queue.{name}.e2e_p99_ms"), Kind::Duration),
                 (s, m) => return Err(bad(format!("unknown objective `{s}:{name}:{m}`"))),
             }

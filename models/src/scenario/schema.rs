@@ -50,7 +50,8 @@ pub struct Scenario {
     /// Sharded databases.
     #[serde(default)]
     pub databases: Vec<Database>,
-    /// Message queues (Kafka-like topics with a consumer group).
+    /// Message queues with a consumer group (Kafka-like topics,
+    /// RabbitMQ-like work queues).
     #[serde(default)]
     pub queues: Vec<Queue>,
     /// Named sweeps kept with the scenario (`capsim sweep FILE --name N`);
@@ -158,6 +159,12 @@ pub struct SloEntry {
     /// Highest p99 of a queue's publish-to-processed latency.
     #[serde(default)]
     pub max_end_to_end_p99: Option<SimDuration>,
+    /// Most messages a queue dead-letters.
+    #[serde(default)]
+    pub max_dead_lettered: Option<f64>,
+    /// Highest share of a database's reads that were stale (replicas).
+    #[serde(default)]
+    pub max_stale_read_ratio: Option<Fraction>,
     /// Highest cost per hour (system-wide objectives only).
     #[serde(default)]
     pub max_cost_per_hour: Option<f64>,

@@ -2551,7 +2551,7 @@ fn objectives(
         use SloScope::*;
         let request = &[System, Endpoint][..];
         #[rustfmt::skip]
-        let limits: [Limit<'_>; 21] = [
+        let limits: [Limit<'_>; 23] = [
             ("p50", dur(e.p50), "p50_ms", "p50", Op::Below, Dur, request),
             ("p90", dur(e.p90), "p90_ms", "p90", Op::Below, Dur, request),
             ("p99", dur(e.p99), "p99_ms", "p99", Op::Below, Dur, request),
@@ -2571,6 +2571,8 @@ fn objectives(
             ("min_hit_ratio", frac(e.min_hit_ratio), "hit_ratio", "hit ratio", Op::Above, Frac, &[Cache]),
             ("max_lag", e.max_lag, "lag_max", "lag", Op::Below, Num("messages"), &[Queue]),
             ("max_end_to_end_p99", dur(e.max_end_to_end_p99), "e2e_p99_ms", "end-to-end p99", Op::Below, Dur, &[Queue]),
+            ("max_dead_lettered", e.max_dead_lettered, "dead_lettered", "dead-lettered messages", Op::Below, Num("messages"), &[Queue]),
+            ("max_stale_read_ratio", frac(e.max_stale_read_ratio), "stale_read_ratio", "stale reads", Op::Below, Frac, &[Database]),
             ("max_cost_per_hour", e.max_cost_per_hour, "cost.per_hour", "cost", Op::Below, Num("$/hour"), &[System]),
             ("max_cost_per_million_requests", e.max_cost_per_million_requests, "cost.per_million_requests", "cost per million requests", Op::Below, Num("$/M requests"), &[System]),
         ];
