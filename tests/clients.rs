@@ -879,3 +879,37 @@ fn pilot() {
         }
     }
 }
+
+/// Durations near the largest a file may hold (584 years) do not wrap the
+/// clock: a client timeout, a backoff and a fault window that long simply
+/// never end within the run (a wrapped sum would time every request out
+/// at once, end the outage at once, or panic in a debug build).
+#[test]
+fn durations_near_the_limit_do_not_wrap_the_clock() {
+    let huge = "18446744073s";
+    let v = json!({
+        "name": "huge", "duration": "10s",
+        "workloads": [{"name": "w", "target": "app", "rate": [{"rps": 100}],
+                       "mix": {"get": 1}, "keys": {"id": {"uniform": {"n": 10}}},
+                       "timeout": huge,
+                       "retry": {"max_attempts": 2, "retry_on": ["5xx"],
+                                 "backoff": {"base_interval": huge}}}],
+        "services": [{"name": "app", "replicas": 1, "concurrency": 8,
+                      "endpoints": {"get": [{"compute": {"constant": "1ms"}},
+                                            {"read": {"db": "d", "key": "id"}}]}}],
+        "databases": [{"name": "d", "shards": 2, "shard_key": "id", "connections": 4,
+                       "read_time": {"constant": "1ms"}, "write_time": {"constant": "1ms"}}],
+        "faults": [{"at": "5s", "for": huge, "outage": {"database": "d", "shard": 0}}]
+    });
+    let r = run(&v);
+    let t = &r.totals;
+    assert_eq!(t.failed, 0, "no timeout fires: {t:?}");
+    // Before the outage everything succeeds; after it, reads of shard 0
+    // fail until the end, and their retries wait out the endless backoff.
+    assert!(t.aborted > 100 && t.completed > 600, "{t:?}");
+    let u = t.user_visible.as_ref().expect("user-visible totals");
+    assert_eq!(
+        u.in_flight, t.aborted,
+        "every failed request waits to retry"
+    );
+}

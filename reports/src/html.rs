@@ -598,8 +598,18 @@ fn endpoints_table(r: &Results) -> String {
         tb.row(class, &cells);
     }
     format!(
-        "<section id=\"endpoints\">\n<h2>Endpoints</h2>\n<p class=\"note\">Requests that arrived after the warm-up. Latency is that of ok responses, arrival to response, as the client sees it. Errors = timeouts + rejections (503) + failures in flight (502, a crash), as a share of requests; refusals by a rate limiter (429) are counted apart. Worst interval p99: the worst {} interval with at least 100 responses.</p>\n{}</section>\n",
+        "<section id=\"endpoints\">\n<h2>Endpoints</h2>\n<p class=\"note\">Requests that arrived after the warm-up. Latency is that of ok responses, arrival to response, as the client sees it. Errors = timeouts + rejections (503) + failures in flight (502, a crash), as a share of requests; refusals by a rate limiter (429) are counted apart. Worst interval p99: the worst {} interval with at least 100 responses.{}</p>\n{}</section>\n",
         secs(iv),
+        match &r.overall.user_visible {
+            Some(u) => format!(
+                " With retries or closed-loop users these rows count <b>attempts</b>; users sent {} requests, {} retries followed, and {} of the requests failed at their last attempt (p99 over all attempts and backoffs: {} ms).",
+                int(u.requests),
+                int(r.overall.retries),
+                pct(u.error_rate),
+                ms(u.latency.p99_ms)
+            ),
+            None => String::new(),
+        },
         tb.finish()
     )
 }

@@ -108,6 +108,9 @@ struct Budget {
     slices: [i64; 10],
     reserve: i64,
     withdrawal: i64,
+    /// Units a request deposits: [`DEPOSIT`], or 0 when no percentage may
+    /// retry (only the reserve pays, as Finagle's budget at 0%).
+    deposit: i64,
 }
 
 /// Units a call deposits (Finagle's scale factor).
@@ -115,10 +118,10 @@ const DEPOSIT: i64 = 1000;
 
 impl Budget {
     fn new(d: &BudgetDef) -> Self {
-        let withdrawal = if d.percent_can_retry == 0.0 {
-            DEPOSIT + 1
+        let (withdrawal, deposit) = if d.percent_can_retry == 0.0 {
+            (DEPOSIT, 0)
         } else {
-            (DEPOSIT as f64 / d.percent_can_retry) as i64
+            ((DEPOSIT as f64 / d.percent_can_retry) as i64, DEPOSIT)
         };
         Budget {
             slice: (d.ttl / 10).max(1),
@@ -126,6 +129,7 @@ impl Budget {
             slices: [0; 10],
             reserve: (d.min_retries_per_sec * d.ttl as f64 / 1e9 * withdrawal as f64) as i64,
             withdrawal,
+            deposit,
         }
     }
 
@@ -142,7 +146,7 @@ impl Budget {
 
     fn deposit(&mut self, now: u64) {
         self.advance(now);
-        self.slices[(self.cur % 10) as usize] += DEPOSIT;
+        self.slices[(self.cur % 10) as usize] += self.deposit;
     }
 
     /// Takes one retry's worth if the balance allows.
@@ -375,7 +379,7 @@ impl World<'_> {
         if let Some(t) = self.m.workloads[workload as usize].timeout {
             let born = self.jobs[call.job as usize].born;
             self.q.push(
-                SimTime(born + t.0 + 1),
+                SimTime(born.saturating_add(t.0).saturating_add(1)),
                 Ev::ClientTimeout {
                     call: c,
                     serial: call.serial,
@@ -418,12 +422,53 @@ impl World<'_> {
                 let t = self.m.workloads[workload as usize]
                     .timeout
                     .map_or(0, |t| t.0);
-                now.max(job.born + t + 1)
+                now.max(job.born.saturating_add(t).saturating_add(1))
             }
             _ => now,
         };
         self.settle(c, outcome, at);
         true
+    }
+
+    /// Counts request `j` refused or failed (`Rejected`, `Aborted` or
+    /// `RateLimited`) in the ledger and its endpoint — unless its client
+    /// had already given up on it — after telling the client, which may
+    /// retry. The caller releases the job.
+    pub(super) fn count_failure(&mut self, j: u32, outcome: Outcome) {
+        let now = self.now();
+        let job = self.jobs[j as usize];
+        let Owner::Request { ep, .. } = job.owner else {
+            unreachable!("only requests have clients")
+        };
+        if !self.client_outcome(j, outcome) {
+            return;
+        }
+        let e = &mut self.eps[ep as usize];
+        let (ledger, series, count) = match outcome {
+            Outcome::Rejected => (
+                &mut self.ledger.rejected,
+                &mut e.rejected_series,
+                &mut e.rejected,
+            ),
+            Outcome::Aborted => (
+                &mut self.ledger.aborted,
+                &mut e.aborted_series,
+                &mut e.aborted,
+            ),
+            Outcome::RateLimited => (
+                &mut self.ledger.rate_limited,
+                &mut e.rate_limited_series,
+                &mut e.rate_limited,
+            ),
+            Outcome::Ok { .. } | Outcome::Timeout => {
+                unreachable!("answers are counted by `answer`")
+            }
+        };
+        *ledger += 1;
+        series.add(SimTime(now), 1.0);
+        if job.measured {
+            *count += 1;
+        }
     }
 
     /// The client's timeout of call `c`'s attempt number `serial` expired.
@@ -451,7 +496,8 @@ impl World<'_> {
             .map_or(0, |t| t.0);
         self.ledger.failed += 1;
         let e = &mut self.eps[ep as usize];
-        e.timeout_series.add(SimTime(job.born + t), 1.0);
+        e.timeout_series
+            .add(SimTime(job.born.saturating_add(t)), 1.0);
         if job.measured {
             e.timeouts += 1;
         }
@@ -480,7 +526,7 @@ impl World<'_> {
             let wl = &mut cl.workloads[w];
             if wl.budget.as_mut().is_none_or(|b| b.try_withdraw(now)) {
                 let wait = backoff(r, call.attempts, &mut call.sleep, wl.backoff_rng.as_mut());
-                self.q.push(SimTime(at + wait), Ev::Retry(c));
+                self.q.push(SimTime(at.saturating_add(wait)), Ev::Retry(c));
                 // A measured call waiting to retry is still in the system.
                 self.measured_live += usize::from(first.measured);
                 return;
@@ -729,5 +775,23 @@ mod tests {
         // 10s later the deposits and withdrawals have expired: the reserve
         // is whole again, the deposits gone.
         assert_eq!((0..50).filter(|_| b.try_withdraw(12 * s)).count(), 10);
+    }
+
+    /// At 0% only the reserve pays for retries, however many requests
+    /// deposit.
+    #[test]
+    fn a_zero_percent_budget_allows_the_reserve_only() {
+        let s = 1_000_000_000;
+        for (min, want) in [(0.0, 0), (2.0, 20)] {
+            let mut b = Budget::new(&BudgetDef {
+                percent_can_retry: 0.0,
+                min_retries_per_sec: min,
+                ttl: 10 * s,
+            });
+            for _ in 0..10_000 {
+                b.deposit(s);
+            }
+            assert_eq!((0..100).filter(|_| b.try_withdraw(s)).count(), want);
+        }
     }
 }

@@ -30,7 +30,8 @@ impl World<'_> {
                     && self.end - job.born > t.0
                 {
                     self.ledger.failed += 1;
-                    e.timeout_series.add(SimTime(job.born + t.0), 1.0);
+                    e.timeout_series
+                        .add(SimTime(job.born.saturating_add(t.0)), 1.0);
                     if job.measured {
                         e.timeouts += 1;
                     }

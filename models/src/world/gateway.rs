@@ -11,8 +11,6 @@
 
 use std::collections::HashMap;
 
-use sim_core::SimTime;
-
 use super::{NONE, Owner, World};
 use crate::model::RateLimitDef;
 
@@ -95,22 +93,11 @@ impl World<'_> {
             return true;
         }
         st.rate_limited += 1;
-        let job = self.jobs[j as usize];
-        let Owner::Request { ep, .. } = job.owner else {
-            unreachable!("only requests pass a gateway")
-        };
         if let Owner::Request { lb, .. } = &mut self.jobs[j as usize].owner {
             *lb = NONE; // never entered the balancer
         }
-        // ---- the client (clients.rs): it may retry a 429.
-        if self.client_outcome(j, super::clients::Outcome::RateLimited) {
-            self.ledger.rate_limited += 1;
-            let e = &mut self.eps[ep as usize];
-            e.rate_limited_series.add(SimTime(now), 1.0);
-            if job.measured {
-                e.rate_limited += 1;
-            }
-        }
+        // The client may retry a 429.
+        self.count_failure(j, super::clients::Outcome::RateLimited);
         self.release(j);
         false
     }

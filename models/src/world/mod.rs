@@ -700,8 +700,10 @@ impl<'m> World<'m> {
         let e = &mut self.eps[ep as usize];
         if late {
             self.ledger.failed += 1;
-            e.timeout_series
-                .add(SimTime(job.born + timeout.map_or(0, |t| t.0)), 1.0);
+            e.timeout_series.add(
+                SimTime(job.born.saturating_add(timeout.map_or(0, |t| t.0))),
+                1.0,
+            );
             if job.measured {
                 e.timeouts += 1;
             }

@@ -105,13 +105,17 @@ impl World<'_> {
                 ..
             } => {
                 self.slow_down(target, factor, true);
-                self.q
-                    .push(SimTime(self.now() + length), Ev::FaultEnd(f as u32));
+                self.q.push(
+                    SimTime(self.now().saturating_add(length)),
+                    Ev::FaultEnd(f as u32),
+                );
             }
             FaultDef::Outage { length, target, .. } => {
                 self.outage(target, true);
-                self.q
-                    .push(SimTime(self.now() + length), Ev::FaultEnd(f as u32));
+                self.q.push(
+                    SimTime(self.now().saturating_add(length)),
+                    Ev::FaultEnd(f as u32),
+                );
             }
             FaultDef::PartitionConsumers {
                 queue,
@@ -322,22 +326,11 @@ impl World<'_> {
     fn count_abort(&mut self, j: u32) {
         let now = self.now();
         let job = self.jobs[j as usize];
-        let Owner::Request {
-            ep, lb, service, ..
-        } = job.owner
-        else {
+        let Owner::Request { lb, service, .. } = job.owner else {
             unreachable!("only requests run on pods")
         };
         self.services[service as usize].aborted += 1;
-        // ---- the client (clients.rs): counted unless it had given up.
-        if self.client_outcome(j, super::clients::Outcome::Aborted) {
-            self.ledger.aborted += 1;
-            let e = &mut self.eps[ep as usize];
-            e.aborted_series.add(SimTime(now), 1.0);
-            if job.measured {
-                e.aborted += 1;
-            }
-        }
+        self.count_failure(j, super::clients::Outcome::Aborted);
         self.leave_lb(lb, now);
         if let Owner::Request { lb, .. } = &mut self.jobs[j as usize].owner {
             *lb = NONE;

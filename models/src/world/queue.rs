@@ -382,7 +382,7 @@ impl World<'_> {
                 cons.busy_tw.set(SimTime(now), 1.0);
                 cons.backoff_seq = cons.backoff_seq.wrapping_add(1);
                 let seq = cons.backoff_seq;
-                self.queue_ev(now + delay, q, What::Backoff, c, seq);
+                self.queue_ev(now.saturating_add(delay), q, What::Backoff, c, seq);
             }
             RetryMode::Blocking | RetryMode::Requeue => {
                 // A rebalance is pending: the consumer seeks back to the
@@ -396,7 +396,7 @@ impl World<'_> {
                 let part = cons.part;
                 cons.hold = Hold::Idle;
                 cons.busy_tw.set(SimTime(now), 0.0);
-                let due = now + delay;
+                let due = now.saturating_add(delay);
                 t.delayed_seq += 1;
                 t.delayed.insert((due, t.delayed_seq), (part, msg));
                 self.queue_ev(due, q, What::RetryDue, 0, 0);

@@ -318,19 +318,10 @@ impl World<'_> {
     /// A request refused with HTTP 503.
     pub(super) fn reject(&mut self, j: u32) {
         let now = self.now();
-        let job = self.jobs[j as usize];
-        let Owner::Request { ep, lb, .. } = job.owner else {
+        let Owner::Request { lb, .. } = self.jobs[j as usize].owner else {
             unreachable!()
         };
-        // ---- the client (clients.rs): counted unless it had given up.
-        if self.client_outcome(j, super::clients::Outcome::Rejected) {
-            self.ledger.rejected += 1;
-            let e = &mut self.eps[ep as usize];
-            e.rejected_series.add(SimTime(now), 1.0);
-            if job.measured {
-                e.rejected += 1;
-            }
-        }
+        self.count_failure(j, super::clients::Outcome::Rejected);
         self.leave_lb(lb, now);
         self.release(j);
     }
