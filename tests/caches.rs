@@ -658,15 +658,7 @@ fn bad_cache_and_cdn_fields_are_refused_with_their_path() {
         ),
     ];
     for (at, value, want) in cases {
-        let mut doc = base.clone();
-        *doc.pointer_mut(at).expect(at) = value;
-        let text = serde_json::to_string_pretty(&doc).expect("json");
-        let err = models::scenario::load("bad.json", &text, &[])
-            .err()
-            .unwrap_or_else(|| panic!("{at} accepted"))
-            .to_string();
-        assert!(err.contains(want), "{at}: {err}");
-        assert!(err.contains("bad.json:"), "{at}: no location in {err}");
+        crate::support::assert_refused_at(&base, at, value, want);
     }
     // A workload that sends a cached endpoint must draw the CDN's key.
     let mut doc = base.clone();

@@ -24,12 +24,11 @@
 use models::Results;
 use models::results::{EndpointResult, UserVisibleResult};
 use serde_json::{Value, json};
+
+use crate::support::{SEED, close};
 use sim_core::theory;
 
 use crate::conservation::assert_invariants;
-
-/// Seed of every simulated case; any other should pass too.
-const SEED: u64 = 1;
 
 // ------------------------------------------------------------- scaffolding
 
@@ -79,19 +78,6 @@ fn error(v: &Value) -> String {
         Ok(_) => panic!("accepted: {v}"),
         Err(e) => e.to_string(),
     }
-}
-
-/// `|measured - theory| <= tol`, printed either way.
-fn close(what: &str, measured: f64, theory: f64, tol: f64) {
-    let ok = (measured - theory).abs() <= tol;
-    eprintln!(
-        "{what}: {measured:.6}, theory {theory:.6}, tolerance ±{tol:.6} ({})",
-        if ok { "ok" } else { "FAILED" }
-    );
-    assert!(
-        ok,
-        "{what}: {measured} vs theory {theory} ± {tol} (seed {SEED})"
-    );
 }
 
 fn user(e: &EndpointResult) -> &UserVisibleResult {

@@ -23,12 +23,9 @@ use models::Results;
 use models::model::Router;
 use models::sharding::{Ring, moved_between, ring};
 use serde_json::{Value, json};
+
+use crate::support::{self, SEED, close};
 use sim_core::theory;
-
-use crate::conservation::assert_invariants;
-
-/// Seed of every simulated case; any other should pass too.
-const SEED: u64 = 1;
 
 /// Warm-up of the simulated cases, s: far longer than any lag or queue
 /// relaxation time here (at most a few ms).
@@ -60,16 +57,11 @@ fn system(
 }
 
 fn load(v: &Value) -> models::Model {
-    models::scenario::load("databases.json", &v.to_string(), &[])
-        .unwrap_or_else(|e| panic!("{e}"))
-        .1
+    support::load("databases.json", v)
 }
 
-/// Loads, runs and checks the invariants of every results document.
 fn run(v: &Value) -> Results {
-    let r = models::simulate(&load(v)).unwrap_or_else(|e| panic!("{e}"));
-    assert_invariants(&r, "databases.json");
-    r
+    support::run("databases.json", v)
 }
 
 /// The error `load` gives for `v`.
@@ -78,19 +70,6 @@ fn error(v: &Value) -> String {
         Ok(_) => panic!("accepted: {v}"),
         Err(e) => e.to_string(),
     }
-}
-
-/// `|measured - theory| <= tol`, printed either way.
-fn close(what: &str, measured: f64, theory: f64, tol: f64) {
-    let ok = (measured - theory).abs() <= tol;
-    eprintln!(
-        "{what}: {measured:.6}, theory {theory:.6}, tolerance ±{tol:.6} ({})",
-        if ok { "ok" } else { "FAILED" }
-    );
-    assert!(
-        ok,
-        "{what}: {measured} vs theory {theory} ± {tol} (seed {SEED})"
-    );
 }
 
 /// Standard deviation of a binomial proportion.

@@ -20,37 +20,16 @@
 
 use models::Results;
 use serde_json::{Value, json};
+
+use crate::support::{self, SEED, close};
 use sim_core::theory;
 
-use crate::conservation::assert_invariants;
-
-/// Seed of every simulated case; any other should pass too.
-const SEED: u64 = 1;
-
 fn load(v: &Value) -> models::Model {
-    models::scenario::load("faults.json", &v.to_string(), &[])
-        .unwrap_or_else(|e| panic!("{e}"))
-        .1
+    support::load("faults.json", v)
 }
 
-/// Loads, runs and checks the invariants of every results document.
 fn run(v: &Value) -> Results {
-    let r = models::simulate(&load(v)).unwrap_or_else(|e| panic!("{e}"));
-    assert_invariants(&r, "faults.json");
-    r
-}
-
-/// `|measured - theory| <= tol`, printed either way.
-fn close(what: &str, measured: f64, theory: f64, tol: f64) {
-    let ok = (measured - theory).abs() <= tol;
-    eprintln!(
-        "{what}: {measured:.6}, theory {theory:.6}, tolerance ±{tol:.6} ({})",
-        if ok { "ok" } else { "FAILED" }
-    );
-    assert!(
-        ok,
-        "{what}: {measured} vs theory {theory} ± {tol} (seed {SEED})"
-    );
+    support::run("faults.json", v)
 }
 
 /// One app pod with workers to spare (no request waits for one), `rps`

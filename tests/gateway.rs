@@ -325,15 +325,7 @@ fn bad_rate_limits_and_sessions_are_refused_with_their_path() {
         ),
     ];
     for (at, value, want) in cases {
-        let mut doc = base.clone();
-        *doc.pointer_mut(at).expect(at) = value;
-        let text = serde_json::to_string_pretty(&doc).expect("json");
-        let err = models::scenario::load("bad.json", &text, &[])
-            .err()
-            .unwrap_or_else(|| panic!("{at} accepted"))
-            .to_string();
-        assert!(err.contains(want), "{at}: {err}");
-        assert!(err.contains("bad.json:"), "{at}: no location in {err}");
+        crate::support::assert_refused_at(&base, at, value, want);
     }
     // A workload calling the service must draw the session key.
     let mut doc = base.clone();

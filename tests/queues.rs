@@ -25,12 +25,11 @@
 use models::Results;
 use models::results::QueueResult;
 use serde_json::{Value, json};
+
+use crate::support::{self, SEED, close};
 use sim_core::theory;
 
 use crate::conservation::assert_invariants;
-
-/// Seed of every simulated case; any other should pass too.
-const SEED: u64 = 1;
 
 /// Warm-up of the queueing cases, s: far longer than their relaxation
 /// times (an M/M/1 queue at ρ = 0.8 with 1 ms service relaxes in about
@@ -73,16 +72,11 @@ fn system(seed: u64, measured_s: f64, rps: f64, keys: Value, queue: Value, extra
 }
 
 fn load(v: &Value) -> models::Model {
-    models::scenario::load("queues.json", &v.to_string(), &[])
-        .unwrap_or_else(|e| panic!("{e}"))
-        .1
+    support::load("queues.json", v)
 }
 
-/// Loads, runs and checks the invariants of every results document.
 fn run(v: &Value) -> Results {
-    let r = models::simulate(&load(v)).unwrap_or_else(|e| panic!("{e}"));
-    assert_invariants(&r, "queues.json");
-    r
+    support::run("queues.json", v)
 }
 
 /// The error `load` gives for `v`.
@@ -91,19 +85,6 @@ fn error(v: &Value) -> String {
         Ok(_) => panic!("accepted: {v}"),
         Err(e) => e.to_string(),
     }
-}
-
-/// `|measured - theory| <= tol`, printed either way.
-fn close(what: &str, measured: f64, theory: f64, tol: f64) {
-    let ok = (measured - theory).abs() <= tol;
-    eprintln!(
-        "{what}: {measured:.6}, theory {theory:.6}, tolerance ±{tol:.6} ({})",
-        if ok { "ok" } else { "FAILED" }
-    );
-    assert!(
-        ok,
-        "{what}: {measured} vs theory {theory} ± {tol} (seed {SEED})"
-    );
 }
 
 fn q<'a>(r: &'a Results, name: &str) -> &'a QueueResult {

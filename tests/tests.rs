@@ -63,3 +63,7 @@ mod clients;
 /// partitions, crashes and rebalances, and the validation of queue
 /// settings.
 mod queues;
+
+/// Scaffolding the theory tests share: load and run a scenario given as
+/// JSON, hold a measurement against a closed form.
+mod support;

@@ -41,7 +41,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 use super::lru::KeyMap;
 use super::lru::Lookup;
 use super::pods::exponential;
-use super::state::Health;
+use super::state::{Health, scaled};
 use super::{Ev, World};
 use crate::model::{FaultDef, FaultTarget, Instr, KeyId, Model};
 use crate::scenario::{TtlMode, WritePolicy};
@@ -92,16 +92,6 @@ fn node_of(nodes: &[Health], value: u64) -> Option<usize> {
 /// Whether `value`'s node is down, and its slow-down factor.
 fn node_state(nodes: &[Health], value: u64) -> (bool, f64) {
     node_of(nodes, value).map_or((false, 1.0), |n| (nodes[n].is_down(), nodes[n].factor()))
-}
-
-/// `d` ns times `factor`.
-#[inline]
-fn scaled(d: u64, factor: f64) -> u64 {
-    if factor == 1.0 {
-        d
-    } else {
-        (d as f64 * factor).round() as u64
-    }
 }
 
 /// A miss waiting for another request's fetch.
@@ -472,11 +462,7 @@ impl World<'_> {
             None => 0..nodes.len(),
         };
         for h in &mut nodes[range] {
-            if start {
-                h.slow.push(factor);
-            } else {
-                h.speed_up(factor);
-            }
+            h.slow.set(factor, start);
         }
     }
 }

@@ -27,7 +27,7 @@ use std::cmp::Reverse;
 use sim_core::SimTime;
 
 use super::pods::exponential;
-use super::state::{NO_ROW, Pool, Stmt};
+use super::state::{NO_ROW, Pool, Stmt, scaled};
 use super::{Ev, NONE, Owner, World};
 use crate::model::{FaultTarget, Instr, KeyId};
 use crate::scenario::{DbRole, ReadFrom};
@@ -182,13 +182,9 @@ impl World<'_> {
         let factor = if st.node == 0 {
             sh.health.factor()
         } else {
-            sh.replica_slow.iter().product()
+            sh.replica_slow.factor()
         };
-        let d = if factor == 1.0 {
-            d
-        } else {
-            (d as f64 * factor).round() as u64
-        };
+        let d = scaled(d, factor);
         self.q.push(SimTime(now + d), Ev::DbDone(s));
     }
 
@@ -435,18 +431,10 @@ impl World<'_> {
             FaultTarget::Db { db, shard, role } => {
                 for sh in shards_of(&mut self.dbs[db].shards, shard) {
                     if role != DbRole::Replicas {
-                        if start {
-                            sh.health.slow.push(factor);
-                        } else {
-                            sh.health.speed_up(factor);
-                        }
+                        sh.health.slow.set(factor, start);
                     }
                     if role != DbRole::Primary {
-                        if start {
-                            sh.replica_slow.push(factor);
-                        } else if let Some(i) = sh.replica_slow.iter().position(|f| *f == factor) {
-                            sh.replica_slow.swap_remove(i);
-                        }
+                        sh.replica_slow.set(factor, start);
                     }
                 }
             }

@@ -372,7 +372,7 @@ impl<'m> World<'m> {
                             d.failures
                                 .map(|_| rng(format!("db/{}/shard/{i}/failures", d.name))),
                         ),
-                        replica_slow: Vec::new(),
+                        replica_slow: SlowDowns::default(),
                         failed: 0,
                     })
                     .collect(),

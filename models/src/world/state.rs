@@ -203,6 +203,38 @@ pub struct CacheState {
     pub keys_lost: u64,
 }
 
+/// Slow-down factors in effect on a node (overlapping slow-downs
+/// multiply).
+#[derive(Clone, Default)]
+pub struct SlowDowns(Vec<f64>);
+
+impl SlowDowns {
+    /// A slow-down of `factor` starts (`start`) or ends.
+    pub fn set(&mut self, factor: f64, start: bool) {
+        if start {
+            self.0.push(factor);
+        } else if let Some(i) = self.0.iter().position(|f| *f == factor) {
+            self.0.swap_remove(i);
+        }
+    }
+
+    /// The product of the factors in effect (1: full speed).
+    #[inline]
+    pub fn factor(&self) -> f64 {
+        self.0.iter().product()
+    }
+}
+
+/// A duration drawn at full speed, stretched by a slow-down `factor`.
+#[inline]
+pub fn scaled(d: u64, factor: f64) -> u64 {
+    if factor == 1.0 {
+        d
+    } else {
+        (d as f64 * factor).round() as u64
+    }
+}
+
 /// Failures and slow-downs of one node: a shard's primary or a cache
 /// node. Scheduled outages and random failures may overlap; the node is
 /// down while any of them lasts.
@@ -215,7 +247,7 @@ pub struct Health {
     /// Times it went down (statistics period).
     pub failures: u64,
     /// Slow-down factors in effect.
-    pub slow: Vec<f64>,
+    pub slow: SlowDowns,
     /// Random failures' stream (with `failures` configured).
     pub fail_rng: Option<RngStream>,
 }
@@ -227,7 +259,7 @@ impl Health {
             outages: 0,
             down_tw: TimeWeighted::new(SimTime::ZERO, 0.0),
             failures: 0,
-            slow: Vec::new(),
+            slow: SlowDowns::default(),
             fail_rng,
         }
     }
@@ -241,7 +273,7 @@ impl Health {
     /// The product of the slow-down factors in effect (1: full speed).
     #[inline]
     pub fn factor(&self) -> f64 {
-        self.slow.iter().product()
+        self.slow.factor()
     }
 
     /// One more outage; true if it takes the node down.
@@ -263,13 +295,6 @@ impl Health {
         }
         self.down_tw.set(SimTime(now), 0.0);
         true
-    }
-
-    /// Ends one slow-down of `factor`.
-    pub fn speed_up(&mut self, factor: f64) {
-        if let Some(i) = self.slow.iter().position(|f| *f == factor) {
-            self.slow.swap_remove(i);
-        }
     }
 
     /// The warm-up is over: statistics restart at `now`.
@@ -381,7 +406,7 @@ pub struct Shard {
     /// The primary's failures and slow-downs.
     pub health: Health,
     /// Slow-down factors in effect on the replicas.
-    pub replica_slow: Vec<f64>,
+    pub replica_slow: SlowDowns,
     /// Statements that failed: sent while the primary was down, or
     /// waiting or running on it when it went down.
     pub failed: u64,

@@ -147,12 +147,11 @@ impl World<'_> {
             return;
         }
         let runs = p.busy < def.concurrency;
-        if (runs
-            || def
+        let waits = !runs
+            && def
                 .queue_capacity
-                .is_none_or(|c| (p.queue.len() as u64) < c))
-            && def.sessions.is_some()
-        {
+                .is_none_or(|c| (p.queue.len() as u64) < c);
+        if (runs || waits) && def.sessions.is_some() {
             // Taken by the pod: its session is found or not (sessions.rs).
             self.session(s, pod, j);
         }
@@ -171,10 +170,7 @@ impl World<'_> {
             svc.util_series
                 .set(SimTime(now), svc.busy_total as f64 / cap);
             self.run_program(j);
-        } else if def
-            .queue_capacity
-            .is_none_or(|c| (p.queue.len() as u64) < c)
-        {
+        } else if waits {
             p.queue.push_back(j);
             p.queue_tw.set(SimTime(now), p.queue.len() as f64);
             svc.queued_total += 1;

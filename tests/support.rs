@@ -1,0 +1,52 @@
+//! Scaffolding shared by the theory tests: a scenario given as JSON loaded
+//! and run with its invariants checked, and a measurement held against a
+//! closed form.
+
+use models::Results;
+use serde_json::Value;
+
+use crate::conservation::assert_invariants;
+
+/// Seed of every simulated case; any other should pass too.
+pub const SEED: u64 = 1;
+
+/// `v` loaded as the file `file` (named in error messages).
+pub fn load(file: &str, v: &Value) -> models::Model {
+    models::scenario::load(file, &v.to_string(), &[])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .1
+}
+
+/// Loads, runs and checks the invariants of every results document.
+pub fn run(file: &str, v: &Value) -> Results {
+    let r = models::simulate(&load(file, v)).unwrap_or_else(|e| panic!("{e}"));
+    assert_invariants(&r, file);
+    r
+}
+
+/// `|measured - theory| <= tol`, printed either way.
+pub fn close(what: &str, measured: f64, theory: f64, tol: f64) {
+    let ok = (measured - theory).abs() <= tol;
+    eprintln!(
+        "{what}: {measured:.6}, theory {theory:.6}, tolerance ±{tol:.6} ({})",
+        if ok { "ok" } else { "FAILED" }
+    );
+    assert!(
+        ok,
+        "{what}: {measured} vs theory {theory} ± {tol} (seed {SEED})"
+    );
+}
+
+/// `base` with the value at JSON pointer `at` replaced by `value` is
+/// refused with a message that contains `want` and a file location.
+pub fn assert_refused_at(base: &Value, at: &str, value: Value, want: &str) {
+    let mut doc = base.clone();
+    *doc.pointer_mut(at).expect(at) = value;
+    let text = serde_json::to_string_pretty(&doc).expect("json");
+    let err = models::scenario::load("bad.json", &text, &[])
+        .err()
+        .unwrap_or_else(|| panic!("{at} accepted"))
+        .to_string();
+    assert!(err.contains(want), "{at}: {err}");
+    assert!(err.contains("bad.json:"), "{at}: no location in {err}");
+}
