@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::cli::{capsim, flash_sale, set_args, text_without_engine, tiny_flash_sale_sets};
 use crate::conservation::{assert_invariants, command_line};
+use crate::support::first_difference;
 
 /// flash-sale cut to 3 simulated minutes (~300k requests) that still
 /// ramps to the 3000/s plateau.
@@ -43,34 +44,6 @@ fn run_file(path: &str, sets: &[String]) -> Results {
 /// The comparable form of a results document.
 fn canonical(r: &Results) -> String {
     serde_json::to_string(&r.without_engine()).expect("results serialise")
-}
-
-/// The path and values of the first difference between two documents.
-fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for (k, va) in x {
-                match y.get(k) {
-                    Some(vb) => {
-                        if let Some(d) = first_difference(va, vb, &format!("{path}.{k}")) {
-                            return Some(d);
-                        }
-                    }
-                    None => return Some(format!("{path}.{k} is missing from the second")),
-                }
-            }
-            y.keys()
-                .find(|k| !x.contains_key(*k))
-                .map(|k| format!("{path}.{k} is missing from the first"))
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
-            .iter()
-            .zip(y)
-            .enumerate()
-            .find_map(|(i, (va, vb))| first_difference(va, vb, &format!("{path}[{i}]"))),
-        _ if a == b => None,
-        _ => Some(format!("{path}: {a} vs {b}")),
-    }
 }
 
 /// Asserts that two serialised documents are identical; otherwise panics

@@ -64,6 +64,11 @@ mod clients;
 /// settings.
 mod queues;
 
+/// The golden gate: every shipped scenario at three seeds, a sweep and
+/// the flash sale's report, against committed hashes; how a refactor
+/// proves it changed nothing.
+mod golden;
+
 /// Scaffolding the theory tests share: load and run a scenario given as
 /// JSON, hold a measurement against a closed form.
 mod support;
