@@ -11,9 +11,7 @@ fn load(name: &str, sets: &[&str]) -> models::Model {
     let path = format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).expect("read scenario");
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    models::scenario::load(&path, &text, &sets)
-        .expect("valid scenario")
-        .1
+    models::load(&path, &text, &sets).expect("valid scenario").1
 }
 
 fn mmc(c: &mut Criterion) {

@@ -18,7 +18,7 @@ use capsim::sweep::spec::parse_vary;
 use capsim::sweep::{SweepError, SweepResult, SweepSetup, output};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use models::scenario::{self, ScenarioError};
+use models::ScenarioError;
 
 /// Writes to standard output; a closed pipe (`capsim ... | head`) ends the
 /// program quietly instead of panicking, as Unix tools do.
@@ -108,7 +108,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     if let Some(seed) = a.seed {
         sets.push(format!("seed={seed}"));
     }
-    let (_, model) = scenario::load_file(&a.scenario, &sets)?;
+    let (_, model) = models::load_file(&a.scenario, &sets)?;
     let results = models::simulate(&model)
         .map_err(|e| Failure::Input(format!("{}: {e}", a.scenario.display())))?;
     let json = serde_json::to_string_pretty(&results).context("serialising the results")?;
@@ -131,7 +131,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
 }
 
 fn validate(a: ValidateArgs) -> Result<(), Failure> {
-    let (sc, model) = scenario::load_file(&a.scenario, &a.sets)?;
+    let (sc, model) = models::load_file(&a.scenario, &a.sets)?;
     let expected: f64 = model
         .workloads
         .iter()
@@ -490,7 +490,7 @@ fn report(a: ReportArgs) -> Result<(), Failure> {
             serde_json::from_value(value).map_err(|e| bad("sweep document", e))?;
         ("sweep", reports::sweep_report(&s))
     } else if has("scenarios") && has("tolerance") {
-        let c: models::check::CheckReport =
+        let c: models::CheckReport =
             serde_json::from_value(value).map_err(|e| bad("check document", e))?;
         ("check", reports::check_report(&c))
     } else if has("identity") && has("slos") {

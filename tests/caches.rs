@@ -14,8 +14,7 @@ use sim_core::theory;
 /// Loads and runs a scenario built in code.
 fn run(v: &Value) -> Results {
     let text = v.to_string();
-    let (_, model) =
-        models::scenario::load("caches.json", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let (_, model) = models::load("caches.json", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
     models::simulate(&model).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -667,7 +666,7 @@ fn bad_cache_and_cdn_fields_are_refused_with_their_path() {
     doc["workloads"].as_array_mut().expect("array").push(json!({
         "name": "bots", "target": "lb", "rate": [{ "rps": 1 }], "mix": { "asset": 1 }
     }));
-    let err = models::scenario::load("bad.json", &doc.to_string(), &[])
+    let err = models::load("bad.json", &doc.to_string(), &[])
         .expect_err("refused")
         .to_string();
     assert!(

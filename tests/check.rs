@@ -6,8 +6,7 @@
 use std::fs;
 use std::path::Path;
 
-use models::check::{CheckReport, CheckStatus};
-use models::{Results, World};
+use models::{CheckReport, CheckStatus, Results, World};
 use sim_core::SimDuration;
 
 use crate::cli::{Scratch, capsim};
@@ -57,7 +56,7 @@ const HOLDING: &str = r#"[
   ]"#;
 
 fn model(text: &str) -> models::Model {
-    models::scenario::load("step.json", text, &[])
+    models::load("step.json", text, &[])
         .unwrap_or_else(|e| panic!("{e}"))
         .1
 }
@@ -127,7 +126,7 @@ fn a_window_follows_its_requests_past_its_end() {
     let offered: f64 = ts.workloads[0].offered_rps[20..24].iter().sum::<f64>() * 0.25;
     assert_eq!(offered.round() as u64, e.count);
     // A run that measures from 5s and stops at 6s answers none of them.
-    let cut = models::scenario::load(
+    let cut = models::load(
         "step.json",
         &text,
         &["warmup=\"5s\"".into(), "duration=\"6s\"".into()],

@@ -21,8 +21,7 @@
 //! cargo test --test tests clients::pilot -- --ignored --nocapture
 //! ```
 
-use models::Results;
-use models::results::{EndpointResult, UserVisibleResult};
+use models::{EndpointResult, Results, UserVisibleResult};
 use serde_json::{Value, json};
 
 use crate::support::{SEED, close};
@@ -33,7 +32,7 @@ use crate::conservation::assert_invariants;
 // ------------------------------------------------------------- scaffolding
 
 fn load(v: &Value, sets: &[String]) -> models::Model {
-    models::scenario::load(
+    models::load(
         "clients.json",
         &serde_json::to_string_pretty(v).unwrap(),
         sets,
@@ -70,7 +69,7 @@ fn run_window(v: &Value, seed: u64, from: u64, to: u64) -> Results {
 
 /// The error `load` gives for `v`.
 fn error(v: &Value) -> String {
-    match models::scenario::load(
+    match models::load(
         "clients.json",
         &serde_json::to_string_pretty(v).unwrap(),
         &[],
@@ -495,7 +494,7 @@ fn storm(sets: &[&str]) -> Results {
     let text = include_str!("../scenarios/retry-storm.json");
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     let (_, model) =
-        models::scenario::load("retry-storm.json", text, &sets).unwrap_or_else(|e| panic!("{e}"));
+        models::load("retry-storm.json", text, &sets).unwrap_or_else(|e| panic!("{e}"));
     let r = models::simulate(&model).unwrap_or_else(|e| panic!("{e}"));
     assert_invariants(&r, "retry-storm.json");
     assert_user_invariants(&r);

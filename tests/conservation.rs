@@ -767,7 +767,7 @@ pub fn shipped_scenarios() -> Vec<PathBuf> {
 /// segments past the new end simply never start. A warm-up that would no
 /// longer fit becomes a tenth of the horizon.
 pub fn shortening_sets(file: &str, text: &str) -> Vec<String> {
-    let (_, model) = models::scenario::load(file, text, &[])
+    let (_, model) = models::load(file, text, &[])
         .unwrap_or_else(|e| panic!("a shipped scenario must be valid:\n{e}"));
     let original = model.duration.0;
     let mut horizon = original.min(MAX_HORIZON_NS);
@@ -841,7 +841,7 @@ fn every_shipped_scenario_conserves_requests() {
             "{file} (reproduce: {})",
             command_line(&file, &sets, " --format json")
         );
-        let (_, model) = models::scenario::load(&file, &text, &sets)
+        let (_, model) = models::load(&file, &text, &sets)
             .unwrap_or_else(|e| panic!("{ctx}: the shortened scenario is invalid:\n{e}"));
         let r = models::simulate(&model).unwrap_or_else(|e| panic!("{ctx}: {e}"));
         assert!(
@@ -869,7 +869,7 @@ fn shortening_keeps_scenarios_small_and_valid() {
     // mmc: 9000/s for 120s would be 1.08M requests, so shorter still.
     let text = include_str!("../scenarios/mmc.json");
     let sets = shortening_sets("mmc.json", text);
-    let (_, model) = models::scenario::load("mmc.json", text, &sets).unwrap();
+    let (_, model) = models::load("mmc.json", text, &sets).unwrap();
     let expected = model.workloads[0]
         .profile
         .expected_arrivals(model.duration.0);
@@ -895,7 +895,7 @@ fn the_checker_rejects_broken_documents() {
     let file = "scenarios/flash-sale.json";
     let text = include_str!("../scenarios/flash-sale.json");
     let sets = shortening_sets(file, text);
-    let (_, model) = models::scenario::load(file, text, &sets).unwrap();
+    let (_, model) = models::load(file, text, &sets).unwrap();
     let good = models::simulate(&model).unwrap();
     assert_invariants(&good, "unchanged");
     type Break = fn(&mut Results);
@@ -955,7 +955,7 @@ fn littles_law_holds_on_mmc() {
     let text = include_str!("../scenarios/mmc.json");
     let sets = vec!["duration=\"25s\"".to_owned()];
     let ctx = command_line(file, &sets, " --format json");
-    let (_, model) = models::scenario::load(file, text, &sets).unwrap();
+    let (_, model) = models::load(file, text, &sets).unwrap();
     let r = models::simulate(&model).unwrap();
     assert_invariants(&r, &ctx);
     let s = &r.services[0];
@@ -1126,7 +1126,7 @@ proptest! {
     fn random_stations_conserve_requests(st in station()) {
         let text = serde_json::to_string_pretty(&st.scenario()).unwrap();
         let ctx = format!("{st:?}\nscenario:\n{text}");
-        let (_, model) = models::scenario::load("station.json", &text, &[])
+        let (_, model) = models::load("station.json", &text, &[])
             .map_err(|e| TestCaseError::fail(format!("{ctx}\ninvalid: {e}")))?;
         let r = models::simulate(&model)
             .map_err(|e| TestCaseError::fail(format!("{ctx}\nrun failed: {e}")))?;

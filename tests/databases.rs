@@ -19,9 +19,7 @@
 //! cargo test --test tests databases::pilot -- --ignored --nocapture
 //! ```
 
-use models::Results;
-use models::model::Router;
-use models::sharding::{Ring, moved_between, ring};
+use models::{Results, Ring, Router, moved_between, moved_hash_space};
 use serde_json::{Value, json};
 
 use crate::support::{self, SEED, close};
@@ -66,7 +64,7 @@ fn run(v: &Value) -> Results {
 
 /// The error `load` gives for `v`.
 fn error(v: &Value) -> String {
-    match models::scenario::load("databases.json", &v.to_string(), &[]) {
+    match models::load("databases.json", &v.to_string(), &[]) {
         Ok(_) => panic!("accepted: {v}"),
         Err(e) => e.to_string(),
     }
@@ -136,7 +134,7 @@ fn ring_moves_one_over_n_plus_one_on_average() {
         let mut sum = 0.0;
         for seed in 1..=layouts {
             let (a, b) = (Ring::with_seed(n, v, seed), Ring::with_seed(n + 1, v, seed));
-            let moved = ring::moved_hash_space(&a, &b);
+            let moved = moved_hash_space(&a, &b);
             // Only the new shard's arcs move.
             assert!((moved - b.shares()[n as usize]).abs() < 1e-12);
             sum += moved;

@@ -37,7 +37,7 @@ fn mmc() -> String {
 /// Loads and runs `path` with `sets`.
 fn run_file(path: &str, sets: &[String]) -> Results {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let (_, model) = models::scenario::load(path, &text, sets).unwrap_or_else(|e| panic!("{e}"));
+    let (_, model) = models::load(path, &text, sets).unwrap_or_else(|e| panic!("{e}"));
     models::simulate(&model).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -280,8 +280,7 @@ fn base_figures(r: &Results) -> Value {
 }
 
 fn run_text(text: &str) -> Results {
-    let (_, model) =
-        models::scenario::load("streams.json", text, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let (_, model) = models::load("streams.json", text, &[]).unwrap_or_else(|e| panic!("{e}"));
     models::simulate(&model).unwrap_or_else(|e| panic!("{e}"))
 }
 

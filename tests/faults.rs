@@ -621,7 +621,7 @@ fn faults_that_do_nothing_change_nothing() {
 /// `v` pretty-printed, and the error it gets.
 fn error_of(v: &Value) -> (String, String) {
     let text = serde_json::to_string_pretty(v).unwrap();
-    match models::scenario::load("faults.json", &text, &[]) {
+    match models::load("faults.json", &text, &[]) {
         Ok(_) => panic!("accepted: {text}"),
         Err(e) => (text, e.to_string()),
     }

@@ -21,12 +21,11 @@ use serde_json::{Value, json};
 
 fn run(v: &Value) -> Results {
     let text = serde_json::to_string_pretty(v).unwrap();
-    let (_, model) =
-        models::scenario::load("gateway.json", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let (_, model) = models::load("gateway.json", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
     models::simulate(&model).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn ep<'a>(r: &'a Results, name: &str) -> &'a models::results::EndpointResult {
+fn ep<'a>(r: &'a Results, name: &str) -> &'a models::EndpointResult {
     r.endpoints.iter().find(|e| e.name == name).expect(name)
 }
 
@@ -196,7 +195,7 @@ fn sessions(balancer: Value, sessions: Value, faults: Value) -> Value {
     })
 }
 
-fn session_result(r: &Results) -> &models::results::SessionResult {
+fn session_result(r: &Results) -> &models::SessionResult {
     r.services[0].sessions.as_ref().expect("sessions")
 }
 
@@ -335,7 +334,7 @@ fn bad_rate_limits_and_sessions_are_refused_with_their_path() {
         .as_array_mut()
         .unwrap()
         .push(json!({"name": "bots", "target": "lb", "rate": [{"rps": 1}], "mix": {"page": 1}}));
-    let err = models::scenario::load("bad.json", &doc.to_string(), &[])
+    let err = models::load("bad.json", &doc.to_string(), &[])
         .expect_err("refused")
         .to_string();
     assert!(err.contains("workload `bots`"), "{err}");
@@ -367,7 +366,7 @@ fn objectives_on_missing_figures_are_refused() {
         ),
     ] {
         doc["slo"] = slo;
-        let err = models::scenario::load("bad.json", &doc.to_string(), &[])
+        let err = models::load("bad.json", &doc.to_string(), &[])
             .expect_err("refused")
             .to_string();
         assert!(err.contains(want), "{err}");

@@ -313,8 +313,8 @@ fn shown(path: &Path) -> String {
 fn run(path: &Path, seed: u64) -> models::Results {
     let file = shown(path);
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{file}: {e}"));
-    let (_, model) = models::scenario::load(&file, &text, &[format!("seed={seed}")])
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (_, model) =
+        models::load(&file, &text, &[format!("seed={seed}")]).unwrap_or_else(|e| panic!("{e}"));
     models::simulate(&model).unwrap_or_else(|e| panic!("{file} seed {seed}: {e}"))
 }
 
@@ -376,8 +376,7 @@ fn golden_layouts_sweep() {
 fn golden_flash_sale_report() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/flash-sale.json");
     let text = std::fs::read_to_string(&path).expect("flash-sale.json");
-    let (_, model) =
-        models::scenario::load("scenarios/flash-sale.json", &text, &[]).expect("flash sale");
+    let (_, model) = models::load("scenarios/flash-sale.json", &text, &[]).expect("flash sale");
     let r = models::simulate(&model).expect("runs").without_engine();
     let files = reports::run_report(&r).expect("the report renders");
     assert!(files.len() > 5, "{} files", files.len());

@@ -22,8 +22,7 @@
 //! cargo test --test tests queues::pilot -- --ignored --nocapture
 //! ```
 
-use models::Results;
-use models::results::QueueResult;
+use models::{QueueResult, Results};
 use serde_json::{Value, json};
 
 use crate::support::{self, SEED, close};
@@ -81,7 +80,7 @@ fn run(v: &Value) -> Results {
 
 /// The error `load` gives for `v`.
 fn error(v: &Value) -> String {
-    match models::scenario::load("queues.json", &v.to_string(), &[]) {
+    match models::load("queues.json", &v.to_string(), &[]) {
         Ok(_) => panic!("accepted: {v}"),
         Err(e) => e.to_string(),
     }
@@ -766,8 +765,8 @@ fn queues_without_failures_draw_nothing_new() {
 #[test]
 fn the_order_pipeline_tells_its_story() {
     let text = include_str!("../scenarios/order-pipeline.json");
-    let (_, model) = models::scenario::load("scenarios/order-pipeline.json", text, &[])
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (_, model) =
+        models::load("scenarios/order-pipeline.json", text, &[]).unwrap_or_else(|e| panic!("{e}"));
     let r = models::simulate(&model).unwrap_or_else(|e| panic!("{e}"));
     assert_invariants(&r, "scenarios/order-pipeline.json");
     let api = &r.endpoints[0];
@@ -1022,7 +1021,7 @@ fn queue_settings_are_validated() {
 #[test]
 fn queue_errors_are_located() {
     let text = "{\n  \"name\": \"x\", \"duration\": \"1s\",\n  \"workloads\": [{ \"name\": \"w\", \"target\": \"app\", \"rate\": [{ \"rps\": 1 }], \"mix\": { \"e\": 1 } }],\n  \"services\": [{ \"name\": \"app\", \"replicas\": 1, \"concurrency\": 1, \"endpoints\": { \"e\": [{ \"publish\": { \"queue\": \"q\" } }] } }],\n  \"queues\": [{ \"name\": \"q\", \"kind\": \"work_queue\", \"consumers\": 1,\n    \"retry\": { \"max_attempts\": 0 }, \"work\": [{ \"compute\": \"1ms\" }] }]\n}\n";
-    let e = match models::scenario::load("q.json", text, &[]) {
+    let e = match models::load("q.json", text, &[]) {
         Ok(_) => panic!("accepted"),
         Err(e) => e.to_string(),
     };

@@ -29,8 +29,7 @@ const SEED: u64 = 1;
 fn run(v: &Value, seed: u64) -> Results {
     let text = serde_json::to_string_pretty(v).unwrap();
     let sets = vec![format!("seed={seed}")];
-    let (_, model) =
-        models::scenario::load("services.json", &text, &sets).unwrap_or_else(|e| panic!("{e}"));
+    let (_, model) = models::load("services.json", &text, &sets).unwrap_or_else(|e| panic!("{e}"));
     models::simulate(&model).unwrap_or_else(|e| panic!("{e}"))
 }
 

@@ -12,7 +12,7 @@ pub const SEED: u64 = 1;
 
 /// `v` loaded as the file `file` (named in error messages).
 pub fn load(file: &str, v: &Value) -> models::Model {
-    models::scenario::load(file, &v.to_string(), &[])
+    models::load(file, &v.to_string(), &[])
         .unwrap_or_else(|e| panic!("{e}"))
         .1
 }
@@ -43,7 +43,7 @@ pub fn assert_refused_at(base: &Value, at: &str, value: Value, want: &str) {
     let mut doc = base.clone();
     *doc.pointer_mut(at).expect(at) = value;
     let text = serde_json::to_string_pretty(&doc).expect("json");
-    let err = models::scenario::load("bad.json", &text, &[])
+    let err = models::load("bad.json", &text, &[])
         .err()
         .unwrap_or_else(|| panic!("{at} accepted"))
         .to_string();

@@ -26,9 +26,7 @@
 //! cache and Little's-law cases); the whole module takes a few seconds in
 //! a dev build (opt-level 1), far below its budget of 60 s.
 
-use models::Results;
-use models::model::Router;
-use models::results::EndpointResult;
+use models::{EndpointResult, Results, Router};
 use serde_json::{Value, json};
 use sim_core::theory;
 
@@ -106,8 +104,7 @@ fn verify(case: &Case) {
 /// Loads and runs a scenario built in code.
 fn run_json(v: &Value) -> Results {
     let text = v.to_string();
-    let (_, model) =
-        models::scenario::load("validation.json", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let (_, model) = models::load("validation.json", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
     models::simulate(&model).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -426,7 +423,7 @@ fn mmc_file(seed: u64) -> Results {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mmc.json");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let sets = [format!("seed={seed}"), "duration=\"200s\"".to_string()];
-    let (_, model) = models::scenario::load(path, &text, &sets).unwrap_or_else(|e| panic!("{e}"));
+    let (_, model) = models::load(path, &text, &sets).unwrap_or_else(|e| panic!("{e}"));
     models::simulate(&model).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -641,7 +638,7 @@ fn lru_hit_ratio_matches_che_zipf_10() {
 fn mmc_scenario_description_quotes_theory() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mmc.json");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let (scenario, _) = models::scenario::load(path, &text, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let (scenario, _) = models::load(path, &text, &[]).unwrap_or_else(|e| panic!("{e}"));
     let d = &scenario.description;
     // The number that follows `label` in the description.
     let after = |label: &str| -> f64 {

@@ -36,6 +36,23 @@ pub mod slo;
 pub mod sweeps;
 pub mod world;
 
+pub use check::{
+    BaselineComparison, CHECK_FORMAT_VERSION, CheckReport, CheckStatus, ObjectiveCheck,
+    ScenarioCheck,
+};
 pub use model::Model;
-pub use results::Results;
+pub use results::{
+    CacheResult, CacheSeries, CdnResult, Cost, CostItem, DbResult, DbSeries, EndpointResult,
+    EndpointSeries, Engine, FORMAT_VERSION, LbResult, PartitionResult, PodResult, QueueResult,
+    QueueSeries, ReplicaResult, Results, ScaleEvent, ScenarioInfo, ServiceResult, ServiceSeries,
+    SessionResult, ShardResult, TimeSeries, Totals, UserTotals, UserVisibleResult, WorkloadSeries,
+};
+pub use scenario::{Scenario, ScenarioError, ScenarioErrorKind, load, load_file};
+pub use sharding::ring::moved_hash_space;
+pub use sharding::{Ring, Router, moved_between, moved_fraction};
+pub use slo::{Objective, Window, metrics};
+pub use sweeps::{
+    CONFIDENCE, Check, Dimension, Estimate, Evaluated, Op, PlanResult, Slo, Status, SweepIdentity,
+    SweepResult, UnstableVariant, VariantSummary, Verdict, short_number,
+};
 pub use world::{RunError, RunOutput, World, simulate};

@@ -1,7 +1,7 @@
 //! What every chart shares: the [`Chart`] it produces, the size, the
 //! palette, the time axis and the plumbing from plotters to an SVG string.
 
-use models::results::Results;
+use models::Results;
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;

@@ -9,8 +9,9 @@
 
 use std::fmt::Write as _;
 
-use models::check::{BaselineComparison, CheckReport, CheckStatus, ObjectiveCheck, ScenarioCheck};
-use models::sweeps::{Estimate, Op, Slo};
+use models::{
+    BaselineComparison, CheckReport, CheckStatus, Estimate, ObjectiveCheck, Op, ScenarioCheck, Slo,
+};
 
 use crate::chart::Chart;
 use crate::html::{Html, charts_section, escape, estimate, n, nav, page, t};

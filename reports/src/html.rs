@@ -16,11 +16,10 @@
 
 use std::fmt::Write as _;
 
-use models::Results;
-use models::results::EndpointResult;
-use models::sweeps::{
+use models::{
     Check, Estimate, Evaluated, PlanResult, Slo, Status, SweepResult, VariantSummary, Verdict,
 };
+use models::{EndpointResult, Results};
 use serde_json::Value;
 
 use crate::chart::{Chart, slug};

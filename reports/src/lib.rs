@@ -17,8 +17,7 @@ pub mod html;
 pub mod table;
 
 pub use chart::{Chart, ChartError};
-use models::check::CheckReport;
-use models::sweeps::{PlanResult, SweepResult};
+use models::{CheckReport, PlanResult, SweepResult};
 pub use table::summary;
 
 /// A file of a report: its name in the output folder and its content.

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
-use models::results::{EndpointResult, Results};
+use models::{EndpointResult, Results};
 use sim_core::stats::LatencyPoint;
 
 fn table(header: &[&str]) -> Table {
@@ -464,7 +464,7 @@ pub fn component_notes(r: &Results) -> Vec<String> {
 
 /// A sentence on a database's replicas and failed statements (None when
 /// it has neither).
-pub fn db_notes(d: &models::results::DbResult) -> Option<String> {
+pub fn db_notes(d: &models::DbResult) -> Option<String> {
     let mut parts = Vec::new();
     if d.replicas > 0 {
         parts.push(format!(

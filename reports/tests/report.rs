@@ -4,7 +4,7 @@
 //! chart is pinned byte for byte by a golden file.
 //!
 //! Fixtures: run reports come from small scenarios simulated here
-//! (`models::scenario::load` + `models::simulate`); sweep and plan documents
+//! (`models::load` + `models::simulate`); sweep and plan documents
 //! are either built here (as JSON, through serde, like a saved document) or
 //! read from `tests/golden/`, written by the command line:
 //!
@@ -18,7 +18,7 @@
 
 use std::path::{Path, PathBuf};
 
-use models::sweeps::{PlanResult, SweepResult};
+use models::{PlanResult, SweepResult};
 use reports::{Chart, ReportFile};
 use serde_json::{Value, json};
 
@@ -94,7 +94,7 @@ mod common {
 
     /// Simulates a scenario given as text.
     pub fn run(text: &str) -> models::Results {
-        let (_, model) = models::scenario::load("test.json", text, &[]).expect("valid scenario");
+        let (_, model) = models::load("test.json", text, &[]).expect("valid scenario");
         models::simulate(&model).expect("runs")
     }
 
@@ -685,12 +685,11 @@ mod golden {
 /// link to each scenario's run report.
 mod check {
     use super::common::*;
-    use models::check::{
+    use models::{
         BaselineComparison, CHECK_FORMAT_VERSION, CheckReport, CheckStatus, ObjectiveCheck,
         ScenarioCheck,
     };
-    use models::slo::{Objective, Window};
-    use models::sweeps::{Estimate, Op, Slo, Verdict};
+    use models::{Estimate, Objective, Op, Slo, Verdict, Window};
     use sim_core::SimDuration;
 
     const TOLERANCE: f64 = 0.05;

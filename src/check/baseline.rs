@@ -9,9 +9,9 @@
 //! is measured with the noise of the change only. Otherwise the interval
 //! is Welch's, for two independent sets of replications.
 
-use models::check::{BaselineComparison, CHECK_FORMAT_VERSION, CheckReport};
-use models::slo::Objective;
-use models::sweeps::{CONFIDENCE, Estimate, Op};
+use models::{
+    BaselineComparison, CHECK_FORMAT_VERSION, CONFIDENCE, CheckReport, Estimate, Objective, Op,
+};
 use sim_core::stats::welch_interval;
 
 use super::CheckError;
@@ -127,7 +127,7 @@ pub fn load(path: &std::path::Path) -> Result<CheckReport, CheckError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use models::sweeps::Slo;
+    use models::Slo;
 
     fn objective(op: Op, limit: f64) -> Objective {
         Objective::new(

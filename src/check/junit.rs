@@ -7,14 +7,14 @@
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
-use models::check::{CheckReport, CheckStatus};
+use models::{CheckReport, CheckStatus};
 
 use super::render::{estimate, failure_sentence, label, limit_text};
 
 /// The JUnit document of a check.
 pub fn junit(c: &CheckReport) -> String {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    let count = |f: &dyn Fn(&models::check::ObjectiveCheck) -> bool| {
+    let count = |f: &dyn Fn(&models::ObjectiveCheck) -> bool| {
         c.scenarios
             .iter()
             .flat_map(|s| &s.objectives)

@@ -18,13 +18,8 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 use indicatif::ProgressBar;
-use models::check::{
-    CHECK_FORMAT_VERSION, CheckReport, CheckStatus, ObjectiveCheck, ScenarioCheck,
-};
-use models::scenario::{self, ScenarioError};
-use models::slo::{Window, metrics};
-use models::sweeps::{Estimate, Verdict};
-use models::{Model, Results, World};
+use models::{CHECK_FORMAT_VERSION, CheckReport, CheckStatus, ObjectiveCheck, ScenarioCheck};
+use models::{Estimate, Model, Results, ScenarioError, Verdict, Window, World, metrics};
 use rayon::prelude::*;
 
 /// A failure of a check before any verdict: bad input (exit 2).
@@ -79,7 +74,7 @@ pub fn load(paths: &[impl AsRef<Path>], opts: &CheckOptions) -> Result<Vec<Loade
         let path = path.as_ref();
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(&file, &e))?;
-        let (_, model) = scenario::load(&file, &text, &opts.sets)?;
+        let (_, model) = models::load(&file, &text, &opts.sets)?;
         if model.objectives.is_empty() {
             return Err(CheckError(format!(
                 "{file}: the scenario has no `slo` section, so there is nothing to check; add one, e.g. \"slo\": [{{\"p99\": \"250ms\", \"error_rate\": \"0.1%\"}}] (see docs/scenario-format.md)"

@@ -5,8 +5,7 @@ use std::fmt::Write as _;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Table};
-use models::check::{CheckReport, CheckStatus, ObjectiveCheck};
-use models::sweeps::{Estimate, Slo};
+use models::{CheckReport, CheckStatus, Estimate, ObjectiveCheck, Slo};
 
 use crate::sweep::output::estimate_text;
 
@@ -94,8 +93,8 @@ pub fn failure_sentence(o: &ObjectiveCheck, strict: bool) -> Option<String> {
 /// "worse by" back into a signed change of the value.
 fn direction(s: &Slo) -> f64 {
     match s.op {
-        models::sweeps::Op::Below => 1.0,
-        models::sweeps::Op::Above => -1.0,
+        models::Op::Below => 1.0,
+        models::Op::Above => -1.0,
     }
 }
 

@@ -33,7 +33,7 @@ use crate::sweep::spec::value_text;
 use crate::sweep::{Runner, SweepError, SweepSetup};
 use slo::{Slo, Verdict};
 
-pub use models::sweeps::{Check, Evaluated, PlanResult, Status, UnstableVariant};
+pub use models::{Check, Evaluated, PlanResult, Status, UnstableVariant};
 
 /// How hard the planner works.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 
 use sim_core::SimDuration;
 
-pub use models::sweeps::{Op, Slo, Verdict};
+pub use models::{Op, Slo, Verdict};
 
 const HELP: &str = "objectives look like p99<250ms (p50, p90, p99, p999), mean<80ms, errors<0.1%, \
 timeouts<0.1%, rejections<0.1%, rate_limited<1%, user_errors<1%, user_p99<300ms, throughput>900, \
@@ -154,7 +154,7 @@ enum Kind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use models::sweeps::Estimate;
+    use models::Estimate;
 
     #[test]
     fn parses_objectives() {

@@ -5,7 +5,7 @@
 use indexmap::IndexMap;
 use sim_core::stats::LatencyHistogram;
 
-pub use models::sweeps::{CONFIDENCE, Estimate, VariantSummary};
+pub use models::{CONFIDENCE, Estimate, VariantSummary};
 
 use super::record::RunRecord;
 use super::spec::Variant;

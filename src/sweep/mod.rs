@@ -24,9 +24,8 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 use indicatif::ProgressBar;
-use models::Model;
-use models::scenario::{self, Scenario, ScenarioError};
-pub use models::sweeps::{SweepIdentity, SweepResult};
+use models::{Model, Scenario, ScenarioError};
+pub use models::{SweepIdentity, SweepResult};
 use rayon::prelude::*;
 
 use aggregate::{VariantSummary, aggregate};
@@ -97,7 +96,7 @@ impl SweepSetup {
     ) -> Result<SweepSetup, SweepError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(&file, &e))?;
-        let (scenario, _) = scenario::load(&file, &text, &base_sets)?;
+        let (scenario, _) = models::load(&file, &text, &base_sets)?;
         if !vary.is_empty()
             && let Some(n) = &name
         {
@@ -197,7 +196,7 @@ impl SweepSetup {
         for v in &setup.variants.clone() {
             match setup.try_model(v, seed) {
                 Ok(_) => {}
-                Err(e) if e.kind == models::scenario::ScenarioErrorKind::Unstable => {
+                Err(e) if e.kind == models::ScenarioErrorKind::Unstable => {
                     setup.unstable.insert(v.index, e.message.clone());
                 }
                 Err(e) => return Err(SweepError::Input(format!("variant {}: {e}", v.label()))),
@@ -216,7 +215,7 @@ impl SweepSetup {
         let mut sets = self.base_sets.clone();
         sets.extend(v.sets());
         sets.push(format!("seed={seed}"));
-        scenario::load(&self.file, &self.text, &sets).map(|(_, m)| m)
+        models::load(&self.file, &self.text, &sets).map(|(_, m)| m)
     }
 
     /// Fails when any variant is unstable (a sweep cannot run those).
@@ -237,7 +236,7 @@ impl SweepSetup {
     pub fn base_model(&self) -> Result<Model, SweepError> {
         let mut sets = self.base_sets.clone();
         sets.push(format!("seed={}", self.seed));
-        Ok(scenario::load(&self.file, &self.text, &sets)?.1)
+        Ok(models::load(&self.file, &self.text, &sets)?.1)
     }
 
     /// Total runs: variants x replications.
@@ -415,9 +414,7 @@ pub fn keys_moved(base: &Model, cand: &Model, seed: u64) -> IndexMap<String, f64
         if base.keys[bd.shard_key] == cand.keys[cd.shard_key] && bd.router == cd.router {
             continue;
         }
-        if let Some(f) =
-            models::sharding::moved_fraction(base, cand, &cd.name, KEY_MOVE_SAMPLES, seed)
-        {
+        if let Some(f) = models::moved_fraction(base, cand, &cd.name, KEY_MOVE_SAMPLES, seed) {
             out.insert(cd.name.clone(), f);
         }
     }

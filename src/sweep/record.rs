@@ -34,9 +34,9 @@ pub struct RunRecord {
 }
 
 /// The headline metrics of a run by stable names: see
-/// [`models::slo::metrics`].
+/// [`models::metrics`].
 pub fn metrics(out: &RunOutput) -> IndexMap<String, f64> {
-    models::slo::metrics(&out.results)
+    models::metrics(&out.results)
 }
 
 impl RunRecord {

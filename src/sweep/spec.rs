@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use models::sweeps::Dimension;
+pub use models::Dimension;
 
 /// A `--vary` argument that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

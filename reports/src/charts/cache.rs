@@ -2,7 +2,7 @@
 //! cold start, a working set outgrowing the cache or a burst of write
 //! invalidations is seen as a dip.
 
-use models::results::Results;
+use models::Results;
 
 use crate::chart::{
     Chart, ChartError, HEIGHT, Key, TimeAxis, WIDTH, draw_line, draw_warmup, frame, percent,

@@ -3,7 +3,7 @@
 //! side on a "nines" scale (p50, p90, p99, p99.9 equally spaced), so the
 //! tail that SLOs are written against gets as much room as the median.
 
-use models::results::Results;
+use models::Results;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use sim_core::stats::CdfPoint;

@@ -4,8 +4,7 @@
 //! baseline's value when there is one, so a reader sees at once which
 //! objectives fail, which are close to their limit and which moved.
 
-use models::check::{CheckReport, CheckStatus, ObjectiveCheck, ScenarioCheck};
-use models::sweeps::Op;
+use models::{CheckReport, CheckStatus, ObjectiveCheck, Op, ScenarioCheck};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};

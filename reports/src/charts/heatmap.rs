@@ -5,8 +5,7 @@
 //! a long bar; shards hot in turn (range sharding on time) are a dark
 //! band moving from row to row.
 
-use models::results::DbSeries;
-use models::results::{DbResult, Results};
+use models::{DbResult, DbSeries, Results};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};

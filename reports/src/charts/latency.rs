@@ -2,7 +2,7 @@
 //! with the offered request rate on a second axis, so the spike and the
 //! latency response are seen together.
 
-use models::results::Results;
+use models::Results;
 use plotters::prelude::*;
 use sim_core::stats::LatencyPoint;
 

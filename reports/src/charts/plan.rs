@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use models::sweeps::{PlanResult, Status};
+use models::{PlanResult, Status};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 

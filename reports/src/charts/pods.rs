@@ -3,7 +3,7 @@
 //! (dashed, same colour) per interval. The gap between them is capacity
 //! bought and not yet serving: pods starting up, crashed or restarting.
 
-use models::results::Results;
+use models::Results;
 
 use crate::chart::{
     Chart, ChartError, Key, TimeAxis, WIDTH, draw_line, draw_warmup, frame, max_of, plot_builder,

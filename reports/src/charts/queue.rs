@@ -3,7 +3,7 @@
 //! intervals in which a consumer group was stopped by a rebalance are
 //! shaded, and the legend counts dead letters.
 
-use models::results::Results;
+use models::Results;
 use plotters::prelude::*;
 
 use crate::chart::{
@@ -122,7 +122,7 @@ mod tests {
                        "session_timeout": "1s", "rebalance_pause": "1s", "poison_probability": 0.1 }],
           "faults": [{ "at": "2s", "for": "3s", "partition_consumers": { "queue": "t", "count": 1 } }]
         }"#;
-        let (_, model) = models::scenario::load("q.json", text, &[]).expect("valid");
+        let (_, model) = models::load("q.json", text, &[]).expect("valid");
         let r = models::simulate(&model).expect("runs");
         assert_eq!(r.queues[0].rebalances, 2);
         let charts = queue_lag(&r).expect("drawn");
@@ -134,7 +134,7 @@ mod tests {
         assert!(charts[0].svg.contains("dead-lettered"));
         // Without rebalances, no such key.
         let calm = text.replace("\"for\": \"3s\"", "\"for\": \"500ms\"");
-        let (_, model) = models::scenario::load("q.json", &calm, &[]).expect("valid");
+        let (_, model) = models::load("q.json", &calm, &[]).expect("valid");
         let r = models::simulate(&model).expect("runs");
         assert_eq!(r.queues[0].rebalances, 0);
         let charts = queue_lag(&r).expect("drawn");

@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use models::sweeps::{Estimate, SweepResult, VariantSummary};
+use models::{Estimate, SweepResult, VariantSummary};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;

@@ -3,7 +3,7 @@
 //! rate-limit refusals per second (lower panel, on their own scale so a
 //! trickle of errors under a flood of successes is still seen).
 
-use models::results::Results;
+use models::Results;
 use plotters::prelude::*;
 
 use crate::chart::{

@@ -6,7 +6,7 @@
 //! Pods that come and go have their own chart (pods.rs), and queues their
 //! lag chart, so neither is drawn here.
 
-use models::results::Results;
+use models::Results;
 use plotters::prelude::*;
 
 use crate::chart::{
