@@ -725,3 +725,185 @@ fn an_overloaded_bounded_service_runs_and_reports_rejections() {
     let table = capsim(["run".as_ref(), file.as_os_str()]).success();
     assert!(table.stdout.contains("warning: service `app`"), "{table}");
 }
+
+/// A scenario with one of every section, valid, for the validation-order
+/// ladder below.
+fn every_section() -> Value {
+    serde_json::json!({
+        "name": "ladder", "duration": "20s",
+        "workloads": [{
+            "name": "users", "target": "lb", "rate": [{ "rps": 50 }],
+            "mix": { "get": 3, "put": 1 },
+            "keys": { "user_id": { "uniform": { "n": 1000 } },
+                      "item_id": { "uniform": { "n": 100 } } }
+        }],
+        "load_balancers": [{ "name": "lb", "target": "app", "max_connections": 1000 }],
+        "services": [{
+            "name": "app", "replicas": 2, "concurrency": 4, "restart_delay": "10s",
+            "sessions": { "store": "local", "key": "user_id", "ttl": "30m" },
+            "endpoints": {
+                "get": [{ "compute": { "exponential": { "mean": "2ms" } } },
+                        { "cache": { "cache": "c", "key": "user_id",
+                                     "on_miss": [{ "read": { "db": "d" } }] } }],
+                "put": [{ "write": { "db": "d", "key": "user_id", "invalidate": ["c"] } },
+                        { "publish": { "queue": "q" } }]
+            }
+        }],
+        "caches": [{ "name": "c", "capacity": 100, "hit_latency": "1ms" }],
+        "cdns": [{ "name": "edge", "origin": "lb", "endpoints": ["get"],
+                   "capacity": 10, "hit_latency": "5ms" }],
+        "databases": [{ "name": "d", "shards": 2, "shard_key": "user_id",
+                        "connections": 4, "read_time": "1ms", "write_time": "2ms" }],
+        "queues": [{ "name": "q", "partitions": 2, "consumers": 1,
+                     "work": [{ "compute": "1ms" }] }],
+        "faults": [{ "at": "5s", "kill_pods": { "service": "app", "count": 1 } }],
+        "slo": [{ "endpoint": "get", "p99": "100ms" }]
+    })
+}
+
+/// With many errors in one file, validation reports the first in a fixed
+/// order — names, durations, services (their steps and sessions included),
+/// balancers, caches, databases, queues, cache invalidations, workloads,
+/// CDN edges, objectives, faults, stability — so a user fixing a file
+/// meets its errors in the same order from one release to the next. The
+/// ladder breaks every field at once, then mends them one by one and
+/// checks that each time the next one is reported.
+#[test]
+fn validation_reports_errors_in_a_fixed_order() {
+    let ladder: &[(&str, Value, &str)] = &[
+        (
+            "/name",
+            "".into(),
+            "name: the scenario needs a non-empty name",
+        ),
+        (
+            "/caches/0/name",
+            "app".into(),
+            "caches[0].name: the name `app` is used twice",
+        ),
+        (
+            "/duration",
+            "0s".into(),
+            "duration: the duration must be positive",
+        ),
+        (
+            "/services/0/replicas",
+            0.into(),
+            "services[0].replicas: a service needs at least 1 replica",
+        ),
+        (
+            "/services/0/concurrency",
+            0.into(),
+            "services[0].concurrency: a pod needs at least 1 worker",
+        ),
+        (
+            "/services/0/endpoints/get/1/cache/cache",
+            "cc".into(),
+            "services[0].endpoints.get[1].cache.cache: no cache named `cc`",
+        ),
+        (
+            "/services/0/endpoints/put/0/write/invalidate/0",
+            "c2".into(),
+            "services[0].endpoints.put[0].write.invalidate[0]: no cache named `c2`",
+        ),
+        (
+            "/services/0/sessions/ttl",
+            "0s".into(),
+            "services[0].sessions.ttl: must be positive",
+        ),
+        (
+            "/services/0/restart_delay",
+            serde_json::json!(true),
+            "services[0].restart_delay: invalid type",
+        ),
+        (
+            "/load_balancers/0/max_connections",
+            0.into(),
+            "load_balancers[0].max_connections: must be at least 1",
+        ),
+        (
+            "/caches/0/capacity",
+            0.into(),
+            "caches[0].capacity: a cache needs a capacity of at least 1 key",
+        ),
+        (
+            "/databases/0/connections",
+            0.into(),
+            "databases[0].connections: a shard needs at least 1 connection",
+        ),
+        (
+            "/queues/0/partitions",
+            0.into(),
+            "queues[0].partitions: a queue needs at least 1 partition",
+        ),
+        (
+            "/services/0/endpoints/put/0/write/key",
+            "item_id".into(),
+            "services[0].endpoints.put[0].write.invalidate[0]: this write routes by `item_id` but cache `c` holds `user_id` values",
+        ),
+        (
+            "/workloads/0/mix/get",
+            0.into(),
+            "workloads[0].mix.get: a mix weight must be a positive number",
+        ),
+        (
+            "/cdns/0/capacity",
+            0.into(),
+            "cdns[0].capacity: a CDN needs a capacity of at least 1 response",
+        ),
+        (
+            "/slo/0/endpoint",
+            "gett".into(),
+            "slo[0].endpoint: no endpoint named `gett`",
+        ),
+        (
+            "/faults/0/at",
+            "30s".into(),
+            "faults[0].at: the fault starts at 30s but the run lasts 20s",
+        ),
+        (
+            "/workloads/0/rate/0/rps",
+            5000.into(),
+            "services[0]: unstable: arrival rate exceeds capacity at service `app`",
+        ),
+    ];
+    let mut doc = every_section();
+    let first = models::load("ladder.json", &doc.to_string(), &[]);
+    assert!(first.is_ok(), "the base is valid: {:?}", first.err());
+    let good: Vec<Value> = ladder
+        .iter()
+        .map(|(at, _, _)| doc.pointer(at).cloned().unwrap_or(Value::Null))
+        .collect();
+    // The serde-level error (a wrong type) comes before every check of
+    // values; it is mended first.
+    for (at, bad, _) in ladder {
+        *doc.pointer_mut(at).unwrap_or_else(|| panic!("{at}")) = bad.clone();
+    }
+    let serde_first = models::load("ladder.json", &doc.to_string(), &[])
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        serde_first.contains("services[0].restart_delay: invalid type"),
+        "{serde_first}"
+    );
+    let restart = ladder
+        .iter()
+        .position(|(at, _, _)| at.ends_with("restart_delay"))
+        .unwrap();
+    *doc.pointer_mut(ladder[restart].0).unwrap() = good[restart].clone();
+    for (i, (at, _, want)) in ladder.iter().enumerate() {
+        if i == restart {
+            continue;
+        }
+        let err = models::load("ladder.json", &doc.to_string(), &[])
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            err.contains(want),
+            "step {i} ({at}): expected `{want}` first, got: {err}"
+        );
+        assert!(err.starts_with("ladder.json:"), "{err}");
+        *doc.pointer_mut(at).unwrap() = good[i].clone();
+    }
+    assert!(models::load("ladder.json", &doc.to_string(), &[]).is_ok());
+}

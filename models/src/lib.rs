@@ -15,7 +15,7 @@
 //!   "services": [{"name": "app", "replicas": 1, "concurrency": 4,
 //!                 "endpoints": {"get": [{"compute": {"exponential": {"mean": "20ms"}}}]}}]
 //! }"#;
-//! let (_, model) = models::scenario::load("example.json", text, &[]).unwrap();
+//! let (_, model) = models::load("example.json", text, &[]).unwrap();
 //! let results = models::simulate(&model).unwrap();
 //! let t = &results.totals;
 //! assert_eq!(t.generated, t.completed + t.failed + t.rejected + t.in_flight);
@@ -26,33 +26,36 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-pub mod check;
-pub mod keys;
-pub mod model;
-pub mod results;
+mod doc;
+mod kernel;
+mod kinds;
+mod model;
 pub mod scenario;
-pub mod sharding;
-pub mod slo;
-pub mod sweeps;
+mod system;
 pub mod world;
+
+pub use doc::{check, results, slo, sweeps};
 
 pub use check::{
     BaselineComparison, CHECK_FORMAT_VERSION, CheckReport, CheckStatus, ObjectiveCheck,
     ScenarioCheck,
 };
-pub use model::Model;
+pub use kinds::database::sharding::ring::moved_hash_space;
+pub use kinds::database::sharding::{Ring, Router, moved_between};
 pub use results::{
     CacheResult, CacheSeries, CdnResult, Cost, CostItem, DbResult, DbSeries, EndpointResult,
     EndpointSeries, Engine, FORMAT_VERSION, LbResult, PartitionResult, PodResult, QueueResult,
     QueueSeries, ReplicaResult, Results, ScaleEvent, ScenarioInfo, ServiceResult, ServiceSeries,
     SessionResult, ShardResult, TimeSeries, Totals, UserTotals, UserVisibleResult, WorkloadSeries,
 };
-pub use scenario::{Scenario, ScenarioError, ScenarioErrorKind, load, load_file};
-pub use sharding::ring::moved_hash_space;
-pub use sharding::{Ring, Router, moved_between, moved_fraction};
+pub use scenario::{ScenarioError, ScenarioErrorKind};
 pub use slo::{Objective, Window, metrics};
 pub use sweeps::{
     CONFIDENCE, Check, Dimension, Estimate, Evaluated, Op, PlanResult, Slo, Status, SweepIdentity,
     SweepResult, UnstableVariant, VariantSummary, Verdict, short_number,
 };
+pub use system::Model;
+pub use system::compile::{load, load_file};
+pub use system::reshard::moved_fraction;
+pub use system::scenario::{Scenario, SweepDef};
 pub use world::{RunError, RunOutput, World, simulate};

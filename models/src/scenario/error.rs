@@ -13,7 +13,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::locate::{Location, PathSeg, format_path, locate, locate_exact};
+use super::locate::{Location, PathSeg, format_path, locate, locate_exact, strip_position};
 use super::overrides::{SetError, resolve_set};
 
 /// What kind of problem a [`ScenarioError`] reports. Every kind is fatal:
@@ -272,21 +272,6 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         }
     }
     best.map(|(_, candidate)| candidate.to_owned())
-}
-
-/// Removes serde_json's " at line X column Y" suffix from a message; the
-/// location is reported separately.
-pub(super) fn strip_position(message: &str) -> String {
-    if let Some(at) = message.rfind(" at line ")
-        && let Some((line, column)) = message[at + " at line ".len()..].split_once(" column ")
-        && !line.is_empty()
-        && line.bytes().all(|b| b.is_ascii_digit())
-        && !column.is_empty()
-        && column.bytes().all(|b| b.is_ascii_digit())
-    {
-        return message[..at].to_owned();
-    }
-    message.to_owned()
 }
 
 #[cfg(test)]

@@ -434,6 +434,21 @@ pub fn locate_exact(text: &str, path: &[PathSeg]) -> Option<Location> {
         .map(|found| location_at(text, found.value))
 }
 
+/// Removes serde_json's " at line X column Y" suffix from a message; the
+/// location is reported separately.
+pub(super) fn strip_position(message: &str) -> String {
+    if let Some(at) = message.rfind(" at line ")
+        && let Some((line, column)) = message[at + " at line ".len()..].split_once(" column ")
+        && !line.is_empty()
+        && line.bytes().all(|b| b.is_ascii_digit())
+        && !column.is_empty()
+        && column.bytes().all(|b| b.is_ascii_digit())
+    {
+        return message[..at].to_owned();
+    }
+    message.to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::error::strip_position;
+use super::locate::strip_position;
 use super::locate::{PathSeg, format_path};
 
 /// Why a `--set PATH=VALUE` could not be applied. The message does not

@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_path_to_error::Segment;
 
-use super::error::{ScenarioError, ScenarioErrorKind, strip_position, suggest};
-use super::locate::{PathSeg, locate, locate_key};
+use super::error::{ScenarioError, ScenarioErrorKind, suggest};
+use super::locate::{PathSeg, locate, locate_key, strip_position};
 use super::overrides::apply_set;
 
 /// Parses a scenario document of type `T` from `text` (read from `file`,

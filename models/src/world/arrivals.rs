@@ -11,7 +11,8 @@
 
 use sim_core::RngStream;
 
-use crate::model::{RateProfile, WorkloadDef};
+use crate::kinds::client::RateProfile;
+use crate::kinds::client::WorkloadDef;
 
 /// The arrival process of one workload.
 #[derive(Debug, Clone)]
@@ -84,7 +85,7 @@ impl Arrivals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::RateSeg;
+    use crate::kinds::client::RateSeg;
 
     fn seg(start: u64, end: u64, from: f64, to: f64) -> RateSeg {
         RateSeg {
@@ -145,7 +146,7 @@ mod tests {
     /// about 72 x 6e-7.
     #[test]
     fn diurnal_counts_follow_the_sinusoid() {
-        use crate::model::DiurnalDef;
+        use crate::kinds::client::profile::DiurnalDef;
         const H: u64 = 3600 * S;
         let d = DiurnalDef {
             min: 0.2,

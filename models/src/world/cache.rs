@@ -38,13 +38,18 @@
 use sim_core::SimTime;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use super::lru::KeyMap;
-use super::lru::Lookup;
 use super::pods::exponential;
 use super::state::{Health, scaled};
 use super::{Ev, World};
-use crate::model::{FaultDef, FaultTarget, Instr, KeyId, Model};
-use crate::scenario::{TtlMode, WritePolicy};
+use crate::kernel::store::lru::KeyMap;
+use crate::kernel::store::lru::Lookup;
+use crate::kinds::cache::TtlMode;
+use crate::kinds::cache::WritePolicy;
+use crate::model::KeyId;
+use crate::model::faults::FaultDef;
+use crate::model::faults::FaultTarget;
+use crate::model::program::Instr;
+use crate::system::Model;
 
 /// Redis Cluster's number of hash slots.
 const SLOTS: u64 = 16384;
@@ -156,8 +161,8 @@ impl World<'_> {
     ) -> Option<u64> {
         let m = self.m;
         let now = self.now();
-        let next = self.jobs[j as usize].pc + 1;
-        let value = self.key(j, key);
+        let next = self.cx.jobs[j as usize].pc + 1;
+        let value = self.cx.key(j, key);
         let c = &mut self.caches[cache];
         let def = &m.caches[cache];
         c.lookups_series.add(SimTime(now), 1.0);
@@ -169,7 +174,7 @@ impl World<'_> {
         if !down && c.store.get(value, now, renew) == Lookup::Hit {
             c.hits += 1;
             c.hits_series.add(SimTime(now), 1.0);
-            self.jobs[j as usize].pc = skip_to as u32;
+            self.cx.jobs[j as usize].pc = skip_to as u32;
             return Some(scaled(def.hit.sample(&mut c.hit_rng), factor));
         }
         // A lookup on a node that is down fails (connection refused) and
@@ -194,23 +199,23 @@ impl World<'_> {
                     ready,
                     deadline,
                 });
-                self.q.push(SimTime(deadline), Ev::LockTimeout(j));
+                self.cx.q.push(SimTime(deadline), Ev::LockTimeout(j));
                 return None;
             }
         }
         f.fetching += 1;
         st.fetches += 1;
-        self.jobs[j as usize].pc = next;
+        self.cx.jobs[j as usize].pc = next;
         Some(latency)
     }
 
     /// Stores the job's key after a miss; returns the fill's latency.
     pub(super) fn cache_fill(&mut self, j: u32, cache: usize, key: KeyId) -> u64 {
         let m = self.m;
-        let next = self.jobs[j as usize].pc + 1;
-        let value = self.key(j, key);
+        let next = self.cx.jobs[j as usize].pc + 1;
+        let value = self.cx.key(j, key);
         let def = &m.caches[cache];
-        self.jobs[j as usize].pc = next;
+        self.cx.jobs[j as usize].pc = next;
         self.store(cache, value, true);
         let c = &mut self.caches[cache];
         let factor = node_state(&c.nodes, value).1;
@@ -241,7 +246,7 @@ impl World<'_> {
             c.fetches.keys.remove(&value);
         }
         for w in waiters {
-            let job = &mut self.jobs[w.job as usize];
+            let job = &mut self.cx.jobs[w.job as usize];
             let Some(Instr::CacheGet { skip_to, .. }) = self.m.programs[job.program as usize]
                 .instrs
                 .get(job.pc as usize)
@@ -253,7 +258,7 @@ impl World<'_> {
                 self.caches[cache].fetches.coalesced += 1;
             }
             // A killed waiter is resumed too, to be released.
-            self.q.push(SimTime(now.max(w.ready)), Ev::Resume(w.job));
+            self.cx.q.push(SimTime(now.max(w.ready)), Ev::Resume(w.job));
         }
     }
 
@@ -261,7 +266,7 @@ impl World<'_> {
     /// it stops waiting and fetches the key itself.
     pub(super) fn lock_timeout(&mut self, j: u32) {
         let now = self.now();
-        let job = self.jobs[j as usize];
+        let job = self.cx.jobs[j as usize];
         if !job.live {
             return;
         }
@@ -271,7 +276,7 @@ impl World<'_> {
         else {
             return; // answered, and gone on
         };
-        let value = self.key(j, key);
+        let value = self.cx.key(j, key);
         let st = &mut self.caches[cache].fetches;
         let Some(f) = st.keys.get_mut(&value) else {
             return;
@@ -295,7 +300,7 @@ impl World<'_> {
         f.fetching += 1;
         st.fetches += 1;
         st.lock_timeouts += 1;
-        self.jobs[j as usize].pc += 1;
+        self.cx.jobs[j as usize].pc += 1;
         self.run_program(j);
     }
 
@@ -304,7 +309,7 @@ impl World<'_> {
     /// waiter takes over.
     pub(super) fn cache_abandon(&mut self, j: u32) {
         let now = self.now();
-        let job = self.jobs[j as usize];
+        let job = self.cx.jobs[j as usize];
         let pc = job.pc as usize;
         let m = self.m;
         for (at, ins) in m.programs[job.program as usize].instrs.iter().enumerate() {
@@ -320,7 +325,7 @@ impl World<'_> {
             if !(at < pc && pc < skip_to) {
                 continue;
             }
-            let value = self.key(j, key);
+            let value = self.cx.key(j, key);
             let st = &mut self.caches[cache].fetches;
             let Some(f) = st.keys.get_mut(&value) else {
                 continue;
@@ -333,8 +338,8 @@ impl World<'_> {
             let mut heir = None;
             while !f.waiters.is_empty() {
                 let w = f.waiters.remove(0);
-                self.q.push(SimTime(now.max(w.ready)), Ev::Resume(w.job));
-                if !self.jobs[w.job as usize].killed {
+                self.cx.q.push(SimTime(now.max(w.ready)), Ev::Resume(w.job));
+                if !self.cx.jobs[w.job as usize].killed {
                     heir = Some(w.job);
                     break;
                 }
@@ -344,7 +349,7 @@ impl World<'_> {
                     // It leaves its cache step for `on_miss`.
                     f.fetching += 1;
                     st.fetches += 1;
-                    self.jobs[h as usize].pc += 1;
+                    self.cx.jobs[h as usize].pc += 1;
                 }
                 None if f.waiters.is_empty() => {
                     st.keys.remove(&value);
@@ -397,7 +402,7 @@ impl World<'_> {
         let now = self.now();
         let h = &mut self.caches[c].nodes[n];
         let dt = exponential(h.fail_rng.as_mut().expect("a failure stream"), mtbf);
-        self.q.push(
+        self.cx.q.push(
             SimTime(now.saturating_add(dt)),
             Ev::CacheNodeDown {
                 cache: c as u32,
@@ -413,7 +418,7 @@ impl World<'_> {
         let now = self.now();
         let h = &mut self.caches[c].nodes[n];
         let dt = exponential(h.fail_rng.as_mut().expect("a failure stream"), mttr);
-        self.q.push(
+        self.cx.q.push(
             SimTime(now.saturating_add(dt)),
             Ev::CacheNodeUp {
                 cache: c as u32,

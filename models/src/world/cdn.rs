@@ -18,10 +18,10 @@
 
 use sim_core::{RngStream, SimTime};
 
-use super::lru::Lookup;
-use super::store::Store;
 use super::{Ev, NONE, Owner, World};
-use crate::model::CdnDef;
+use crate::kernel::store::Store;
+use crate::kernel::store::lru::Lookup;
+use crate::kinds::cdn::CdnDef;
 
 /// One edge's state and counters.
 #[derive(Clone)]
@@ -71,7 +71,7 @@ impl CdnState {
 /// (None: the endpoint bypasses the edge).
 fn edge_of(
     cdns: &[CdnDef],
-    origin: crate::model::Target,
+    origin: crate::model::vocab::Target,
     ep: usize,
 ) -> Option<(usize, Option<usize>)> {
     let c = cdns.iter().position(|c| c.origin == origin)?;
@@ -103,7 +103,7 @@ impl World<'_> {
         };
         let def = &m.cdns[c];
         let now = self.now();
-        let name = response_key(pos, def.key.map_or(0, |k| self.key(j, k)));
+        let name = response_key(pos, def.key.map_or(0, |k| self.cx.key(j, k)));
         let st = &mut self.cdns[c];
         st.requests += 1;
         if st.store.get(name, now, None) != Lookup::Hit {
@@ -112,16 +112,16 @@ impl World<'_> {
         }
         st.hits += 1;
         let d = def.hit.sample(&mut st.hit_rng);
-        if let Owner::Request { lb, .. } = &mut self.jobs[j as usize].owner {
+        if let Owner::Request { lb, .. } = &mut self.cx.jobs[j as usize].owner {
             *lb = NONE;
         }
-        self.q.push(SimTime(now + d), Ev::EdgeHit(j));
+        self.cx.q.push(SimTime(now + d), Ev::EdgeHit(j));
         true
     }
 
     /// A request answered at the edge reaches its client.
     pub(super) fn edge_hit(&mut self, j: u32) {
-        let latency = self.now() - self.jobs[j as usize].born;
+        let latency = self.now() - self.cx.jobs[j as usize].born;
         self.answer(j, latency);
         self.release(j);
     }
@@ -134,7 +134,7 @@ impl World<'_> {
         if m.cdns.is_empty() {
             return 0;
         }
-        let Owner::Request { workload, ep, .. } = self.jobs[j as usize].owner else {
+        let Owner::Request { workload, ep, .. } = self.cx.jobs[j as usize].owner else {
             return 0;
         };
         let Some((c, Some(pos))) =
@@ -144,7 +144,7 @@ impl World<'_> {
         };
         let def = &m.cdns[c];
         let now = self.now();
-        let name = response_key(pos, def.key.map_or(0, |k| self.key(j, k)));
+        let name = response_key(pos, def.key.map_or(0, |k| self.cx.key(j, k)));
         let st = &mut self.cdns[c];
         st.store
             .insert(name, def.ttl.map_or(u64::MAX, |t| now.saturating_add(t.0)));

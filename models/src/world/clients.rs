@@ -41,9 +41,11 @@ use sim_core::stats::{CountSeries, LatencyHistogram, SeriesSpec};
 use sim_core::{RngStream, SimTime};
 
 use super::{Ev, Job, NONE, Owner, World};
-use crate::model::{BudgetDef, Model, RetryDef};
-use crate::results::{EndpointResult, UserTotals, UserVisibleResult};
-use crate::scenario::Jitter;
+use crate::doc::results::{EndpointResult, UserTotals, UserVisibleResult};
+use crate::kinds::client::BudgetDef;
+use crate::kinds::client::Jitter;
+use crate::kinds::client::RetryDef;
+use crate::system::Model;
 
 /// [`Job::call`] of an attempt whose outcome its client already has: it
 /// timed out, and the system still works on it.
@@ -314,8 +316,8 @@ impl World<'_> {
                 .expect("a think stream per closed-loop workload");
             for _ in 0..cl.users {
                 let t = cl.think_time.sample(rng);
-                if t <= self.end {
-                    self.q.push(SimTime(t), Ev::Arrival(w as u32));
+                if t <= self.cx.end {
+                    self.cx.q.push(SimTime(t), Ev::Arrival(w as u32));
                 }
             }
         }
@@ -329,7 +331,7 @@ impl World<'_> {
             return;
         }
         let now = self.now();
-        let first = self.jobs[j as usize];
+        let first = self.cx.jobs[j as usize];
         let cl = &mut self.clients;
         let call = Call {
             first,
@@ -355,8 +357,9 @@ impl World<'_> {
                 (cl.calls.len() - 1) as u32
             }
         };
-        let (from, to) = (j as usize * self.nkeys, c as usize * self.nkeys);
-        cl.keys[to..to + self.nkeys].copy_from_slice(&self.job_keys[from..from + self.nkeys]);
+        let (from, to) = (j as usize * self.cx.nkeys, c as usize * self.cx.nkeys);
+        cl.keys[to..to + self.cx.nkeys]
+            .copy_from_slice(&self.cx.job_keys[from..from + self.cx.nkeys]);
         if let Some(b) = &mut cl.workloads[w].budget {
             b.deposit(now);
         }
@@ -366,7 +369,7 @@ impl World<'_> {
         {
             u.n.requests += 1;
         }
-        self.jobs[j as usize].call = c;
+        self.cx.jobs[j as usize].call = c;
         self.set_client_timeout(c);
     }
 
@@ -377,8 +380,8 @@ impl World<'_> {
             unreachable!("calls are requests")
         };
         if let Some(t) = self.m.workloads[workload as usize].timeout {
-            let born = self.jobs[call.job as usize].born;
-            self.q.push(
+            let born = self.cx.jobs[call.job as usize].born;
+            self.cx.q.push(
                 SimTime(born.saturating_add(t.0).saturating_add(1)),
                 Ev::ClientTimeout {
                     call: c,
@@ -400,15 +403,15 @@ impl World<'_> {
     /// (`count_abort`, HTTP 502), a rate limiter's refusal (HTTP 429,
     /// [`Outcome::RateLimited`]).
     pub(super) fn client_outcome(&mut self, j: u32, outcome: Outcome) -> bool {
-        let c = self.jobs[j as usize].call;
+        let c = self.cx.jobs[j as usize].call;
         if c == NONE {
             return true;
         }
         if c == SETTLED {
             return false;
         }
-        let job = self.jobs[j as usize];
-        self.jobs[j as usize].call = SETTLED;
+        let job = self.cx.jobs[j as usize];
+        self.cx.jobs[j as usize].call = SETTLED;
         let Owner::Request { workload, .. } = job.owner else {
             unreachable!("calls are requests")
         };
@@ -436,7 +439,7 @@ impl World<'_> {
     /// retry. The caller releases the job.
     pub(super) fn count_failure(&mut self, j: u32, outcome: Outcome) {
         let now = self.now();
-        let job = self.jobs[j as usize];
+        let job = self.cx.jobs[j as usize];
         let Owner::Request { ep, .. } = job.owner else {
             unreachable!("only requests have clients")
         };
@@ -446,17 +449,17 @@ impl World<'_> {
         let e = &mut self.eps[ep as usize];
         let (ledger, series, count) = match outcome {
             Outcome::Rejected => (
-                &mut self.ledger.rejected,
+                &mut self.cx.ledger.rejected,
                 &mut e.rejected_series,
                 &mut e.rejected,
             ),
             Outcome::Aborted => (
-                &mut self.ledger.aborted,
+                &mut self.cx.ledger.aborted,
                 &mut e.aborted_series,
                 &mut e.aborted,
             ),
             Outcome::RateLimited => (
-                &mut self.ledger.rate_limited,
+                &mut self.cx.ledger.rate_limited,
                 &mut e.rate_limited_series,
                 &mut e.rate_limited,
             ),
@@ -478,7 +481,7 @@ impl World<'_> {
             return; // that attempt settled meanwhile
         }
         let j = call.job;
-        let job = self.jobs[j as usize];
+        let job = self.cx.jobs[j as usize];
         debug_assert!(
             job.live && job.call == c,
             "attempt {j} of call {c} ended without telling its client (client_outcome)"
@@ -487,14 +490,14 @@ impl World<'_> {
             return;
         }
         // The attempt is a timeout now; the system keeps working on it.
-        self.jobs[j as usize].call = SETTLED;
+        self.cx.jobs[j as usize].call = SETTLED;
         let Owner::Request { workload, ep, .. } = job.owner else {
             unreachable!("calls are requests")
         };
         let t = self.m.workloads[workload as usize]
             .timeout
             .map_or(0, |t| t.0);
-        self.ledger.failed += 1;
+        self.cx.ledger.failed += 1;
         let e = &mut self.eps[ep as usize];
         e.timeout_series
             .add(SimTime(job.born.saturating_add(t)), 1.0);
@@ -526,12 +529,14 @@ impl World<'_> {
             let wl = &mut cl.workloads[w];
             if wl.budget.as_mut().is_none_or(|b| b.try_withdraw(now)) {
                 let wait = backoff(r, call.attempts, &mut call.sleep, wl.backoff_rng.as_mut());
-                self.q.push(SimTime(at.saturating_add(wait)), Ev::Retry(c));
+                self.cx
+                    .q
+                    .push(SimTime(at.saturating_add(wait)), Ev::Retry(c));
                 // A measured call waiting to retry is still in the system.
-                self.measured_live += usize::from(first.measured);
+                self.cx.measured_live += usize::from(first.measured);
                 return;
             }
-            self.ledger.retries_refused_by_budget += 1;
+            self.cx.ledger.retries_refused_by_budget += 1;
             if first.measured {
                 cl.eps[ep].n.refused += 1;
             }
@@ -573,8 +578,8 @@ impl World<'_> {
                 .expect("a think stream per closed-loop workload");
             let think = users.think_time.sample(rng);
             let next = at.saturating_add(think);
-            if next <= self.end {
-                self.q.push(SimTime(next), Ev::Arrival(w as u32));
+            if next <= self.cx.end {
+                self.cx.q.push(SimTime(next), Ev::Arrival(w as u32));
             }
         }
     }
@@ -584,16 +589,16 @@ impl World<'_> {
     pub(super) fn retry(&mut self, c: u32) {
         let now = self.now();
         let call = self.clients.calls[c as usize];
-        self.measured_live -= usize::from(call.first.measured);
-        let j = self.alloc(Job {
+        self.cx.measured_live -= usize::from(call.first.measured);
+        let j = self.cx.alloc(Job {
             born: now,
             wait_from: now,
             call: c,
             ..call.first
         });
-        let (from, to) = (c as usize * self.nkeys, j as usize * self.nkeys);
-        self.job_keys[to..to + self.nkeys]
-            .copy_from_slice(&self.clients.keys[from..from + self.nkeys]);
+        let (from, to) = (c as usize * self.cx.nkeys, j as usize * self.cx.nkeys);
+        self.cx.job_keys[to..to + self.cx.nkeys]
+            .copy_from_slice(&self.clients.keys[from..from + self.cx.nkeys]);
         let cm = &mut self.clients.calls[c as usize];
         cm.attempts += 1;
         cm.job = j;
@@ -601,8 +606,8 @@ impl World<'_> {
             unreachable!("calls are requests")
         };
         let (w, ep) = (workload as usize, ep as usize);
-        self.ledger.generated += 1;
-        self.ledger.retries += 1;
+        self.cx.ledger.generated += 1;
+        self.cx.ledger.retries += 1;
         let u = &mut self.clients.eps[ep];
         u.retries_series.add(SimTime(now), 1.0);
         if call.first.measured {
@@ -651,7 +656,7 @@ impl World<'_> {
             overall.count,
             latency,
         ));
-        self.ledger.user_visible = Some(totals);
+        self.cx.ledger.user_visible = Some(totals);
     }
 }
 

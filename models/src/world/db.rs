@@ -29,16 +29,19 @@ use sim_core::SimTime;
 use super::pods::exponential;
 use super::state::{NO_ROW, Pool, Stmt, scaled};
 use super::{Ev, NONE, Owner, World};
-use crate::model::{FaultTarget, Instr, KeyId};
-use crate::scenario::{DbRole, ReadFrom};
+use crate::kinds::database::ReadFrom;
+use crate::model::KeyId;
+use crate::model::faults::DbRole;
+use crate::model::faults::FaultTarget;
+use crate::model::program::Instr;
 
 impl World<'_> {
     /// Starts a read or write of the job's `key` on `db`: routes it to a
     /// shard and takes a connection, or waits for one.
     pub(super) fn db_start(&mut self, j: u32, db: usize, key: KeyId, write: bool) {
-        let value = self.key(j, key);
+        let value = self.cx.key(j, key);
         let shard = self.m.databases[db].router.route(value);
-        let job = &mut self.jobs[j as usize];
+        let job = &mut self.cx.jobs[j as usize];
         job.pc += 1;
         job.fanout = 1;
         if !self.issue(j, db, shard, write, key as u32, value) {
@@ -52,8 +55,8 @@ impl World<'_> {
     pub(super) fn scatter_start(&mut self, j: u32, db: usize, key: Option<KeyId>, shards: u32) {
         let router = &self.m.databases[db].router;
         let n = router.shards();
-        let first = key.map_or(0, |k| router.route(self.key(j, k)));
-        let job = &mut self.jobs[j as usize];
+        let first = key.map_or(0, |k| router.route(self.cx.key(j, k)));
+        let job = &mut self.cx.jobs[j as usize];
         job.pc += 1;
         job.fanout = shards;
         // All are sent at once; the refused ones fail the job after.
@@ -172,7 +175,7 @@ impl World<'_> {
             if st.key != NO_ROW {
                 r.forget_visible(now);
                 // Counted with the reads: in the period the read was issued.
-                if r.pending.contains_key(&(st.key, st.value)) && st.wait_from >= self.warmup {
+                if r.pending.contains_key(&(st.key, st.value)) && st.wait_from >= self.cx.warmup {
                     r.stale_reads += 1;
                     sh.stale_reads += 1;
                 }
@@ -185,7 +188,7 @@ impl World<'_> {
             sh.replica_slow.factor()
         };
         let d = scaled(d, factor);
-        self.q.push(SimTime(now + d), Ev::DbDone(s));
+        self.cx.q.push(SimTime(now + d), Ev::DbDone(s));
     }
 
     /// Statement `s` finished: a write commits (cache invalidations or
@@ -204,7 +207,7 @@ impl World<'_> {
         // Write-through stores the request waits for (cache.rs).
         let mut cache_wait = 0;
         if st.write && j != NONE {
-            let job = self.jobs[j as usize];
+            let job = self.cx.jobs[j as usize];
             if let Instr::Write { invalidate, .. } =
                 &m.programs[job.program as usize].instrs[job.pc as usize - 1]
             {
@@ -235,13 +238,13 @@ impl World<'_> {
         if j == NONE {
             return; // detached: its job failed meanwhile
         }
-        let job = &mut self.jobs[j as usize];
+        let job = &mut self.cx.jobs[j as usize];
         job.fanout -= 1;
         if job.fanout > 0 {
             return;
         }
         if cache_wait > 0 {
-            self.q.push(SimTime(now + cache_wait), Ev::Resume(j));
+            self.cx.q.push(SimTime(now + cache_wait), Ev::Resume(j));
         } else {
             self.run_program(j);
         }
@@ -276,7 +279,7 @@ impl World<'_> {
     /// down): the job fails now, unless it failed already, and is released
     /// once its last statement is accounted for.
     fn stmts_failed(&mut self, j: u32, n: u32) {
-        let job = &mut self.jobs[j as usize];
+        let job = &mut self.cx.jobs[j as usize];
         job.fanout -= n;
         let last = job.fanout == 0;
         match job.owner {
@@ -300,7 +303,7 @@ impl World<'_> {
                 // statements (a scatter's) run on without it.
                 if !last {
                     self.detach_statements(j);
-                    self.jobs[j as usize].fanout = 0;
+                    self.cx.jobs[j as usize].fanout = 0;
                 }
                 self.cache_abandon(j);
                 self.message_failed(j);
@@ -341,7 +344,7 @@ impl World<'_> {
         let now = self.now();
         let h = &mut self.dbs[d].shards[s].health;
         let dt = exponential(h.fail_rng.as_mut().expect("a failure stream"), mtbf);
-        self.q.push(
+        self.cx.q.push(
             SimTime(now.saturating_add(dt)),
             Ev::ShardDown {
                 db: d as u32,
@@ -357,7 +360,7 @@ impl World<'_> {
         let now = self.now();
         let h = &mut self.dbs[d].shards[s].health;
         let dt = exponential(h.fail_rng.as_mut().expect("a failure stream"), mttr);
-        self.q.push(
+        self.cx.q.push(
             SimTime(now.saturating_add(dt)),
             Ev::ShardUp {
                 db: d as u32,

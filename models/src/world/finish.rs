@@ -3,15 +3,18 @@
 use sim_core::SimTime;
 
 use super::{Owner, World};
-use crate::model::Target;
-use crate::results::*;
-use crate::scenario::{EvictionPolicy, LbPolicy, ReadFrom, SessionStore};
+use crate::doc::results::*;
+use crate::kernel::store::EvictionPolicy;
+use crate::kinds::balancer::LbPolicy;
+use crate::kinds::database::ReadFrom;
+use crate::kinds::service::SessionStore;
+use crate::model::vocab::Target;
 
 impl World<'_> {
     pub(super) fn finish(mut self, wall_s: f64) -> Results {
         let m = self.m;
-        let end = SimTime(self.end);
-        let measured_s = (self.end.min(self.measure_end) - self.warmup) as f64 / 1e9;
+        let end = SimTime(self.cx.end);
+        let measured_s = (self.cx.end.min(self.cx.measure_end) - self.cx.warmup) as f64 / 1e9;
         let mut warnings = Vec::new();
 
         // Requests still alive: timed out already (lazily) or in flight.
@@ -19,6 +22,7 @@ impl World<'_> {
         // Killed jobs were counted as aborted when their pod crashed;
         // attempts their client gave up on, as timeouts then (clients.rs).
         for job in self
+            .cx
             .jobs
             .iter()
             .filter(|j| j.live && !j.killed && j.call != super::clients::SETTLED)
@@ -27,16 +31,16 @@ impl World<'_> {
                 let timeout = m.workloads[workload as usize].timeout;
                 let e = &mut self.eps[ep as usize];
                 if let Some(t) = timeout
-                    && self.end - job.born > t.0
+                    && self.cx.end - job.born > t.0
                 {
-                    self.ledger.failed += 1;
+                    self.cx.ledger.failed += 1;
                     e.timeout_series
                         .add(SimTime(job.born.saturating_add(t.0)), 1.0);
                     if job.measured {
                         e.timeouts += 1;
                     }
                 } else {
-                    self.ledger.in_flight += 1;
+                    self.cx.ledger.in_flight += 1;
                     if job.measured {
                         ep_in_flight[ep as usize] += 1;
                     }
@@ -344,9 +348,9 @@ impl World<'_> {
                 // mean shard, averaged with the bucket's statements as
                 // weights. Shards that are hot in turn (range on time)
                 // average out over the run but not here.
-                let first_bucket = (self.warmup / self.spec.interval.0) as usize;
+                let first_bucket = (self.cx.warmup / self.cx.spec.interval.0) as usize;
                 let (mut num, mut den) = (0.0, 0.0);
-                for b in first_bucket..self.spec.buckets {
+                for b in first_bucket..self.cx.spec.buckets {
                     let per: Vec<f64> = d.shards.iter().map(|s| s.ops_series.values()[b]).collect();
                     let total: f64 = per.iter().sum();
                     if total > 0.0 {
@@ -392,7 +396,7 @@ impl World<'_> {
             .zip(&self.topics)
             .map(|(def, t)| {
                 let active: Vec<_> = t.consumers.iter().filter(|c| !c.partitions.is_empty()).collect();
-                let stride = super::state::MSG_HEAD + self.nkeys;
+                let stride = super::state::MSG_HEAD + self.cx.nkeys;
                 // A dead-letter queue without consumers is normal: people
                 // inspect it.
                 let is_dlq = m
@@ -429,7 +433,7 @@ impl World<'_> {
                     .enumerate()
                     .fold((0, 0), |best, (i, n)| if n > best.1 { (i, n) } else { best });
                 let mean_published = t.published as f64 / t.partitions.len() as f64;
-                let paused_ns = t.paused_ns + if t.paused { self.end - t.paused_since } else { 0 };
+                let paused_ns = t.paused_ns + if t.paused { self.cx.end - t.paused_since } else { 0 };
                 QueueResult {
                     name: def.name.clone(),
                     partitions: def.partitions,
@@ -487,13 +491,13 @@ impl World<'_> {
             .collect();
 
         let cost = self.cost();
-        let spec = self.spec;
+        let spec = self.cx.spec;
         let secs = spec.interval.as_secs_f64();
         // Rates divide by each bucket's covered width: the last bucket may
         // be cut short by the end of the run.
         let width = |i: usize| {
             let start = i as u64 * spec.interval.0;
-            (self.end.saturating_sub(start)).min(spec.interval.0) as f64 / 1e9
+            (self.cx.end.saturating_sub(start)).min(spec.interval.0) as f64 / 1e9
         };
         let per_sec = |v: &[f64]| {
             v.iter()
@@ -621,19 +625,19 @@ impl World<'_> {
         {
             s.retries_rps = per_sec(retries);
         }
-        let events = self.q.events_processed();
+        let events = self.cx.q.events_processed();
         Results {
             format_version: FORMAT_VERSION,
             capsim_version: env!("CARGO_PKG_VERSION").to_string(),
             scenario: ScenarioInfo {
                 name: m.name.clone(),
                 description: m.description.clone(),
-                seed: self.seed,
+                seed: self.cx.seed,
                 duration_s: m.duration.as_secs_f64(),
-                warmup_s: self.warmup as f64 / 1e9,
+                warmup_s: self.cx.warmup as f64 / 1e9,
                 measured_s,
             },
-            totals: self.ledger.clone(),
+            totals: self.cx.ledger.clone(),
             overall,
             endpoints,
             load_balancers,
@@ -654,11 +658,11 @@ impl World<'_> {
                     0.0
                 },
                 requests_per_sec: if wall_s > 0.0 {
-                    self.ledger.generated as f64 / wall_s
+                    self.cx.ledger.generated as f64 / wall_s
                 } else {
                     0.0
                 },
-                peak_jobs: self.peak_jobs as u64,
+                peak_jobs: self.cx.peak_jobs as u64,
             },
         }
     }
@@ -685,7 +689,7 @@ impl World<'_> {
                 &s.name,
                 "replica",
                 if st.dynamic {
-                    st.billed_tw.mean(SimTime(self.end))
+                    st.billed_tw.mean(SimTime(self.cx.end))
                 } else {
                     f64::from(s.replicas)
                 },
@@ -702,7 +706,7 @@ impl World<'_> {
         }
         // Billed by use: millions of edge requests per hour of the
         // measured period.
-        let measured_h = (self.end.min(self.measure_end) - self.warmup) as f64 / 3.6e12;
+        let measured_h = (self.cx.end.min(self.cx.measure_end) - self.cx.warmup) as f64 / 3.6e12;
         for (c, st) in m.cdns.iter().zip(&self.cdns) {
             add(
                 &c.name,
@@ -756,10 +760,10 @@ impl World<'_> {
         Cost {
             per_hour,
             total,
-            per_million_requests: if self.ledger.completed == 0 {
+            per_million_requests: if self.cx.ledger.completed == 0 {
                 0.0
             } else {
-                total / self.ledger.completed as f64 * 1e6
+                total / self.cx.ledger.completed as f64 * 1e6
             },
             items,
         }

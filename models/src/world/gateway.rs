@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use super::{NONE, Owner, World};
-use crate::model::RateLimitDef;
+use crate::kinds::gateway::RateLimitDef;
 
 /// One token bucket.
 #[derive(Debug, Clone, Copy)]
@@ -86,14 +86,14 @@ impl World<'_> {
             return true;
         };
         let now = self.now();
-        let value = def.key.map(|k| self.key(j, k));
+        let value = def.key.map(|k| self.cx.key(j, k));
         let st = &mut self.lbs[l];
         let limiter = st.limiter.as_mut().expect("a limiter per rate_limit");
         if limiter.admit(now, value) {
             return true;
         }
         st.rate_limited += 1;
-        if let Owner::Request { lb, .. } = &mut self.jobs[j as usize].owner {
+        if let Owner::Request { lb, .. } = &mut self.cx.jobs[j as usize].owner {
             *lb = NONE; // never entered the balancer
         }
         // The client may retry a 429.

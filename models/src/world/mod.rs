@@ -21,13 +21,10 @@ mod clients;
 mod db;
 mod finish;
 mod gateway;
-pub mod lfu;
-pub mod lru;
 mod pods;
 mod queue;
 mod sessions;
 mod state;
-mod store;
 mod traffic;
 
 use std::time::Instant;
@@ -35,15 +32,16 @@ use std::time::Instant;
 use sim_core::stats::{
     CountSeries, GaugeSeries, LatencyHistogram, LatencySeries, SeriesSpec, TimeWeighted,
 };
-use sim_core::{EventQueue, RngStream, SimDuration, SimTime};
+use sim_core::{RngStream, SimDuration, SimTime};
 
-use crate::keys::KeyGen;
-use crate::model::{Instr, Model};
-use crate::results::{Results, Totals};
-use crate::scenario::LbPolicy;
+use crate::doc::results::Results;
+use crate::kernel::store::Store;
+use crate::kinds::balancer::LbPolicy;
+use crate::model::keys::KeyGen;
+use crate::model::program::Instr;
+use crate::system::Model;
 use arrivals::Arrivals;
 use state::*;
-use store::Store;
 
 /// Jobs (requests + messages) alive at once beyond which a run stops as
 /// unstable instead of eating all memory.
@@ -71,7 +69,7 @@ pub struct RunOutput {
 
 /// Scheduled events. Every variant carries only indices.
 #[derive(Debug, Clone, Copy)]
-enum Ev {
+pub(crate) enum Ev {
     /// Workload `w` produces a request.
     Arrival(u32),
     /// Job's balancer latency elapsed: pick a pod.
@@ -120,43 +118,8 @@ enum Ev {
     Retry(u32),
 }
 
-const NONE: u32 = u32::MAX;
-
-#[derive(Debug, Clone, Copy)]
-enum Owner {
-    Request {
-        workload: u32,
-        ep: u32,
-        service: u32,
-        pod: u32,
-        lb: u32,
-    },
-    Message {
-        queue: u32,
-        consumer: u32,
-    },
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Job {
-    owner: Owner,
-    program: u32,
-    pc: u32,
-    born: u64,
-    wait_from: u64,
-    /// Database statements of the job still running: 1 for a read or
-    /// write, one per shard for a scatter; the program continues at 0.
-    fanout: u32,
-    measured: bool,
-    live: bool,
-    /// Its pod crashed: already counted as failed; released at its next
-    /// event without running further.
-    killed: bool,
-    /// The client call it is an attempt of (clients.rs): `NONE` for
-    /// requests without client state, `clients::SETTLED` once the client
-    /// has its outcome (a timed-out attempt the system still works on).
-    call: u32,
-}
+use crate::kernel::job::NONE;
+pub(crate) use crate::kernel::{Cx, Job, Owner};
 
 #[derive(Clone)]
 struct WorkloadState {
@@ -170,15 +133,7 @@ struct WorkloadState {
 #[derive(Clone)]
 pub struct World<'m> {
     m: &'m Model,
-    q: EventQueue<Ev>,
-    end: u64,
-    warmup: u64,
-    nkeys: usize,
-    jobs: Vec<Job>,
-    job_keys: Vec<u64>,
-    free: Vec<u32>,
-    live: usize,
-    peak_jobs: usize,
+    cx: Cx,
     workloads: Vec<WorkloadState>,
     lbs: Vec<LbState>,
     services: Vec<SvcState>,
@@ -192,15 +147,6 @@ pub struct World<'m> {
     eps: Vec<EpStats>,
     overall_latency: LatencyHistogram,
     overall_series: LatencySeries,
-    ledger: Totals,
-    spec: SeriesSpec,
-    seed: u64,
-    error: Option<RunError>,
-    /// Requests arriving at or after this instant are not measured (the end
-    /// of an observation window; `u64::MAX` without one).
-    measure_end: u64,
-    /// Measured requests and messages still in the system.
-    measured_live: usize,
     /// Component figures taken at the end of the observation window.
     snapshot: Option<Box<Results>>,
     /// Client state: retries, closed-loop users (clients.rs).
@@ -269,7 +215,7 @@ impl<'m> World<'m> {
                 let dynamic = s.autoscaling.is_some()
                     || s.failures.is_some()
                     || m.faults.iter().any(|f| {
-                        matches!(f, crate::model::FaultDef::KillPods { service, .. } if *service == si)
+                        matches!(f, crate::model::faults::FaultDef::KillPods { service, .. } if *service == si)
                     });
                 let max = s.autoscaling.map_or(s.replicas, |a| a.max_replicas);
                 let mut pods: Vec<Pod> = (0..s.replicas).map(|_| Pod::new(Phase::Ready)).collect();
@@ -404,15 +350,7 @@ impl<'m> World<'m> {
             .collect();
         World {
             m,
-            q: EventQueue::new(),
-            end: m.duration.0,
-            warmup: m.warmup.0,
-            nkeys: m.keys.len(),
-            jobs: Vec::new(),
-            job_keys: Vec::new(),
-            free: Vec::new(),
-            live: 0,
-            peak_jobs: 0,
+            cx: Cx::new(seed, spec, m.keys.len(), m.duration.0, m.warmup.0),
             workloads,
             lbs,
             services,
@@ -429,12 +367,6 @@ impl<'m> World<'m> {
             eps,
             overall_latency: LatencyHistogram::new(),
             overall_series: LatencySeries::new(spec),
-            ledger: Totals::default(),
-            spec,
-            seed,
-            error: None,
-            measure_end: u64::MAX,
-            measured_live: 0,
             snapshot: None,
             clients: clients::Clients::new(m, seed, spec),
         }
@@ -448,8 +380,8 @@ impl<'m> World<'m> {
     /// random streams are those of the whole run, so the window sees
     /// exactly what the whole run sees in that period.
     pub fn window(mut self, from: SimDuration, to: SimDuration) -> Self {
-        self.warmup = from.0;
-        self.measure_end = to.0;
+        self.cx.warmup = from.0;
+        self.cx.measure_end = to.0;
         self
     }
 
@@ -465,24 +397,24 @@ impl<'m> World<'m> {
         for w in 0..self.m.workloads.len() {
             if let Some(t) = self.workloads[w]
                 .arrivals
-                .next(&self.m.workloads[w].profile, self.end)
+                .next(&self.m.workloads[w].profile, self.cx.end)
             {
-                self.q.push(SimTime(t), Ev::Arrival(w as u32));
+                self.cx.q.push(SimTime(t), Ev::Arrival(w as u32));
             }
         }
-        if self.warmup > 0 {
-            self.q.push(SimTime(self.warmup), Ev::Warmup);
+        if self.cx.warmup > 0 {
+            self.cx.q.push(SimTime(self.cx.warmup), Ev::Warmup);
         }
-        if self.measure_end < self.end {
-            self.q.push(SimTime(self.measure_end), Ev::WindowEnd);
+        if self.cx.measure_end < self.cx.end {
+            self.cx.q.push(SimTime(self.cx.measure_end), Ev::WindowEnd);
         }
         self.schedule_lifecycle();
         self.start_users();
-        while let Some(t) = self.q.peek_time() {
-            if t.0 > self.end {
+        while let Some(t) = self.cx.q.peek_time() {
+            if t.0 > self.cx.end {
                 break;
             }
-            let (_, ev) = self.q.pop().expect("peeked");
+            let (_, ev) = self.cx.q.pop().expect("peeked");
             match ev {
                 Ev::Arrival(w) => self.arrival(w as usize),
                 Ev::Dispatch(j) => self.dispatch(j),
@@ -491,7 +423,7 @@ impl<'m> World<'m> {
                 Ev::Warmup => self.reset_stats(),
                 Ev::WindowEnd => {
                     let mut at_end = self.clone();
-                    at_end.end = t.0;
+                    at_end.cx.end = t.0;
                     self.snapshot = Some(Box::new(at_end.finish(0.0)));
                 }
                 Ev::PodReady { svc, pod, life } => self.pod_ready(svc as usize, pod as usize, life),
@@ -521,11 +453,11 @@ impl<'m> World<'m> {
                 Ev::ClientTimeout { call, serial } => self.client_timeout(call, serial),
                 Ev::Retry(c) => self.retry(c),
             }
-            if let Some(e) = self.error.take() {
-                return Err(e);
+            if self.cx.overflow {
+                return Err(RunError::Unstable(self.overflow_report()));
             }
-            if self.snapshot.is_some() && self.measured_live == 0 {
-                self.end = t.0;
+            if self.snapshot.is_some() && self.cx.measured_live == 0 {
+                self.cx.end = t.0;
                 break;
             }
         }
@@ -546,41 +478,17 @@ impl<'m> World<'m> {
 
     #[inline]
     fn now(&self) -> u64 {
-        self.q.now().0
+        self.cx.q.now().0
     }
 
     // ---------------------------------------------------------------- jobs
 
-    fn alloc(&mut self, job: Job) -> u32 {
-        self.live += 1;
-        self.measured_live += usize::from(job.measured);
-        self.peak_jobs = self.peak_jobs.max(self.live);
-        if let Some(j) = self.free.pop() {
-            self.jobs[j as usize] = job;
-            return j;
-        }
-        if self.jobs.len() >= MAX_JOBS {
-            self.error = Some(RunError::Unstable(self.overflow_report()));
-        }
-        self.jobs.push(job);
-        self.job_keys.resize(self.jobs.len() * self.nkeys, 0);
-        (self.jobs.len() - 1) as u32
-    }
-
     fn release(&mut self, j: u32) {
         debug_assert!(
-            matches!(self.jobs[j as usize].call, NONE | clients::SETTLED),
+            matches!(self.cx.jobs[j as usize].call, NONE | clients::SETTLED),
             "request {j} ended without telling its client (clients.rs: client_outcome)"
         );
-        self.jobs[j as usize].live = false;
-        self.measured_live -= usize::from(self.jobs[j as usize].measured);
-        self.live -= 1;
-        self.free.push(j);
-    }
-
-    #[inline]
-    fn key(&self, j: u32, key: usize) -> u64 {
-        self.job_keys[j as usize * self.nkeys + key]
+        self.cx.release(j);
     }
 
     fn overflow_report(&self) -> String {
@@ -605,14 +513,14 @@ impl<'m> World<'m> {
     /// must wait (a delay, a connection) or ends.
     fn run_program(&mut self, j: u32) {
         let m = self.m;
-        if self.jobs[j as usize].killed {
+        if self.cx.jobs[j as usize].killed {
             self.cache_abandon(j);
             self.release(j);
             return;
         }
         loop {
             let now = self.now();
-            let job = self.jobs[j as usize];
+            let job = self.cx.jobs[j as usize];
             let instrs = &m.programs[job.program as usize].instrs;
             let Some(ins) = instrs.get(job.pc as usize) else {
                 self.program_done(j);
@@ -621,7 +529,7 @@ impl<'m> World<'m> {
             let next = job.pc + 1;
             let delay = match ins {
                 Instr::Compute { dist } => {
-                    self.jobs[j as usize].pc = next;
+                    self.cx.jobs[j as usize].pc = next;
                     m.step_dists[*dist].0.sample(&mut self.step_rngs[*dist])
                 }
                 Instr::CacheGet {
@@ -644,7 +552,7 @@ impl<'m> World<'m> {
                     return;
                 }
                 Instr::Publish { queue, key } => {
-                    self.jobs[j as usize].pc = next;
+                    self.cx.jobs[j as usize].pc = next;
                     self.publish(j, *queue, *key);
                     let def = &m.queues[*queue];
                     def.publish_latency
@@ -653,7 +561,7 @@ impl<'m> World<'m> {
                 }
             };
             if delay > 0 {
-                self.q.push(SimTime(now + delay), Ev::Resume(j));
+                self.cx.q.push(SimTime(now + delay), Ev::Resume(j));
                 return;
             }
         }
@@ -661,7 +569,7 @@ impl<'m> World<'m> {
 
     fn program_done(&mut self, j: u32) {
         let now = self.now();
-        let job = self.jobs[j as usize];
+        let job = self.cx.jobs[j as usize];
         match job.owner {
             Owner::Request {
                 service, pod, lb, ..
@@ -681,7 +589,7 @@ impl<'m> World<'m> {
     /// if the client gave up before it.
     fn answer(&mut self, j: u32, latency: u64) {
         let now = self.now();
-        let job = self.jobs[j as usize];
+        let job = self.cx.jobs[j as usize];
         let Owner::Request { workload, ep, .. } = job.owner else {
             unreachable!("only requests are answered")
         };
@@ -699,7 +607,7 @@ impl<'m> World<'m> {
         }
         let e = &mut self.eps[ep as usize];
         if late {
-            self.ledger.failed += 1;
+            self.cx.ledger.failed += 1;
             e.timeout_series.add(
                 SimTime(job.born.saturating_add(timeout.map_or(0, |t| t.0))),
                 1.0,
@@ -708,7 +616,7 @@ impl<'m> World<'m> {
                 e.timeouts += 1;
             }
         } else {
-            self.ledger.completed += 1;
+            self.cx.ledger.completed += 1;
             e.ok_series.add(SimTime(now), 1.0);
             e.latency_series.record(SimTime(now), latency);
             self.overall_series.record(SimTime(now), latency);

@@ -19,10 +19,12 @@
 
 use sim_core::{RngStream, SimTime};
 
+pub(super) use crate::kernel::failures::exponential;
+
 use super::state::{Phase, Pod, PodView};
 use super::{Ev, NONE, Owner, World};
-use crate::model::FaultDef;
-use crate::scenario::ScaleMetric;
+use crate::kinds::service::ScaleMetric;
+use crate::model::faults::FaultDef;
 
 /// Most scaling decisions kept for the results.
 const MAX_SCALE_EVENTS: usize = 1000;
@@ -39,13 +41,15 @@ impl World<'_> {
                 }
             }
             if let Some(a) = def.autoscaling {
-                self.q
+                self.cx
+                    .q
                     .push(SimTime(a.sync_period.0), Ev::Autoscale(si as u32));
             }
         }
         for (li, def) in m.load_balancers.iter().enumerate() {
             if let Some(h) = def.health_check {
-                self.q
+                self.cx
+                    .q
                     .push(SimTime(h.interval.0), Ev::HealthCheck(li as u32));
             }
         }
@@ -56,7 +60,7 @@ impl World<'_> {
                 | FaultDef::Outage { at, .. }
                 | FaultDef::PartitionConsumers { at, .. } => *at,
             };
-            self.q.push(SimTime(at), Ev::Fault(fi as u32));
+            self.cx.q.push(SimTime(at), Ev::Fault(fi as u32));
         }
         self.schedule_db_failures();
         self.schedule_cache_failures();
@@ -72,7 +76,7 @@ impl World<'_> {
         let p = &mut self.services[s].pods[pod];
         let rng = p.fail_rng.as_mut().expect("a failure stream");
         let dt = exponential(rng, mtbf);
-        self.q.push(
+        self.cx.q.push(
             SimTime(now.saturating_add(dt)),
             Ev::PodCrash {
                 svc: s as u32,
@@ -105,14 +109,14 @@ impl World<'_> {
                 ..
             } => {
                 self.slow_down(target, factor, true);
-                self.q.push(
+                self.cx.q.push(
                     SimTime(self.now().saturating_add(length)),
                     Ev::FaultEnd(f as u32),
                 );
             }
             FaultDef::Outage { length, target, .. } => {
                 self.outage(target, true);
-                self.q.push(
+                self.cx.q.push(
                     SimTime(self.now().saturating_add(length)),
                     Ev::FaultEnd(f as u32),
                 );
@@ -151,7 +155,7 @@ impl World<'_> {
         let mut queued = waiting.clone();
         queued.sort_unstable();
         let mut executing = Vec::new();
-        for (j, job) in self.jobs.iter().enumerate() {
+        for (j, job) in self.cx.jobs.iter().enumerate() {
             if let Owner::Request {
                 service, pod: p, ..
             } = job.owner
@@ -202,7 +206,7 @@ impl World<'_> {
         }
         for j in executing {
             self.count_abort(j);
-            self.jobs[j as usize].killed = true;
+            self.cx.jobs[j as usize].killed = true;
         }
         if was == Phase::Draining {
             return;
@@ -217,7 +221,7 @@ impl World<'_> {
         };
         let at = now.saturating_add(repair).saturating_add(def.restart_delay);
         let life = p.life;
-        self.q.push(
+        self.cx.q.push(
             SimTime(at),
             Ev::PodRestart {
                 svc: s as u32,
@@ -247,7 +251,7 @@ impl World<'_> {
             _ => 0,
         };
         let life = svc.pods[pod].life;
-        self.q.push(
+        self.cx.q.push(
             SimTime(now + delay),
             Ev::PodReady {
                 svc: s as u32,
@@ -325,14 +329,14 @@ impl World<'_> {
     /// its next event.
     fn count_abort(&mut self, j: u32) {
         let now = self.now();
-        let job = self.jobs[j as usize];
+        let job = self.cx.jobs[j as usize];
         let Owner::Request { lb, service, .. } = job.owner else {
             unreachable!("only requests run on pods")
         };
         self.services[service as usize].aborted += 1;
         self.count_failure(j, super::clients::Outcome::Aborted);
         self.leave_lb(lb, now);
-        if let Owner::Request { lb, .. } = &mut self.jobs[j as usize].owner {
+        if let Owner::Request { lb, .. } = &mut self.cx.jobs[j as usize].owner {
             *lb = NONE;
         }
     }
@@ -349,11 +353,11 @@ impl World<'_> {
     /// The job is marked killed and released by the caller, or at its next
     /// event (a statement of it still running elsewhere).
     pub(super) fn fail_request(&mut self, j: u32) {
-        let Owner::Request { service, pod, .. } = self.jobs[j as usize].owner else {
+        let Owner::Request { service, pod, .. } = self.cx.jobs[j as usize].owner else {
             unreachable!("only requests run on pods")
         };
         self.count_abort(j);
-        self.jobs[j as usize].killed = true;
+        self.cx.jobs[j as usize].killed = true;
         self.free_worker(service as usize, pod as usize);
     }
 
@@ -385,7 +389,8 @@ impl World<'_> {
                 }
             }
         }
-        self.q
+        self.cx
+            .q
             .push(SimTime(now + h.interval.0), Ev::HealthCheck(l as u32));
     }
 
@@ -410,7 +415,8 @@ impl World<'_> {
             .iter()
             .filter(|p| matches!(p.phase, Phase::Ready | Phase::Starting | Phase::Down))
             .count() as u32;
-        self.q
+        self.cx
+            .q
             .push(SimTime(now + a.sync_period.0), Ev::Autoscale(s as u32));
         if pod_time <= 0.0 || svc.ready == 0 {
             return;
@@ -481,7 +487,7 @@ impl World<'_> {
                 let mut p = Pod::new(Phase::Gone);
                 if def.failures.is_some() {
                     p.fail_rng = Some(RngStream::new(
-                        self.seed,
+                        self.cx.seed,
                         &format!("service/{}/pod/{}/failures", def.name, svc.pods.len()),
                     ));
                 }
@@ -513,9 +519,4 @@ impl World<'_> {
             _ => self.pod_gone(s, i),
         }
     }
-}
-
-/// An exponential draw of mean `mean` ns.
-pub(super) fn exponential(rng: &mut RngStream, mean: f64) -> u64 {
-    (-rng.unit_open0().ln() * mean).round() as u64
 }

@@ -44,12 +44,12 @@ use sim_core::SimTime;
 
 use super::state::{Hold, MSG_HEAD, Meta, assign};
 use super::{Ev, Job, NONE, Owner, World};
-use crate::scenario::RetryMode;
+use crate::kinds::queue::RetryMode;
 
 /// A queue's event (consumers, retries, rebalances), carried by
 /// [`Ev::Queue`].
 #[derive(Debug, Clone, Copy)]
-pub(super) struct QueueEv {
+pub(crate) struct QueueEv {
     /// Queue index (validation keeps it below 2^16).
     queue: u16,
     what: What,
@@ -79,11 +79,11 @@ enum What {
 impl World<'_> {
     /// Words per stored message.
     fn stride(&self) -> usize {
-        MSG_HEAD + self.nkeys
+        MSG_HEAD + self.cx.nkeys
     }
 
     fn queue_ev(&mut self, at: u64, queue: usize, what: What, consumer: usize, arg: u32) {
-        self.q.push(
+        self.cx.q.push(
             SimTime(at),
             Ev::Queue(QueueEv {
                 queue: queue as u16,
@@ -122,10 +122,10 @@ impl World<'_> {
     /// The job publishes a message with its key values to `queue`.
     pub(super) fn publish(&mut self, j: u32, queue: usize, key: Option<usize>) {
         let now = self.now();
-        let value = key.map(|k| self.key(j, k));
+        let value = key.map(|k| self.cx.key(j, k));
         let part = self.pick_partition(queue, value);
         let meta = self.poison_meta(queue);
-        let base = j as usize * self.nkeys;
+        let base = j as usize * self.cx.nkeys;
         let stride = self.stride();
         let def = &self.m.queues[queue];
         push_message(
@@ -134,7 +134,7 @@ impl World<'_> {
             stride,
             part,
             [now, meta],
-            &self.job_keys[base..base + self.nkeys],
+            &self.cx.job_keys[base..base + self.cx.nkeys],
         );
         self.wake(queue, part);
     }
@@ -229,14 +229,14 @@ impl World<'_> {
         let cons = &mut t.consumers[c];
         cons.busy_tw.set(SimTime(now), 1.0);
         let published = cons.msg[0];
-        let measured = published >= self.warmup && published < self.measure_end;
+        let measured = published >= self.cx.warmup && published < self.cx.measure_end;
         if cons.msg[1] & Meta::STARTED == 0 {
             cons.msg[1] |= Meta::STARTED;
             if measured {
                 t.wait.record(now - published);
             }
         }
-        let j = self.alloc(Job {
+        let j = self.cx.alloc(Job {
             owner: Owner::Message {
                 queue: queue as u32,
                 consumer: c as u32,
@@ -251,18 +251,18 @@ impl World<'_> {
             killed: false,
             call: NONE,
         });
-        let base = j as usize * self.nkeys;
+        let base = j as usize * self.cx.nkeys;
         let cons = &mut self.topics[queue].consumers[c];
         cons.hold = Hold::Running(j);
-        self.job_keys[base..base + self.nkeys].copy_from_slice(&cons.msg[MSG_HEAD..]);
-        self.q.push(SimTime(now), Ev::Resume(j));
+        self.cx.job_keys[base..base + self.cx.nkeys].copy_from_slice(&cons.msg[MSG_HEAD..]);
+        self.cx.q.push(SimTime(now), Ev::Resume(j));
     }
 
     /// The work of message job `j` ran to its end: the attempt succeeded,
     /// or failed by the queue's failure probability (always, for a poison
     /// message).
     pub(super) fn message_done(&mut self, j: u32) {
-        let Owner::Message { queue, consumer } = self.jobs[j as usize].owner else {
+        let Owner::Message { queue, consumer } = self.cx.jobs[j as usize].owner else {
             unreachable!("a message job")
         };
         let (q, c) = (queue as usize, consumer as usize);
@@ -290,7 +290,7 @@ impl World<'_> {
     /// Call it when no event of the job is pending. A job killed earlier
     /// (its consumer crashed or was removed) is only released.
     pub(super) fn message_failed(&mut self, j: u32) {
-        let job = self.jobs[j as usize];
+        let job = self.cx.jobs[j as usize];
         if job.killed {
             self.release(j);
             return;
@@ -328,7 +328,7 @@ impl World<'_> {
         t.lag_series.set(SimTime(now), t.lag as f64);
         let cons = &mut t.consumers[c];
         let published = cons.msg[0];
-        if published >= self.warmup && published < self.measure_end {
+        if published >= self.cx.warmup && published < self.cx.measure_end {
             t.e2e.record(now - published);
         }
         let p = &mut t.partitions[cons.part as usize];
@@ -472,7 +472,7 @@ impl World<'_> {
         push_message(
             &mut self.topics[d],
             self.m.queues[d].retention,
-            MSG_HEAD + self.nkeys,
+            MSG_HEAD + self.cx.nkeys,
             dpart,
             [now, meta],
             keys,
@@ -595,7 +595,7 @@ impl World<'_> {
         let hold = self.topics[q].consumers[c].hold;
         match hold {
             Hold::Idle => return,
-            Hold::Running(j) => self.jobs[j as usize].killed = true,
+            Hold::Running(j) => self.cx.jobs[j as usize].killed = true,
             Hold::Backoff | Hold::Done { .. } => {}
         }
         if hold != Hold::Backoff {
@@ -611,7 +611,7 @@ impl World<'_> {
         let stride = self.stride();
         let hold = self.topics[q].consumers[c].hold;
         if let Hold::Running(j) = hold {
-            self.jobs[j as usize].killed = true;
+            self.cx.jobs[j as usize].killed = true;
         }
         let t = &mut self.topics[q];
         let cons = &mut t.consumers[c];
@@ -670,7 +670,7 @@ impl World<'_> {
             if let Hold::Running(j) = self.topics[q].consumers[c].hold {
                 // The cut-off consumer's work goes on, wasted: its commit
                 // will be refused.
-                self.jobs[j as usize].killed = true;
+                self.cx.jobs[j as usize].killed = true;
             }
             self.drop_held(q, c);
             self.topics[q].consumers[c].member = false;

@@ -24,7 +24,7 @@ use sim_core::stats::CountSeries;
 
 use super::World;
 use super::state::Pod;
-use crate::scenario::SessionStore;
+use crate::kinds::service::SessionStore;
 
 #[derive(Debug, Clone, Copy)]
 struct Session {
@@ -120,8 +120,8 @@ impl World<'_> {
             return;
         };
         let now = self.now();
-        let user = self.key(j, def.key);
-        let measured = self.jobs[j as usize].measured;
+        let user = self.cx.key(j, def.key);
+        let measured = self.cx.jobs[j as usize].measured;
         let svc = &mut self.services[s];
         let table = svc.sessions.as_mut().expect("a table per sessions");
         let found = table.touch(now, user, pod, &svc.pods, def.ttl, def.store);

@@ -5,8 +5,8 @@ use sim_core::SimTime;
 
 use super::state::{Phase, PodView};
 use super::{Ev, Job, NONE, Owner, World};
-use crate::model::Target;
-use crate::scenario::LbPolicy;
+use crate::kinds::balancer::LbPolicy;
+use crate::model::vocab::Target;
 
 impl World<'_> {
     // ------------------------------------------------------------ arrivals
@@ -15,10 +15,10 @@ impl World<'_> {
         let m = self.m;
         let wdef = &m.workloads[w];
         let now = self.now();
-        if let Some(t) = self.workloads[w].arrivals.next(&wdef.profile, self.end) {
-            self.q.push(SimTime(t), Ev::Arrival(w as u32));
+        if let Some(t) = self.workloads[w].arrivals.next(&wdef.profile, self.cx.end) {
+            self.cx.q.push(SimTime(t), Ev::Arrival(w as u32));
         }
-        self.ledger.generated += 1;
+        self.cx.ledger.generated += 1;
         self.workloads[w].offered.add(SimTime(now), 1.0);
         let u = self.workloads[w].mix_rng.unit();
         let ep = wdef
@@ -27,12 +27,12 @@ impl World<'_> {
             .find(|(_, c)| u < *c)
             .unwrap_or(&wdef.mix[wdef.mix.len() - 1])
             .0;
-        let measured = now >= self.warmup && now < self.measure_end;
+        let measured = now >= self.cx.warmup && now < self.cx.measure_end;
         let lb = match wdef.target {
             Target::Lb(l) => l as u32,
             Target::Service(_) => NONE,
         };
-        let j = self.alloc(Job {
+        let j = self.cx.alloc(Job {
             owner: Owner::Request {
                 workload: w as u32,
                 ep: ep as u32,
@@ -50,9 +50,9 @@ impl World<'_> {
             killed: false,
             call: NONE,
         });
-        let base = j as usize * self.nkeys;
+        let base = j as usize * self.cx.nkeys;
         for (id, kgen, rng) in &mut self.workloads[w].keys {
-            self.job_keys[base + *id] = kgen.sample(rng, now);
+            self.cx.job_keys[base + *id] = kgen.sample(rng, now);
         }
         if measured {
             self.eps[ep].count += 1;
@@ -87,7 +87,7 @@ impl World<'_> {
                     && st.in_flight >= max
                 {
                     st.rejected += 1;
-                    if let Owner::Request { lb, .. } = &mut self.jobs[j as usize].owner {
+                    if let Owner::Request { lb, .. } = &mut self.cx.jobs[j as usize].owner {
                         *lb = NONE;
                     }
                     self.reject(j);
@@ -98,7 +98,7 @@ impl World<'_> {
                 match (&ldef.latency, &mut st.rng) {
                     (Some(d), Some(rng)) => {
                         let delay = d.sample(rng);
-                        self.q.push(SimTime(now + delay), Ev::Dispatch(j));
+                        self.cx.q.push(SimTime(now + delay), Ev::Dispatch(j));
                     }
                     _ => self.dispatch(j),
                 }
@@ -109,7 +109,7 @@ impl World<'_> {
     /// Picks a pod and hands the request to it.
     pub(super) fn dispatch(&mut self, j: u32) {
         let now = self.now();
-        let Owner::Request { service, lb, .. } = self.jobs[j as usize].owner else {
+        let Owner::Request { service, lb, .. } = self.cx.jobs[j as usize].owner else {
             unreachable!("only requests are dispatched")
         };
         let s = service as usize;
@@ -127,7 +127,7 @@ impl World<'_> {
             self.reject(j);
             return;
         };
-        if let Owner::Request { pod: p, .. } = &mut self.jobs[j as usize].owner {
+        if let Owner::Request { pod: p, .. } = &mut self.cx.jobs[j as usize].owner {
             *p = pod as u32;
         }
         let def = &self.m.services[s];
@@ -140,7 +140,7 @@ impl World<'_> {
             if lb != NONE {
                 self.lbs[lb as usize].sent_to_down += 1;
             }
-            if let Owner::Request { pod: p, .. } = &mut self.jobs[j as usize].owner {
+            if let Owner::Request { pod: p, .. } = &mut self.cx.jobs[j as usize].owner {
                 *p = NONE;
             }
             self.abort(j);
@@ -179,10 +179,10 @@ impl World<'_> {
                 svc.hpa_queued.set(SimTime(now), svc.queued_total as f64);
             }
             svc.queue_series.set(SimTime(now), svc.queued_total as f64);
-            self.jobs[j as usize].wait_from = now;
+            self.cx.jobs[j as usize].wait_from = now;
         } else {
             p.rejected += 1;
-            if let Owner::Request { pod: p, .. } = &mut self.jobs[j as usize].owner {
+            if let Owner::Request { pod: p, .. } = &mut self.cx.jobs[j as usize].owner {
                 *p = NONE;
             }
             self.reject(j);
@@ -294,7 +294,8 @@ impl World<'_> {
             }
             LbPolicy::Hash => {
                 let key = def.hash_key.expect("validated: hash needs a key");
-                let value = sim_core::stable_hash(self.job_keys[j as usize * self.nkeys + key]);
+                let value =
+                    sim_core::stable_hash(self.cx.job_keys[j as usize * self.cx.nkeys + key]);
                 if def.consistent {
                     pods_ring(&mut st.ring, n);
                     let start = st.ring.partition_point(|&(p, _)| p < value);
@@ -314,7 +315,7 @@ impl World<'_> {
     /// A request refused with HTTP 503.
     pub(super) fn reject(&mut self, j: u32) {
         let now = self.now();
-        let Owner::Request { lb, .. } = self.jobs[j as usize].owner else {
+        let Owner::Request { lb, .. } = self.cx.jobs[j as usize].owner else {
             unreachable!()
         };
         self.count_failure(j, super::clients::Outcome::Rejected);
@@ -344,11 +345,11 @@ impl World<'_> {
                 svc.hpa_queued.set(SimTime(now), svc.queued_total as f64);
             }
             svc.queue_series.set(SimTime(now), svc.queued_total as f64);
-            svc.wait_sum_ns += (now - self.jobs[n as usize].wait_from) as f64;
+            svc.wait_sum_ns += (now - self.cx.jobs[n as usize].wait_from) as f64;
             svc.wait_n += 1;
             // Continue through the event queue, not by recursion: a chain of
             // zero-time requests must not grow the stack.
-            self.q.push(SimTime(now), Ev::Resume(n));
+            self.cx.q.push(SimTime(now), Ev::Resume(n));
         } else {
             p.busy -= 1;
             p.busy_tw.set(SimTime(now), f64::from(p.busy));

@@ -1,9 +1,28 @@
-//! The key store behind a cache or a CDN edge: one eviction policy
+//! The key store behind a cache or a CDN edge (shared by both kinds): one eviction policy
 //! ([`Lru`] or [`Lfu`]) behind one interface.
 
-use super::lfu::Lfu;
-use super::lru::{Lookup, Lru};
-use crate::scenario::EvictionPolicy;
+pub mod lfu;
+pub mod lru;
+
+use serde::{Deserialize, Serialize};
+
+use lfu::Lfu;
+use lru::{Lookup, Lru};
+
+/// Cache eviction policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvictionPolicy {
+    /// Evict the least recently used key.
+    #[default]
+    Lru,
+    /// Evict the least frequently used key (ties: the least recently
+    /// used), as Redis' `allkeys-lfu`.
+    Lfu,
+}
+
+/// Largest cache simulated, in keys.
+pub const MAX_CACHE_KEYS: u64 = 50_000_000;
 
 /// Keys with expiry, evicted by the configured policy.
 #[derive(Debug, Clone)]

@@ -1,3 +1,6 @@
+//! Keys a request carries: their specification in the file ([`KeySpec`])
+//! and the generators that draw them ([`KeyGen`]).
+//!
 //! Key generators: how each request's key values (user_id, product_id,
 //! tenant_id, order time, ...) are drawn. Hot shards and cache hit ratios
 //! emerge from these draws, so they are modelled explicitly rather than
@@ -6,7 +9,63 @@
 use rand_distr::{Distribution, Zipf};
 use sim_core::RngStream;
 
-use crate::scenario::KeySpec;
+use serde::{Deserialize, Serialize};
+use sim_core::SimDuration;
+
+/// How a key's values are drawn for each request. Values are integers in
+/// `[0, n)` (or counting up, for `sequential`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum KeySpec {
+    /// Every one of `n` values equally likely.
+    Uniform {
+        /// Number of distinct values.
+        n: u64,
+    },
+    /// Zipf popularity: the value of rank k has weight 1/k^s.
+    Zipf {
+        /// Number of distinct values.
+        n: u64,
+        /// Exponent (0.6 - 1.2 is typical of web traffic; 0 is uniform).
+        s: f64,
+        /// Scatter ranks over the value space (default true), so popular
+        /// values are not adjacent; false makes rank k the value k-1.
+        #[serde(default = "yes")]
+        shuffle: bool,
+    },
+    /// A hot set: a fraction of the values receives a share of the traffic,
+    /// uniformly within the hot and cold sets.
+    HotSet {
+        /// Number of distinct values.
+        n: u64,
+        /// Fraction of the values that are hot, in (0, 1).
+        hot_fraction: f64,
+        /// Fraction of requests that draw a hot value, in [0, 1].
+        hot_share: f64,
+        /// Scatter hot values over the value space (default true).
+        #[serde(default = "yes")]
+        shuffle: bool,
+    },
+    /// Time-ordered values: each request takes the next value (like an
+    /// auto-increment id).
+    Sequential {
+        /// The first value (default 0).
+        #[serde(default)]
+        start: u64,
+    },
+    /// The request's arrival time, in units of `resolution` since the
+    /// start of the run (like a `created_at` column). Its value space is
+    /// the run's duration, so range sharding splits it evenly by default.
+    Timestamp {
+        /// Unit of the value (default "1ms").
+        #[serde(default)]
+        resolution: Option<SimDuration>,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
 
 /// A bijection of `[0, n)` that scatters ranks over the value space:
 /// `v = (rank * a + b) mod n` with `a` coprime to `n`. Popular ranks then

@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use sim_core::SimDuration;
 
-use crate::results::{EndpointResult, Results};
+use crate::doc::results::{EndpointResult, Results};
 use crate::sweeps::Slo;
 
 /// The headline metrics of a run, by stable names:

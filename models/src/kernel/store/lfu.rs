@@ -83,12 +83,8 @@ impl Lfu {
         self.map.len()
     }
 
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-
     /// The access count of `key` (0 when absent), for tests.
+    #[cfg(test)]
     pub fn count(&self, key: u64) -> u64 {
         self.map.get(&key).map_or(0, |&i| {
             self.buckets[self.entries[i as usize].bucket as usize].count

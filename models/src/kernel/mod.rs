@@ -1,0 +1,13 @@
+//! What every component kind builds on, naming none of them: the run's
+//! context ([`Cx`]: clock and event queue, the job slab and the keys jobs
+//! carry, the request ledger, the series layout, random streams), jobs and
+//! where their answers go, and the failure machinery nodes share.
+
+pub mod cx;
+pub mod failures;
+pub mod job;
+pub mod resolve;
+pub mod store;
+
+pub use cx::Cx;
+pub use job::{Job, Owner};

@@ -1,0 +1,197 @@
+//! Caches: the `caches` section — a Redis/Memcached-like store of keys
+//! read cache-aside, with TTLs, write invalidation or write-through,
+//! request coalescing, nodes and their failures.
+
+use serde::{Deserialize, Serialize};
+use sim_core::{Dist, DistSpec, SimDuration};
+
+use crate::kernel::resolve::{Path, Resolve};
+use crate::kernel::store::{EvictionPolicy, MAX_CACHE_KEYS};
+use crate::model::vocab::Failures;
+use crate::scenario::ScenarioError;
+
+/// The section's name in the file and in the results document.
+pub const SECTION: &str = "caches";
+
+/// A key-value cache (Redis/Memcached-like) holding up to `capacity` keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cache {
+    /// Name, unique among all components.
+    pub name: String,
+    /// Keys held across all nodes; beyond it the policy evicts one.
+    pub capacity: u64,
+    /// Eviction policy.
+    #[serde(default)]
+    pub policy: EvictionPolicy,
+    /// Entries expire this long after they were stored (or, with
+    /// `ttl_mode: access`, last read). Absent: never.
+    #[serde(default)]
+    pub ttl: Option<SimDuration>,
+    /// When the TTL starts: at the store (default) or at every hit.
+    #[serde(default)]
+    pub ttl_mode: TtlMode,
+    /// What a `write` that lists this cache in `invalidate` does to the
+    /// written key: delete it (default) or store the new value.
+    #[serde(default)]
+    pub write_policy: WritePolicy,
+    /// Request coalescing: a miss on a key that another request is already
+    /// fetching waits for that fetch instead of running `on_miss` itself.
+    #[serde(default)]
+    pub coalesce: bool,
+    /// With `coalesce`: the longest a miss waits for another request's
+    /// fetch before fetching itself (default 5s, nginx's
+    /// `proxy_cache_lock_timeout`).
+    #[serde(default)]
+    pub lock_timeout: Option<SimDuration>,
+    /// Round trip of a lookup that hits.
+    pub hit_latency: DistSpec,
+    /// Round trip of a lookup that misses (default: as a hit).
+    #[serde(default)]
+    pub miss_latency: Option<DistSpec>,
+    /// Round trip of the store after a miss (default 0: fire and forget).
+    #[serde(default)]
+    pub fill_latency: Option<DistSpec>,
+    /// Number of nodes: for cost, and for failures (a key lives on one
+    /// node, by hash slot).
+    #[serde(default = "one")]
+    pub nodes: u32,
+    /// Price per node per hour.
+    #[serde(default)]
+    pub price_per_node_hour: f64,
+    /// Random failures of each node: a failed node loses its keys and
+    /// comes back empty (`mttr` must be positive).
+    #[serde(default)]
+    pub failures: Option<Failures>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// When a cache entry's time to live starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TtlMode {
+    /// At the store: hits do not extend it (Redis `SET key value EX ttl`).
+    #[default]
+    Insert,
+    /// At every hit as well: a sliding expiry (Memcached `touch`,
+    /// Caffeine `expireAfterAccess`).
+    Access,
+}
+
+/// What a write does to the caches it lists in `invalidate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WritePolicy {
+    /// Delete the written key: the next read misses and fills.
+    #[default]
+    Invalidate,
+    /// Store the written value: the next read hits. The write waits for
+    /// the store (`fill_latency`).
+    WriteThrough,
+}
+
+/// A resolved cache.
+#[derive(Debug, Clone)]
+pub struct CacheDef {
+    /// Name.
+    pub name: String,
+    /// Capacity in keys.
+    pub capacity: u64,
+    /// Eviction policy.
+    pub policy: EvictionPolicy,
+    /// Time to live.
+    pub ttl: Option<SimDuration>,
+    /// When the time to live starts.
+    pub ttl_mode: TtlMode,
+    /// What writes listing the cache do.
+    pub write_policy: WritePolicy,
+    /// Concurrent misses of a key wait for the first one's fetch, at most
+    /// this long (None: no coalescing).
+    pub coalesce: Option<SimDuration>,
+    /// Hit round trip.
+    pub hit: Dist,
+    /// Miss round trip.
+    pub miss: Dist,
+    /// Fill round trip (None: zero); also a write-through's store.
+    pub fill: Option<Dist>,
+    /// Nodes.
+    pub nodes: u32,
+    /// Price per node-hour.
+    pub price_per_node_hour: f64,
+    /// Random node failures: (mean ns between failures, mean ns to repair).
+    pub failures: Option<(f64, f64)>,
+}
+
+/// Default longest wait of a coalesced cache miss (nginx's
+/// `proxy_cache_lock_timeout`).
+pub const DEFAULT_LOCK_TIMEOUT: SimDuration = SimDuration(5_000_000_000);
+
+/// Checks cache `spec` (at `p`) and resolves it.
+pub fn resolve(spec: &Cache, p: &Path, cx: &Resolve<'_>) -> Result<CacheDef, ScenarioError> {
+    let c = spec;
+    if c.capacity == 0 {
+        return Err(cx.err(
+            &p.k("capacity"),
+            "a cache needs a capacity of at least 1 key",
+        ));
+    }
+    if c.capacity > MAX_CACHE_KEYS {
+        return Err(cx.err(
+            &p.k("capacity"),
+            format!("at most {MAX_CACHE_KEYS} keys per cache are simulated (memory is per key)"),
+        ));
+    }
+    if c.nodes == 0 {
+        return Err(cx.err(&p.k("nodes"), "a cache needs at least 1 node"));
+    }
+    if c.ttl == Some(SimDuration::ZERO) {
+        return Err(cx.err(
+            &p.k("ttl"),
+            "a TTL must be positive (omit it for no expiry)",
+        ));
+    }
+    if c.ttl_mode == TtlMode::Access && c.ttl.is_none() {
+        return Err(cx.err(
+            &p.k("ttl_mode"),
+            "ttl_mode \"access\" needs a ttl: without one entries never expire",
+        ));
+    }
+    let coalesce = match (c.coalesce, c.lock_timeout) {
+        (false, Some(_)) => {
+            return Err(cx.err(
+                &p.k("lock_timeout"),
+                "lock_timeout applies with \"coalesce\": true only",
+            ));
+        }
+        (_, Some(SimDuration::ZERO)) => {
+            return Err(cx.err(
+                &p.k("lock_timeout"),
+                "a lock_timeout must be positive (without coalescing, set coalesce to false)",
+            ));
+        }
+        (false, None) => None,
+        (true, t) => Some(t.unwrap_or(DEFAULT_LOCK_TIMEOUT)),
+    };
+    let hit = cx.dist(&p.k("hit_latency"), &c.hit_latency)?;
+    Ok(CacheDef {
+        name: c.name.clone(),
+        capacity: c.capacity,
+        policy: c.policy,
+        ttl: c.ttl,
+        ttl_mode: c.ttl_mode,
+        write_policy: c.write_policy,
+        coalesce,
+        miss: match &c.miss_latency {
+            Some(d) => cx.dist(&p.k("miss_latency"), d)?,
+            None => hit.clone(),
+        },
+        hit,
+        fill: cx.dist_opt(&p.k("fill_latency"), c.fill_latency.as_ref())?,
+        nodes: c.nodes,
+        price_per_node_hour: cx.price(&p.k("price_per_node_hour"), c.price_per_node_hour)?,
+        failures: cx.failures(&p.k("failures"), c.failures)?,
+    })
+}

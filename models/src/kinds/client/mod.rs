@@ -1,0 +1,237 @@
+//! Clients: the `workloads` section — open-loop arrivals with a rate
+//! profile or closed-loop users, the endpoint mix, the keys each request
+//! carries, timeouts and retries.
+
+pub mod profile;
+pub mod retries;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use sim_core::{Dist, DistSpec, SimDuration};
+
+use crate::kernel::resolve::{Path, Resolve};
+use crate::model::KeyId;
+use crate::model::keys::{KeyGen, KeySpec};
+use crate::model::vocab::{Destination, Target};
+use crate::scenario::ScenarioError;
+use profile::RateSegment;
+pub use profile::{RateProfile, RateSeg};
+use retries::Retry;
+pub use retries::{BudgetDef, Jitter, RetryDef};
+
+/// The section's name in the file.
+pub const SECTION: &str = "workloads";
+
+/// A traffic source: open-loop Poisson arrivals whose rate follows a
+/// profile (`rate`), or closed-loop users who send, wait and think
+/// (`users`); each request carries keys and is aimed at one endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// Name, unique among workloads.
+    pub name: String,
+    /// The load balancer or service that receives the requests.
+    pub target: String,
+    /// Open loop: the arrival-rate profile, a list of segments played in
+    /// order. Exactly one of `rate` and `users`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rate: Vec<RateSegment>,
+    /// Closed loop: this many users, each sending a request, waiting for
+    /// its outcome (retries included), thinking for a draw of
+    /// `think_time`, and sending the next. Exactly one of `rate` and
+    /// `users`.
+    #[serde(default)]
+    pub users: Option<u64>,
+    /// Closed loop: a user's pause between an outcome and its next
+    /// request (required with `users`).
+    #[serde(default)]
+    pub think_time: Option<DistSpec>,
+    /// Endpoint name -> relative weight. Endpoints belong to the target
+    /// service (or the service behind the target load balancer).
+    pub mix: IndexMap<String, f64>,
+    /// Key name -> how its values are drawn. Steps route by these keys.
+    #[serde(default)]
+    pub keys: IndexMap<String, KeySpec>,
+    /// The client gives up after this long and counts a timeout; the system
+    /// keeps working on the request (it does not know the client left).
+    /// With `retry`, each attempt has this long (a per-try timeout).
+    #[serde(default)]
+    pub timeout: Option<SimDuration>,
+    /// Client retries of failed attempts, with exponential backoff, jitter
+    /// and an optional retry budget.
+    #[serde(default)]
+    pub retry: Option<Retry>,
+}
+
+/// A resolved workload.
+#[derive(Debug, Clone)]
+pub struct WorkloadDef {
+    /// Name.
+    pub name: String,
+    /// Receiver.
+    pub target: Target,
+    /// The service that executes the requests.
+    pub service: usize,
+    /// Rate profile.
+    pub profile: RateProfile,
+    /// (endpoint index, cumulative probability) pairs.
+    pub mix: Vec<(usize, f64)>,
+    /// Keys this workload draws, with their generators.
+    pub keys: Vec<(KeyId, KeySpec, KeyGen)>,
+    /// Client timeout (per attempt).
+    pub timeout: Option<SimDuration>,
+    /// Closed loop: users and their think time (None: open loop, arrivals
+    /// from `profile`). A closed-loop workload's `profile` is its offered
+    /// rate's upper bound, `users / mean think time`, for readers that
+    /// estimate volumes; the simulator does not draw arrivals from it.
+    pub users: Option<ClosedLoop>,
+    /// Retry policy.
+    pub retry: Option<RetryDef>,
+}
+
+/// Closed-loop users of a workload.
+#[derive(Debug, Clone)]
+pub struct ClosedLoop {
+    /// Users.
+    pub users: u64,
+    /// Pause between an outcome and the next request.
+    pub think_time: Dist,
+}
+
+/// Most closed-loop users of one workload.
+pub const MAX_USERS: u64 = 1_000_000;
+
+/// A workload's source of requests: its rate profile (open loop), or its
+/// users (closed loop) with the profile of their highest possible rate.
+fn workload_source(
+    cx: &Resolve<'_>,
+    p: &Path,
+    w: &Workload,
+) -> Result<(RateProfile, Option<ClosedLoop>), ScenarioError> {
+    let Some(users) = w.users else {
+        if w.think_time.is_some() {
+            return Err(cx.err(
+                &p.k("think_time"),
+                "think_time applies to closed-loop workloads: set `users` instead of `rate`",
+            ));
+        }
+        if w.rate.is_empty() && !cx.has_field(p, "rate") {
+            return Err(cx.err(
+                p,
+                "a workload needs `rate` (open loop: a rate profile) or `users` and `think_time` (closed loop)",
+            ));
+        }
+        return Ok((profile::resolve(cx, &p.k("rate"), &w.rate)?, None));
+    };
+    if !w.rate.is_empty() || cx.has_field(p, "rate") {
+        return Err(cx.err(
+            &p.k("users"),
+            "a workload has either `rate` (open loop) or `users` (closed loop), not both",
+        ));
+    }
+    if users == 0 || users > MAX_USERS {
+        return Err(cx.err(
+            &p.k("users"),
+            format!("users must be 1 to {MAX_USERS}, got {users}"),
+        ));
+    }
+    let Some(spec) = &w.think_time else {
+        return Err(cx.err(
+            &p.k("users"),
+            "closed-loop users need a `think_time` (e.g. {\"exponential\": {\"mean\": \"5s\"}})",
+        ));
+    };
+    let think_time = cx.dist(&p.k("think_time"), spec)?;
+    let mean = think_time.mean_ns();
+    if !(mean.is_finite() && mean > 0.0) {
+        return Err(cx.err(
+            &p.k("think_time"),
+            "the think time needs a positive, finite mean (users that never pause would send without time passing)",
+        ));
+    }
+    // Users never send faster than one request per think time each.
+    let bound = users as f64 / (mean / 1e9);
+    let profile = RateProfile {
+        segments: vec![RateSeg {
+            start: 0,
+            end: u64::MAX,
+            from: bound,
+            to: bound,
+            diurnal: None,
+            label: Some("closed loop: at most users / mean think time".to_string()),
+        }],
+    };
+    Ok((profile, Some(ClosedLoop { users, think_time })))
+}
+
+/// Checks workload `spec` (at `p`), whose name and target the driver has
+/// checked, and resolves it.
+pub fn resolve(
+    spec: &Workload,
+    p: &Path,
+    dest: &Destination<'_>,
+    cx: &Resolve<'_>,
+) -> Result<WorkloadDef, ScenarioError> {
+    let w = spec;
+    // ---- open or closed loop, retries
+    let (profile, users) = workload_source(cx, p, w)?;
+    let retry = w
+        .retry
+        .as_ref()
+        .map(|r| retries::resolve(cx, &p.k("retry"), r))
+        .transpose()?;
+    if w.mix.is_empty() {
+        return Err(cx.err(&p.k("mix"), "the mix needs at least one endpoint"));
+    }
+    let total: f64 = w.mix.values().sum();
+    let mut cum = 0.0;
+    let mut mix = Vec::new();
+    let svc_eps: Vec<&str> = dest.endpoints.iter().map(|(_, n)| *n).collect();
+    for (ename, weight) in &w.mix {
+        let mp = p.k("mix").k(ename);
+        if !(weight.is_finite() && *weight > 0.0) {
+            return Err(cx.err(
+                &mp,
+                format!("a mix weight must be a positive number, got {weight}"),
+            ));
+        }
+        let Some(pos) = svc_eps.iter().position(|e| e == ename) else {
+            return Err(cx.unknown(
+                &mp,
+                &format!("endpoint of service `{}`", dest.service_name),
+                ename,
+                &svc_eps,
+            ));
+        };
+        cum += weight / total;
+        mix.push((dest.endpoints[pos].0, cum));
+    }
+    if let Some(last) = mix.last_mut() {
+        last.1 = 1.0;
+    }
+    let mut wkeys = Vec::new();
+    for (kname, spec) in &w.keys {
+        let kgen = KeyGen::new(spec).map_err(|m| cx.err(&p.k("keys").k(kname), m))?;
+        let id = cx.keys.get_index_of(kname).expect("interned above");
+        wkeys.push((id, spec.clone(), kgen));
+    }
+    if let Some(t) = w.timeout
+        && t.0 == 0
+    {
+        return Err(cx.err(
+            &p.k("timeout"),
+            "a timeout must be positive (omit it for none)",
+        ));
+    }
+    Ok(WorkloadDef {
+        name: w.name.clone(),
+        target: dest.target,
+        service: dest.service,
+        profile,
+        mix,
+        keys: wkeys,
+        timeout: w.timeout,
+        users,
+        retry,
+    })
+}

@@ -1,0 +1,237 @@
+//! Client retries as written (`workloads[].retry`) and resolved.
+
+use serde::{Deserialize, Serialize};
+use sim_core::SimDuration;
+
+use crate::kernel::resolve::{Path, Resolve};
+use crate::model::vocab::Fraction;
+use crate::scenario::ScenarioError;
+
+/// A client's retry policy (gRPC's `retryPolicy`, Envoy's `retry_policy`):
+/// an attempt that fails in a way listed in `retry_on` is sent again after
+/// a backoff, with the same keys and through the same path, until
+/// `max_attempts` attempts were made or the budget refuses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// Attempts in all, the first one included (gRPC `maxAttempts`): 3
+    /// means the request and up to 2 retries. At least 1.
+    pub max_attempts: u32,
+    /// Waits between attempts (Envoy `retry_back_off`).
+    #[serde(default)]
+    pub backoff: Option<Backoff>,
+    /// How the backoff is randomised (default `full`).
+    #[serde(default)]
+    pub jitter: Jitter,
+    /// Which failures are retried (default `["timeout", "5xx"]`).
+    #[serde(default)]
+    pub retry_on: Option<Vec<RetryOn>>,
+    /// A retry budget (Finagle's `RetryBudget`): retries are refused once
+    /// they would exceed a fraction of recent requests.
+    #[serde(default)]
+    pub budget: Option<RetryBudget>,
+}
+
+/// Exponential backoff: the n-th retry waits up to
+/// `min(max_interval, base_interval × multiplier^(n-1))`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backoff {
+    /// The first retry's ceiling (default 25ms, as Envoy).
+    #[serde(default)]
+    pub base_interval: Option<SimDuration>,
+    /// The largest ceiling (default 10 × `base_interval`, as Envoy).
+    #[serde(default)]
+    pub max_interval: Option<SimDuration>,
+    /// Growth of the ceiling per retry (default 2, gRPC
+    /// `backoffMultiplier`).
+    #[serde(default)]
+    pub multiplier: Option<f64>,
+}
+
+/// How a backoff is drawn below its ceiling (Marc Brooker, "Exponential
+/// Backoff And Jitter", AWS Architecture Blog, 2015).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Jitter {
+    /// Exactly the ceiling: every client that failed together retries
+    /// together.
+    None,
+    /// Uniform in `[0, ceiling]` (AWS's recommendation, Envoy's behaviour).
+    #[default]
+    Full,
+    /// `ceiling / 2` plus uniform in `[0, ceiling / 2]`.
+    Equal,
+    /// Uniform in `[base_interval, 3 × previous wait]`, capped at
+    /// `max_interval` (the first previous wait is `base_interval`).
+    Decorrelated,
+}
+
+/// A failure a client may retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RetryOn {
+    /// The client's timeout expired.
+    #[serde(rename = "timeout")]
+    Timeout,
+    /// Any 5xx: `502` and `503`.
+    #[serde(rename = "5xx")]
+    ServerError,
+    /// HTTP 502: the pod crashed, or a database or cache it waited on
+    /// failed.
+    #[serde(rename = "502")]
+    BadGateway,
+    /// HTTP 503: refused by a full queue, a balancer's connection limit,
+    /// or for lack of a ready pod.
+    #[serde(rename = "503")]
+    Unavailable,
+    /// HTTP 429: refused by a rate limiter.
+    #[serde(rename = "429")]
+    TooManyRequests,
+}
+
+/// Finagle's `RetryBudget`: every request deposits one token, a retry
+/// withdraws `1 / percent_can_retry` tokens, deposits expire after `ttl`,
+/// and a reserve of `min_retries_per_sec × ttl` retries never expires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryBudget {
+    /// Retries allowed per request over the last `ttl` (default 0.2; a
+    /// number or a percentage such as "20%"; 0 to 10).
+    #[serde(default)]
+    pub percent_can_retry: Option<Fraction>,
+    /// Retries allowed whatever the request rate, per second (default 10).
+    #[serde(default)]
+    pub min_retries_per_sec: Option<f64>,
+    /// How long a deposit counts (default 10s; 1s to 60s).
+    #[serde(default)]
+    pub ttl: Option<SimDuration>,
+}
+
+/// A resolved retry policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryDef {
+    /// Attempts in all, the first included (at least 1).
+    pub max_attempts: u32,
+    /// First retry's backoff ceiling, ns.
+    pub base_interval: u64,
+    /// Largest backoff ceiling, ns.
+    pub max_interval: u64,
+    /// Growth of the ceiling per retry.
+    pub multiplier: f64,
+    /// How the wait is drawn below the ceiling.
+    pub jitter: Jitter,
+    /// Retried: client timeouts.
+    pub on_timeout: bool,
+    /// Retried: HTTP 502 (aborted).
+    pub on_502: bool,
+    /// Retried: HTTP 503 (rejected).
+    pub on_503: bool,
+    /// Retried: HTTP 429 (rate limited).
+    pub on_429: bool,
+    /// Retry budget.
+    pub budget: Option<BudgetDef>,
+}
+
+/// A resolved retry budget (Finagle `RetryBudget`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BudgetDef {
+    /// Retries per request over the last `ttl`.
+    pub percent_can_retry: f64,
+    /// Retries always allowed, per second.
+    pub min_retries_per_sec: f64,
+    /// How long a deposit counts, ns.
+    pub ttl: u64,
+}
+
+/// Most attempts of a retry policy.
+pub const MAX_ATTEMPTS: u32 = 100;
+
+/// A workload's retry policy.
+pub fn resolve(cx: &Resolve<'_>, p: &Path, r: &Retry) -> Result<RetryDef, ScenarioError> {
+    if r.max_attempts == 0 || r.max_attempts > MAX_ATTEMPTS {
+        return Err(cx.err(
+            &p.k("max_attempts"),
+            format!(
+                "max_attempts counts the first attempt too: 1 to {MAX_ATTEMPTS}, got {}",
+                r.max_attempts
+            ),
+        ));
+    }
+    let bp = p.k("backoff");
+    let b = r.backoff.clone().unwrap_or(Backoff {
+        base_interval: None,
+        max_interval: None,
+        multiplier: None,
+    });
+    let base = b.base_interval.map_or(25_000_000, |d| d.0);
+    if base == 0 {
+        return Err(cx.err(&bp.k("base_interval"), "the base interval must be positive"));
+    }
+    let max = b.max_interval.map_or(base.saturating_mul(10), |d| d.0);
+    if max < base {
+        return Err(cx.err(
+            &bp.k("max_interval"),
+            format!(
+                "the largest backoff ({}) is below the base interval ({})",
+                SimDuration(max),
+                SimDuration(base)
+            ),
+        ));
+    }
+    let multiplier = b.multiplier.unwrap_or(2.0);
+    if !(multiplier.is_finite() && multiplier >= 1.0) {
+        return Err(cx.err(
+            &bp.k("multiplier"),
+            format!("the multiplier must be a finite number >= 1, got {multiplier}"),
+        ));
+    }
+    let on = r
+        .retry_on
+        .clone()
+        .unwrap_or(vec![RetryOn::Timeout, RetryOn::ServerError]);
+    let has = |x: RetryOn| on.contains(&x);
+    let budget = match &r.budget {
+        None => None,
+        Some(b) => {
+            let bp = p.k("budget");
+            let pct = b.percent_can_retry.map_or(0.2, |f| f.0);
+            if !(pct.is_finite() && (0.0..=10.0).contains(&pct)) {
+                return Err(cx.err(
+                    &bp.k("percent_can_retry"),
+                    format!("percent_can_retry must be 0 to 10 retries per request (0% to 1000%), got {pct}"),
+                ));
+            }
+            let min = b.min_retries_per_sec.unwrap_or(10.0);
+            if !(min.is_finite() && min >= 0.0) {
+                return Err(cx.err(
+                    &bp.k("min_retries_per_sec"),
+                    format!("min_retries_per_sec must be a finite number >= 0, got {min}"),
+                ));
+            }
+            let ttl = b.ttl.map_or(10_000_000_000, |d| d.0);
+            if !(1_000_000_000..=60_000_000_000).contains(&ttl) {
+                return Err(cx.err(
+                    &bp.k("ttl"),
+                    format!("the ttl must be 1s to 60s, got {}", SimDuration(ttl)),
+                ));
+            }
+            Some(BudgetDef {
+                percent_can_retry: pct,
+                min_retries_per_sec: min,
+                ttl,
+            })
+        }
+    };
+    Ok(RetryDef {
+        max_attempts: r.max_attempts,
+        base_interval: base,
+        max_interval: max,
+        multiplier,
+        jitter: r.jitter,
+        on_timeout: has(RetryOn::Timeout),
+        on_502: has(RetryOn::ServerError) || has(RetryOn::BadGateway),
+        on_503: has(RetryOn::ServerError) || has(RetryOn::Unavailable),
+        on_429: has(RetryOn::TooManyRequests),
+        budget,
+    })
+}

@@ -1,0 +1,541 @@
+//! Queues: the `queues` section — Kafka-like topics with partitions and
+//! a consumer group, RabbitMQ-like work queues, retries, dead letters,
+//! consumer crashes and network partitions.
+
+use serde::{Deserialize, Serialize};
+use sim_core::{Dist, DistSpec, SimDuration};
+
+use crate::kernel::resolve::{Path, Programs, Resolve};
+use crate::model::KeyId;
+use crate::model::steps::Step;
+use crate::model::vocab::{Failures, Fraction};
+use crate::scenario::ScenarioError;
+
+/// The section's name in the file and in the results document.
+pub const SECTION: &str = "queues";
+
+/// A message queue with a consumer group: a Kafka-like topic (messages
+/// spread over partitions, each partition read in order by one consumer of
+/// the group) or a RabbitMQ-like work queue (one FIFO, any idle consumer
+/// takes the next message).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    /// Name, unique among all components.
+    pub name: String,
+    /// `topic` (default) or `work_queue`.
+    #[serde(default)]
+    pub kind: QueueKind,
+    /// Number of partitions (topics only; required there).
+    #[serde(default)]
+    pub partitions: Option<u32>,
+    /// The key that picks a message's partition (`hash mod partitions`).
+    /// Absent: partitions in turn. Topics only.
+    #[serde(default)]
+    pub partition_key: Option<String>,
+    /// Consumers in the group; on a topic, those beyond the partition count
+    /// stay idle.
+    pub consumers: u32,
+    /// Steps each message costs its consumer.
+    pub work: Vec<Step>,
+    /// Time the publisher waits for the broker's acknowledgement (default 0).
+    #[serde(default)]
+    pub publish_latency: Option<DistSpec>,
+    /// Messages retained per partition (a work queue: ready messages,
+    /// RabbitMQ `x-max-length` with `drop-head`); beyond it the oldest
+    /// unconsumed message is dropped and counted (default 1,000,000).
+    #[serde(default)]
+    pub retention: Option<u64>,
+    /// Work queues: unacknowledged messages a consumer may hold (RabbitMQ
+    /// `basic.qos` prefetch count; 0: unlimited). Default 1.
+    #[serde(default)]
+    pub prefetch: Option<u32>,
+    /// Probability that an attempt's work fails (the handler throws after
+    /// its steps), independently for every attempt: a transient error.
+    #[serde(default)]
+    pub failure_probability: Option<Fraction>,
+    /// Probability that a message can never be processed (a poison
+    /// message: every attempt of it fails).
+    #[serde(default)]
+    pub poison_probability: Option<Fraction>,
+    /// What happens to a failed attempt. Absent: no retry, a failed message
+    /// is dead-lettered at once.
+    #[serde(default)]
+    pub retry: Option<MessageRetry>,
+    /// The queue that receives messages that failed `max_attempts` times
+    /// (a dead-letter topic or queue). Absent: they are counted and dropped.
+    #[serde(default)]
+    pub dead_letter_queue: Option<String>,
+    /// Random crashes of each consumer process: time between failures and
+    /// time until it is back.
+    #[serde(default)]
+    pub consumer_failures: Option<Failures>,
+    /// Topics: how long the group coordinator waits for a silent consumer
+    /// before removing it from the group (Kafka `session.timeout.ms`,
+    /// default 45s).
+    #[serde(default)]
+    pub session_timeout: Option<SimDuration>,
+    /// Work queues: how long the broker waits for a silent consumer's
+    /// connection before closing it and requeueing its unacknowledged
+    /// messages (RabbitMQ heartbeat timeout, default 60s).
+    #[serde(default)]
+    pub heartbeat: Option<SimDuration>,
+    /// Topics: how long every consumer of the group stops when the group's
+    /// membership changes (an eager rebalance), after the members finish
+    /// the message in hand. Default 3s.
+    #[serde(default)]
+    pub rebalance_pause: Option<SimDuration>,
+    /// Topics: how partitions are dealt to the group's members (default
+    /// `round_robin`).
+    #[serde(default)]
+    pub assignor: Option<Assignor>,
+    /// Price per consumer per hour.
+    #[serde(default)]
+    pub price_per_consumer_hour: f64,
+    /// Price per partition per hour (managed services that bill by
+    /// partition).
+    #[serde(default)]
+    pub price_per_partition_hour: f64,
+    /// Brokers serving the topic (for cost; default 0: not billed here).
+    #[serde(default)]
+    pub brokers: u32,
+    /// Price per broker per hour.
+    #[serde(default)]
+    pub price_per_broker_hour: f64,
+}
+
+/// The two kinds of queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueKind {
+    /// Kafka-like: partitions, each owned by one consumer of the group and
+    /// read in order.
+    #[default]
+    Topic,
+    /// RabbitMQ-like: one FIFO; the broker hands the next message to a
+    /// consumer with room under its prefetch count.
+    WorkQueue,
+}
+
+/// How partitions are dealt to a group's members (Kafka
+/// `partition.assignment.strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assignor {
+    /// Partition p to member p mod members (`RoundRobinAssignor`).
+    #[default]
+    RoundRobin,
+    /// Contiguous ranges, the first members one more when the partitions do
+    /// not divide evenly (`RangeAssignor`).
+    Range,
+}
+
+/// Retries of failed attempts of a message (named `MessageRetry`: a workload's `Retry` is the clients' retry policy).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageRetry {
+    /// Attempts in all, the first included (default 3); a message that
+    /// fails them all is dead-lettered.
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    /// Where a failed message waits for its next attempt (default
+    /// `blocking`).
+    #[serde(default)]
+    pub mode: RetryMode,
+    /// Wait before the first retry (default 1s; not with `requeue`).
+    #[serde(default)]
+    pub backoff: Option<SimDuration>,
+    /// Each further retry waits this many times longer (default 1: a fixed
+    /// backoff).
+    #[serde(default)]
+    pub multiplier: Option<f64>,
+    /// Longest wait between attempts (default 30s).
+    #[serde(default)]
+    pub max_backoff: Option<SimDuration>,
+}
+
+fn default_attempts() -> u32 {
+    3
+}
+
+/// Where a failed message waits for its next attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryMode {
+    /// In place: the consumer keeps the message, sleeps the backoff and
+    /// tries again, taking nothing else meanwhile (Spring Kafka's
+    /// `DefaultErrorHandler`, Spring AMQP's stateless retry). On a topic
+    /// the consumer's partitions wait behind it: head-of-line blocking.
+    #[default]
+    Blocking,
+    /// Through a delay queue: the message is set aside for the backoff and
+    /// then consumed again, while the consumer goes on with the next
+    /// message (Spring Kafka's retry topics; RabbitMQ's TTL queue that
+    /// dead-letters back to the work queue). Order within a partition is
+    /// lost.
+    RetryTopic,
+    /// Work queues: negative acknowledgement with requeue (`basic.nack`,
+    /// `requeue=true`): back at the head of the queue at once, no backoff
+    /// (a quorum queue's `delivery-limit` is `max_attempts`).
+    Requeue,
+}
+
+/// A resolved queue.
+#[derive(Debug, Clone)]
+pub struct QueueDef {
+    /// Name.
+    pub name: String,
+    /// Topic or work queue.
+    pub kind: QueueKind,
+    /// Partitions (1 for a work queue: its one FIFO).
+    pub partitions: u32,
+    /// Partition key (None: in turn).
+    pub partition_key: Option<KeyId>,
+    /// Consumers in the group.
+    pub consumers: u32,
+    /// Program run per message.
+    pub program: usize,
+    /// Publish acknowledgement latency.
+    pub publish_latency: Option<Dist>,
+    /// Messages retained per partition.
+    pub retention: u64,
+    /// Work queues: unacknowledged messages per consumer (0: unlimited).
+    pub prefetch: u32,
+    /// Probability that an attempt fails (transient).
+    pub failure_probability: f64,
+    /// Probability that a message fails every attempt (poison).
+    pub poison_probability: f64,
+    /// What happens to failed attempts.
+    pub retry: MessageRetryDef,
+    /// Where messages go after `retry.max_attempts` failures (None: counted
+    /// and dropped).
+    pub dead_letter: Option<usize>,
+    /// Random consumer crashes: (mean ns between failures, mean ns to
+    /// repair).
+    pub consumer_failures: Option<(f64, f64)>,
+    /// Time until a silent consumer is removed, ns: the session timeout of
+    /// a topic's group, the heartbeat timeout of a work queue's broker.
+    pub session_timeout: u64,
+    /// Topics: the stop of every consumer on a rebalance, ns.
+    pub rebalance_pause: u64,
+    /// Topics: how partitions are dealt to members.
+    pub assignor: Assignor,
+    /// Price per consumer-hour.
+    pub price_per_consumer_hour: f64,
+    /// Price per partition-hour.
+    pub price_per_partition_hour: f64,
+    /// Brokers billed.
+    pub brokers: u32,
+    /// Price per broker-hour.
+    pub price_per_broker_hour: f64,
+}
+
+impl QueueDef {
+    /// A work queue (one FIFO, no partitions).
+    pub fn is_work_queue(&self) -> bool {
+        self.kind == QueueKind::WorkQueue
+    }
+
+    /// Attempts can fail (a failure or poison probability above 0).
+    pub fn can_fail(&self) -> bool {
+        self.failure_probability > 0.0 || self.poison_probability > 0.0
+    }
+}
+
+/// A resolved retry policy of a queue's messages (a workload's is [`RetryDef`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MessageRetryDef {
+    /// Attempts in all (1: no retry).
+    pub max_attempts: u32,
+    /// Where a failed message waits.
+    pub mode: RetryMode,
+    /// Wait before the first retry, ns.
+    pub backoff: u64,
+    /// Growth of the wait per retry.
+    pub multiplier: f64,
+    /// Longest wait, ns.
+    pub max_backoff: u64,
+}
+
+impl MessageRetryDef {
+    /// The wait before the attempt that follows `failed` failed attempts
+    /// (`failed` ≥ 1), ns: `backoff × multiplier^(failed-1)`, at most
+    /// `max_backoff`.
+    pub fn delay(&self, failed: u32) -> u64 {
+        let exp = i32::try_from(failed.saturating_sub(1)).unwrap_or(i32::MAX);
+        let d = self.backoff as f64 * self.multiplier.powi(exp);
+        if d >= self.max_backoff as f64 {
+            self.max_backoff
+        } else {
+            d.round() as u64
+        }
+    }
+}
+
+/// Default retention of a queue partition, messages.
+pub const DEFAULT_RETENTION: u64 = 1_000_000;
+
+/// Most queues in a scenario.
+pub const MAX_QUEUES: usize = 10_000;
+
+/// Default wait before a queue's first retry (Spring's `@RetryableTopic`).
+pub const DEFAULT_BACKOFF: SimDuration = SimDuration(1_000_000_000);
+
+/// Default longest wait between retries (Spring's `ExponentialBackOff`).
+pub const DEFAULT_MAX_BACKOFF: SimDuration = SimDuration(30_000_000_000);
+
+/// Default session timeout of a topic's consumer group (Kafka's
+/// `session.timeout.ms` since 3.0).
+pub const DEFAULT_SESSION_TIMEOUT: SimDuration = SimDuration(45_000_000_000);
+
+/// Default heartbeat timeout of a work queue's broker (RabbitMQ).
+pub const DEFAULT_HEARTBEAT: SimDuration = SimDuration(60_000_000_000);
+
+/// Default stop of a topic's consumers on a rebalance.
+pub const DEFAULT_REBALANCE_PAUSE: SimDuration = SimDuration(3_000_000_000);
+
+/// Checks a queue's settings and resolves it (its work program included).
+pub fn resolve(
+    cx: &Resolve<'_>,
+    programs: &mut dyn Programs,
+    all: &[Queue],
+    i: usize,
+    q: &Queue,
+) -> Result<QueueDef, ScenarioError> {
+    let p = Path::root(SECTION).i(i);
+    if i >= MAX_QUEUES {
+        return Err(cx.err(&p, format!("at most {MAX_QUEUES} queues per scenario")));
+    }
+    let work_queue = q.kind == QueueKind::WorkQueue;
+    let topic_only = |field: &str, given: bool| {
+        if work_queue && given {
+            Err(cx.err(
+                &p.k(field),
+                format!("`{field}` is for topics; a work queue (\"kind\": \"work_queue\") is one FIFO that any idle consumer takes from, with no partitions and no consumer-group rebalancing"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    topic_only("partitions", q.partitions.is_some())?;
+    topic_only("partition_key", q.partition_key.is_some())?;
+    topic_only("session_timeout", q.session_timeout.is_some())?;
+    topic_only("rebalance_pause", q.rebalance_pause.is_some())?;
+    topic_only("assignor", q.assignor.is_some())?;
+    if !work_queue {
+        for (field, given, instead) in [
+            (
+                "prefetch",
+                q.prefetch.is_some(),
+                "a topic's consumer reads its partitions in order, one message at a time",
+            ),
+            (
+                "heartbeat",
+                q.heartbeat.is_some(),
+                "a topic's group notices a silent consumer after `session_timeout`",
+            ),
+        ] {
+            if given {
+                return Err(cx.err(
+                    &p.k(field),
+                    format!("`{field}` is for work queues (\"kind\": \"work_queue\"); {instead}"),
+                ));
+            }
+        }
+    }
+    let partitions = match (work_queue, q.partitions) {
+        (true, _) => 1,
+        (false, None) => {
+            return Err(cx.err(
+                &p,
+                "a topic needs `partitions` (or \"kind\": \"work_queue\" for one FIFO without partitions)",
+            ));
+        }
+        (false, Some(0)) => {
+            return Err(cx.err(&p.k("partitions"), "a queue needs at least 1 partition"));
+        }
+        (false, Some(n)) => n,
+    };
+    if q.retention == Some(0) {
+        return Err(cx.err(&p.k("retention"), "retention must be at least 1 message"));
+    }
+    let probability = |field: &str, v: Option<Fraction>| match v {
+        None => Ok(0.0),
+        Some(f) if f.0.is_finite() && (0.0..=1.0).contains(&f.0) => Ok(f.0),
+        Some(f) => Err(cx.err(
+            &p.k(field),
+            format!("a probability is in [0, 1] (0.02 or \"2%\"), got {}", f.0),
+        )),
+    };
+    let failure_probability = probability("failure_probability", q.failure_probability)?;
+    let poison_probability = probability("poison_probability", q.poison_probability)?;
+    let retry = match q.retry {
+        None => MessageRetryDef {
+            max_attempts: 1,
+            mode: RetryMode::Blocking,
+            backoff: 0,
+            multiplier: 1.0,
+            max_backoff: 0,
+        },
+        Some(r) => {
+            let rp = p.k("retry");
+            if r.max_attempts == 0 {
+                return Err(cx.err(
+                    &rp.k("max_attempts"),
+                    "at least 1 attempt (the first); 1 means no retry",
+                ));
+            }
+            if r.mode == RetryMode::Requeue {
+                if !work_queue {
+                    return Err(cx.err(
+                        &rp.k("mode"),
+                        "`requeue` (basic.nack with requeue) is a work queue's; a topic retries in place (`blocking`) or through retry topics (`retry_topic`)",
+                    ));
+                }
+                for (field, given) in [
+                    ("backoff", r.backoff.is_some()),
+                    ("multiplier", r.multiplier.is_some()),
+                    ("max_backoff", r.max_backoff.is_some()),
+                ] {
+                    if given {
+                        return Err(cx.err(
+                            &rp.k(field),
+                            "a requeued message is redelivered at once, without a backoff; for a delay use \"mode\": \"retry_topic\" (a TTL queue) or \"blocking\"",
+                        ));
+                    }
+                }
+            }
+            let multiplier = r.multiplier.unwrap_or(1.0);
+            if !(multiplier.is_finite() && (1.0..=100.0).contains(&multiplier)) {
+                return Err(cx.err(
+                    &rp.k("multiplier"),
+                    format!(
+                        "a backoff multiplier is in [1, 100] (1: a fixed backoff), got {multiplier}"
+                    ),
+                ));
+            }
+            let (backoff, max_backoff) = if r.mode == RetryMode::Requeue {
+                (0, 0)
+            } else {
+                let backoff = r.backoff.map_or(DEFAULT_BACKOFF.0, |d| d.0);
+                let max_backoff = r
+                    .max_backoff
+                    .map_or(DEFAULT_MAX_BACKOFF.0.max(backoff), |d| d.0);
+                if max_backoff < backoff {
+                    return Err(cx.err(
+                        &rp.k("max_backoff"),
+                        format!(
+                            "the longest backoff ({}) is shorter than the first ({})",
+                            SimDuration(max_backoff),
+                            SimDuration(backoff)
+                        ),
+                    ));
+                }
+                (backoff, max_backoff)
+            };
+            MessageRetryDef {
+                max_attempts: r.max_attempts,
+                mode: r.mode,
+                backoff,
+                multiplier,
+                max_backoff,
+            }
+        }
+    };
+    let dead_letter = match &q.dead_letter_queue {
+        None => None,
+        Some(name) => {
+            let dp = p.k("dead_letter_queue");
+            let d = cx.index_in(&dp, name, SECTION, "queue")?;
+            if d == i {
+                return Err(cx.err(
+                    &dp,
+                    format!("queue `{name}` cannot be its own dead-letter queue: a message that failed for good would come back to fail again"),
+                ));
+            }
+            // Dead letters must end somewhere: no cycle of dead-letter queues.
+            let mut chain = vec![all[i].name.as_str()];
+            let mut at = Some(d);
+            while let Some(n) = at {
+                chain.push(all[n].name.as_str());
+                if n == i {
+                    return Err(cx.err(
+                        &dp,
+                        format!("dead-letter queues form a cycle ({}): a message that fails everywhere would circle for ever", chain.join(" -> ")),
+                    ));
+                }
+                at = match all[n]
+                    .dead_letter_queue
+                    .as_ref()
+                    .map(|x| cx.names.index_in(x, SECTION))
+                {
+                    Some(Some(x)) if chain.len() <= all.len() => Some(x),
+                    _ => None,
+                };
+            }
+            Some(d)
+        }
+    };
+    let consumer_failures = match q.consumer_failures {
+        None => None,
+        Some(f) => {
+            if f.mtbf.0 == 0 {
+                return Err(cx.err(&p.k("consumer_failures").k("mtbf"), "must be positive"));
+            }
+            Some((f.mtbf.0 as f64, f.mttr.0 as f64))
+        }
+    };
+    let session_timeout = if work_queue {
+        q.heartbeat.map_or(DEFAULT_HEARTBEAT.0, |d| d.0)
+    } else {
+        q.session_timeout.map_or(DEFAULT_SESSION_TIMEOUT.0, |d| d.0)
+    };
+    if session_timeout == 0 {
+        let field = if work_queue {
+            "heartbeat"
+        } else {
+            "session_timeout"
+        };
+        return Err(cx.err(&p.k(field), "must be positive"));
+    }
+    let partition_key = q
+        .partition_key
+        .as_ref()
+        .map(|k| cx.key(&p.k("partition_key"), k))
+        .transpose()?;
+    let stream = format!("queue/{}/work", q.name);
+    let program = programs.compile(cx, &p.k("work"), &q.work, &stream, true)?;
+    Ok(QueueDef {
+        name: q.name.clone(),
+        kind: q.kind,
+        partitions,
+        partition_key,
+        consumers: q.consumers,
+        program,
+        publish_latency: q
+            .publish_latency
+            .as_ref()
+            .map(|d| cx.dist(&p.k("publish_latency"), d))
+            .transpose()?,
+        retention: q.retention.unwrap_or(DEFAULT_RETENTION),
+        prefetch: if work_queue {
+            q.prefetch.unwrap_or(1)
+        } else {
+            1
+        },
+        failure_probability,
+        poison_probability,
+        retry,
+        dead_letter,
+        consumer_failures,
+        session_timeout,
+        rebalance_pause: q.rebalance_pause.map_or(DEFAULT_REBALANCE_PAUSE.0, |d| d.0),
+        assignor: q.assignor.unwrap_or_default(),
+        price_per_consumer_hour: cx
+            .price(&p.k("price_per_consumer_hour"), q.price_per_consumer_hour)?,
+        price_per_partition_hour: cx
+            .price(&p.k("price_per_partition_hour"), q.price_per_partition_hour)?,
+        brokers: q.brokers,
+        price_per_broker_hour: cx.price(&p.k("price_per_broker_hour"), q.price_per_broker_hour)?,
+    })
+}

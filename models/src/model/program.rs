@@ -1,0 +1,71 @@
+//! Compiled step programs: flat instruction lists a job runs from its
+//! first instruction to its last.
+
+use super::ids::KeyId;
+
+/// A compiled step program.
+#[derive(Debug, Clone, Default)]
+pub struct Program {
+    /// Instructions, run from 0 until the end.
+    pub instrs: Vec<Instr>,
+}
+
+/// One instruction of a compiled program.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Instr {
+    /// Hold the worker for a draw of `Model::step_dists[dist]`.
+    Compute {
+        /// Index into [`Model::step_dists`].
+        dist: usize,
+    },
+    /// Look `key` up in `cache`; on a hit jump to `skip_to`.
+    CacheGet {
+        /// Cache index.
+        cache: usize,
+        /// Key.
+        key: KeyId,
+        /// Instruction after the fill.
+        skip_to: usize,
+    },
+    /// Store `key` in `cache` after a miss.
+    CacheFill {
+        /// Cache index.
+        cache: usize,
+        /// Key.
+        key: KeyId,
+    },
+    /// A read on the shard owning `key`.
+    Read {
+        /// Database index.
+        db: usize,
+        /// Routing key.
+        key: KeyId,
+    },
+    /// A write on the shard owning `key`, then invalidations.
+    Write {
+        /// Database index.
+        db: usize,
+        /// Routing key.
+        key: KeyId,
+        /// Caches to delete the key from.
+        invalidate: Vec<usize>,
+    },
+    /// One read on each of `shards` shards of `db` at once; the program
+    /// continues when the slowest answers.
+    Scatter {
+        /// Database index.
+        db: usize,
+        /// The key whose shard is the first of `shards` consecutive shards
+        /// (None: from shard 0, used when every shard is read).
+        key: Option<KeyId>,
+        /// Shards read, 1 to the database's shard count.
+        shards: u32,
+    },
+    /// Publish to a queue.
+    Publish {
+        /// Queue index.
+        queue: usize,
+        /// Partition key.
+        key: Option<KeyId>,
+    },
+}

@@ -1,0 +1,131 @@
+//! The steps of an endpoint's program (or of a queue consumer's work), as
+//! written in the file. The step compiler (`system/program.rs`) turns them
+//! into [`crate::model::program::Instr`]s.
+
+use serde::{Deserialize, Serialize};
+use sim_core::DistSpec;
+
+/// One step of an endpoint (or of a queue consumer's work).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// CPU work on the worker for a time drawn from the distribution.
+    Compute(DistSpec),
+    /// Cache-aside read: look the key up; on a miss run `on_miss`, then
+    /// store the key.
+    Cache(CacheStep),
+    /// A read on the shard that owns the key.
+    Read(DbStep),
+    /// A write on the shard that owns the key; optionally invalidates the
+    /// key in caches.
+    Write(WriteStep),
+    /// Publish a message to a queue (the publisher waits for the ack).
+    Publish(PublishStep),
+    /// Scatter-gather: one read on each of several shards at once; the
+    /// step ends when the slowest answers.
+    Scatter(ScatterStep),
+}
+
+/// The `cache` step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheStep {
+    /// The cache component.
+    pub cache: String,
+    /// The key whose value is looked up.
+    pub key: String,
+    /// Steps run on a miss (typically a database read), before the fill.
+    #[serde(default)]
+    pub on_miss: Vec<Step>,
+}
+
+/// The `read` step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DbStep {
+    /// The database component.
+    pub db: String,
+    /// Routing key (default: the database's `shard_key`).
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// The `write` step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteStep {
+    /// The database component.
+    pub db: String,
+    /// Routing key (default: the database's `shard_key`).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Caches from which the written key's value is deleted.
+    #[serde(default)]
+    pub invalidate: Vec<String>,
+}
+
+/// The `scatter` step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScatterStep {
+    /// The database component.
+    pub db: String,
+    /// `"all"` (default) or how many shards to read.
+    #[serde(default)]
+    pub shards: ScatterShards,
+    /// With a shard count: the key whose shard is the first of the shards
+    /// read (default: the database's `shard_key`).
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// The shards a `scatter` step reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "ScatterShardsText", into = "ScatterShardsText")]
+pub enum ScatterShards {
+    /// Every shard.
+    #[default]
+    All,
+    /// This many consecutive shards, starting at the key's shard.
+    Count(u32),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum ScatterShardsText {
+    Count(u32),
+    Name(String),
+}
+
+impl TryFrom<ScatterShardsText> for ScatterShards {
+    type Error = String;
+    fn try_from(t: ScatterShardsText) -> Result<Self, String> {
+        match t {
+            ScatterShardsText::Count(n) => Ok(ScatterShards::Count(n)),
+            ScatterShardsText::Name(n) if n == "all" => Ok(ScatterShards::All),
+            ScatterShardsText::Name(n) => Err(format!(
+                "`{n}` is not a number of shards: write \"all\" or a count such as 3"
+            )),
+        }
+    }
+}
+
+impl From<ScatterShards> for ScatterShardsText {
+    fn from(s: ScatterShards) -> Self {
+        match s {
+            ScatterShards::All => ScatterShardsText::Name("all".to_string()),
+            ScatterShards::Count(n) => ScatterShardsText::Count(n),
+        }
+    }
+}
+
+/// The `publish` step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishStep {
+    /// The queue component.
+    pub queue: String,
+    /// Partition key (default: the queue's `partition_key`).
+    #[serde(default)]
+    pub key: Option<String>,
+}

@@ -1,0 +1,92 @@
+//! Stability: a service whose queue is unbounded must have the workers
+//! its peak arrival rate needs.
+
+use sim_core::{Dist, SimDuration};
+
+use super::model::Model;
+use crate::kernel::resolve::{Path, Resolve};
+use crate::model::program::Instr;
+use crate::scenario::ScenarioError;
+
+/// Minimum mean time a program holds its worker: compute, cache, database
+/// service and publish acknowledgement means, taking the cheaper branch of
+/// each cache lookup, and no queueing.
+fn min_holding_ns(m: &Model, prog: usize) -> f64 {
+    let instrs = &m.programs[prog].instrs;
+    fn walk(m: &Model, instrs: &[Instr], from: usize, to: usize) -> f64 {
+        let mut t = 0.0;
+        let mut pc = from;
+        while pc < to {
+            match &instrs[pc] {
+                Instr::Compute { dist } => t += m.step_dists[*dist].0.mean_ns(),
+                Instr::CacheGet { cache, skip_to, .. } => {
+                    let c = &m.caches[*cache];
+                    let hit = c.hit.mean_ns();
+                    let miss = c.miss.mean_ns()
+                        + walk(m, instrs, pc + 1, skip_to - 1)
+                        + c.fill.as_ref().map_or(0.0, Dist::mean_ns);
+                    t += hit.min(miss);
+                    pc = *skip_to;
+                    continue;
+                }
+                Instr::CacheFill { .. } => {}
+                Instr::Read { db, .. } => t += m.databases[*db].read.mean_ns(),
+                // The slowest of several reads takes at least a read's mean.
+                Instr::Scatter { db, .. } => t += m.databases[*db].read.mean_ns(),
+                Instr::Write { db, .. } => t += m.databases[*db].write.mean_ns(),
+                Instr::Publish { queue, .. } => {
+                    t += m.queues[*queue]
+                        .publish_latency
+                        .as_ref()
+                        .map_or(0.0, Dist::mean_ns)
+                }
+            }
+            pc += 1;
+        }
+        t
+    }
+    walk(m, instrs, 0, instrs.len())
+}
+
+/// A service with an unbounded queue whose peak arrival rate needs more
+/// busy workers than it has would grow its queue without bound: refuse it.
+pub fn check(cx: &Resolve<'_>, m: &Model) -> Result<(), ScenarioError> {
+    for (si, s) in m.services.iter().enumerate() {
+        if s.queue_capacity.is_some() {
+            continue;
+        }
+        let mut rate = 0.0;
+        let mut demand = 0.0;
+        let mut at = 0;
+        // Closed-loop users cannot overload a queue: each waits for its
+        // outcome before sending again, so they slow down instead.
+        for w in m
+            .workloads
+            .iter()
+            .filter(|w| w.service == si && w.users.is_none())
+        {
+            let (peak, t) = w.profile.peak(m.duration.0);
+            rate += peak;
+            at = t;
+            let mut prev = 0.0;
+            for &(e, cum) in &w.mix {
+                demand += peak * (cum - prev) * min_holding_ns(m, m.endpoints[e].program) / 1e9;
+                prev = cum;
+            }
+        }
+        let workers = f64::from(s.replicas) * f64::from(s.concurrency);
+        if demand >= workers {
+            return Err(cx.unstable(
+                &Path::root("services").i(si),
+                format!(
+                    "unstable: arrival rate exceeds capacity at service `{}`: {rate:.0} requests/s at {} need at least {demand:.1} busy workers on average, but it has {} x {} = {workers:.0}, and its queue is unbounded; add replicas or concurrency, or set queue_capacity so overload is rejected and counted",
+                    s.name,
+                    SimDuration(at),
+                    s.replicas,
+                    s.concurrency
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
