@@ -32,7 +32,6 @@ mod kinds;
 mod model;
 pub mod scenario;
 mod system;
-pub mod world;
 
 pub use doc::{check, results, slo, sweeps};
 
@@ -58,4 +57,4 @@ pub use system::Model;
 pub use system::compile::{load, load_file};
 pub use system::reshard::moved_fraction;
 pub use system::scenario::{Scenario, SweepDef};
-pub use world::{RunError, RunOutput, World, simulate};
+pub use system::world::{RunError, RunOutput, World, simulate};

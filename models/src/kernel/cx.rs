@@ -1,82 +1,120 @@
-//! The run's context: what every kind may touch and nothing more.
+//! The run's context: what every kind may touch and nothing more — the
+//! clock and the event queue, the jobs with their keys, the request
+//! ledger, the observed period, the time-series layout and the random
+//! streams.
 
 use sim_core::stats::SeriesSpec;
-use sim_core::{EventQueue, RngStream, SimTime};
+use sim_core::{EventQueue, RngStream, SimDuration, SimTime};
 
-use super::job::Job;
-use crate::doc::results::Totals;
-use crate::world::{Ev, MAX_JOBS};
+use super::job::Jobs;
+use super::ledger::Totals;
+use crate::model::ids::JobId;
+use crate::system::kinds::Ev;
 
-/// The clock and event queue, the job slab with the keys each job
-/// carries, the request ledger, the time-series layout and the master
-/// seed of one run.
+/// The part of a run that is measured: requests (and messages) born in
+/// `[warmup, measure_end)` are counted and followed to their answer;
+/// component statistics restart at `warmup`; the run stops at `end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    /// Statistics restart here (the end of the warm-up).
+    pub warmup: SimTime,
+    /// Requests born at or after this are not measured (the end of an
+    /// observation window; [`SimTime::MAX`] without one).
+    pub measure_end: SimTime,
+    /// The run ends here (or earlier, once a window's last measured
+    /// request is answered).
+    pub end: SimTime,
+}
+
+impl Period {
+    /// A job born at `t` is measured.
+    #[inline]
+    pub fn measures(&self, t: SimTime) -> bool {
+        t >= self.warmup && t < self.measure_end
+    }
+
+    /// The measured period's length: from the warm-up to the end (or the
+    /// window's end, if earlier).
+    pub fn measured(&self) -> SimDuration {
+        self.end.min(self.measure_end) - self.warmup
+    }
+}
+
+/// The clock and event queue, the job slab, the request ledger, the
+/// measured period, the time-series layout and the master seed of one
+/// run. Events are the world's [`Ev`] (the registry of `system/kinds.rs`):
+/// each kind schedules its own variants, and ties are first-in
+/// first-out (see [`EventQueue`]).
 #[derive(Clone)]
 pub struct Cx {
-    /// Pending events, ordered by (time, scheduling order).
-    pub q: EventQueue<Ev>,
-    /// Jobs (requests and message attempts); free slots are reused.
-    pub jobs: Vec<Job>,
-    /// `nkeys` key values per job slot.
-    pub job_keys: Vec<u64>,
-    /// Free job slots.
-    pub free: Vec<u32>,
-    /// Keys a job carries.
-    pub nkeys: usize,
-    /// Jobs alive.
-    pub live: usize,
-    /// Most jobs alive at once.
-    pub peak_jobs: usize,
-    /// Measured requests and messages still in the system.
-    pub measured_live: usize,
-    /// More than [`MAX_JOBS`] jobs were alive: the run is unstable.
-    pub overflow: bool,
+    q: EventQueue<Ev>,
+    /// Requests and message attempts in flight.
+    pub jobs: Jobs,
     /// Request accounting over the whole run.
     pub ledger: Totals,
-    /// Time-series layout.
+    /// What is measured.
+    pub period: Period,
+    /// The time-series layout.
     pub spec: SeriesSpec,
-    /// Master seed.
+    /// The master seed.
     pub seed: u64,
-    /// The run ends here, ns.
-    pub end: u64,
-    /// Statistics restart here (end of the warm-up), ns.
-    pub warmup: u64,
-    /// Requests arriving at or after this instant are not measured (the end
-    /// of an observation window; `u64::MAX` without one).
-    pub measure_end: u64,
 }
 
 impl Cx {
     /// A run's context at time 0.
-    pub fn new(seed: u64, spec: SeriesSpec, nkeys: usize, end: u64, warmup: u64) -> Self {
+    pub fn new(seed: u64, spec: SeriesSpec, nkeys: usize, end: SimTime, warmup: SimTime) -> Self {
         Cx {
             q: EventQueue::new(),
-            jobs: Vec::new(),
-            job_keys: Vec::new(),
-            free: Vec::new(),
-            nkeys,
-            live: 0,
-            peak_jobs: 0,
-            measured_live: 0,
-            overflow: false,
+            jobs: Jobs::new(nkeys),
             ledger: Totals::default(),
+            period: Period {
+                warmup,
+                measure_end: SimTime::MAX,
+                end,
+            },
             spec,
             seed,
-            end,
-            warmup,
-            measure_end: u64::MAX,
         }
     }
 
-    /// The current instant, ns.
+    /// The current instant.
     #[inline]
-    pub fn now(&self) -> u64 {
-        self.q.now().0
+    pub fn now(&self) -> SimTime {
+        self.q.now()
     }
 
-    /// Schedules `ev` at `at` (ns).
+    /// Schedules `ev` at `at` (or now, if `at` has passed).
     #[inline]
-    pub fn at(&mut self, at: u64, ev: Ev) {
-        self.q.push(SimTime(at), ev);
+    pub fn at(&mut self, at: SimTime, ev: impl Into<Ev>) {
+        self.q.push(at, ev.into());
+    }
+
+    /// Schedules `ev` `after` from now.
+    #[inline]
+    pub fn after(&mut self, after: SimDuration, ev: impl Into<Ev>) {
+        let at = self.now() + after;
+        self.q.push(at, ev.into());
+    }
+
+    /// Job `j` goes on with its program at `at`.
+    #[inline]
+    pub fn resume(&mut self, j: JobId, at: SimTime) {
+        self.q.push(at, Ev::Resume(j));
+    }
+
+    /// The earliest pending event's time.
+    pub fn next_time(&self) -> Option<SimTime> {
+        self.q.peek_time()
+    }
+
+    /// Takes the earliest pending event, advancing the clock to it.
+    pub fn pop(&mut self) -> Option<(SimTime, Ev)> {
+        self.q.pop()
+    }
+
+    /// Events handled so far.
+    pub fn events(&self) -> u64 {
+        self.q.events_processed()
     }
 
     /// The random stream `name` of this run.
@@ -84,46 +122,15 @@ impl Cx {
         RngStream::new(self.seed, name)
     }
 
-    /// Takes a slot for `job`.
-    pub fn alloc(&mut self, job: Job) -> u32 {
-        self.live += 1;
-        self.measured_live += usize::from(job.measured);
-        self.peak_jobs = self.peak_jobs.max(self.live);
-        if let Some(j) = self.free.pop() {
-            self.jobs[j as usize] = job;
-            return j;
-        }
-        if self.jobs.len() >= MAX_JOBS {
-            self.overflow = true;
-        }
-        self.jobs.push(job);
-        self.job_keys.resize(self.jobs.len() * self.nkeys, 0);
-        (self.jobs.len() - 1) as u32
-    }
-
-    /// Frees job `j`'s slot.
-    pub fn release(&mut self, j: u32) {
-        self.jobs[j as usize].live = false;
-        self.measured_live -= usize::from(self.jobs[j as usize].measured);
-        self.live -= 1;
-        self.free.push(j);
-    }
-
     /// Job `j`'s value of key `key`.
     #[inline]
-    pub fn key(&self, j: u32, key: usize) -> u64 {
-        self.job_keys[j as usize * self.nkeys + key]
+    pub fn key(&self, j: JobId, key: usize) -> u64 {
+        self.jobs.key(j, key)
     }
 
-    /// Job `j`'s key values.
-    pub fn keys_mut(&mut self, j: u32) -> &mut [u64] {
-        let base = j as usize * self.nkeys;
-        &mut self.job_keys[base..base + self.nkeys]
-    }
-
-    /// Job `j`'s key values.
-    pub fn keys(&self, j: u32) -> &[u64] {
-        let base = j as usize * self.nkeys;
-        &self.job_keys[base..base + self.nkeys]
+    /// A job born now is measured.
+    #[inline]
+    pub fn measures_now(&self) -> bool {
+        self.period.measures(self.now())
     }
 }

@@ -1,59 +1,308 @@
-//! Jobs: requests and queue messages in flight, in a slab whose free
-//! slots are reused.
+//! Jobs: the requests and queue-message attempts in flight, in a slab
+//! whose free slots are reused, each with the key values it carries.
+//!
+//! A job runs a compiled program. Where its answer goes is typed by its
+//! [`Reply`]: a workload's client, a parent job that called it, or the
+//! queue consumer whose message it works on. Only requests (client or
+//! parent replies) are routed through balancers and pods, so only they
+//! have a meaningful [`Route`].
 
-/// "No index" in a job's fields.
-pub const NONE: u32 = u32::MAX;
+use sim_core::SimTime;
 
-/// Whom a job works for.
-#[derive(Debug, Clone, Copy)]
-pub enum Owner {
-    /// A request of a workload.
-    Request {
-        /// Its workload.
-        workload: u32,
-        /// Its endpoint.
-        ep: u32,
-        /// The service that executes it.
-        service: u32,
-        /// The pod it runs on (`NONE` before dispatch).
-        pod: u32,
-        /// The balancer it passed (`NONE`: none, or left).
-        lb: u32,
+use crate::model::ids::{EndpointId, JobId, LbId, ProgramId, QueueId, ServiceId, WorkloadId};
+
+/// Jobs alive at once beyond which a run stops as unstable instead of
+/// eating all memory.
+pub const MAX_JOBS: usize = 5_000_000;
+
+/// A job's client call, when its workload's client keeps state (retries,
+/// closed-loop users).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// The client keeps no state for it: its outcome is counted directly.
+    Untracked,
+    /// An attempt of the client call in this slot of the call table.
+    Open(u32),
+    /// The client already has this attempt's outcome (it timed out and the
+    /// system still works on it): nothing more is counted for it.
+    Settled,
+}
+
+/// Where a job's answer goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// A request a workload's client sent.
+    Client {
+        /// The workload.
+        workload: WorkloadId,
+        /// Its client call.
+        call: Call,
     },
-    /// A queue message's attempt, run by a consumer.
-    Message {
+    /// A request another job made: the parent waits for it (its `fanout`
+    /// counts the children still running) and resumes when the last one
+    /// answers. Made by the `call` step (services calling services); the
+    /// answer path is wired (`system/request.rs`), and unit-tested here.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Parent(JobId),
+    /// An attempt at a queue message, run by a consumer.
+    Consumer {
         /// The queue.
-        queue: u32,
-        /// The consumer.
+        queue: QueueId,
+        /// The consumer (its index in the group).
         consumer: u32,
     },
+}
+
+/// Where a request is served: its endpoint, the service that executes it,
+/// the pod it runs on and the balancer it passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Route {
+    /// The endpoint called.
+    pub ep: EndpointId,
+    /// The service that executes it.
+    pub service: ServiceId,
+    /// The pod it was handed to (None before dispatch, or after it left).
+    pub pod: Option<u32>,
+    /// The balancer it passed, while it holds a connection there.
+    pub lb: Option<LbId>,
 }
 
 /// A request or a message attempt in flight.
 #[derive(Debug, Clone, Copy)]
 pub struct Job {
-    /// Whom it works for.
-    pub owner: Owner,
+    /// Where its answer goes.
+    pub reply: Reply,
+    /// Where a request is served (unused by message attempts).
+    pub route: Route,
     /// The program it runs.
-    pub program: u32,
-    /// The next instruction.
+    pub program: ProgramId,
+    /// Its next instruction.
     pub pc: u32,
-    /// When it was born, ns.
-    pub born: u64,
-    /// When it began to wait for a worker, ns.
-    pub wait_from: u64,
-    /// Database statements of the job still running: 1 for a read or
-    /// write, one per shard for a scatter; the program continues at 0.
+    /// When it was born: sent by its client, made by its parent, or (for a
+    /// message attempt) when its message was published.
+    pub born: SimTime,
+    /// When it began to wait for a worker.
+    pub wait_from: SimTime,
+    /// What it waits for before its program goes on: database statements
+    /// (1 for a read or write, one per shard for a scatter) or children.
     pub fanout: u32,
     /// Counted in the statistics (born in the measured period).
     pub measured: bool,
     /// Its slot is in use.
     pub live: bool,
-    /// Its pod crashed: already counted as failed; released at its next
-    /// event without running further.
+    /// It failed while it still had work in flight (its pod crashed, a
+    /// statement failed, its consumer was removed): already counted, and
+    /// released at its next event without running further.
     pub killed: bool,
-    /// The client call it is an attempt of: `NONE` for requests without
-    /// client state, `SETTLED` once the client has its outcome (a
-    /// timed-out attempt the system still works on).
-    pub call: u32,
+}
+
+impl Job {
+    /// A job of `program` born now, at its first instruction.
+    pub fn new(
+        reply: Reply,
+        route: Route,
+        program: ProgramId,
+        now: SimTime,
+        measured: bool,
+    ) -> Self {
+        Job {
+            reply,
+            route,
+            program,
+            pc: 0,
+            born: now,
+            wait_from: now,
+            fanout: 0,
+            measured,
+            live: true,
+            killed: false,
+        }
+    }
+
+    /// Its client call, if a workload's client sent it.
+    pub fn call(&self) -> Option<Call> {
+        match self.reply {
+            Reply::Client { call, .. } => Some(call),
+            Reply::Parent(_) | Reply::Consumer { .. } => None,
+        }
+    }
+}
+
+/// The job slab: jobs alive and free slots, with `nkeys` key values per
+/// slot.
+#[derive(Debug, Clone)]
+pub struct Jobs {
+    slab: Vec<Job>,
+    keys: Vec<u64>,
+    free: Vec<u32>,
+    nkeys: usize,
+    /// Jobs alive.
+    pub live: usize,
+    /// Most jobs alive at once.
+    pub peak: usize,
+    /// Measured jobs alive, plus measured client calls waiting to retry
+    /// (the run of an observation window ends when this reaches 0).
+    pub measured_live: usize,
+    /// More than [`MAX_JOBS`] jobs were alive at once.
+    pub overflow: bool,
+}
+
+impl Jobs {
+    /// An empty slab of jobs carrying `nkeys` keys each.
+    pub fn new(nkeys: usize) -> Self {
+        Jobs {
+            slab: Vec::new(),
+            keys: Vec::new(),
+            free: Vec::new(),
+            nkeys,
+            live: 0,
+            peak: 0,
+            measured_live: 0,
+            overflow: false,
+        }
+    }
+
+    /// Takes a slot for `job` (its keys are left as the slot had them:
+    /// the caller writes them).
+    pub fn alloc(&mut self, job: Job) -> JobId {
+        self.live += 1;
+        self.measured_live += usize::from(job.measured);
+        self.peak = self.peak.max(self.live);
+        if let Some(j) = self.free.pop() {
+            self.slab[j as usize] = job;
+            return JobId(j);
+        }
+        if self.slab.len() >= MAX_JOBS {
+            self.overflow = true;
+        }
+        self.slab.push(job);
+        self.keys.resize(self.slab.len() * self.nkeys, 0);
+        JobId::new(self.slab.len() - 1)
+    }
+
+    /// Frees job `j`'s slot.
+    pub fn release(&mut self, j: JobId) {
+        let job = &mut self.slab[j];
+        job.live = false;
+        self.measured_live -= usize::from(job.measured);
+        self.live -= 1;
+        self.free.push(j.0);
+    }
+
+    /// Job `j`'s value of key `key`.
+    #[inline]
+    pub fn key(&self, j: JobId, key: usize) -> u64 {
+        self.keys[j.ix() * self.nkeys + key]
+    }
+
+    /// Job `j`'s key values.
+    pub fn keys(&self, j: JobId) -> &[u64] {
+        let base = j.ix() * self.nkeys;
+        &self.keys[base..base + self.nkeys]
+    }
+
+    /// Job `j`'s key values, to write.
+    pub fn keys_mut(&mut self, j: JobId) -> &mut [u64] {
+        let base = j.ix() * self.nkeys;
+        &mut self.keys[base..base + self.nkeys]
+    }
+
+    /// Every slot with its job, alive or not, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = (JobId, &Job)> {
+        self.slab
+            .iter()
+            .enumerate()
+            .map(|(i, j)| (JobId::new(i), j))
+    }
+
+    /// Child `child` answered its parent: one job fewer for the parent to
+    /// wait for. Returns the parent when it has nothing left to wait for
+    /// and may go on. The child is released by the caller.
+    pub fn child_done(&mut self, child: JobId) -> Option<JobId> {
+        let Reply::Parent(parent) = self.slab[child].reply else {
+            return None;
+        };
+        let p = &mut self.slab[parent];
+        p.fanout -= 1;
+        (p.fanout == 0 && p.live).then_some(parent)
+    }
+}
+
+impl std::ops::Index<JobId> for Jobs {
+    type Output = Job;
+    #[inline]
+    fn index(&self, j: JobId) -> &Job {
+        &self.slab[j]
+    }
+}
+
+impl std::ops::IndexMut<JobId> for Jobs {
+    #[inline]
+    fn index_mut(&mut self, j: JobId) -> &mut Job {
+        &mut self.slab[j]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(reply: Reply) -> Job {
+        Job::new(reply, Route::default(), ProgramId(0), SimTime(5), true)
+    }
+
+    /// A parent that made two calls goes on when the second child answers,
+    /// not before; children of other kinds of reply answer no parent.
+    #[test]
+    fn a_parent_resumes_when_its_last_child_answers() {
+        let mut jobs = Jobs::new(1);
+        let client = Reply::Client {
+            workload: WorkloadId(0),
+            call: Call::Untracked,
+        };
+        let parent = jobs.alloc(request(client));
+        jobs[parent].fanout = 2;
+        let a = jobs.alloc(request(Reply::Parent(parent)));
+        let b = jobs.alloc(request(Reply::Parent(parent)));
+        assert_eq!(jobs.child_done(a), None, "one child still running");
+        jobs.release(a);
+        assert_eq!(jobs.child_done(b), Some(parent));
+        jobs.release(b);
+        assert_eq!(jobs[parent].fanout, 0);
+        assert_eq!(
+            jobs.child_done(parent),
+            None,
+            "a client's request has no parent"
+        );
+        let message = jobs.alloc(request(Reply::Consumer {
+            queue: QueueId(0),
+            consumer: 0,
+        }));
+        assert_eq!(jobs.child_done(message), None);
+        assert_eq!(jobs[message].call(), None);
+        assert_eq!(jobs[parent].call(), Some(Call::Untracked));
+    }
+
+    /// Released slots are reused, each slot has its own keys, and the
+    /// counts of live and measured jobs follow.
+    #[test]
+    fn slots_are_reused_and_counted() {
+        let mut jobs = Jobs::new(2);
+        let a = jobs.alloc(request(Reply::Parent(JobId(9))));
+        jobs.keys_mut(a).copy_from_slice(&[7, 8]);
+        let b = jobs.alloc(request(Reply::Parent(JobId(9))));
+        jobs.keys_mut(b).copy_from_slice(&[9, 9]);
+        assert_eq!((jobs.keys(a), jobs.key(b, 1)), (&[7, 8][..], 9));
+        assert_eq!((jobs.live, jobs.peak, jobs.measured_live), (2, 2, 2));
+        jobs.release(a);
+        assert!(!jobs[a].live);
+        let c = jobs.alloc(request(Reply::Parent(JobId(9))));
+        assert_eq!(c, a, "the free slot is reused");
+        assert_eq!((jobs.live, jobs.peak), (2, 2));
+        assert_eq!(
+            jobs.key(c, 1),
+            8,
+            "a reused slot keeps its old keys until written"
+        );
+    }
 }

@@ -3,11 +3,13 @@
 //! carry, the request ledger, the series layout, random streams), jobs and
 //! where their answers go, and the failure machinery nodes share.
 
+pub mod backend;
 pub mod cx;
 pub mod failures;
 pub mod job;
+pub mod kind;
+pub mod ledger;
 pub mod resolve;
 pub mod store;
 
 pub use cx::Cx;
-pub use job::{Job, Owner};

@@ -1,8 +1,29 @@
-//! CDN edges: the `cdns` section — a cache of whole responses in front
-//! of an origin (a balancer or a service).
+//! CDN edges (the `cdns` section): a cache in front of an origin (a balancer or service) that
+//! answers the requests of its endpoints before they reach the origin.
+//!
+//! A request that a workload sends to the origin for a cached endpoint is
+//! looked up at the edge when it arrives. A **hit** is answered there after
+//! `hit_latency`: the balancer and the pods never see it. A **miss** goes on
+//! to the origin at once, as any request does; when the origin's response
+//! is complete the edge stores it (the *fill*, with the edge's TTL) and the
+//! client receives it `miss_latency + origin_latency` later. The model puts
+//! the edge's whole share of a miss on the way back, so the origin sees the
+//! request that much earlier than in reality; the client's latency is the
+//! same. Rejected requests are not stored (errors are not cached).
+//!
+//! A response is named by the endpoint and the request's value of the
+//! CDN's `key` (the URL's variable part); without a key, one response per
+//! endpoint. Concurrent misses of one response all go to the origin: the
+//! edge does not coalesce them.
 
 use serde::{Deserialize, Serialize};
-use sim_core::{Dist, DistSpec, SimDuration};
+use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
+
+use crate::kernel::Cx;
+use crate::kernel::kind::{Finish, Kind, ratio};
+use crate::kernel::store::Store;
+use crate::kernel::store::lru::Lookup;
+use crate::model::ids::JobId;
 
 use crate::kernel::resolve::{Path, Resolve};
 use crate::kernel::store::{EvictionPolicy, MAX_CACHE_KEYS};
@@ -63,6 +84,8 @@ pub struct CdnDef {
     pub name: String,
     /// The workload target behind the edge.
     pub origin: Target,
+    /// Its name.
+    pub origin_name: String,
     /// Cached endpoints (indices into [`Model::endpoints`]).
     pub endpoints: Vec<usize>,
     /// The key that names a response with the endpoint (None: the endpoint
@@ -173,6 +196,7 @@ pub fn resolve(
     Ok(CdnDef {
         name: c.name.clone(),
         origin,
+        origin_name: c.origin.clone(),
         endpoints: eps,
         key,
         capacity: c.capacity,
@@ -189,4 +213,163 @@ pub fn resolve(
             c.price_per_million_requests,
         )?,
     })
+}
+
+/// One CDN edge's figures (measured period).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CdnResult {
+    /// Name.
+    pub name: String,
+    /// The balancer or service behind it.
+    pub origin: String,
+    /// Eviction policy: `lru` or `lfu`.
+    pub policy: String,
+    /// Capacity, responses.
+    pub capacity: u64,
+    /// Requests for its endpoints, all looked up at the edge.
+    pub requests: u64,
+    /// Answered at the edge.
+    pub hits: u64,
+    /// Passed on to the origin.
+    pub misses: u64,
+    /// `hits / requests`.
+    pub hit_ratio: f64,
+    /// `hits` / all requests sent to the origin, cached endpoints or not:
+    /// the share of the origin's traffic the edge took.
+    pub offload: f64,
+    /// Requests that reached the origin: misses and endpoints not cached.
+    pub origin_requests: u64,
+    /// Responses evicted to make room.
+    pub evictions: u64,
+    /// Responses found expired.
+    pub expirations: u64,
+    /// Responses held at the end.
+    pub entries_at_end: u64,
+}
+
+/// A CDN edge's own event.
+#[derive(Debug, Clone, Copy)]
+pub enum Ev {
+    /// A request answered at the edge reaches its client.
+    Hit(JobId),
+}
+
+/// One edge's state and counters.
+#[derive(Clone)]
+pub struct CdnState {
+    store: Store,
+    /// Requests for the edge's endpoints (all looked up at the edge).
+    requests: u64,
+    hits: u64,
+    misses: u64,
+    /// Every request sent to the origin, cached endpoint or not.
+    all_requests: u64,
+    /// Store counters at the warm-up instant.
+    base: (u64, u64, u64),
+    hit_rng: RngStream,
+    miss_rng: RngStream,
+    origin_rng: RngStream,
+}
+
+/// The stored response's name: the endpoint's position in the top byte,
+/// the key's value below (exact for values under 2^56).
+fn response_key(pos: usize, value: u64) -> u64 {
+    ((pos as u64) << 56) ^ value
+}
+
+impl CdnState {
+    /// A request for the origin reached the edge (cached endpoint or not).
+    pub fn arrived(&mut self) {
+        self.all_requests += 1;
+    }
+
+    /// Looks up the response to the `pos`-th cached endpoint for key value
+    /// `value`: on a hit, the time until the client has it.
+    pub fn lookup(
+        &mut self,
+        def: &CdnDef,
+        pos: usize,
+        value: u64,
+        now: SimTime,
+    ) -> Option<SimDuration> {
+        let name = response_key(pos, value);
+        self.requests += 1;
+        if self.store.get(name, now.0, None) != Lookup::Hit {
+            self.misses += 1;
+            return None;
+        }
+        self.hits += 1;
+        Some(SimDuration(def.hit.sample(&mut self.hit_rng)))
+    }
+
+    /// The origin answered a request that missed: the edge stores the
+    /// response (with its TTL). Returns the time the edge adds before the
+    /// client has it.
+    pub fn respond(&mut self, def: &CdnDef, pos: usize, value: u64, now: SimTime) -> u64 {
+        let name = response_key(pos, value);
+        self.store.insert(
+            name,
+            def.ttl.map_or(u64::MAX, |t| now.0.saturating_add(t.0)),
+        );
+        def.miss.sample(&mut self.miss_rng)
+            + def
+                .origin_latency
+                .as_ref()
+                .map_or(0, |d| d.sample(&mut self.origin_rng))
+    }
+
+    /// Requests looked up at the edge in the measured period (billed).
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+}
+
+impl Kind for CdnState {
+    type Def = CdnDef;
+    type Result = CdnResult;
+
+    /// An empty edge; its streams are `cdn/NAME/hit`, `/miss`, `/origin`.
+    fn start(def: &CdnDef, cx: &Cx) -> Self {
+        let rng = |s: &str| cx.stream(&format!("cdn/{}/{s}", def.name));
+        CdnState {
+            store: Store::new(def.policy, def.capacity),
+            requests: 0,
+            hits: 0,
+            misses: 0,
+            all_requests: 0,
+            base: (0, 0, 0),
+            hit_rng: rng("hit"),
+            miss_rng: rng("miss"),
+            origin_rng: rng("origin"),
+        }
+    }
+
+    /// Statistics restart; stored responses stay.
+    fn reset(&mut self, _now: SimTime) {
+        self.requests = 0;
+        self.hits = 0;
+        self.misses = 0;
+        self.all_requests = 0;
+        self.base = self.store.counters();
+    }
+
+    fn finish(&self, def: &CdnDef, _fin: &Finish<'_>, _warnings: &mut Vec<String>) -> CdnResult {
+        let c = self;
+        let (evictions, expirations, _) = c.store.counters();
+        CdnResult {
+            name: def.name.clone(),
+            origin: def.origin_name.clone(),
+            policy: def.policy.name().to_string(),
+            capacity: def.capacity,
+            requests: c.requests,
+            hits: c.hits,
+            misses: c.misses,
+            hit_ratio: ratio(c.hits, c.requests),
+            offload: ratio(c.hits, c.all_requests),
+            origin_requests: c.all_requests - c.hits,
+            evictions: evictions - c.base.0,
+            expirations: expirations - c.base.1,
+            entries_at_end: c.store.len() as u64,
+        }
+    }
 }

@@ -15,6 +15,7 @@ use crate::kernel::resolve::{Path, Resolve, Sender};
 use crate::kinds::balancer::{self, LbDef};
 use crate::kinds::service::{self, EndpointDef, ServiceDef};
 use crate::kinds::{cache, cdn, client, database, queue};
+use crate::model::faults::{FaultDef, FaultTarget};
 use crate::model::keys::KeyGen;
 use crate::model::vocab::{Destination, Target};
 use crate::scenario::ScenarioError;
@@ -262,6 +263,26 @@ pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioErr
         step_dists,
         ..
     } = b;
+    let objectives = objectives::resolve(cx, sc, duration)?;
+    let faults = faults::resolve(cx, sc, duration)?;
+    // What faults touch keeps the state they need: pods that come and go,
+    // keys mapped to cache nodes.
+    for f in &faults {
+        match *f {
+            FaultDef::KillPods { service, .. } => services[service].faulted = true,
+            FaultDef::SlowDown {
+                target: FaultTarget::Cache { cache, .. },
+                ..
+            }
+            | FaultDef::Outage {
+                target: FaultTarget::Cache { cache, .. },
+                ..
+            } => caches[cache].faulted = true,
+            FaultDef::SlowDown { .. }
+            | FaultDef::Outage { .. }
+            | FaultDef::PartitionConsumers { .. } => {}
+        }
+    }
     let model = Model {
         name: sc.name.clone(),
         description: sc.description.clone(),
@@ -280,8 +301,8 @@ pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioErr
         queues,
         programs,
         step_dists,
-        objectives: objectives::resolve(cx, sc, duration)?,
-        faults: faults::resolve(cx, sc, duration)?,
+        objectives,
+        faults,
     };
     stability::check(cx, &model)?;
     Ok(model)

@@ -3,12 +3,18 @@
 //! and runs it.
 
 pub mod compile;
+pub mod endpoints;
 pub mod faults;
+mod finish;
+mod interpreter;
+pub mod kinds;
 pub mod model;
 pub mod objectives;
 pub mod program;
+mod request;
 pub mod reshard;
 pub mod scenario;
 pub mod stability;
+pub mod world;
 
 pub use model::Model;

@@ -24,6 +24,16 @@ pub enum EvictionPolicy {
 /// Largest cache simulated, in keys.
 pub const MAX_CACHE_KEYS: u64 = 50_000_000;
 
+impl EvictionPolicy {
+    /// Its name in the file and the results: `lru` or `lfu`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EvictionPolicy::Lru => "lru",
+            EvictionPolicy::Lfu => "lfu",
+        }
+    }
+}
+
 /// Keys with expiry, evicted by the configured policy.
 #[derive(Debug, Clone)]
 pub enum Store {

@@ -1,9 +1,16 @@
-//! A balancer's active health checks (`load_balancers[].health_check`).
+//! A balancer's active health checks (`load_balancers[].health_check`):
+//! every `interval` it probes each registered pod; a pod failing
+//! `unhealthy_threshold` checks in a row is taken out of rotation, one
+//! passing `healthy_threshold` in a row is put back.
 
 use serde::{Deserialize, Serialize};
 use sim_core::SimDuration;
 
+use super::{Ev, LbDef, LbState};
+use crate::kernel::Cx;
+use crate::kernel::backend::Backend;
 use crate::kernel::resolve::{Path, Resolve};
+use crate::model::ids::LbId;
 use crate::scenario::ScenarioError;
 
 /// Active health checks of a balancer's replicas.
@@ -42,4 +49,68 @@ pub fn check(h: &HealthCheck, hp: &Path, cx: &Resolve<'_>) -> Result<(), Scenari
         return Err(cx.err(&hp.k("healthy_threshold"), "must be at least 1"));
     }
     Ok(())
+}
+
+/// A balancer's view of one pod, from its health checks.
+#[derive(Clone, Copy)]
+pub struct PodView {
+    /// The balancer sends to it.
+    pub healthy: bool,
+    /// Failed checks in a row.
+    pub fails: u32,
+    /// Passed checks in a row.
+    pub oks: u32,
+}
+
+impl PodView {
+    /// A pod just registered: healthy, no checks yet.
+    pub const FRESH: PodView = PodView {
+        healthy: true,
+        fails: 0,
+        oks: 0,
+    };
+
+    /// Grows `views` to cover `n` pod slots, new ones fresh.
+    pub fn cover(views: &mut Vec<PodView>, n: usize) {
+        if views.len() < n {
+            views.resize(n, PodView::FRESH);
+        }
+    }
+}
+
+impl LbState {
+    /// The balancer checks every pod registered with it, and schedules its
+    /// next round.
+    pub fn health_check<B: Backend>(&mut self, l: LbId, def: &LbDef, pods: &[B], cx: &mut Cx) {
+        let h = def.health_check.expect("scheduled only with health checks");
+        PodView::cover(&mut self.views, pods.len());
+        for (i, p) in pods.iter().enumerate() {
+            if !p.registered() {
+                continue;
+            }
+            let v = &mut self.views[i];
+            if p.ready() {
+                v.fails = 0;
+                v.oks = v.oks.saturating_add(1);
+                if !v.healthy && v.oks >= h.healthy_threshold {
+                    v.healthy = true;
+                }
+            } else {
+                v.oks = 0;
+                v.fails = v.fails.saturating_add(1);
+                if v.healthy && v.fails >= h.unhealthy_threshold {
+                    v.healthy = false;
+                    self.marked_down += 1;
+                }
+            }
+        }
+        cx.after(h.interval, Ev::HealthCheck(l));
+    }
+
+    /// Pod slot `pod` was just registered (a new pod is ready): healthy,
+    /// no checks yet.
+    pub fn register(&mut self, pod: usize) {
+        PodView::cover(&mut self.views, pod + 1);
+        self.views[pod] = PodView::FRESH;
+    }
 }

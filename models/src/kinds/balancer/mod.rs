@@ -3,15 +3,24 @@
 //! rate limiter in front.
 
 pub mod health;
+pub mod policy;
+pub mod result;
 
 use serde::{Deserialize, Serialize};
-use sim_core::{Dist, DistSpec};
+use sim_core::stats::TimeWeighted;
+use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
 
+use crate::kernel::Cx;
+use crate::kernel::backend::Backend;
+use crate::kernel::kind::{Finish, Kind};
 use crate::kernel::resolve::{Path, Resolve};
-use crate::kinds::gateway::{self, RateLimit, RateLimitDef};
+use crate::kinds::gateway::{self, Limiter, RateLimit, RateLimitDef};
 use crate::model::KeyId;
+use crate::model::ids::{JobId, LbId};
 use crate::scenario::ScenarioError;
 pub use health::HealthCheck;
+use health::PodView;
+use result::LbResult;
 
 /// The section's name in the file and in the results document.
 pub const SECTION: &str = "load_balancers";
@@ -178,4 +187,194 @@ pub fn resolve(spec: &LoadBalancer, p: &Path, cx: &Resolve<'_>) -> Result<LbDef,
         max_connections: l.max_connections,
         price_per_hour: cx.price(&p.k("price_per_hour"), l.price_per_hour)?,
     })
+}
+
+/// A balancer's own events.
+#[derive(Debug, Clone, Copy)]
+pub enum Ev {
+    /// The balancer's latency for this request elapsed: it picks a pod.
+    Dispatch(JobId),
+    /// The balancer checks its pods.
+    HealthCheck(LbId),
+}
+
+/// A load balancer's state.
+#[derive(Clone)]
+pub struct LbState {
+    rr: usize,
+    in_flight: u64,
+    tw: TimeWeighted,
+    requests: u64,
+    rejected: u64,
+    rng: Option<RngStream>,
+    /// Per pod slot, what the health checks concluded.
+    views: Vec<PodView>,
+    /// Smooth weighted round robin: current weight per pod slot.
+    current: Vec<i64>,
+    pick_rng: Option<RngStream>,
+    /// Consistent-hash ring: (point, pod slot), sorted.
+    ring: Vec<(u64, u32)>,
+    /// Scratch list of routable pods.
+    scratch: Vec<u32>,
+    /// Requests sent to a crashed pod before a health check took it out.
+    sent_to_down: u64,
+    /// Times a health check took a pod out.
+    marked_down: u64,
+    /// The gateway's token buckets (with a `rate_limit`).
+    limiter: Option<Limiter>,
+    /// Requests refused by the rate limiter (HTTP 429).
+    rate_limited: u64,
+}
+
+/// What became of a request that reached a balancer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enter {
+    /// The gateway's rate limiter refused it (HTTP 429).
+    RateLimited,
+    /// The balancer's connection limit is reached: refused (HTTP 503).
+    Full,
+    /// It holds a connection; it goes to a pod after the balancer's latency.
+    After(SimDuration),
+    /// It holds a connection and goes to a pod now.
+    Now,
+}
+
+impl LbState {
+    /// Request `j` reaches the balancer now: the gateway's rate limiter
+    /// (if any) lets it in or not, then the connection limit.
+    pub fn enter(&mut self, def: &LbDef, j: JobId, cx: &Cx) -> Enter {
+        let now = cx.now();
+        self.requests += 1;
+        if let Some(rl) = &def.rate_limit {
+            let value = rl.key.map(|k| cx.key(j, k));
+            let limiter = self.limiter.as_mut().expect("a limiter per rate_limit");
+            if !limiter.admit(now.0, value) {
+                self.rate_limited += 1;
+                return Enter::RateLimited;
+            }
+        }
+        if let Some(max) = def.max_connections
+            && self.in_flight >= max
+        {
+            self.rejected += 1;
+            return Enter::Full;
+        }
+        self.in_flight += 1;
+        self.tw.set(now, self.in_flight as f64);
+        match (&def.latency, &mut self.rng) {
+            (Some(d), Some(rng)) => Enter::After(SimDuration(d.sample(rng))),
+            _ => Enter::Now,
+        }
+    }
+
+    /// The balancer's choice among the pods it believes healthy, for
+    /// request `j`.
+    pub fn pick<B: Backend>(
+        &mut self,
+        def: &LbDef,
+        pods: &[B],
+        j: JobId,
+        cx: &Cx,
+    ) -> Option<usize> {
+        PodView::cover(&mut self.views, pods.len());
+        match def.policy {
+            LbPolicy::RoundRobin => policy::round_robin::pick(self, pods),
+            LbPolicy::WeightedRoundRobin => policy::weighted::pick(self, def, pods),
+            LbPolicy::LeastConnections => policy::least_conn::pick(self, pods),
+            LbPolicy::Random => policy::random::pick(self, pods),
+            LbPolicy::PowerOfTwoChoices => policy::p2c::pick(self, pods),
+            LbPolicy::Hash => {
+                let key = def.hash_key.expect("validated: hash needs a key");
+                let value = sim_core::stable_hash(cx.key(j, key));
+                policy::hash::pick(self, def, pods, value)
+            }
+        }
+    }
+
+    /// No pod to send the request to: the balancer answers 503.
+    pub fn no_pod(&mut self) {
+        self.rejected += 1;
+    }
+
+    /// The request was sent to a crashed pod the balancer still believed
+    /// in.
+    pub fn sent_to_down(&mut self) {
+        self.sent_to_down += 1;
+    }
+
+    /// A request lets go of its connection now.
+    pub fn leave(&mut self, now: SimTime) {
+        self.in_flight -= 1;
+        self.tw.set(now, self.in_flight as f64);
+    }
+
+    /// Schedules the balancer's first health check.
+    pub fn schedule_start(&mut self, l: LbId, def: &LbDef, cx: &mut Cx) {
+        if let Some(h) = def.health_check {
+            cx.at(SimTime::ZERO + h.interval, Ev::HealthCheck(l));
+        }
+    }
+}
+
+impl Kind for LbState {
+    type Def = LbDef;
+    type Result = LbResult;
+
+    /// Its latency draws from `lb/NAME/latency`, random and power-of-two
+    /// choices from `lb/NAME/pick`.
+    fn start(def: &LbDef, cx: &Cx) -> Self {
+        let l = def;
+        LbState {
+            rr: 0,
+            in_flight: 0,
+            tw: TimeWeighted::new(SimTime::ZERO, 0.0),
+            requests: 0,
+            rejected: 0,
+            rng: l
+                .latency
+                .as_ref()
+                .map(|_| cx.stream(&format!("lb/{}/latency", l.name))),
+            views: Vec::new(),
+            current: Vec::new(),
+            pick_rng: matches!(l.policy, LbPolicy::Random | LbPolicy::PowerOfTwoChoices)
+                .then(|| cx.stream(&format!("lb/{}/pick", l.name))),
+            ring: Vec::new(),
+            scratch: Vec::new(),
+            sent_to_down: 0,
+            marked_down: 0,
+            limiter: l.rate_limit.as_ref().map(Limiter::new),
+            rate_limited: 0,
+        }
+    }
+
+    fn reset(&mut self, now: SimTime) {
+        self.tw.reset(now);
+        self.requests = 0;
+        self.rejected = 0;
+        self.rate_limited = 0;
+    }
+
+    fn finish(&self, def: &LbDef, fin: &Finish<'_>, _warnings: &mut Vec<String>) -> LbResult {
+        let (l, end) = (self, fin.end());
+        LbResult {
+            name: def.name.clone(),
+            policy: match def.policy {
+                LbPolicy::RoundRobin => "round_robin",
+                LbPolicy::WeightedRoundRobin => "weighted_round_robin",
+                LbPolicy::LeastConnections => "least_connections",
+                LbPolicy::Random => "random",
+                LbPolicy::PowerOfTwoChoices => "power_of_two_choices",
+                LbPolicy::Hash if def.consistent => "hash (consistent)",
+                LbPolicy::Hash => "hash",
+            }
+            .to_string(),
+            requests: l.requests,
+            rejected: l.rejected,
+            in_flight_mean: l.tw.mean(end),
+            in_flight_max: l.tw.max(),
+            sent_to_down: l.sent_to_down,
+            marked_down: l.marked_down,
+            rate_limited: l.rate_limited,
+        }
+    }
 }

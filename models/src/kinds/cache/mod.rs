@@ -1,14 +1,25 @@
 //! Caches: the `caches` section — a Redis/Memcached-like store of keys
 //! read cache-aside, with TTLs, write invalidation or write-through,
-//! request coalescing, nodes and their failures.
+//! request coalescing (`sim.rs`), nodes and their failures (`nodes.rs`).
+
+pub mod nodes;
+pub mod result;
+pub mod sim;
 
 use serde::{Deserialize, Serialize};
-use sim_core::{Dist, DistSpec, SimDuration};
+use sim_core::stats::CountSeries;
+use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
 
+use crate::kernel::Cx;
+use crate::kernel::failures::Health;
+use crate::kernel::kind::{Finish, Kind, ratio};
 use crate::kernel::resolve::{Path, Resolve};
-use crate::kernel::store::{EvictionPolicy, MAX_CACHE_KEYS};
+use crate::kernel::store::{EvictionPolicy, MAX_CACHE_KEYS, Store};
+use crate::model::ids::{CacheId, JobId};
 use crate::model::vocab::Failures;
 use crate::scenario::ScenarioError;
+use result::{CacheResult, CacheSeries};
+use sim::Fetches;
 
 /// The section's name in the file and in the results document.
 pub const SECTION: &str = "caches";
@@ -123,6 +134,9 @@ pub struct CacheDef {
     pub price_per_node_hour: f64,
     /// Random node failures: (mean ns between failures, mean ns to repair).
     pub failures: Option<(f64, f64)>,
+    /// A scheduled fault slows it down or takes nodes down (then keys are
+    /// mapped to nodes).
+    pub faulted: bool,
 }
 
 /// Default longest wait of a coalesced cache miss (nginx's
@@ -193,5 +207,143 @@ pub fn resolve(spec: &Cache, p: &Path, cx: &Resolve<'_>) -> Result<CacheDef, Sce
         nodes: c.nodes,
         price_per_node_hour: cx.price(&p.k("price_per_node_hour"), c.price_per_node_hour)?,
         failures: cx.failures(&p.k("failures"), c.failures)?,
+        faulted: false,
     })
+}
+
+/// A cache's own events.
+#[derive(Debug, Clone, Copy)]
+pub enum Ev {
+    /// A coalesced miss has waited its longest.
+    LockTimeout(JobId),
+    /// A node fails at random.
+    NodeDown {
+        /// The cache.
+        cache: CacheId,
+        /// The node.
+        node: u32,
+    },
+    /// A randomly failed node is back, empty.
+    NodeUp {
+        /// The cache.
+        cache: CacheId,
+        /// The node.
+        node: u32,
+    },
+}
+
+/// A cache's state: its store, the fetches in flight and its nodes.
+#[derive(Clone)]
+pub struct CacheState {
+    store: Store,
+    hits: u64,
+    misses: u64,
+    hit_rng: RngStream,
+    miss_rng: RngStream,
+    fill_rng: RngStream,
+    hits_series: CountSeries,
+    lookups_series: CountSeries,
+    /// Store counters at the warm-up instant (results report the difference).
+    base: (u64, u64, u64),
+    /// Keys being fetched, coalescing and stampede counters.
+    fetches: Fetches,
+    /// Draws of write-through stores.
+    write_rng: RngStream,
+    /// Per node, failures and slow-downs; empty when no failure or fault
+    /// can touch the cache (then keys are not mapped to nodes).
+    nodes: Vec<Health>,
+    /// Lookups that failed because their key's node was down.
+    errors: u64,
+    /// Keys lost when their node went down.
+    keys_lost: u64,
+}
+
+impl CacheState {
+    /// The cache's time series: its hit ratio per bucket.
+    pub fn series(&self, def: &CacheDef) -> CacheSeries {
+        CacheSeries {
+            name: def.name.clone(),
+            hit_ratio: self
+                .hits_series
+                .values()
+                .iter()
+                .zip(self.lookups_series.values())
+                .map(|(h, l)| if *l > 0.0 { h / l } else { 0.0 })
+                .collect(),
+        }
+    }
+}
+
+impl Kind for CacheState {
+    type Def = CacheDef;
+    type Result = CacheResult;
+
+    /// An empty cache; its streams are `cache/NAME/hit`, `/miss`, `/fill`,
+    /// `/write` and its nodes' `cache/NAME/node/N/failures`.
+    fn start(def: &CacheDef, cx: &Cx) -> Self {
+        let rng = |s: &str| cx.stream(&format!("cache/{}/{s}", def.name));
+        CacheState {
+            store: Store::new(def.policy, def.capacity),
+            hits: 0,
+            misses: 0,
+            hit_rng: rng("hit"),
+            miss_rng: rng("miss"),
+            fill_rng: rng("fill"),
+            hits_series: CountSeries::new(cx.spec),
+            lookups_series: CountSeries::new(cx.spec),
+            base: (0, 0, 0),
+            fetches: Default::default(),
+            write_rng: rng("write"),
+            nodes: nodes::node_health(def, cx),
+            errors: 0,
+            keys_lost: 0,
+        }
+    }
+
+    fn reset(&mut self, now: SimTime) {
+        self.hits = 0;
+        self.misses = 0;
+        self.base = self.store.counters();
+        self.fetches.restart();
+        self.errors = 0;
+        self.keys_lost = 0;
+        for n in &mut self.nodes {
+            n.reset(now);
+        }
+    }
+
+    fn finish(&self, def: &CacheDef, fin: &Finish<'_>, _warnings: &mut Vec<String>) -> CacheResult {
+        let (c, end) = (self, fin.end());
+        let (evictions, expirations, invalidations) = c.store.counters();
+        let f = &c.fetches;
+        CacheResult {
+            name: def.name.clone(),
+            capacity: def.capacity,
+            lookups: c.hits + c.misses + c.errors,
+            hits: c.hits,
+            misses: c.misses,
+            hit_ratio: ratio(c.hits, c.hits + c.misses + c.errors),
+            evictions: evictions - c.base.0,
+            expirations: expirations - c.base.1,
+            invalidations: invalidations - c.base.2,
+            entries_at_end: c.store.len() as u64,
+            policy: def.policy.name().to_string(),
+            fetches: f.fetches,
+            concurrent_misses: f.concurrent,
+            coalesced: f.coalesced,
+            lock_timeouts: f.lock_timeouts,
+            stampede_max: f.stampede_max,
+            updates: f.updates,
+            errors: c.errors,
+            node_failures: c.nodes.iter().map(|n| n.failures).sum(),
+            downtime_s: c.nodes.iter().map(|n| n.down_tw.integral(end)).sum::<f64>() / 1e9,
+            availability: if c.nodes.is_empty() {
+                1.0
+            } else {
+                1.0 - c.nodes.iter().map(|n| n.down_tw.mean(end)).sum::<f64>()
+                    / c.nodes.len() as f64
+            },
+            keys_lost: c.keys_lost,
+        }
+    }
 }

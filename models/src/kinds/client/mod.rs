@@ -2,22 +2,31 @@
 //! profile or closed-loop users, the endpoint mix, the keys each request
 //! carries, timeouts and retries.
 
+pub mod arrivals;
+pub mod calls;
 pub mod profile;
 pub mod retries;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use sim_core::{Dist, DistSpec, SimDuration};
+use sim_core::stats::CountSeries;
+use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
+
+use crate::kernel::Cx;
+use crate::kernel::job::{Call, Job, Reply, Route};
+use crate::model::ids::{EndpointId, JobId, LbId, ProgramId, ServiceId, WorkloadId};
 
 use crate::kernel::resolve::{Path, Resolve};
 use crate::model::KeyId;
 use crate::model::keys::{KeyGen, KeySpec};
 use crate::model::vocab::{Destination, Target};
 use crate::scenario::ScenarioError;
+use arrivals::Arrivals;
+pub use calls::{Clients, Outcome};
 use profile::RateSegment;
 pub use profile::{RateProfile, RateSeg};
 use retries::Retry;
-pub use retries::{BudgetDef, Jitter, RetryDef};
+pub use retries::RetryDef;
 
 /// The section's name in the file.
 pub const SECTION: &str = "workloads";
@@ -234,4 +243,115 @@ pub fn resolve(
         users,
         retry,
     })
+}
+
+/// A client's own events.
+#[derive(Debug, Clone, Copy)]
+pub enum Ev {
+    /// Workload `w` sends a request (an open-loop arrival, or a
+    /// closed-loop user done thinking).
+    Arrival(WorkloadId),
+    /// A client's timeout for the attempt of call `call` it sent as its
+    /// `serial`-th expires (ignored if that attempt was settled).
+    Timeout {
+        /// The call (a slot of the call table).
+        call: u32,
+        /// The attempt's serial number within the call.
+        serial: u32,
+    },
+    /// A client's backoff ended: it sends the next attempt of this call.
+    Retry(u32),
+}
+
+/// One workload's arrivals, endpoint mix, key generators and offered load.
+#[derive(Clone)]
+pub struct WorkloadState {
+    arrivals: Arrivals,
+    mix_rng: RngStream,
+    keys: Vec<(KeyId, KeyGen, RngStream)>,
+    /// Requests generated per time-series bucket (retries excluded).
+    pub offered: CountSeries,
+}
+
+impl WorkloadState {
+    /// Workload `def` at time 0; its streams are named
+    /// `workload/NAME/arrivals`, `/mix`, `/key/KEY`.
+    pub fn start(def: &WorkloadDef, key_names: &[String], cx: &Cx) -> Self {
+        let rng = |what: String| cx.stream(&format!("workload/{}/{what}", def.name));
+        WorkloadState {
+            arrivals: Arrivals::of(def, rng("arrivals".to_string())),
+            mix_rng: rng("mix".to_string()),
+            keys: def
+                .keys
+                .iter()
+                .map(|(id, _, kgen)| (*id, kgen.clone(), rng(format!("key/{}", key_names[*id]))))
+                .collect(),
+            offered: CountSeries::new(cx.spec),
+        }
+    }
+
+    /// Schedules the workload's first arrival (none for closed-loop
+    /// users: see [`Clients::start_users`]).
+    pub fn schedule_first(&mut self, w: WorkloadId, def: &WorkloadDef, cx: &mut Cx) {
+        if let Some(t) = self.arrivals.next(&def.profile, cx.period.end.0) {
+            cx.at(SimTime(t), Ev::Arrival(w));
+        }
+    }
+
+    /// Workload `w`'s next request arrives now: schedules the one after,
+    /// counts it as generated, draws its endpoint and its keys, and returns
+    /// the new job (its route: the workload's balancer, if any).
+    pub fn arrive(
+        &mut self,
+        w: WorkloadId,
+        def: &WorkloadDef,
+        programs: &[ProgramId],
+        cx: &mut Cx,
+    ) -> JobId {
+        let now = cx.now();
+        if let Some(t) = self.arrivals.next(&def.profile, cx.period.end.0) {
+            cx.at(SimTime(t), Ev::Arrival(w));
+        }
+        cx.ledger.generated += 1;
+        self.offered.add(now, 1.0);
+        let u = self.mix_rng.unit();
+        let ep = def
+            .mix
+            .iter()
+            .find(|(_, c)| u < *c)
+            .unwrap_or(&def.mix[def.mix.len() - 1])
+            .0;
+        let measured = cx.measures_now();
+        let lb = match def.target {
+            Target::Lb(l) => Some(LbId::new(l)),
+            Target::Service(_) => None,
+        };
+        let route = Route {
+            ep: EndpointId::new(ep),
+            service: ServiceId::new(def.service),
+            pod: None,
+            lb,
+        };
+        let reply = Reply::Client {
+            workload: w,
+            call: Call::Untracked,
+        };
+        let j = cx
+            .jobs
+            .alloc(Job::new(reply, route, programs[ep], now, measured));
+        let keys = cx.jobs.keys_mut(j);
+        for (id, kgen, rng) in &mut self.keys {
+            keys[*id] = kgen.sample(rng, now.0);
+        }
+        j
+    }
+}
+
+/// A workload's offered load over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadSeries {
+    /// Workload name.
+    pub name: String,
+    /// Arrivals per second in each bucket.
+    pub offered_rps: Vec<f64>,
 }

@@ -5,6 +5,8 @@ use sim_core::SimDuration;
 
 use crate::kernel::resolve::{Path, Resolve};
 use crate::model::vocab::Fraction;
+use sim_core::RngStream;
+
 use crate::scenario::ScenarioError;
 
 /// A client's retry policy (gRPC's `retryPolicy`, Envoy's `retry_policy`):
@@ -234,4 +236,203 @@ pub fn resolve(cx: &Resolve<'_>, p: &Path, r: &Retry) -> Result<RetryDef, Scenar
         on_429: has(RetryOn::TooManyRequests),
         budget,
     })
+}
+
+/// Finagle's token retry budget over a sliding window of 10 slices.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    slice: u64,
+    /// Index of the current slice (time / slice).
+    cur: u64,
+    slices: [i64; 10],
+    reserve: i64,
+    withdrawal: i64,
+    /// Units a request deposits: [`DEPOSIT`], or 0 when no percentage may
+    /// retry (only the reserve pays, as Finagle's budget at 0%).
+    deposit: i64,
+}
+
+/// Units a call deposits (Finagle's scale factor).
+const DEPOSIT: i64 = 1000;
+
+impl Budget {
+    pub fn new(d: &BudgetDef) -> Self {
+        let (withdrawal, deposit) = if d.percent_can_retry == 0.0 {
+            (DEPOSIT, 0)
+        } else {
+            ((DEPOSIT as f64 / d.percent_can_retry) as i64, DEPOSIT)
+        };
+        Budget {
+            slice: (d.ttl / 10).max(1),
+            cur: 0,
+            slices: [0; 10],
+            reserve: (d.min_retries_per_sec * d.ttl as f64 / 1e9 * withdrawal as f64) as i64,
+            withdrawal,
+            deposit,
+        }
+    }
+
+    /// Expires the slices older than the window ending at `now`.
+    fn advance(&mut self, now: u64) {
+        let s = now / self.slice;
+        if s > self.cur {
+            for k in 1..=(s - self.cur).min(10) {
+                self.slices[((self.cur + k) % 10) as usize] = 0;
+            }
+            self.cur = s;
+        }
+    }
+
+    pub fn deposit(&mut self, now: u64) {
+        self.advance(now);
+        self.slices[(self.cur % 10) as usize] += self.deposit;
+    }
+
+    /// Takes one retry's worth if the balance allows.
+    pub fn try_withdraw(&mut self, now: u64) -> bool {
+        self.advance(now);
+        let balance = self.slices.iter().sum::<i64>() + self.reserve;
+        if balance >= self.withdrawal {
+            self.slices[(self.cur % 10) as usize] -= self.withdrawal;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The n-th retry's backoff (n ≥ 1), ns; `sleep` is the previous one.
+pub fn backoff(r: &RetryDef, n: u32, sleep: &mut u64, rng: Option<&mut RngStream>) -> u64 {
+    let base = r.base_interval as f64;
+    let max = r.max_interval as f64;
+    let ceiling = (base * r.multiplier.powi(n.saturating_sub(1) as i32)).min(max);
+    let mut rng = rng;
+    let mut u = || {
+        rng.as_deref_mut()
+            .expect("a backoff stream for a jittered backoff")
+            .unit()
+    };
+    let wait = match r.jitter {
+        Jitter::None => ceiling,
+        Jitter::Full => u() * ceiling,
+        Jitter::Equal => ceiling / 2.0 + u() * ceiling / 2.0,
+        Jitter::Decorrelated => {
+            let hi = (*sleep as f64 * 3.0).max(base);
+            (base + u() * (hi - base)).min(max)
+        }
+    };
+    *sleep = wait.round() as u64;
+    *sleep
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(jitter: Jitter) -> RetryDef {
+        RetryDef {
+            max_attempts: 10,
+            base_interval: 25_000_000,
+            max_interval: 250_000_000,
+            multiplier: 2.0,
+            jitter,
+            on_timeout: true,
+            on_502: true,
+            on_503: true,
+            on_429: false,
+            budget: None,
+        }
+    }
+
+    /// Without jitter the ceilings double from the base up to the cap.
+    #[test]
+    fn backoff_ceilings_double_up_to_the_cap() {
+        let r = policy(Jitter::None);
+        let mut sleep = 0;
+        let waits: Vec<u64> = (1..=6).map(|n| backoff(&r, n, &mut sleep, None)).collect();
+        let ms = 1_000_000;
+        assert_eq!(
+            waits,
+            [25 * ms, 50 * ms, 100 * ms, 200 * ms, 250 * ms, 250 * ms]
+        );
+    }
+
+    /// Full jitter: uniform under the ceiling, so the mean of the n-th
+    /// retry's wait is half its ceiling. 100,000 draws of U(0, c) have a
+    /// mean within c/sqrt(12 x 1e5) x 5 = 0.5% of c of c/2 (5 sd); equal
+    /// jitter stays in [c/2, c] with mean 3c/4; decorrelated stays in
+    /// [base, min(max, 3 x previous)].
+    #[test]
+    fn jitters_stay_in_their_ranges_with_their_means() {
+        let n = 100_000;
+        let mut rng = RngStream::new(5, "backoff");
+        for (jitter, lo, hi, mean) in [
+            (Jitter::Full, 0.0, 1.0, 0.5),
+            (Jitter::Equal, 0.5, 1.0, 0.75),
+        ] {
+            let r = policy(jitter);
+            for retry in [1, 3, 5] {
+                let c = (25e6 * 2f64.powi(retry as i32 - 1)).min(250e6);
+                let mut sum = 0.0;
+                for _ in 0..n {
+                    let w = backoff(&r, retry, &mut 0, Some(&mut rng)) as f64;
+                    assert!(w >= lo * c - 1.0 && w <= hi * c + 1.0, "{jitter:?} {w}");
+                    sum += w;
+                }
+                let m = sum / f64::from(n) / c;
+                assert!(
+                    (m - mean).abs() < 0.005,
+                    "{jitter:?} retry {retry}: mean {m} c"
+                );
+            }
+        }
+        let r = policy(Jitter::Decorrelated);
+        let mut sleep = r.base_interval;
+        for _ in 0..n {
+            let prev = sleep;
+            let w = backoff(&r, 1, &mut sleep, Some(&mut rng));
+            let hi = (3 * prev).max(r.base_interval).min(r.max_interval);
+            assert!(w >= r.base_interval && w <= hi, "{w} after {prev}");
+        }
+    }
+
+    /// The budget allows `percent_can_retry` retries per deposit plus the
+    /// reserve, and forgets deposits after the ttl.
+    #[test]
+    fn the_budget_allows_its_percentage_plus_the_reserve() {
+        let s = 1_000_000_000;
+        let mut b = Budget::new(&BudgetDef {
+            percent_can_retry: 0.2,
+            min_retries_per_sec: 1.0,
+            ttl: 10 * s,
+        });
+        // Reserve: 1/s x 10s = 10 retries with no request at all.
+        assert_eq!((0..50).filter(|_| b.try_withdraw(0)).count(), 10);
+        // 100 requests: 20 more.
+        for _ in 0..100 {
+            b.deposit(s);
+        }
+        assert_eq!((0..50).filter(|_| b.try_withdraw(s)).count(), 20);
+        // 10s later the deposits and withdrawals have expired: the reserve
+        // is whole again, the deposits gone.
+        assert_eq!((0..50).filter(|_| b.try_withdraw(12 * s)).count(), 10);
+    }
+
+    /// At 0% only the reserve pays for retries, however many requests
+    /// deposit.
+    #[test]
+    fn a_zero_percent_budget_allows_the_reserve_only() {
+        let s = 1_000_000_000;
+        for (min, want) in [(0.0, 0), (2.0, 20)] {
+            let mut b = Budget::new(&BudgetDef {
+                percent_can_retry: 0.0,
+                min_retries_per_sec: min,
+                ttl: 10 * s,
+            });
+            for _ in 0..10_000 {
+                b.deposit(s);
+            }
+            assert_eq!((0..100).filter(|_| b.try_withdraw(s)).count(), want);
+        }
+    }
 }

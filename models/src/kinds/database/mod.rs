@@ -1,11 +1,25 @@
 //! Databases: the `databases` section — shards, each a primary with read
 //! replicas and a connection pool per node, routed by a sharding strategy.
 
+pub mod pool;
+pub mod replica;
+pub mod result;
 pub mod sharding;
+pub mod sim;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use sim_core::{Dist, DistSpec};
+use sim_core::stats::{CountSeries, GaugeSeries};
+use sim_core::{Dist, DistSpec, RngStream, SimTime};
+
+use crate::kernel::Cx;
+use crate::kernel::failures::{Health, SlowDowns};
+use crate::kernel::kind::{Finish, Kind, ratio};
+use crate::model::ids::DbId;
+use pool::Pool;
+use replica::Replica;
+use result::{DbResult, DbSeries, ReplicaResult, ShardResult};
+pub use sim::Stmts;
 
 use crate::kernel::resolve::{Path, Resolve};
 use crate::model::KeyId;
@@ -239,4 +253,238 @@ pub fn resolve(spec: &Database, p: &Path, cx: &Resolve<'_>) -> Result<DbDef, Sce
         },
         failures: cx.failures(&p.k("failures"), d.failures)?,
     })
+}
+
+/// A database's own events.
+#[derive(Debug, Clone, Copy)]
+pub enum Ev {
+    /// A statement finished (an id into [`Stmts`]).
+    Done(u32),
+    /// A shard's primary fails at random.
+    ShardDown {
+        /// The database.
+        db: DbId,
+        /// The shard.
+        shard: u32,
+    },
+    /// A randomly failed shard primary is repaired.
+    ShardUp {
+        /// The database.
+        db: DbId,
+        /// The shard.
+        shard: u32,
+    },
+}
+
+/// A database shard: the primary's pool, and its read replicas.
+#[derive(Clone)]
+pub struct Shard {
+    /// The primary's connection pool.
+    pub primary: Pool,
+    /// Reads routed to the shard (primary and replicas, scatter included).
+    pub reads: u64,
+    /// Writes routed to the shard.
+    pub writes: u64,
+    /// Reads served by replicas.
+    pub replica_reads: u64,
+    /// Reads that were stale.
+    pub stale_reads: u64,
+    /// Next node to read from (`read_from` replicas or round robin).
+    pub rr: u32,
+    /// The primary's read service times.
+    pub read_rng: RngStream,
+    /// The primary's write service times.
+    pub write_rng: RngStream,
+    /// The primary's busy fraction over time.
+    pub util_series: GaugeSeries,
+    /// Statements routed here per bucket.
+    pub ops_series: CountSeries,
+    /// Its read replicas.
+    pub replicas: Vec<Replica>,
+    /// The primary's failures and slow-downs.
+    pub health: Health,
+    /// Slow-down factors in effect on the replicas.
+    pub replica_slow: SlowDowns,
+    /// Statements that failed: sent while the primary was down, or
+    /// waiting or running on it when it went down.
+    pub failed: u64,
+}
+
+/// A database's state: its shards.
+#[derive(Clone)]
+pub struct DbState {
+    /// Its shards.
+    pub shards: Vec<Shard>,
+}
+
+impl DbState {
+    /// The database's time series: per shard, the primary's utilisation
+    /// and the statements routed to it per second.
+    pub fn series(&self, def: &DbDef, fin: &Finish<'_>) -> DbSeries {
+        let (util, ops): (Vec<_>, Vec<_>) = self
+            .shards
+            .iter()
+            .map(|s| {
+                (
+                    s.util_series.finish(fin.end()),
+                    fin.per_sec(s.ops_series.values()),
+                )
+            })
+            .unzip();
+        DbSeries {
+            name: def.name.clone(),
+            shard_utilisation: util,
+            shard_ops_rps: ops,
+        }
+    }
+}
+
+impl Kind for DbState {
+    type Def = DbDef;
+    type Result = DbResult;
+
+    /// Idle shards; shard I's streams are `db/NAME/shard/I/read`, `/write`,
+    /// `/failures`, its replica R's `db/NAME/shard/I/replica/R/read`, `/lag`.
+    fn start(def: &DbDef, cx: &Cx) -> Self {
+        let d = def;
+        let rng = |name: String| cx.stream(&name);
+        DbState {
+            shards: (0..d.router.shards())
+                .map(|i| Shard {
+                    primary: Pool::new(),
+                    reads: 0,
+                    writes: 0,
+                    replica_reads: 0,
+                    stale_reads: 0,
+                    rr: 0,
+                    read_rng: rng(format!("db/{}/shard/{i}/read", d.name)),
+                    write_rng: rng(format!("db/{}/shard/{i}/write", d.name)),
+                    util_series: GaugeSeries::new(cx.spec),
+                    ops_series: CountSeries::new(cx.spec),
+                    replicas: (0..d.replicas)
+                        .map(|r| Replica {
+                            pool: Pool::new(),
+                            reads: 0,
+                            stale_reads: 0,
+                            read_rng: rng(format!("db/{}/shard/{i}/replica/{r}/read", d.name)),
+                            lag_rng: rng(format!("db/{}/shard/{i}/replica/{r}/lag", d.name)),
+                            pending: Default::default(),
+                            backlog: Default::default(),
+                            lag_hist: Default::default(),
+                        })
+                        .collect(),
+                    health: Health::new(
+                        d.failures
+                            .map(|_| rng(format!("db/{}/shard/{i}/failures", d.name))),
+                    ),
+                    replica_slow: SlowDowns::default(),
+                    failed: 0,
+                })
+                .collect(),
+        }
+    }
+
+    fn reset(&mut self, now: SimTime) {
+        self.reset_nodes(now);
+    }
+
+    fn finish(&self, def: &DbDef, fin: &Finish<'_>, _warnings: &mut Vec<String>) -> DbResult {
+        let (d, end) = (self, fin.end());
+        let ops: u64 = d.shards.iter().map(|s| s.reads + s.writes).sum();
+        let reads: u64 = d.shards.iter().map(|s| s.reads).sum();
+        let conns = f64::from(def.connections);
+        let shards: Vec<ShardResult> = d
+            .shards
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ShardResult {
+                index: i,
+                reads: s.reads,
+                writes: s.writes,
+                load_share: ratio(s.reads + s.writes, ops),
+                utilisation: s.primary.busy_tw.mean(end) / conns,
+                queue_length_mean: s.primary.queue_tw.mean(end),
+                queue_length_max: s.primary.queue_tw.max(),
+                wait_mean_ms: s.primary.wait_mean_ms(),
+                wait_p99_ms: s.primary.wait_hist.quantile_ns(0.99) as f64 / 1e6,
+                replica_reads: s.replica_reads,
+                stale_reads: s.stale_reads,
+                failed_statements: s.failed,
+                failures: s.health.failures,
+                downtime_s: s.health.down_tw.integral(end) / 1e9,
+                availability: 1.0 - s.health.down_tw.mean(end),
+                replicas: s
+                    .replicas
+                    .iter()
+                    .enumerate()
+                    .map(|(r, rep)| ReplicaResult {
+                        index: r,
+                        reads: rep.reads,
+                        stale_reads: rep.stale_reads,
+                        utilisation: rep.pool.busy_tw.mean(end) / conns,
+                        queue_length_mean: rep.pool.queue_tw.mean(end),
+                        queue_length_max: rep.pool.queue_tw.max(),
+                        wait_mean_ms: rep.pool.wait_mean_ms(),
+                        wait_p99_ms: rep.pool.wait_hist.quantile_ns(0.99) as f64 / 1e6,
+                        lag_mean_ms: rep.lag_hist.mean_ns() / 1e6,
+                        lag_p99_ms: rep.lag_hist.quantile_ns(0.99) as f64 / 1e6,
+                        lag_max_ms: rep.lag_hist.max_ns() as f64 / 1e6,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let stale_reads: u64 = shards.iter().map(|s| s.stale_reads).sum();
+        let (hottest, max_ops) =
+            shards
+                .iter()
+                .map(|s| s.reads + s.writes)
+                .enumerate()
+                .fold(
+                    (0, 0),
+                    |best, (i, o)| if o > best.1 { (i, o) } else { best },
+                );
+        let mean = ops as f64 / shards.len() as f64;
+        // Per time-series bucket after the warm-up: busiest shard /
+        // mean shard, averaged with the bucket's statements as
+        // weights. Shards that are hot in turn (range on time)
+        // average out over the run but not here.
+        let first_bucket = (fin.period.warmup.0 / fin.spec.interval.0) as usize;
+        let (mut num, mut den) = (0.0, 0.0);
+        for b in first_bucket..fin.spec.buckets {
+            let per: Vec<f64> = d.shards.iter().map(|s| s.ops_series.values()[b]).collect();
+            let total: f64 = per.iter().sum();
+            if total > 0.0 {
+                let max = per.iter().copied().fold(0.0, f64::max);
+                num += max / (total / per.len() as f64) * total;
+                den += total;
+            }
+        }
+        DbResult {
+            name: def.name.clone(),
+            strategy: def.router.strategy_name().to_string(),
+            shard_key: fin.keys[def.shard_key].clone(),
+            ops,
+            hot_spot_index: if ops == 0 { 0.0 } else { max_ops as f64 / mean },
+            hot_spot_index_by_interval: if den > 0.0 { num / den } else { 0.0 },
+            hottest_shard: hottest,
+            max_utilisation: shards
+                .iter()
+                .flat_map(|s| {
+                    std::iter::once(s.utilisation).chain(s.replicas.iter().map(|r| r.utilisation))
+                })
+                .fold(0.0, f64::max),
+            replicas: def.replicas,
+            read_from: match def.read_from {
+                ReadFrom::Primary => "primary",
+                ReadFrom::Replicas => "replicas",
+                ReadFrom::RoundRobin => "round_robin",
+            }
+            .to_string(),
+            replica_reads: shards.iter().map(|s| s.replica_reads).sum(),
+            stale_reads,
+            stale_read_ratio: ratio(stale_reads, reads),
+            failed_statements: shards.iter().map(|s| s.failed_statements).sum(),
+            shards,
+        }
+    }
 }

@@ -2,14 +2,23 @@
 //! a consumer group, RabbitMQ-like work queues, retries, dead letters,
 //! consumer crashes and network partitions.
 
-use serde::{Deserialize, Serialize};
-use sim_core::{Dist, DistSpec, SimDuration};
+pub mod group;
+pub mod result;
+pub mod topic;
 
+use serde::{Deserialize, Serialize};
+use sim_core::{Dist, DistSpec, SimDuration, SimTime};
+
+use crate::kernel::Cx;
+use crate::kernel::kind::{Finish, ratio};
 use crate::kernel::resolve::{Path, Programs, Resolve};
 use crate::model::KeyId;
 use crate::model::steps::Step;
 use crate::model::vocab::{Failures, Fraction};
 use crate::scenario::ScenarioError;
+pub use group::Queues;
+use result::{PartitionResult, QueueResult, QueueSeries};
+use topic::{MSG_HEAD, TopicState};
 
 /// The section's name in the file and in the results document.
 pub const SECTION: &str = "queues";
@@ -538,4 +547,180 @@ pub fn resolve(
         brokers: q.brokers,
         price_per_broker_hour: cx.price(&p.k("price_per_broker_hour"), q.price_per_broker_hour)?,
     })
+}
+
+/// A queue's event (consumers, retries, rebalances), carried by
+/// the world's event type.
+#[derive(Debug, Clone, Copy)]
+pub struct Ev {
+    /// Queue index (validation keeps it below 2^16).
+    pub(crate) queue: u16,
+    pub(crate) what: What,
+    pub(crate) consumer: u32,
+    /// The sequence number, life or generation the event belongs to.
+    pub(crate) arg: u32,
+}
+
+/// What a queue event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum What {
+    /// A blocking backoff is over: the consumer tries again.
+    Backoff,
+    /// Retry-topic messages are due.
+    RetryDue,
+    /// A random consumer crash.
+    Crash,
+    /// A crashed consumer is back.
+    Restart,
+    /// A silent consumer's session (or heartbeat) timeout.
+    SessionTimeout,
+    /// A cut-off consumer is reachable again.
+    Heal,
+    /// A rebalance ends: partitions are dealt again.
+    RebalanceDone,
+}
+
+impl<'m> Queues<'m> {
+    /// The queues of `defs` at time 0, their messages carrying `nkeys`
+    /// keys; queue NAME's streams are `queue/NAME/publish`, `/failures`,
+    /// `/poison` and `queue/NAME/consumer/I/failures`.
+    pub fn start(defs: &'m [QueueDef], nkeys: usize, cx: &Cx) -> Self {
+        Queues {
+            defs,
+            topics: defs.iter().map(|d| TopicState::new(d, cx)).collect(),
+            nkeys,
+        }
+    }
+
+    /// The warm-up is over: lag statistics restart at `now`.
+    pub fn reset(&mut self, now: SimTime) {
+        for t in &mut self.topics {
+            t.reset(now);
+        }
+    }
+
+    /// Each queue's section of the results document.
+    pub fn finish(&self, fin: &Finish<'_>, warnings: &mut Vec<String>) -> Vec<QueueResult> {
+        let end = fin.end();
+        self.defs
+            .iter()
+            .zip(&self.topics)
+            .map(|(def, t)| {
+                let active: Vec<_> = t.consumers.iter().filter(|c| !c.partitions.is_empty()).collect();
+                let stride = MSG_HEAD + self.nkeys;
+                // A dead-letter queue without consumers is normal: people
+                // inspect it.
+                let is_dlq = self.defs
+                    .iter()
+                    .any(|x| x.dead_letter.is_some_and(|d| self.defs[d].name == def.name));
+                if def.consumers == 0 && t.published > 0 && !is_dlq {
+                    warnings.push(format!(
+                        "queue `{}` has no consumers: {} messages published, none consumed",
+                        def.name, t.published
+                    ));
+                }
+                if t.dropped > 0 {
+                    warnings.push(format!(
+                        "queue `{}`: {} messages dropped by retention ({} per partition) before being consumed",
+                        def.name, t.dropped, def.retention
+                    ));
+                }
+                if t.dead_lettered > 0 {
+                    warnings.push(format!(
+                        "queue `{}`: {} messages failed {} attempt(s) and were dead-lettered{}",
+                        def.name,
+                        t.dead_lettered,
+                        def.retry.max_attempts,
+                        def.dead_letter
+                            .map(|d| format!(" to `{}`", self.defs[d].name))
+                            .unwrap_or_default()
+                    ));
+                }
+                let (hottest, max_published) = t
+                    .partitions
+                    .iter()
+                    .map(|p| p.published)
+                    .enumerate()
+                    .fold((0, 0), |best, (i, n)| if n > best.1 { (i, n) } else { best });
+                let mean_published = t.published as f64 / t.partitions.len() as f64;
+                let paused_ns = t.paused_ns + if t.paused { end.0 - t.paused_since } else { 0 };
+                QueueResult {
+                    name: def.name.clone(),
+                    partitions: def.partitions,
+                    consumers: def.consumers,
+                    active_consumers: active.len() as u32,
+                    published: t.published,
+                    consumed: t.consumed,
+                    dropped: t.dropped,
+                    lag_mean: t.lag_tw.mean(end),
+                    lag_max: t.lag_tw.max(),
+                    lag_at_end: t.lag,
+                    consumer_utilisation: if active.is_empty() {
+                        0.0
+                    } else {
+                        active.iter().map(|c| c.busy_tw.mean(end)).sum::<f64>() / active.len() as f64
+                    },
+                    end_to_end: t.e2e.summary(),
+                    kind: if def.is_work_queue() { "work_queue" } else { "topic" }.to_string(),
+                    wait: t.wait.summary(),
+                    skew_index: if t.published == 0 {
+                        0.0
+                    } else {
+                        max_published as f64 / mean_published
+                    },
+                    hottest_partition: hottest,
+                    failed_attempts: t.failed_attempts,
+                    retries: t.retries,
+                    dead_lettered: t.dead_lettered,
+                    dead_letter_queue: def.dead_letter.map(|d| self.defs[d].name.clone()),
+                    dead_letter_depth: match def.dead_letter {
+                        Some(d) => self.topics[d].lag,
+                        None => t.dead_lettered,
+                    },
+                    redeliveries: t.redeliveries,
+                    consumer_crashes: t.crashes,
+                    consumers_cut: t.cuts,
+                    session_timeouts: t.session_timeouts,
+                    rebalances: t.rebalances,
+                    rebalance_paused_s: paused_ns as f64 / 1e9,
+                    stuck_partition_s: t.stuck_tw.integral(end) / 1e9,
+                    partition_detail: t
+                        .partitions
+                        .iter()
+                        .map(|p| PartitionResult {
+                            published: p.published,
+                            lag_at_end: ((p.msgs.len() + p.retries.len()) / stride) as u64,
+                            consumed: p.consumed,
+                            share: ratio(p.published, t.published),
+                            lag_mean: p.lag_tw.mean(end),
+                            lag_max: p.lag_tw.max(),
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    /// Each queue's time series.
+    pub fn series(&self, fin: &Finish<'_>) -> Vec<QueueSeries> {
+        let end = fin.end();
+        self.defs
+            .iter()
+            .zip(&self.topics)
+            .map(|(d, t)| QueueSeries {
+                name: d.name.clone(),
+                lag: t.lag_series.finish(end),
+                dead_lettered_rps: if t.dead_lettered > 0 {
+                    fin.per_sec(t.dead_series.values())
+                } else {
+                    Vec::new()
+                },
+                rebalancing: if t.rebalances > 0 {
+                    t.paused_series.finish(end)
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect()
+    }
 }

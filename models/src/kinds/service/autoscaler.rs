@@ -1,10 +1,13 @@
 //! The Horizontal Pod Autoscaler's rules (`services[].autoscaling`).
 
 use serde::{Deserialize, Serialize};
-use sim_core::SimDuration;
+use sim_core::{SimDuration, SimTime};
 
-use super::Service;
+use super::pods::{Phase, Pod};
+use super::{Ev, Service, ServiceDef, SvcState};
+use crate::kernel::Cx;
 use crate::kernel::resolve::{Path, Resolve};
+use crate::model::ids::ServiceId;
 use crate::scenario::ScenarioError;
 
 /// Kubernetes Horizontal Pod Autoscaler rules: every `sync_period`,
@@ -112,4 +115,137 @@ pub fn resolve(
         return Err(cx.err(&p.k("tolerance"), "must be in [0, 1)"));
     }
     Ok(a)
+}
+
+/// Most scaling decisions kept for the results.
+const MAX_SCALE_EVENTS: usize = 1000;
+
+impl SvcState {
+    /// The autoscaler decides: every `sync_period` it averages its metric
+    /// per ready pod over the last period, computes desired = ceil(ready ×
+    /// metric / target), does nothing while the ratio is within
+    /// `tolerance` of 1, bounds the result by min and max, and scales down
+    /// only to the highest recommendation of the last
+    /// `scale_down_stabilization`. New pods are paid for from the moment
+    /// they are requested and serve after their start-up; removed pods
+    /// stop taking requests, finish what they hold, then go.
+    pub fn autoscale(&mut self, def: &ServiceDef, s: ServiceId, cx: &mut Cx) {
+        let a = def.autoscaling.expect("scheduled only with an autoscaler");
+        let t = cx.now();
+        let now = t.0;
+        let busy = self.hpa_busy.integral(t);
+        let ready = self.hpa_ready.integral(t);
+        let queued = self.hpa_queued.integral(t);
+        let (b0, r0, q0) = self.hpa_last;
+        self.hpa_last = (busy, ready, queued);
+        let pod_time = ready - r0;
+        if pod_time <= 0.0 {
+            self.hpa_last_at = now;
+        }
+        let current = self
+            .pods
+            .iter()
+            .filter(|p| matches!(p.phase, Phase::Ready | Phase::Starting | Phase::Down))
+            .count() as u32;
+        cx.after(a.sync_period, Ev::Autoscale(s));
+        if pod_time <= 0.0 || self.ready == 0 {
+            return;
+        }
+        let metric = match a.metric {
+            ScaleMetric::Utilisation => (busy - b0) / pod_time / f64::from(def.concurrency),
+            ScaleMetric::InFlight => ((busy - b0) + (queued - q0)) / pod_time,
+            ScaleMetric::Queue => (queued - q0) / pod_time,
+        };
+        let ratio = metric / a.target;
+        // Pods that carried the load over the period (time-averaged): a pod
+        // that became ready at the end has no usage to report yet, as the
+        // HPA ignores pods without metrics.
+        let period = (now - self.hpa_last_at) as f64;
+        self.hpa_last_at = now;
+        let carried = pod_time / period;
+        let mut desired = if (ratio - 1.0).abs() <= a.tolerance {
+            current
+        } else {
+            (carried * ratio - 1e-9).ceil().max(0.0) as u32
+        };
+        desired = desired.clamp(a.min_replicas, a.max_replicas);
+        // Scale-down stabilisation: the highest recommendation in the window.
+        self.hpa_recs.push_back((now, desired));
+        while self
+            .hpa_recs
+            .front()
+            .is_some_and(|&(at, _)| at + a.scale_down_stabilization.0 < now)
+        {
+            self.hpa_recs.pop_front();
+        }
+        let stable = self
+            .hpa_recs
+            .iter()
+            .map(|&(_, d)| d)
+            .max()
+            .unwrap_or(desired);
+        let target = if desired > current {
+            desired
+        } else {
+            stable.min(current)
+        };
+        if target == current {
+            return;
+        }
+        if self.scale_events.len() < MAX_SCALE_EVENTS {
+            self.scale_events.push((now, current, target, metric));
+        }
+        if target > current {
+            for _ in current..target {
+                self.add_pod(def, s, cx);
+            }
+        } else {
+            for _ in target..current {
+                self.remove_pod(t);
+            }
+        }
+    }
+
+    /// A new pod: paid from now, ready after its start-up. Reuses the slot
+    /// of a pod that has gone.
+    fn add_pod(&mut self, def: &ServiceDef, s: ServiceId, cx: &mut Cx) {
+        let slot = match self.pods.iter().position(|p| p.phase == Phase::Gone) {
+            Some(i) => i,
+            None => {
+                let mut p = Pod::new(Phase::Gone);
+                if def.failures.is_some() {
+                    p.fail_rng = Some(cx.stream(&format!(
+                        "service/{}/pod/{}/failures",
+                        def.name,
+                        self.pods.len()
+                    )));
+                }
+                self.pods.push(p);
+                self.pods.len() - 1
+            }
+        };
+        let p = &mut self.pods[slot];
+        p.life += 1;
+        p.registered = false;
+        self.set_phase(slot, Phase::Starting, cx.now());
+        self.start_up(def, s, slot, cx);
+    }
+
+    /// Removes one pod: a starting one if any (Kubernetes deletes unready
+    /// pods first), else the newest ready one, which drains.
+    fn remove_pod(&mut self, now: SimTime) {
+        let pods = &self.pods;
+        let pick = pods
+            .iter()
+            .rposition(|p| p.phase == Phase::Starting)
+            .or_else(|| pods.iter().rposition(|p| p.phase == Phase::Down))
+            .or_else(|| pods.iter().rposition(|p| p.phase == Phase::Ready));
+        let Some(i) = pick else { return };
+        match self.pods[i].phase {
+            Phase::Ready if self.pods[i].load() > 0 => {
+                self.set_phase(i, Phase::Draining, now);
+            }
+            _ => self.pod_gone(i, now),
+        }
+    }
 }

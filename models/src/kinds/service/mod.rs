@@ -3,17 +3,28 @@
 //! crashes, the autoscaler and sessions.
 
 pub mod autoscaler;
+pub mod pods;
+pub mod result;
 pub mod sessions;
+
+use std::collections::VecDeque;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use sim_core::{Dist, DistSpec, SimDuration};
+use sim_core::stats::{CountSeries, GaugeSeries, TimeWeighted};
+use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
 
+use crate::kernel::Cx;
+use crate::kernel::kind::{Finish, Kind, ratio};
 use crate::kernel::resolve::{Path, Programs, Resolve};
+use crate::model::ids::ServiceId;
 use crate::model::steps::Step;
 use crate::model::vocab::Failures;
 use crate::scenario::ScenarioError;
-pub use autoscaler::{Autoscaling, ScaleMetric};
+pub use autoscaler::Autoscaling;
+pub use pods::{Admit, Phase, Pod};
+use result::{PodResult, ScaleEvent, ServiceResult, ServiceSeries, SessionResult};
+use sessions::SessionTable;
 pub use sessions::{SessionStore, Sessions, SessionsDef};
 
 /// The section's name in the file and in the results document.
@@ -86,6 +97,8 @@ pub struct ServiceDef {
     /// Session handling (external sessions' round trip is the first
     /// instruction of every endpoint program).
     pub sessions: Option<SessionsDef>,
+    /// A scheduled fault kills its pods (then pods can come and go).
+    pub faulted: bool,
 }
 
 /// A resolved endpoint.
@@ -167,5 +180,299 @@ pub fn resolve(
             None => None,
             Some(a) => Some(autoscaler::resolve(cx, &p.k("autoscaling"), s, a)?),
         },
+        faulted: false,
     })
+}
+
+/// A service's own events (pods coming and going, the autoscaler).
+#[derive(Debug, Clone, Copy)]
+pub enum Ev {
+    /// A pod's start-up ended: it is ready (if still in that life).
+    PodReady {
+        /// The service.
+        svc: ServiceId,
+        /// The pod's slot.
+        pod: u32,
+        /// The pod's life the event belongs to.
+        life: u32,
+    },
+    /// A crashed pod's container restarts (if still in that life).
+    PodRestart {
+        /// The service.
+        svc: ServiceId,
+        /// The pod's slot.
+        pod: u32,
+        /// The pod's life the event belongs to.
+        life: u32,
+    },
+    /// A random crash of a pod (if still in that life).
+    PodCrash {
+        /// The service.
+        svc: ServiceId,
+        /// The pod's slot.
+        pod: u32,
+        /// The pod's life the event belongs to.
+        life: u32,
+    },
+    /// The service's autoscaler decides.
+    Autoscale(ServiceId),
+}
+
+/// A service's pods and service-wide gauges.
+#[derive(Clone)]
+pub struct SvcState {
+    /// Pod slots (a slot is reused when a pod goes and another comes).
+    pub pods: Vec<Pod>,
+    rr: usize,
+    busy_total: u64,
+    queued_total: u64,
+    queued_tw: TimeWeighted,
+    wait_sum_ns: f64,
+    wait_n: u64,
+    util_series: GaugeSeries,
+    queue_series: GaugeSeries,
+    /// Pods can come and go (autoscaling, crashes).
+    dynamic: bool,
+    /// An autoscaler watches it (the `hpa_*` gauges are kept).
+    hpa: bool,
+    /// Ready pods now.
+    ready: u32,
+    /// Pods paid for now (requested and not gone).
+    billed: u32,
+    ready_tw: TimeWeighted,
+    billed_tw: TimeWeighted,
+    /// Never reset: the autoscaler's view (busy workers, ready pods,
+    /// waiting requests) and their integrals at its last decision.
+    hpa_busy: TimeWeighted,
+    hpa_ready: TimeWeighted,
+    hpa_queued: TimeWeighted,
+    hpa_last: (f64, f64, f64),
+    /// When the autoscaler last decided, ns.
+    hpa_last_at: u64,
+    /// (time ns, desired) recommendations inside the scale-down window.
+    hpa_recs: VecDeque<(u64, u32)>,
+    ready_series: GaugeSeries,
+    billed_series: GaugeSeries,
+    /// Scaling decisions: (time ns, from, to, metric per pod).
+    scale_events: Vec<(u64, u32, u32, f64)>,
+    startup_rng: Option<RngStream>,
+    /// Requests that failed here (HTTP 502): their pod crashed or was
+    /// down, or a dependency failed.
+    pub aborted: u64,
+    /// Who holds which session (with `sessions`).
+    sessions: Option<SessionTable>,
+}
+
+impl SvcState {
+    /// Workers of ready pods (at least 1, for ratios).
+    pub fn capacity(&self, concurrency: u32) -> f64 {
+        f64::from(self.ready.max(1)) * f64::from(concurrency)
+    }
+
+    /// Pods paid for, on average over the run (for the cost).
+    pub fn billed_mean(&self, def: &ServiceDef, end: SimTime) -> f64 {
+        if self.dynamic {
+            self.billed_tw.mean(end)
+        } else {
+            f64::from(def.replicas)
+        }
+    }
+
+    /// Schedules what drives the service from the start: its pods'
+    /// random crashes, then its autoscaler.
+    pub fn schedule_start(&mut self, s: ServiceId, def: &ServiceDef, cx: &mut Cx) {
+        self.schedule_crashes(s, def, cx);
+        if let Some(a) = def.autoscaling {
+            cx.at(SimTime::ZERO + a.sync_period, Ev::Autoscale(s));
+        }
+    }
+
+    /// The service's time series.
+    pub fn series(&self, def: &ServiceDef, fin: &Finish<'_>) -> ServiceSeries {
+        let end = fin.end();
+        ServiceSeries {
+            name: def.name.clone(),
+            utilisation: self.util_series.finish(end),
+            queue_length: self.queue_series.finish(end),
+            ready: if self.dynamic {
+                self.ready_series.finish(end)
+            } else {
+                Vec::new()
+            },
+            billed: if self.dynamic {
+                self.billed_series.finish(end)
+            } else {
+                Vec::new()
+            },
+            sessions_lost_per_s: self
+                .sessions
+                .as_ref()
+                .map_or_else(Vec::new, |t| fin.per_sec(t.lost_series.values())),
+        }
+    }
+}
+
+impl Kind for SvcState {
+    type Def = ServiceDef;
+    type Result = ServiceResult;
+
+    /// Pods start ready; their random crashes draw from
+    /// `service/NAME/pod/I/failures`, start-ups from `service/NAME/startup`.
+    fn start(def: &ServiceDef, cx: &Cx) -> Self {
+        let spec = cx.spec;
+        let tw = || TimeWeighted::new(SimTime::ZERO, 0.0);
+        let rng = |name: String| cx.stream(&name);
+        let s = def;
+        let dynamic = s.autoscaling.is_some() || s.failures.is_some() || s.faulted;
+        let max = s.autoscaling.map_or(s.replicas, |a| a.max_replicas);
+        let mut pods: Vec<Pod> = (0..s.replicas).map(|_| Pod::new(Phase::Ready)).collect();
+        if s.failures.is_some() {
+            for (i, p) in pods.iter_mut().enumerate() {
+                p.fail_rng = Some(rng(format!("service/{}/pod/{i}/failures", s.name)));
+            }
+        }
+        pods.reserve(max.saturating_sub(s.replicas) as usize);
+        // Ready and paid-for pods over time both start at `replicas`.
+        let mut pods_gauge = GaugeSeries::new(spec);
+        pods_gauge.set(SimTime::ZERO, f64::from(s.replicas));
+        SvcState {
+            pods,
+            rr: 0,
+            busy_total: 0,
+            queued_total: 0,
+            queued_tw: tw(),
+            wait_sum_ns: 0.0,
+            wait_n: 0,
+            util_series: GaugeSeries::new(spec),
+            queue_series: GaugeSeries::new(spec),
+            dynamic,
+            hpa: s.autoscaling.is_some(),
+            ready: s.replicas,
+            billed: s.replicas,
+            ready_tw: TimeWeighted::new(SimTime::ZERO, f64::from(s.replicas)),
+            billed_tw: TimeWeighted::new(SimTime::ZERO, f64::from(s.replicas)),
+            hpa_busy: tw(),
+            hpa_ready: TimeWeighted::new(SimTime::ZERO, f64::from(s.replicas)),
+            hpa_queued: tw(),
+            hpa_last: (0.0, 0.0, 0.0),
+            hpa_last_at: 0,
+            hpa_recs: Default::default(),
+            ready_series: pods_gauge.clone(),
+            billed_series: pods_gauge,
+            scale_events: Vec::new(),
+            startup_rng: s
+                .startup_time
+                .as_ref()
+                .map(|_| rng(format!("service/{}/startup", s.name))),
+            aborted: 0,
+            sessions: s
+                .sessions
+                .map(|_| SessionTable::new(CountSeries::new(spec))),
+        }
+    }
+
+    fn reset(&mut self, now: SimTime) {
+        for p in &mut self.pods {
+            p.busy_tw.reset(now);
+            p.queue_tw.reset(now);
+            p.requests = 0;
+            p.rejected = 0;
+        }
+        self.queued_tw.reset(now);
+        self.wait_sum_ns = 0.0;
+        self.wait_n = 0;
+        self.ready_tw.reset(now);
+        self.billed_tw.reset(now);
+        self.aborted = 0;
+        if let Some(t) = &mut self.sessions {
+            t.restart();
+        }
+    }
+
+    fn finish(
+        &self,
+        def: &ServiceDef,
+        fin: &Finish<'_>,
+        warnings: &mut Vec<String>,
+    ) -> ServiceResult {
+        let (s, end) = (self, fin.end());
+        let pods: Vec<PodResult> = s
+            .pods
+            .iter()
+            .map(|p| PodResult {
+                requests: p.requests,
+                rejected: p.rejected,
+                utilisation: p.busy_tw.mean(end) / f64::from(def.concurrency),
+                queue_length_mean: p.queue_tw.mean(end),
+            })
+            .collect();
+        let rejected: u64 = pods.iter().map(|p| p.rejected).sum();
+        if rejected > 0 {
+            warnings.push(format!(
+                "service `{}`: {rejected} requests rejected by full pod queues (queue_capacity {})",
+                def.name,
+                def.queue_capacity.unwrap_or(0)
+            ));
+        }
+        ServiceResult {
+            name: def.name.clone(),
+            replicas: def.replicas,
+            concurrency: def.concurrency,
+            requests: pods.iter().map(|p| p.requests).sum(),
+            rejected,
+            utilisation: if s.dynamic {
+                // Busy workers over the workers of ready pods.
+                let busy: f64 = s.pods.iter().map(|p| p.busy_tw.mean(end)).sum();
+                let ready = s.ready_tw.mean(end);
+                if ready > 0.0 {
+                    busy / (ready * f64::from(def.concurrency))
+                } else {
+                    0.0
+                }
+            } else {
+                pods.iter().map(|p| p.utilisation).sum::<f64>() / pods.len() as f64
+            },
+            queue_length_mean: s.queued_tw.mean(end),
+            queue_length_max: s.queued_tw.max(),
+            queue_wait_mean_ms: if s.wait_n == 0 {
+                0.0
+            } else {
+                s.wait_sum_ns / s.wait_n as f64 / 1e6
+            },
+            aborted: s.aborted,
+            ready_mean: s.ready_tw.mean(end),
+            billed_mean: s.billed_tw.mean(end),
+            ready_min: s.ready_tw.min(),
+            ready_max: s.ready_tw.max(),
+            crashes: s.pods.iter().map(|p| p.crashes).sum(),
+            scaling: s
+                .scale_events
+                .iter()
+                .map(|&(at, from, to, metric)| ScaleEvent {
+                    at_s: at as f64 / 1e9,
+                    from,
+                    to,
+                    metric,
+                })
+                .collect(),
+            sessions: s.sessions.as_ref().zip(def.sessions).map(|(t, d)| {
+                let lost = t.lost_with_pod + t.lost_to_routing;
+                SessionResult {
+                    store: match d.store {
+                        SessionStore::Local => "local",
+                        SessionStore::External => "external",
+                    }
+                    .to_string(),
+                    key: fin.keys[d.key].clone(),
+                    created: t.created,
+                    resumed: t.resumed,
+                    lost,
+                    lost_with_pod: t.lost_with_pod,
+                    lost_to_routing: t.lost_to_routing,
+                    loss_rate: ratio(lost, t.resumed + lost),
+                }
+            }),
+            pods,
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! Queues: publishing, consumers taking messages, failed attempts and
+//! A queue group's run: publishing, consumers taking messages, failed attempts and
 //! their retries, dead letters, consumer crashes and network partitions,
 //! and a topic's consumer-group rebalances.
 //!
@@ -42,107 +42,101 @@
 
 use sim_core::SimTime;
 
-use super::state::{Hold, MSG_HEAD, Meta, assign};
-use super::{Ev, Job, NONE, Owner, World};
-use crate::kinds::queue::RetryMode;
+use super::topic::{Hold, MSG_HEAD, Meta, TopicState, assign, push_message};
+use super::{Ev, QueueDef, RetryMode, What};
+use crate::kernel::Cx;
+use crate::kernel::failures::exponential;
+use crate::kernel::job::{Job, Reply, Route};
+use crate::model::ids::{JobId, ProgramId, QueueId};
 
-/// A queue's event (consumers, retries, rebalances), carried by
-/// [`Ev::Queue`].
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct QueueEv {
-    /// Queue index (validation keeps it below 2^16).
-    queue: u16,
-    what: What,
-    consumer: u32,
-    /// The sequence number, life or generation the event belongs to.
-    arg: u32,
+/// "No consumer" in a partition's owner.
+const NONE: u32 = u32::MAX;
+
+/// The queues of a run, with their definitions: a message that fails for
+/// good moves to another queue (its dead-letter queue), so the section is
+/// run as a whole.
+#[derive(Clone)]
+pub struct Queues<'m> {
+    pub(super) defs: &'m [QueueDef],
+    /// Each queue's state, in file order.
+    pub topics: Vec<TopicState>,
+    pub(super) nkeys: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum What {
-    /// A blocking backoff is over: the consumer tries again.
-    Backoff,
-    /// Retry-topic messages are due.
-    RetryDue,
-    /// A random consumer crash.
-    Crash,
-    /// A crashed consumer is back.
-    Restart,
-    /// A silent consumer's session (or heartbeat) timeout.
-    SessionTimeout,
-    /// A cut-off consumer is reachable again.
-    Heal,
-    /// A rebalance ends: partitions are dealt again.
-    RebalanceDone,
-}
-
-impl World<'_> {
+impl Queues<'_> {
     /// Words per stored message.
     fn stride(&self) -> usize {
-        MSG_HEAD + self.cx.nkeys
+        MSG_HEAD + self.nkeys
     }
 
-    fn queue_ev(&mut self, at: u64, queue: usize, what: What, consumer: usize, arg: u32) {
-        self.cx.q.push(
+    fn queue_ev(
+        &mut self,
+        at: u64,
+        queue: usize,
+        what: What,
+        consumer: usize,
+        arg: u32,
+        cx: &mut Cx,
+    ) {
+        cx.at(
             SimTime(at),
-            Ev::Queue(QueueEv {
+            Ev {
                 queue: queue as u16,
                 what,
                 consumer: consumer as u32,
                 arg,
-            }),
+            },
         );
     }
 
-    /// Dispatches a queue event.
-    pub(super) fn queue_event(&mut self, e: QueueEv) {
+    /// One of the queues' own events.
+    pub fn on(&mut self, e: Ev, cx: &mut Cx) {
         let (q, c, arg) = (usize::from(e.queue), e.consumer as usize, e.arg);
         match e.what {
             What::Backoff => {
                 let cons = &self.topics[q].consumers[c];
                 if cons.hold == Hold::Backoff && cons.backoff_seq == arg {
-                    self.begin_attempt(q, c);
+                    self.begin_attempt(q, c, cx);
                 }
             }
-            What::RetryDue => self.retries_due(q),
+            What::RetryDue => self.retries_due(q, cx),
             What::Crash => {
                 if self.topics[q].consumers[c].life == arg && self.topics[q].consumers[c].up {
-                    self.crash_consumer(q, c);
+                    self.crash_consumer(q, c, cx);
                 }
             }
-            What::Restart => self.restart_consumer(q, c, arg),
-            What::SessionTimeout => self.session_timeout(q, c, arg),
-            What::Heal => self.heal_consumer(q, c),
-            What::RebalanceDone => self.rebalance_done(q, arg),
+            What::Restart => self.restart_consumer(q, c, arg, cx),
+            What::SessionTimeout => self.session_timeout(q, c, arg, cx),
+            What::Heal => self.heal_consumer(q, c, cx),
+            What::RebalanceDone => self.rebalance_done(q, arg, cx),
         }
     }
 
     // ------------------------------------------------------------ publish
 
     /// The job publishes a message with its key values to `queue`.
-    pub(super) fn publish(&mut self, j: u32, queue: usize, key: Option<usize>) {
-        let now = self.now();
-        let value = key.map(|k| self.cx.key(j, k));
+    pub fn publish(&mut self, j: JobId, queue: usize, key: Option<usize>, cx: &mut Cx) {
+        let now = cx.now().0;
+        let value = key.map(|k| cx.key(j, k));
         let part = self.pick_partition(queue, value);
         let meta = self.poison_meta(queue);
-        let base = j as usize * self.cx.nkeys;
         let stride = self.stride();
-        let def = &self.m.queues[queue];
+        let def = &self.defs[queue];
         push_message(
             &mut self.topics[queue],
             def.retention,
             stride,
             part,
             [now, meta],
-            &self.cx.job_keys[base..base + self.cx.nkeys],
+            cx.jobs.keys(j),
         );
-        self.wake(queue, part);
+        self.wake(queue, part, cx);
     }
 
     /// The partition of a message whose partition key has `value` (None:
     /// the next partition in turn).
     fn pick_partition(&mut self, queue: usize, value: Option<u64>) -> usize {
-        let np = self.m.queues[queue].partitions as usize;
+        let np = self.defs[queue].partitions as usize;
         match value {
             Some(v) => (sim_core::stable_hash(v) % np as u64) as usize,
             None => {
@@ -156,7 +150,7 @@ impl World<'_> {
     /// A new message's meta word: poison or not (a draw only with a
     /// poison probability).
     fn poison_meta(&mut self, queue: usize) -> u64 {
-        let p = self.m.queues[queue].poison_probability;
+        let p = self.defs[queue].poison_probability;
         let poison = self.topics[queue]
             .poison_rng
             .as_mut()
@@ -166,13 +160,13 @@ impl World<'_> {
 
     /// A message arrived in `part`: its owner (topic) takes it if idle,
     /// or the broker delivers it (work queue).
-    fn wake(&mut self, queue: usize, part: usize) {
-        if self.m.queues[queue].is_work_queue() {
-            self.deliver(queue);
+    fn wake(&mut self, queue: usize, part: usize, cx: &mut Cx) {
+        if self.defs[queue].is_work_queue() {
+            self.deliver(queue, cx);
         } else {
             let owner = self.topics[queue].owner[part];
             if owner != NONE {
-                self.start_consumer(queue, owner as usize);
+                self.start_consumer(queue, owner as usize, cx);
             }
         }
     }
@@ -182,9 +176,9 @@ impl World<'_> {
     /// An idle consumer takes its next message: a topic's consumer from
     /// its partitions in turn (a partition's due retries first), a work
     /// queue's from the messages delivered to it.
-    pub(super) fn start_consumer(&mut self, queue: usize, c: usize) {
+    pub fn start_consumer(&mut self, queue: usize, c: usize, cx: &mut Cx) {
         let stride = self.stride();
-        let work_queue = self.m.queues[queue].is_work_queue();
+        let work_queue = self.defs[queue].is_work_queue();
         let t = &mut self.topics[queue];
         let cons = &mut t.consumers[c];
         if !cons.present() || cons.hold != Hold::Idle || (t.paused && !work_queue) {
@@ -197,7 +191,7 @@ impl World<'_> {
             cons.msg.clear();
             cons.msg.extend(cons.buffer.drain(..stride));
             cons.part = 0;
-            self.begin_attempt(queue, c);
+            self.begin_attempt(queue, c, cx);
             return;
         }
         let n = cons.partitions.len();
@@ -215,58 +209,45 @@ impl World<'_> {
             cons.msg.clear();
             cons.msg.extend(lane.drain(..stride));
             cons.part = pi as u32;
-            self.begin_attempt(queue, c);
+            self.begin_attempt(queue, c, cx);
             return;
         }
     }
 
     /// The consumer starts an attempt at the message it holds: its work
     /// runs as a new job.
-    fn begin_attempt(&mut self, queue: usize, c: usize) {
-        let now = self.now();
-        let program = self.m.queues[queue].program as u32;
+    fn begin_attempt(&mut self, queue: usize, c: usize, cx: &mut Cx) {
+        let now = cx.now().0;
+        let program = ProgramId::new(self.defs[queue].program);
         let t = &mut self.topics[queue];
         let cons = &mut t.consumers[c];
         cons.busy_tw.set(SimTime(now), 1.0);
         let published = cons.msg[0];
-        let measured = published >= self.cx.warmup && published < self.cx.measure_end;
+        let measured = cx.period.measures(SimTime(published));
         if cons.msg[1] & Meta::STARTED == 0 {
             cons.msg[1] |= Meta::STARTED;
             if measured {
                 t.wait.record(now - published);
             }
         }
-        let j = self.cx.alloc(Job {
-            owner: Owner::Message {
-                queue: queue as u32,
-                consumer: c as u32,
-            },
-            program,
-            pc: 0,
-            born: published,
-            wait_from: now,
-            fanout: 0,
-            measured,
-            live: true,
-            killed: false,
-            call: NONE,
-        });
-        let base = j as usize * self.cx.nkeys;
+        let reply = Reply::Consumer {
+            queue: QueueId::new(queue),
+            consumer: c as u32,
+        };
+        let mut job = Job::new(reply, Route::default(), program, SimTime(now), measured);
+        job.born = SimTime(published);
+        let j = cx.jobs.alloc(job);
         let cons = &mut self.topics[queue].consumers[c];
         cons.hold = Hold::Running(j);
-        self.cx.job_keys[base..base + self.cx.nkeys].copy_from_slice(&cons.msg[MSG_HEAD..]);
-        self.cx.q.push(SimTime(now), Ev::Resume(j));
+        cx.jobs.keys_mut(j).copy_from_slice(&cons.msg[MSG_HEAD..]);
+        cx.resume(j, SimTime(now));
     }
 
     /// The work of message job `j` ran to its end: the attempt succeeded,
     /// or failed by the queue's failure probability (always, for a poison
     /// message).
-    pub(super) fn message_done(&mut self, j: u32) {
-        let Owner::Message { queue, consumer } = self.cx.jobs[j as usize].owner else {
-            unreachable!("a message job")
-        };
-        let (q, c) = (queue as usize, consumer as usize);
-        let def = &self.m.queues[q];
+    pub fn message_done(&mut self, j: JobId, q: usize, c: usize, cx: &mut Cx) {
+        let def = &self.defs[q];
         let t = &mut self.topics[q];
         let failed = def.can_fail()
             && (t.consumers[c].msg[1] & Meta::POISON != 0
@@ -274,13 +255,13 @@ impl World<'_> {
                     .as_mut()
                     .is_some_and(|r| r.unit() < def.failure_probability));
         if failed {
-            self.message_failed(j);
+            self.message_failed(j, q, c, cx);
         } else if t.consumers[c].cut {
-            self.hold_done(q, c, j, false);
+            self.hold_done(q, c, j, false, cx);
         } else {
-            self.ack(q, c);
-            self.release(j);
-            self.after_free(q, c);
+            self.ack(q, c, cx);
+            cx.jobs.release(j);
+            self.after_free(q, c, cx);
         }
     }
 
@@ -289,38 +270,33 @@ impl World<'_> {
     /// and the message is retried or dead-lettered by the queue's policy.
     /// Call it when no event of the job is pending. A job killed earlier
     /// (its consumer crashed or was removed) is only released.
-    pub(super) fn message_failed(&mut self, j: u32) {
-        let job = self.cx.jobs[j as usize];
-        if job.killed {
-            self.release(j);
+    pub fn message_failed(&mut self, j: JobId, q: usize, c: usize, cx: &mut Cx) {
+        if cx.jobs[j].killed {
+            cx.jobs.release(j);
             return;
         }
-        let Owner::Message { queue, consumer } = job.owner else {
-            unreachable!("only messages run a queue's work")
-        };
-        let (q, c) = (queue as usize, consumer as usize);
         debug_assert_eq!(self.topics[q].consumers[c].hold, Hold::Running(j));
         if self.topics[q].consumers[c].cut {
-            self.hold_done(q, c, j, true);
+            self.hold_done(q, c, j, true, cx);
             return;
         }
-        self.release(j);
-        self.attempt_failed(q, c);
+        cx.jobs.release(j);
+        self.attempt_failed(q, c, cx);
     }
 
     /// A cut-off consumer finished an attempt: it keeps the message
     /// unacknowledged until it is reachable again or removed.
-    fn hold_done(&mut self, q: usize, c: usize, j: u32, failed: bool) {
-        let now = self.now();
+    fn hold_done(&mut self, q: usize, c: usize, j: JobId, failed: bool, cx: &mut Cx) {
+        let now = cx.now().0;
         let cons = &mut self.topics[q].consumers[c];
         cons.hold = Hold::Done { failed };
         cons.busy_tw.set(SimTime(now), 0.0);
-        self.release(j);
+        cx.jobs.release(j);
     }
 
     /// The consumer's message is processed: acknowledged (committed).
-    fn ack(&mut self, q: usize, c: usize) {
-        let now = self.now();
+    fn ack(&mut self, q: usize, c: usize, cx: &mut Cx) {
+        let now = cx.now().0;
         let t = &mut self.topics[q];
         t.consumed += 1;
         t.lag -= 1;
@@ -328,7 +304,7 @@ impl World<'_> {
         t.lag_series.set(SimTime(now), t.lag as f64);
         let cons = &mut t.consumers[c];
         let published = cons.msg[0];
-        if published >= self.cx.warmup && published < self.cx.measure_end {
+        if cx.period.measures(SimTime(published)) {
             t.e2e.record(now - published);
         }
         let p = &mut t.partitions[cons.part as usize];
@@ -341,23 +317,22 @@ impl World<'_> {
 
     /// The consumer is free again: it takes its next message, or lets a
     /// pending rebalance go on.
-    fn after_free(&mut self, q: usize, c: usize) {
-        if self.m.queues[q].is_work_queue() {
-            self.start_consumer(q, c);
-            self.deliver(q);
+    fn after_free(&mut self, q: usize, c: usize, cx: &mut Cx) {
+        if self.defs[q].is_work_queue() {
+            self.start_consumer(q, c, cx);
+            self.deliver(q, cx);
         } else if self.topics[q].paused {
-            self.try_join(q);
+            self.try_join(q, cx);
         } else {
-            self.start_consumer(q, c);
+            self.start_consumer(q, c, cx);
         }
     }
 
     /// The consumer's attempt failed (its job is released): retry the
     /// message by the queue's policy, or dead-letter it.
-    fn attempt_failed(&mut self, q: usize, c: usize) {
-        let now = self.now();
-        let m = self.m;
-        let def = &m.queues[q];
+    fn attempt_failed(&mut self, q: usize, c: usize, cx: &mut Cx) {
+        let now = cx.now().0;
+        let def = &self.defs[q];
         let retry = def.retry;
         let t = &mut self.topics[q];
         t.failed_attempts += 1;
@@ -369,9 +344,9 @@ impl World<'_> {
             let part = cons.part as usize;
             cons.hold = Hold::Idle;
             cons.busy_tw.set(SimTime(now), 0.0);
-            self.dead_letter(q, part, &msg);
+            self.dead_letter(q, part, &msg, cx);
             self.topics[q].consumers[c].msg = msg;
-            self.after_free(q, c);
+            self.after_free(q, c, cx);
             return;
         }
         t.retries += 1;
@@ -382,14 +357,14 @@ impl World<'_> {
                 cons.busy_tw.set(SimTime(now), 1.0);
                 cons.backoff_seq = cons.backoff_seq.wrapping_add(1);
                 let seq = cons.backoff_seq;
-                self.queue_ev(now.saturating_add(delay), q, What::Backoff, c, seq);
+                self.queue_ev(now.saturating_add(delay), q, What::Backoff, c, seq, cx);
             }
             RetryMode::Blocking | RetryMode::Requeue => {
                 // A rebalance is pending: the consumer seeks back to the
                 // failed record and whoever owns the partition next polls
                 // it again. Requeue: back at the head of the work queue.
-                self.put_back(q, c);
-                self.after_free(q, c);
+                self.put_back(q, c, cx);
+                self.after_free(q, c, cx);
             }
             RetryMode::RetryTopic => {
                 let msg = std::mem::take(&mut cons.msg);
@@ -399,16 +374,16 @@ impl World<'_> {
                 let due = now.saturating_add(delay);
                 t.delayed_seq += 1;
                 t.delayed.insert((due, t.delayed_seq), (part, msg));
-                self.queue_ev(due, q, What::RetryDue, 0, 0);
-                self.after_free(q, c);
+                self.queue_ev(due, q, What::RetryDue, 0, 0, cx);
+                self.after_free(q, c, cx);
             }
         }
     }
 
     /// The consumer's held message goes back to the head of its partition
     /// (of the work queue), and the consumer holds nothing.
-    fn put_back(&mut self, q: usize, c: usize) {
-        let now = self.now();
+    fn put_back(&mut self, q: usize, c: usize, cx: &mut Cx) {
+        let now = cx.now().0;
         let t = &mut self.topics[q];
         let cons = &mut t.consumers[c];
         if cons.hold == Hold::Idle {
@@ -426,9 +401,9 @@ impl World<'_> {
     /// Retry-topic messages whose backoff is over are consumed again: on a
     /// topic from their partition's retry lane, on a work queue from the
     /// tail of the queue (a TTL queue dead-letters them back).
-    fn retries_due(&mut self, q: usize) {
-        let now = self.now();
-        let work_queue = self.m.queues[q].is_work_queue();
+    fn retries_due(&mut self, q: usize, cx: &mut Cx) {
+        let now = cx.now().0;
+        let work_queue = self.defs[q].is_work_queue();
         let mut parts = Vec::new();
         let t = &mut self.topics[q];
         while let Some(entry) = t.delayed.first_entry() {
@@ -445,14 +420,14 @@ impl World<'_> {
             parts.push(part as usize);
         }
         for part in parts {
-            self.wake(q, part);
+            self.wake(q, part, cx);
         }
     }
 
     /// A message failed for good: counted, and published to the
     /// dead-letter queue if there is one.
-    fn dead_letter(&mut self, q: usize, part: usize, msg: &[u64]) {
-        let now = self.now();
+    fn dead_letter(&mut self, q: usize, part: usize, msg: &[u64], cx: &mut Cx) {
+        let now = cx.now().0;
         let t = &mut self.topics[q];
         t.dead_lettered += 1;
         t.lag -= 1;
@@ -462,22 +437,22 @@ impl World<'_> {
         let p = &mut t.partitions[part];
         p.lag -= 1;
         p.lag_tw.set(SimTime(now), p.lag as f64);
-        let Some(d) = self.m.queues[q].dead_letter else {
+        let Some(d) = self.defs[q].dead_letter else {
             return;
         };
         let keys = &msg[MSG_HEAD..];
-        let key = self.m.queues[d].partition_key.map(|k| keys[k]);
+        let key = self.defs[d].partition_key.map(|k| keys[k]);
         let dpart = self.pick_partition(d, key);
         let meta = self.poison_meta(d);
         push_message(
             &mut self.topics[d],
-            self.m.queues[d].retention,
-            MSG_HEAD + self.cx.nkeys,
+            self.defs[d].retention,
+            MSG_HEAD + self.nkeys,
             dpart,
             [now, meta],
             keys,
         );
-        self.wake(d, dpart);
+        self.wake(d, dpart, cx);
     }
 
     // -------------------------------------------------------- work queues
@@ -486,9 +461,9 @@ impl World<'_> {
     /// fewer unacknowledged messages than the prefetch count (`retention`
     /// with prefetch 0, "unlimited"); an idle consumer starts on its
     /// delivery at once.
-    fn deliver(&mut self, q: usize) {
+    fn deliver(&mut self, q: usize, cx: &mut Cx) {
         let stride = self.stride();
-        let def = &self.m.queues[q];
+        let def = &self.defs[q];
         // Unlimited prefetch still stops at `retention` messages per
         // consumer, so memory stays bounded.
         let prefetch = match def.prefetch {
@@ -510,7 +485,7 @@ impl World<'_> {
             t.next_consumer = (c + 1) % n;
             let cons = &mut t.consumers[c];
             cons.buffer.extend(t.partitions[0].msgs.drain(..stride));
-            self.start_consumer(q, c);
+            self.start_consumer(q, c, cx);
         }
     }
 
@@ -518,33 +493,33 @@ impl World<'_> {
 
     /// Schedules the first random crash of every consumer of queues with
     /// `consumer_failures`.
-    pub(super) fn schedule_consumer_failures(&mut self) {
-        for q in 0..self.m.queues.len() {
-            if self.m.queues[q].consumer_failures.is_some() {
+    pub fn schedule_consumer_failures(&mut self, cx: &mut Cx) {
+        for q in 0..self.defs.len() {
+            if self.defs[q].consumer_failures.is_some() {
                 for c in 0..self.topics[q].consumers.len() {
-                    self.schedule_consumer_crash(q, c);
+                    self.schedule_consumer_crash(q, c, cx);
                 }
             }
         }
     }
 
-    fn schedule_consumer_crash(&mut self, q: usize, c: usize) {
-        let Some((mtbf, _)) = self.m.queues[q].consumer_failures else {
+    fn schedule_consumer_crash(&mut self, q: usize, c: usize, cx: &mut Cx) {
+        let Some((mtbf, _)) = self.defs[q].consumer_failures else {
             return;
         };
-        let now = self.now();
+        let now = cx.now().0;
         let cons = &mut self.topics[q].consumers[c];
         let rng = cons.fail_rng.as_mut().expect("a failure stream");
-        let at = now.saturating_add(super::pods::exponential(rng, mtbf));
+        let at = now.saturating_add(exponential(rng, mtbf));
         let life = cons.life;
-        self.queue_ev(at, q, What::Crash, c, life);
+        self.queue_ev(at, q, What::Crash, c, life, cx);
     }
 
     /// The consumer's process crashes: what it holds is lost (and handed
     /// out again), and it comes back after a repair time.
-    fn crash_consumer(&mut self, q: usize, c: usize) {
-        let now = self.now();
-        let work_queue = self.m.queues[q].is_work_queue();
+    fn crash_consumer(&mut self, q: usize, c: usize, cx: &mut Cx) {
+        let now = cx.now().0;
+        let work_queue = self.defs[q].is_work_queue();
         let t = &mut self.topics[q];
         t.crashes += 1;
         let cons = &mut t.consumers[c];
@@ -552,30 +527,30 @@ impl World<'_> {
         cons.up = false;
         cons.life = cons.life.wrapping_add(1);
         let life = cons.life;
-        self.go_silent(q, c, was_present);
+        self.go_silent(q, c, was_present, cx);
         if work_queue {
             // The kernel resets the dead process's connection: the broker
             // requeues its unacknowledged messages at once.
-            self.leave(q, c);
-            self.deliver(q);
+            self.leave(q, c, cx);
+            self.deliver(q, cx);
         } else {
-            self.drop_held(q, c);
+            self.drop_held(q, c, cx);
         }
-        let mttr = self.m.queues[q].consumer_failures.map_or(0.0, |f| f.1);
+        let mttr = self.defs[q].consumer_failures.map_or(0.0, |f| f.1);
         let cons = &mut self.topics[q].consumers[c];
         let repair = match (&mut cons.fail_rng, mttr > 0.0) {
-            (Some(rng), true) => super::pods::exponential(rng, mttr),
+            (Some(rng), true) => exponential(rng, mttr),
             _ => 0,
         };
-        self.queue_ev(now.saturating_add(repair), q, What::Restart, c, life);
-        self.update_stuck(q);
+        self.queue_ev(now.saturating_add(repair), q, What::Restart, c, life, cx);
+        self.update_stuck(q, cx);
     }
 
     /// The consumer went silent (crash or cut) from a present state: a
     /// member's session timeout starts.
-    fn go_silent(&mut self, q: usize, c: usize, was_present: bool) {
-        let now = self.now();
-        let timeout = self.m.queues[q].session_timeout;
+    fn go_silent(&mut self, q: usize, c: usize, was_present: bool, cx: &mut Cx) {
+        let now = cx.now().0;
+        let timeout = self.defs[q].session_timeout;
         let cons = &mut self.topics[q].consumers[c];
         if !was_present {
             return;
@@ -583,7 +558,14 @@ impl World<'_> {
         cons.absent_seq = cons.absent_seq.wrapping_add(1);
         if cons.member {
             let seq = cons.absent_seq;
-            self.queue_ev(now.saturating_add(timeout), q, What::SessionTimeout, c, seq);
+            self.queue_ev(
+                now.saturating_add(timeout),
+                q,
+                What::SessionTimeout,
+                c,
+                seq,
+                cx,
+            );
         }
     }
 
@@ -591,27 +573,27 @@ impl World<'_> {
     /// abandoned and the message waits at the head of its partition, to be
     /// read again by the partition's next owner. A message in a blocking
     /// backoff had failed already and is not counted as a redelivery.
-    fn drop_held(&mut self, q: usize, c: usize) {
+    fn drop_held(&mut self, q: usize, c: usize, cx: &mut Cx) {
         let hold = self.topics[q].consumers[c].hold;
         match hold {
             Hold::Idle => return,
-            Hold::Running(j) => self.cx.jobs[j as usize].killed = true,
+            Hold::Running(j) => cx.jobs[j].killed = true,
             Hold::Backoff | Hold::Done { .. } => {}
         }
         if hold != Hold::Backoff {
             self.topics[q].redeliveries += 1;
         }
-        self.put_back(q, c);
+        self.put_back(q, c, cx);
     }
 
     /// A work queue's broker closes the consumer's connection: its
     /// unacknowledged messages (held and prefetched) go back to the head
     /// of the queue in their order.
-    fn leave(&mut self, q: usize, c: usize) {
+    fn leave(&mut self, q: usize, c: usize, cx: &mut Cx) {
         let stride = self.stride();
         let hold = self.topics[q].consumers[c].hold;
         if let Hold::Running(j) = hold {
-            self.cx.jobs[j as usize].killed = true;
+            cx.jobs[j].killed = true;
         }
         let t = &mut self.topics[q];
         let cons = &mut t.consumers[c];
@@ -626,63 +608,63 @@ impl World<'_> {
             n += 1;
         }
         t.redeliveries += n as u64;
-        self.put_back(q, c);
+        self.put_back(q, c, cx);
     }
 
     /// A crashed consumer's process is back: it joins the group again (a
     /// rebalance) or reconnects to the broker, unless it is cut off.
-    fn restart_consumer(&mut self, q: usize, c: usize, life: u32) {
+    fn restart_consumer(&mut self, q: usize, c: usize, life: u32, cx: &mut Cx) {
         let cons = &mut self.topics[q].consumers[c];
         if cons.life != life || cons.up {
             return;
         }
         cons.up = true;
-        self.schedule_consumer_crash(q, c);
+        self.schedule_consumer_crash(q, c, cx);
         if !self.topics[q].consumers[c].cut {
-            self.rejoin(q, c);
+            self.rejoin(q, c, cx);
         }
     }
 
     /// A consumer present again after being removed (or restarted) joins:
     /// a topic's group rebalances; a work queue's broker delivers to it.
-    fn rejoin(&mut self, q: usize, c: usize) {
+    fn rejoin(&mut self, q: usize, c: usize, cx: &mut Cx) {
         self.topics[q].consumers[c].member = true;
-        if self.m.queues[q].is_work_queue() {
-            self.deliver(q);
+        if self.defs[q].is_work_queue() {
+            self.deliver(q, cx);
         } else {
-            self.rebalance(q);
+            self.rebalance(q, cx);
         }
     }
 
     /// The coordinator (the broker) has not heard from a silent member
     /// for the session (heartbeat) timeout: it is removed, and what it
     /// held is handed out again.
-    fn session_timeout(&mut self, q: usize, c: usize, seq: u32) {
+    fn session_timeout(&mut self, q: usize, c: usize, seq: u32, cx: &mut Cx) {
         let cons = &self.topics[q].consumers[c];
         if cons.absent_seq != seq || cons.present() || !cons.member {
             return;
         }
         self.topics[q].session_timeouts += 1;
-        if self.m.queues[q].is_work_queue() {
-            self.leave(q, c);
-            self.deliver(q);
+        if self.defs[q].is_work_queue() {
+            self.leave(q, c, cx);
+            self.deliver(q, cx);
         } else {
             if let Hold::Running(j) = self.topics[q].consumers[c].hold {
                 // The cut-off consumer's work goes on, wasted: its commit
                 // will be refused.
-                self.cx.jobs[j as usize].killed = true;
+                cx.jobs[j].killed = true;
             }
-            self.drop_held(q, c);
+            self.drop_held(q, c, cx);
             self.topics[q].consumers[c].member = false;
-            self.rebalance(q);
+            self.rebalance(q, cx);
         }
-        self.update_stuck(q);
+        self.update_stuck(q, cx);
     }
 
     /// A scheduled network partition cuts `count` consumers of `q` off
     /// for `length` ns: the lowest-numbered ones that are present.
-    pub(super) fn partition_consumers(&mut self, q: usize, count: u32, length: u64) {
-        let now = self.now();
+    pub fn partition_consumers(&mut self, q: usize, count: u32, length: u64, cx: &mut Cx) {
+        let now = cx.now().0;
         let victims: Vec<usize> = (0..self.topics[q].consumers.len())
             .filter(|&c| self.topics[q].consumers[c].present())
             .take(count as usize)
@@ -690,36 +672,36 @@ impl World<'_> {
         for c in victims {
             self.topics[q].cuts += 1;
             self.topics[q].consumers[c].cut = true;
-            self.go_silent(q, c, true);
-            self.queue_ev(now.saturating_add(length), q, What::Heal, c, 0);
+            self.go_silent(q, c, true, cx);
+            self.queue_ev(now.saturating_add(length), q, What::Heal, c, 0, cx);
         }
-        self.update_stuck(q);
+        self.update_stuck(q, cx);
     }
 
     /// The network partition heals: a consumer still a member
     /// acknowledges what it finished meanwhile and goes on; one already
     /// removed joins again.
-    fn heal_consumer(&mut self, q: usize, c: usize) {
+    fn heal_consumer(&mut self, q: usize, c: usize, cx: &mut Cx) {
         let cons = &mut self.topics[q].consumers[c];
         cons.cut = false;
         if !cons.up {
-            self.update_stuck(q);
+            self.update_stuck(q, cx);
             return;
         }
         if !cons.member {
-            self.rejoin(q, c);
-            self.update_stuck(q);
+            self.rejoin(q, c, cx);
+            self.update_stuck(q, cx);
             return;
         }
         match cons.hold {
             Hold::Done { failed: false } => {
-                self.ack(q, c);
-                self.after_free(q, c);
+                self.ack(q, c, cx);
+                self.after_free(q, c, cx);
             }
-            Hold::Done { failed: true } => self.attempt_failed(q, c),
-            _ => self.after_free(q, c),
+            Hold::Done { failed: true } => self.attempt_failed(q, c, cx),
+            _ => self.after_free(q, c, cx),
         }
-        self.update_stuck(q);
+        self.update_stuck(q, cx);
     }
 
     // ---------------------------------------------------------- rebalance
@@ -731,8 +713,8 @@ impl World<'_> {
     /// round, as Kafka's coordinator does while preparing a rebalance):
     /// its pause starts again once the barrier is passed, and it counts
     /// as one rebalance.
-    fn rebalance(&mut self, q: usize) {
-        let now = self.now();
+    fn rebalance(&mut self, q: usize, cx: &mut Cx) {
+        let now = cx.now().0;
         let t = &mut self.topics[q];
         t.generation = t.generation.wrapping_add(1);
         if !t.paused {
@@ -745,19 +727,19 @@ impl World<'_> {
             let cons = &mut self.topics[q].consumers[c];
             cons.partitions.clear();
             if cons.hold == Hold::Backoff {
-                self.put_back(q, c);
+                self.put_back(q, c, cx);
             }
         }
         self.topics[q].owner.fill(NONE);
-        self.update_stuck(q);
-        self.try_join(q);
+        self.update_stuck(q, cx);
+        self.try_join(q, cx);
     }
 
     /// The rebalance goes on once no present member is running a message
     /// and no silent member is left in the group: then, after the pause,
     /// the partitions are dealt.
-    fn try_join(&mut self, q: usize) {
-        let now = self.now();
+    fn try_join(&mut self, q: usize, cx: &mut Cx) {
+        let now = cx.now().0;
         let t = &mut self.topics[q];
         if !t.paused || t.join_scheduled == t.generation {
             return;
@@ -771,15 +753,15 @@ impl World<'_> {
         }
         t.join_scheduled = t.generation;
         let generation = t.generation;
-        let pause = self.m.queues[q].rebalance_pause;
-        self.queue_ev(now + pause, q, What::RebalanceDone, 0, generation);
+        let pause = self.defs[q].rebalance_pause;
+        self.queue_ev(now + pause, q, What::RebalanceDone, 0, generation, cx);
     }
 
     /// The rebalance of `generation` ends (unless a later one started):
     /// the members get their partitions and resume.
-    fn rebalance_done(&mut self, q: usize, generation: u32) {
-        let now = self.now();
-        let def = &self.m.queues[q];
+    fn rebalance_done(&mut self, q: usize, generation: u32, cx: &mut Cx) {
+        let now = cx.now().0;
+        let def = &self.defs[q];
         let t = &mut self.topics[q];
         if t.generation != generation || !t.paused {
             return;
@@ -791,18 +773,18 @@ impl World<'_> {
             .filter(|&c| t.consumers[c as usize].member)
             .collect();
         assign(def.assignor, &members, &mut t.consumers, &mut t.owner);
-        self.update_stuck(q);
+        self.update_stuck(q, cx);
         for c in members {
-            self.start_consumer(q, c as usize);
+            self.start_consumer(q, c as usize, cx);
         }
     }
 
     /// Partitions assigned to members that are silent: nobody reads them.
-    fn update_stuck(&mut self, q: usize) {
-        if self.m.queues[q].is_work_queue() {
+    fn update_stuck(&mut self, q: usize, cx: &mut Cx) {
+        if self.defs[q].is_work_queue() {
             return;
         }
-        let now = self.now();
+        let now = cx.now().0;
         let t = &mut self.topics[q];
         let stuck: usize = t
             .consumers
@@ -816,31 +798,13 @@ impl World<'_> {
     }
 }
 
-/// Appends a message to partition `part` of `t`, dropping the partition's
-/// oldest waiting message first when it holds `retention` already.
-fn push_message(
-    t: &mut super::state::TopicState,
-    retention: u64,
-    stride: usize,
-    part: usize,
-    head: [u64; MSG_HEAD],
-    keys: &[u64],
-) {
-    let now = SimTime(head[0]);
-    let p = &mut t.partitions[part];
-    if (p.msgs.len() / stride) as u64 >= retention {
-        p.msgs.drain(..stride);
-        p.lag -= 1;
-        t.dropped += 1;
-        t.lag -= 1;
+impl Queues<'_> {
+    /// The broker's acknowledgement of a publish to `queue`: its latency,
+    /// ns (0 without a `publish_latency`).
+    pub fn publish_ack(&mut self, queue: usize) -> u64 {
+        let def = &self.defs[queue];
+        def.publish_latency
+            .as_ref()
+            .map_or(0, |d| d.sample(&mut self.topics[queue].publish_rng))
     }
-    p.msgs.extend(head);
-    p.msgs.extend(keys);
-    p.published += 1;
-    p.lag += 1;
-    p.lag_tw.set(now, p.lag as f64);
-    t.published += 1;
-    t.lag += 1;
-    t.lag_tw.set(now, t.lag as f64);
-    t.lag_series.set(now, t.lag as f64);
 }

@@ -7,7 +7,7 @@
 //! peak, which keeps constant segments free of rejections.
 //!
 //! Closed-loop workloads have no arrival process: their users send when
-//! they have finished thinking (clients.rs).
+//! they have finished thinking (calls.rs).
 
 use sim_core::RngStream;
 

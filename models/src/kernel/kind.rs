@@ -1,0 +1,86 @@
+//! The interface every component kind implements, and what a kind sees
+//! when the run ends.
+
+use sim_core::SimTime;
+use sim_core::stats::SeriesSpec;
+
+use super::Cx;
+use super::cx::Period;
+
+/// One kind of component (a balancer, a service, a cache, ...), from its
+/// state at the start of a run to its section of the results document.
+/// A kind sees the kernel ([`Cx`]) and nothing of the other kinds: the
+/// operations requests and steps need are its inherent methods, which
+/// return outcomes, and `system/` wires kinds together.
+///
+/// Its section of the file and its resolution live beside it (each kind's
+/// `resolve` takes what it needs from the driver, so the signatures
+/// differ); its events are its own enum, carried by the world's event
+/// type.
+pub trait Kind: Sized {
+    /// Resolved form of one entry.
+    type Def;
+    /// Its entry in the results document.
+    type Result;
+
+    /// The entry's state at t = 0. Random streams are named
+    /// `"<kind>/<name>/..."` (see each kind), so that adding a component
+    /// shifts no one else's draws.
+    fn start(def: &Self::Def, cx: &Cx) -> Self;
+
+    /// The warm-up is over: statistics restart at `now`.
+    fn reset(&mut self, now: SimTime);
+
+    /// The entry's section of the results document; problems a reader
+    /// should know about go to `warnings`.
+    fn finish(&self, def: &Self::Def, fin: &Finish<'_>, warnings: &mut Vec<String>)
+    -> Self::Result;
+}
+
+/// What a kind sees when the run ends.
+pub struct Finish<'a> {
+    /// The measured period; `period.end` is where the run stopped.
+    pub period: Period,
+    /// The time-series layout.
+    pub spec: SeriesSpec,
+    /// Interned key names.
+    pub keys: &'a [String],
+}
+
+impl Finish<'_> {
+    /// When the run stopped.
+    pub fn end(&self) -> SimTime {
+        self.period.end
+    }
+
+    /// The measured period, seconds.
+    pub fn measured_s(&self) -> f64 {
+        self.period.measured().as_secs_f64()
+    }
+
+    /// Counts per bucket as rates per second, each divided by the bucket's
+    /// covered width (the last bucket may be cut short by the end).
+    pub fn per_sec(&self, counts: &[f64]) -> Vec<f64> {
+        let end = self.period.end.0;
+        let width = |i: usize| {
+            let start = i as u64 * self.spec.interval.0;
+            (end.saturating_sub(start)).min(self.spec.interval.0) as f64 / 1e9
+        };
+        counts
+            .iter()
+            .enumerate()
+            .map(|(i, x)| if width(i) > 0.0 { x / width(i) } else { 0.0 })
+            .collect()
+    }
+}
+
+/// `a / b`, 0 when `b` is 0.
+pub fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// 1.0: the serde default of availabilities read from documents that
+/// predate them.
+pub fn one() -> f64 {
+    1.0
+}

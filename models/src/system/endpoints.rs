@@ -1,0 +1,298 @@
+//! The endpoints' request ledger: every request (attempt) that arrives at
+//! an endpoint, and how it ended — answered in time, timed out, refused,
+//! failed in flight, rate limited — with the latency of the answers, per
+//! endpoint and for all endpoints together.
+
+use sim_core::SimTime;
+use sim_core::stats::{CountSeries, LatencyHistogram, LatencySeries, SeriesSpec};
+
+use crate::doc::results::{EndpointResult, EndpointSeries, UserVisibleResult};
+use crate::kernel::kind::{Finish, ratio};
+use crate::kinds::client::Outcome;
+use crate::kinds::client::calls::{Counts, UserView};
+use crate::kinds::service::EndpointDef;
+use crate::model::ids::EndpointId;
+
+/// One endpoint's counts over the measured period, and its series over
+/// the whole run.
+#[derive(Clone)]
+struct EpStats {
+    count: u64,
+    ok: u64,
+    timeouts: u64,
+    rejected: u64,
+    latency: LatencyHistogram,
+    ok_series: CountSeries,
+    timeout_series: CountSeries,
+    rejected_series: CountSeries,
+    /// Failed because their pod crashed or was down, or a dependency
+    /// failed (HTTP 502).
+    aborted: u64,
+    aborted_series: CountSeries,
+    /// Refused by a gateway's rate limiter (HTTP 429).
+    rate_limited: u64,
+    rate_limited_series: CountSeries,
+    latency_series: LatencySeries,
+}
+
+/// Every endpoint's ledger, and the latency of all endpoints together.
+#[derive(Clone)]
+pub struct Endpoints {
+    eps: Vec<EpStats>,
+    /// Latencies of ok answers, all endpoints (measured period).
+    pub overall: LatencyHistogram,
+    overall_series: LatencySeries,
+}
+
+/// The figures of requests still alive at the end, found by the finish.
+#[derive(Debug, Clone, Default)]
+pub struct Leftovers {
+    /// Per endpoint: measured requests in flight.
+    pub in_flight: Vec<u64>,
+    /// Per endpoint: measured requests past their client's timeout.
+    pub timeouts: Vec<u64>,
+    /// Per endpoint: (when, count) of late requests for the series.
+    pub timeout_marks: Vec<Vec<SimTime>>,
+}
+
+impl Endpoints {
+    /// `n` endpoints, nothing counted.
+    pub fn new(n: usize, spec: SeriesSpec) -> Self {
+        Endpoints {
+            eps: (0..n)
+                .map(|_| EpStats {
+                    count: 0,
+                    ok: 0,
+                    timeouts: 0,
+                    rejected: 0,
+                    latency: LatencyHistogram::new(),
+                    ok_series: CountSeries::new(spec),
+                    timeout_series: CountSeries::new(spec),
+                    rejected_series: CountSeries::new(spec),
+                    aborted: 0,
+                    aborted_series: CountSeries::new(spec),
+                    rate_limited: 0,
+                    rate_limited_series: CountSeries::new(spec),
+                    latency_series: LatencySeries::new(spec),
+                })
+                .collect(),
+            overall: LatencyHistogram::new(),
+            overall_series: LatencySeries::new(spec),
+        }
+    }
+
+    /// The latency histograms of ok answers, per endpoint.
+    pub fn histograms(&self) -> Vec<LatencyHistogram> {
+        self.eps.iter().map(|e| e.latency.clone()).collect()
+    }
+
+    /// A measured request (attempt) arrived at `ep`.
+    pub fn arrived(&mut self, ep: EndpointId) {
+        self.eps[ep.ix()].count += 1;
+    }
+
+    /// A request of `ep` was answered in time at `now` after `latency` ns.
+    pub fn ok(&mut self, ep: EndpointId, latency: u64, now: SimTime, measured: bool) {
+        let e = &mut self.eps[ep.ix()];
+        e.ok_series.add(now, 1.0);
+        e.latency_series.record(now, latency);
+        self.overall_series.record(now, latency);
+        if measured {
+            e.ok += 1;
+            e.latency.record(latency);
+            self.overall.record(latency);
+        }
+    }
+
+    /// A request of `ep` timed out at `at` (its birth plus the timeout).
+    pub fn timeout(&mut self, ep: EndpointId, at: SimTime, measured: bool) {
+        let e = &mut self.eps[ep.ix()];
+        e.timeout_series.add(at, 1.0);
+        if measured {
+            e.timeouts += 1;
+        }
+    }
+
+    /// A request of `ep` was refused (503), failed in flight (502) or rate
+    /// limited (429) at `now`.
+    pub fn failed(&mut self, ep: EndpointId, outcome: Outcome, now: SimTime, measured: bool) {
+        let e = &mut self.eps[ep.ix()];
+        let (series, count) = match outcome {
+            Outcome::Rejected => (&mut e.rejected_series, &mut e.rejected),
+            Outcome::Aborted => (&mut e.aborted_series, &mut e.aborted),
+            Outcome::RateLimited => (&mut e.rate_limited_series, &mut e.rate_limited),
+            Outcome::Ok { .. } | Outcome::Timeout => {
+                unreachable!("answers and timeouts have their own counts")
+            }
+        };
+        series.add(now, 1.0);
+        if measured {
+            *count += 1;
+        }
+    }
+
+    /// Each endpoint's section of the results and all endpoints together
+    /// (`overall`), with what users saw when clients retry; problems go to
+    /// `warnings`.
+    pub fn finish(
+        &self,
+        defs: &[EndpointDef],
+        services: &[String],
+        left: &Leftovers,
+        users: Option<&UserView>,
+        fin: &Finish<'_>,
+        warnings: &mut Vec<String>,
+    ) -> (Vec<EndpointResult>, EndpointResult) {
+        let measured_s = fin.measured_s();
+        let mut endpoints: Vec<EndpointResult> = defs
+            .iter()
+            .zip(&self.eps)
+            .enumerate()
+            .map(|(i, (def, e))| {
+                if e.latency.clamped() > 0 {
+                    warnings.push(format!(
+                        "endpoint `{}`: {} latencies above the histogram's range were clamped",
+                        def.name,
+                        e.latency.clamped()
+                    ));
+                }
+                let timeouts = e.timeouts + left.timeouts[i];
+                let errors = timeouts + e.rejected + e.aborted;
+                EndpointResult {
+                    name: def.name.clone(),
+                    service: services[def.service].clone(),
+                    count: e.count,
+                    ok: e.ok,
+                    errors,
+                    timeouts,
+                    rejected: e.rejected,
+                    aborted: e.aborted,
+                    rate_limited: e.rate_limited,
+                    in_flight: left.in_flight[i],
+                    throughput_rps: e.ok as f64 / measured_s,
+                    error_rate: ratio(errors, e.count),
+                    latency: e.latency.summary(),
+                    latency_cdf: e.latency.cdf(),
+                    retries: 0,
+                    retries_refused_by_budget: 0,
+                    user_visible: None,
+                }
+            })
+            .collect();
+        let sum = |f: fn(&EndpointResult) -> u64| endpoints.iter().map(f).sum::<u64>();
+        let (count, ok, timeouts, rejected, aborted) = (
+            sum(|e| e.count),
+            sum(|e| e.ok),
+            sum(|e| e.timeouts),
+            sum(|e| e.rejected),
+            sum(|e| e.aborted),
+        );
+        let mut overall = EndpointResult {
+            name: "all".to_string(),
+            service: "*".to_string(),
+            count,
+            ok,
+            errors: timeouts + rejected + aborted,
+            timeouts,
+            rejected,
+            aborted,
+            rate_limited: sum(|e| e.rate_limited),
+            in_flight: sum(|e| e.in_flight),
+            throughput_rps: ok as f64 / measured_s,
+            error_rate: ratio(timeouts + rejected + aborted, count),
+            latency: self.overall.summary(),
+            latency_cdf: self.overall.cdf(),
+            retries: 0,
+            retries_refused_by_budget: 0,
+            user_visible: None,
+        };
+        // Retries and what users saw.
+        if let Some(u) = users {
+            for (e, (n, inf, latency)) in endpoints.iter_mut().zip(&u.endpoints) {
+                e.retries = n.retries;
+                e.retries_refused_by_budget = n.refused;
+                e.user_visible = Some(user_visible(n, *inf, e.count, latency.clone()));
+            }
+            let (all, inf, latency) = &u.overall;
+            overall.retries = all.retries;
+            overall.retries_refused_by_budget = all.refused;
+            overall.user_visible = Some(user_visible(all, *inf, overall.count, latency.clone()));
+        }
+        (endpoints, overall)
+    }
+
+    /// Each endpoint's time series (retries added by the caller); `late`
+    /// marks the timeouts of requests still alive at the end.
+    pub fn series(
+        &self,
+        defs: &[EndpointDef],
+        left: &Leftovers,
+        rate_limits: bool,
+        fin: &Finish<'_>,
+    ) -> Vec<EndpointSeries> {
+        let end = fin.end();
+        defs.iter()
+            .zip(&self.eps)
+            .zip(&left.timeout_marks)
+            .map(|((d, e), late)| {
+                let mut timeouts = e.timeout_series.clone();
+                for &at in late {
+                    timeouts.add(at, 1.0);
+                }
+                EndpointSeries {
+                    name: d.name.clone(),
+                    ok_rps: fin.per_sec(e.ok_series.values()),
+                    timeouts_rps: fin.per_sec(timeouts.values()),
+                    rejected_rps: fin.per_sec(e.rejected_series.values()),
+                    aborted_rps: if e.aborted_series.values().iter().any(|v| *v > 0.0) {
+                        fin.per_sec(e.aborted_series.values())
+                    } else {
+                        Vec::new()
+                    },
+                    rate_limited_rps: if rate_limits {
+                        fin.per_sec(e.rate_limited_series.values())
+                    } else {
+                        Vec::new()
+                    },
+                    retries_rps: Vec::new(),
+                    latency: e.latency_series.finish(end),
+                }
+            })
+            .collect()
+    }
+
+    /// The overall latency over time.
+    pub fn overall_series(&self, end: SimTime) -> Vec<sim_core::stats::LatencyPoint> {
+        self.overall_series.finish(end)
+    }
+}
+
+/// An endpoint's (or all endpoints') requests as users saw them.
+fn user_visible(
+    u: &Counts,
+    in_flight: u64,
+    attempts: u64,
+    latency: sim_core::stats::LatencySummary,
+) -> UserVisibleResult {
+    let errors = u.timeouts + u.rejected + u.aborted;
+    let per = |a: u64| {
+        if u.requests == 0 {
+            0.0
+        } else {
+            a as f64 / u.requests as f64
+        }
+    };
+    UserVisibleResult {
+        requests: u.requests,
+        ok: u.ok,
+        errors,
+        timeouts: u.timeouts,
+        rejected: u.rejected,
+        aborted: u.aborted,
+        rate_limited: u.rate_limited,
+        in_flight,
+        error_rate: per(errors),
+        attempts_per_request: per(attempts),
+        latency,
+    }
+}

@@ -1,0 +1,293 @@
+//! The results document of a run: the request ledger and the endpoints
+//! (with the requests still alive at the end), each component's section
+//! from its kind, the time series, the cost and the engine figures.
+
+use sim_core::SimTime;
+
+use super::endpoints::Leftovers;
+use super::world::World;
+use crate::doc::results::{
+    Cost, CostItem, Engine, FORMAT_VERSION, Results, ScenarioInfo, TimeSeries,
+};
+use crate::kernel::job::{Call, Reply};
+use crate::kernel::kind::{Finish, Kind};
+use crate::kinds::client::WorkloadSeries;
+
+impl World<'_> {
+    /// The results document as of `end` (the run's end, or an
+    /// observation window's), with `wall_s` seconds of wall time.
+    pub(super) fn finish(&self, end: SimTime, wall_s: f64) -> Results {
+        let m = self.m;
+        let period = crate::kernel::cx::Period {
+            end,
+            ..self.cx.period
+        };
+        let fin = Finish {
+            period,
+            spec: self.cx.spec,
+            keys: &m.keys,
+        };
+        let mut warnings = Vec::new();
+        let mut ledger = self.cx.ledger.clone();
+
+        // Requests still alive: timed out already (lazily) or in flight.
+        // Killed jobs were counted as aborted when they failed; attempts
+        // their client gave up on, as timeouts then.
+        let n = m.endpoints.len();
+        let mut left = Leftovers {
+            in_flight: vec![0; n],
+            timeouts: vec![0; n],
+            timeout_marks: vec![Vec::new(); n],
+        };
+        for (_, job) in self.cx.jobs.iter().filter(|(_, j)| j.live && !j.killed) {
+            let Reply::Client { workload, call } = job.reply else {
+                // Message attempts are counted by their queue; calls made by
+                // other jobs by their parent.
+                continue;
+            };
+            if call == Call::Settled {
+                continue;
+            }
+            let ep = job.route.ep.ix();
+            match m.workloads[workload].timeout {
+                Some(t) if (end - job.born) > t => {
+                    ledger.failed += 1;
+                    left.timeout_marks[ep].push(job.born + t);
+                    if job.measured {
+                        left.timeouts[ep] += 1;
+                    }
+                }
+                _ => {
+                    ledger.in_flight += 1;
+                    if job.measured {
+                        left.in_flight[ep] += 1;
+                    }
+                }
+            }
+        }
+
+        let users = self.clients.user_view();
+        let services: Vec<String> = m.services.iter().map(|s| s.name.clone()).collect();
+        let (endpoints, overall) = self.endpoints.finish(
+            &m.endpoints,
+            &services,
+            &left,
+            users.as_ref(),
+            &fin,
+            &mut warnings,
+        );
+        if let Some(u) = &users {
+            ledger.user_visible = Some(u.totals.clone());
+        }
+
+        let load_balancers = kind_results(&self.balancers, &m.load_balancers, &fin, &mut warnings);
+        let services_results = kind_results(&self.services, &m.services, &fin, &mut warnings);
+        let caches = kind_results(&self.caches, &m.caches, &fin, &mut warnings);
+        let cdns = kind_results(&self.cdns, &m.cdns, &fin, &mut warnings);
+        let databases = kind_results(&self.databases, &m.databases, &fin, &mut warnings);
+        let queues = self.queues.finish(&fin, &mut warnings);
+
+        let cost = self.cost(&fin, ledger.completed);
+        let mut endpoint_series = self.endpoints.series(
+            &m.endpoints,
+            &left,
+            m.load_balancers.iter().any(|l| l.rate_limit.is_some()),
+            &fin,
+        );
+        for (s, retries) in endpoint_series
+            .iter_mut()
+            .zip(self.clients.retries_series())
+        {
+            s.retries_rps = fin.per_sec(retries);
+        }
+        let time_series = TimeSeries {
+            interval_s: fin.spec.interval.as_secs_f64(),
+            buckets: fin.spec.buckets,
+            workloads: m
+                .workloads
+                .iter()
+                .zip(&self.workloads)
+                .map(|(d, w)| WorkloadSeries {
+                    name: d.name.clone(),
+                    offered_rps: fin.per_sec(w.offered.values()),
+                })
+                .collect(),
+            overall_latency: self.endpoints.overall_series(end),
+            endpoints: endpoint_series,
+            services: m
+                .services
+                .iter()
+                .zip(&self.services)
+                .map(|(d, s)| s.series(d, &fin))
+                .collect(),
+            databases: m
+                .databases
+                .iter()
+                .zip(&self.databases)
+                .map(|(d, s)| s.series(d, &fin))
+                .collect(),
+            caches: m
+                .caches
+                .iter()
+                .zip(&self.caches)
+                .map(|(d, c)| c.series(d))
+                .collect(),
+            queues: self.queues.series(&fin),
+        };
+        let events = self.cx.events();
+        Results {
+            format_version: FORMAT_VERSION,
+            capsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario: ScenarioInfo {
+                name: m.name.clone(),
+                description: m.description.clone(),
+                seed: self.cx.seed,
+                duration_s: m.duration.as_secs_f64(),
+                warmup_s: period.warmup.as_secs_f64(),
+                measured_s: fin.measured_s(),
+            },
+            engine: Engine {
+                events,
+                wall_time_s: wall_s,
+                events_per_sec: if wall_s > 0.0 {
+                    events as f64 / wall_s
+                } else {
+                    0.0
+                },
+                requests_per_sec: if wall_s > 0.0 {
+                    ledger.generated as f64 / wall_s
+                } else {
+                    0.0
+                },
+                peak_jobs: self.cx.jobs.peak as u64,
+            },
+            totals: ledger,
+            overall,
+            endpoints,
+            load_balancers,
+            services: services_results,
+            caches,
+            cdns,
+            databases,
+            queues,
+            cost,
+            time_series,
+            warnings,
+        }
+    }
+
+    /// What the run cost: every component's price times what was billed,
+    /// per hour, over the run, and per million requests answered.
+    fn cost(&self, fin: &Finish<'_>, completed: u64) -> Cost {
+        let m = self.m;
+        let end = fin.end();
+        let mut items = Vec::new();
+        let mut add = |component: &str, unit: &str, count: f64, price: f64| {
+            if price > 0.0 {
+                items.push(CostItem {
+                    component: component.to_string(),
+                    unit: unit.to_string(),
+                    count,
+                    price_per_hour: price,
+                    per_hour: count * price,
+                });
+            }
+        };
+        for l in &m.load_balancers {
+            add(&l.name, "load balancer", 1.0, l.price_per_hour);
+        }
+        for (s, st) in m.services.iter().zip(&self.services) {
+            add(
+                &s.name,
+                "replica",
+                st.billed_mean(s, end),
+                s.price_per_replica_hour,
+            );
+        }
+        for c in &m.caches {
+            add(
+                &c.name,
+                "cache node",
+                f64::from(c.nodes),
+                c.price_per_node_hour,
+            );
+        }
+        // Billed by use: millions of edge requests per hour of the
+        // measured period.
+        let measured_h = fin.period.measured().0 as f64 / 3.6e12;
+        for (c, st) in m.cdns.iter().zip(&self.cdns) {
+            add(
+                &c.name,
+                "million requests",
+                if measured_h > 0.0 {
+                    st.requests() as f64 / 1e6 / measured_h
+                } else {
+                    0.0
+                },
+                c.price_per_million_requests,
+            );
+        }
+        for d in &m.databases {
+            add(
+                &d.name,
+                "shard",
+                d.router.shards() as f64,
+                d.price_per_shard_hour,
+            );
+            if d.replicas > 0 {
+                add(
+                    &d.name,
+                    "read replica",
+                    d.router.shards() as f64 * f64::from(d.replicas),
+                    d.price_per_replica_hour,
+                );
+            }
+        }
+        for q in &m.queues {
+            add(
+                &q.name,
+                "partition",
+                f64::from(q.partitions),
+                q.price_per_partition_hour,
+            );
+            add(
+                &q.name,
+                "consumer",
+                f64::from(q.consumers),
+                q.price_per_consumer_hour,
+            );
+            add(
+                &q.name,
+                "broker",
+                f64::from(q.brokers),
+                q.price_per_broker_hour,
+            );
+        }
+        let per_hour: f64 = items.iter().map(|i| i.per_hour).sum::<f64>() + 0.0;
+        let total = per_hour * m.duration.as_secs_f64() / 3600.0;
+        Cost {
+            per_hour,
+            total,
+            per_million_requests: if completed == 0 {
+                0.0
+            } else {
+                total / completed as f64 * 1e6
+            },
+            items,
+        }
+    }
+}
+
+/// The results-document entries of one kind's components, in file order.
+fn kind_results<K: Kind>(
+    states: &[K],
+    defs: &[K::Def],
+    fin: &Finish<'_>,
+    warnings: &mut Vec<String>,
+) -> Vec<K::Result> {
+    states
+        .iter()
+        .zip(defs)
+        .map(|(s, d)| s.finish(d, fin, warnings))
+        .collect()
+}
