@@ -8,7 +8,7 @@ use sim_core::stats::{CountSeries, LatencyHistogram, LatencySeries, SeriesSpec};
 
 use crate::doc::results::{EndpointResult, EndpointSeries, UserVisibleResult};
 use crate::kernel::kind::{Finish, ratio};
-use crate::kinds::client::Outcome;
+use crate::kinds::client::Failure;
 use crate::kinds::client::calls::{Counts, UserView};
 use crate::kinds::service::EndpointDef;
 use crate::model::ids::EndpointId;
@@ -115,15 +115,12 @@ impl Endpoints {
 
     /// A request of `ep` was refused (503), failed in flight (502) or rate
     /// limited (429) at `now`.
-    pub fn failed(&mut self, ep: EndpointId, outcome: Outcome, now: SimTime, measured: bool) {
+    pub fn failed(&mut self, ep: EndpointId, failure: Failure, now: SimTime, measured: bool) {
         let e = &mut self.eps[ep.ix()];
-        let (series, count) = match outcome {
-            Outcome::Rejected => (&mut e.rejected_series, &mut e.rejected),
-            Outcome::Aborted => (&mut e.aborted_series, &mut e.aborted),
-            Outcome::RateLimited => (&mut e.rate_limited_series, &mut e.rate_limited),
-            Outcome::Ok { .. } | Outcome::Timeout => {
-                unreachable!("answers and timeouts have their own counts")
-            }
+        let (series, count) = match failure {
+            Failure::Rejected => (&mut e.rejected_series, &mut e.rejected),
+            Failure::Aborted => (&mut e.aborted_series, &mut e.aborted),
+            Failure::RateLimited => (&mut e.rate_limited_series, &mut e.rate_limited),
         };
         series.add(now, 1.0);
         if measured {

@@ -15,7 +15,7 @@ use super::world::World;
 use crate::kernel::job::Reply;
 use crate::kinds::balancer::Enter;
 use crate::kinds::cdn::{self, CdnDef};
-use crate::kinds::client::Outcome;
+use crate::kinds::client::{Failure, Outcome};
 use crate::kinds::service::Admit;
 use crate::model::ids::{EndpointId, JobId, LbId, WorkloadId};
 use crate::model::vocab::Target;
@@ -43,15 +43,12 @@ impl World<'_> {
 
     /// A client's backoff for call `c` ended: its next attempt goes out.
     pub(super) fn retry(&mut self, c: u32) {
-        let j = self.clients.retry(c, &self.m.workloads, &mut self.cx);
+        let (j, w) = self.clients.retry(c, &self.m.workloads, &mut self.cx);
         let job = self.cx.jobs[j];
         if job.measured {
             self.endpoints.arrived(job.route.ep);
         }
-        let Reply::Client { workload, .. } = job.reply else {
-            unreachable!("a client's attempt answers its client")
-        };
-        self.send(j, workload);
+        self.send(j, w);
     }
 
     /// A client's timeout for an attempt of call `c` expired: the attempt
@@ -85,7 +82,7 @@ impl World<'_> {
                     Enter::RateLimited => {
                         // Never entered the balancer; the client may retry a 429.
                         self.cx.jobs[j].route.lb = None;
-                        self.count_failure(j, Outcome::RateLimited);
+                        self.count_failure(j, Failure::RateLimited);
                         self.release(j);
                     }
                     Enter::Full => {
@@ -253,7 +250,7 @@ impl World<'_> {
     pub(super) fn reject(&mut self, j: JobId) {
         let now = self.cx.now();
         let lb = self.cx.jobs[j].route.lb;
-        self.count_failure(j, Outcome::Rejected);
+        self.count_failure(j, Failure::Rejected);
         self.leave_lb(lb, now);
         self.release(j);
     }
@@ -262,9 +259,10 @@ impl World<'_> {
     /// `RateLimited`) in the ledger and at its endpoint — unless its
     /// client had already given up on it — after telling the client,
     /// which may retry. The caller releases the job.
-    pub(super) fn count_failure(&mut self, j: JobId, outcome: Outcome) {
+    pub(super) fn count_failure(&mut self, j: JobId, failure: Failure) {
         let now = self.cx.now();
         let job = self.cx.jobs[j];
+        let outcome = Outcome::Failed(failure);
         if !self
             .clients
             .outcome(j, outcome, &self.m.workloads, &mut self.cx)
@@ -272,16 +270,13 @@ impl World<'_> {
             return;
         }
         let ledger = &mut self.cx.ledger;
-        match outcome {
-            Outcome::Rejected => ledger.rejected += 1,
-            Outcome::Aborted => ledger.aborted += 1,
-            Outcome::RateLimited => ledger.rate_limited += 1,
-            Outcome::Ok { .. } | Outcome::Timeout => {
-                unreachable!("answers are counted by `answer`")
-            }
+        match failure {
+            Failure::Rejected => ledger.rejected += 1,
+            Failure::Aborted => ledger.aborted += 1,
+            Failure::RateLimited => ledger.rate_limited += 1,
         }
         self.endpoints
-            .failed(job.route.ep, outcome, now, job.measured);
+            .failed(job.route.ep, failure, now, job.measured);
     }
 
     /// Counts a request as failed by its pod or a dependency (HTTP 502)
@@ -291,7 +286,7 @@ impl World<'_> {
         let now = self.cx.now();
         let route = self.cx.jobs[j].route;
         self.services[route.service].aborted += 1;
-        self.count_failure(j, Outcome::Aborted);
+        self.count_failure(j, Failure::Aborted);
         self.leave_lb(route.lb, now);
         self.cx.jobs[j].route.lb = None;
     }

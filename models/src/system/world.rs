@@ -96,16 +96,12 @@ impl<'m> World<'m> {
                 .map(|w| WorkloadState::start(w, &m.keys, &cx))
                 .collect(),
             clients: Clients::new(&m.workloads, m.endpoints.len(), m.keys.len(), &cx),
-            balancers: m
-                .load_balancers
-                .iter()
-                .map(|d| LbState::start(d, &cx))
-                .collect(),
-            services: m.services.iter().map(|d| SvcState::start(d, &cx)).collect(),
+            balancers: start_all(&m.load_balancers, &cx),
+            services: start_all(&m.services, &cx),
             endpoints: Endpoints::new(m.endpoints.len(), spec),
-            caches: m.caches.iter().map(|d| CacheState::start(d, &cx)).collect(),
-            cdns: m.cdns.iter().map(|d| CdnState::start(d, &cx)).collect(),
-            databases: m.databases.iter().map(|d| DbState::start(d, &cx)).collect(),
+            caches: start_all(&m.caches, &cx),
+            cdns: start_all(&m.cdns, &cx),
+            databases: start_all(&m.databases, &cx),
             stmts: Stmts::default(),
             queues: Queues::start(&m.queues, m.keys.len(), &cx),
             programs: m
@@ -317,21 +313,11 @@ impl<'m> World<'m> {
     /// The warm-up is over: every component's statistics restart now.
     fn reset(&mut self) {
         let now = self.cx.now();
-        for l in &mut self.balancers {
-            l.reset(now);
-        }
-        for s in &mut self.services {
-            s.reset(now);
-        }
-        for c in &mut self.caches {
-            c.reset(now);
-        }
-        for c in &mut self.cdns {
-            c.reset(now);
-        }
-        for d in &mut self.databases {
-            d.reset(now);
-        }
+        reset_all(&mut self.balancers, now);
+        reset_all(&mut self.services, now);
+        reset_all(&mut self.caches, now);
+        reset_all(&mut self.cdns, now);
+        reset_all(&mut self.databases, now);
         self.queues.reset(now);
     }
 
@@ -438,6 +424,18 @@ impl<'m> World<'m> {
             worst.1,
             worst.0
         )
+    }
+}
+
+/// The states of one kind's entries at t = 0, in file order.
+fn start_all<K: Kind>(defs: &[K::Def], cx: &Cx) -> Vec<K> {
+    defs.iter().map(|d| K::start(d, cx)).collect()
+}
+
+/// One kind's entries restart their statistics at `now`.
+fn reset_all<K: Kind>(states: &mut [K], now: SimTime) {
+    for s in states {
+        s.reset(now);
     }
 }
 

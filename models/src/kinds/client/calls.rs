@@ -57,6 +57,13 @@ pub enum Outcome {
     },
     /// The client's timeout expired first.
     Timeout,
+    /// The system answered with an error.
+    Failed(Failure),
+}
+
+/// An error answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
     /// Refused: a full queue, a balancer's connection limit, no ready pod
     /// (HTTP 503).
     Rejected,
@@ -71,9 +78,9 @@ impl Outcome {
         match self {
             Outcome::Ok { .. } => false,
             Outcome::Timeout => r.on_timeout,
-            Outcome::Rejected => r.on_503,
-            Outcome::Aborted => r.on_502,
-            Outcome::RateLimited => r.on_429,
+            Outcome::Failed(Failure::Rejected) => r.on_503,
+            Outcome::Failed(Failure::Aborted) => r.on_502,
+            Outcome::Failed(Failure::RateLimited) => r.on_429,
         }
     }
 }
@@ -428,9 +435,9 @@ impl Clients {
         match outcome {
             Outcome::Ok { .. } => t.completed += 1,
             Outcome::Timeout => t.failed += 1,
-            Outcome::Rejected => t.rejected += 1,
-            Outcome::Aborted => t.aborted += 1,
-            Outcome::RateLimited => t.rate_limited += 1,
+            Outcome::Failed(Failure::Rejected) => t.rejected += 1,
+            Outcome::Failed(Failure::Aborted) => t.aborted += 1,
+            Outcome::Failed(Failure::RateLimited) => t.rate_limited += 1,
         }
         if first.measured
             && let Some(u) = self.eps.get_mut(ep.ix())
@@ -444,9 +451,9 @@ impl Clients {
                     }
                 }
                 Outcome::Timeout => u.n.timeouts += 1,
-                Outcome::Rejected => u.n.rejected += 1,
-                Outcome::Aborted => u.n.aborted += 1,
-                Outcome::RateLimited => u.n.rate_limited += 1,
+                Outcome::Failed(Failure::Rejected) => u.n.rejected += 1,
+                Outcome::Failed(Failure::Aborted) => u.n.aborted += 1,
+                Outcome::Failed(Failure::RateLimited) => u.n.rate_limited += 1,
             }
         }
         // A closed-loop user thinks, then sends its next request.
@@ -465,9 +472,9 @@ impl Clients {
 
     /// Call `c`'s backoff ended: its next attempt is made, a copy of the
     /// first with the same endpoint and keys. Returns the new attempt
-    /// (already counted in the ledger as generated and as a retry) for the
-    /// caller to count at its endpoint and send.
-    pub fn retry(&mut self, c: u32, defs: &[WorkloadDef], cx: &mut Cx) -> JobId {
+    /// (already counted in the ledger as generated and as a retry) and its
+    /// workload, for the caller to count at its endpoint and send.
+    pub fn retry(&mut self, c: u32, defs: &[WorkloadDef], cx: &mut Cx) -> (JobId, WorkloadId) {
         let now = cx.now();
         let call = self.calls[c as usize];
         cx.jobs.measured_live -= usize::from(call.first.measured);
@@ -494,7 +501,7 @@ impl Clients {
             u.n.retries += 1;
         }
         self.set_timeout(c, &defs[w], cx);
-        j
+        (j, w)
     }
 
     /// What users saw, when a workload retries (None otherwise: then they

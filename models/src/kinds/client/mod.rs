@@ -22,7 +22,7 @@ use crate::model::keys::{KeyGen, KeySpec};
 use crate::model::vocab::{Destination, Target};
 use crate::scenario::ScenarioError;
 use arrivals::Arrivals;
-pub use calls::{Clients, Outcome};
+pub use calls::{Clients, Failure, Outcome};
 use profile::RateSegment;
 pub use profile::{RateProfile, RateSeg};
 use retries::Retry;
