@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use sim_core::{Dist, DistSpec};
 
 use crate::model::KeyId;
+use crate::model::ids::ProgramId;
 use crate::model::program::Instr;
 use crate::model::steps::Step;
 use crate::model::vocab::Failures;
@@ -299,16 +300,16 @@ pub trait Programs {
         steps: &[Step],
         stream: &str,
         in_queue: bool,
-    ) -> Result<usize, ScenarioError>;
+    ) -> Result<ProgramId, ScenarioError>;
 
     /// Registers the distribution of a compute step that draws from the
     /// random stream `stream`; returns its index for [`Instr::Compute`].
     fn add_dist(&mut self, dist: Dist, stream: String) -> usize;
 
     /// Puts `ins` before the first instruction of program `program`.
-    fn prepend(&mut self, program: usize, ins: Instr);
+    fn prepend(&mut self, program: ProgramId, ins: Instr);
 
     /// Every workload whose requests run `program` must draw `key`; an
     /// error names `path`.
-    fn require_key(&mut self, program: usize, key: KeyId, path: Path);
+    fn require_key(&mut self, program: ProgramId, key: KeyId, path: Path);
 }

@@ -23,7 +23,7 @@ use crate::kernel::Cx;
 use crate::kernel::kind::{Finish, Kind, ratio};
 use crate::kernel::store::Store;
 use crate::kernel::store::lru::Lookup;
-use crate::model::ids::JobId;
+use crate::model::ids::{EndpointId, JobId};
 
 use crate::kernel::resolve::{Path, Resolve};
 use crate::kernel::store::{EvictionPolicy, MAX_CACHE_KEYS};
@@ -87,7 +87,7 @@ pub struct CdnDef {
     /// Its name.
     pub origin_name: String,
     /// Cached endpoints (indices into [`Model::endpoints`]).
-    pub endpoints: Vec<usize>,
+    pub endpoints: Vec<EndpointId>,
     /// The key that names a response with the endpoint (None: the endpoint
     /// alone).
     pub key: Option<KeyId>,

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use sim_core::SimDuration;
 
+use super::ids::{CacheId, DbId, QueueId, ServiceId};
+
 /// A fault scheduled at a time of the run (chaos testing).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -118,8 +120,8 @@ pub enum FaultDef {
     KillPods {
         /// When.
         at: u64,
-        /// Service index.
-        service: usize,
+        /// The service.
+        service: ServiceId,
         /// Pods.
         count: u32,
     },
@@ -141,8 +143,8 @@ pub enum FaultDef {
         at: u64,
         /// How long, ns.
         length: u64,
-        /// Queue index.
-        queue: usize,
+        /// The queue.
+        queue: QueueId,
         /// Consumers cut off.
         count: u32,
     },
@@ -162,8 +164,8 @@ pub enum FaultDef {
 pub enum FaultTarget {
     /// Shards of a database.
     Db {
-        /// Database index.
-        db: usize,
+        /// The database.
+        db: DbId,
         /// One shard (None: every shard).
         shard: Option<u32>,
         /// Which nodes of each shard (outages: the primary).
@@ -171,8 +173,8 @@ pub enum FaultTarget {
     },
     /// Nodes of a cache.
     Cache {
-        /// Cache index.
-        cache: usize,
+        /// The cache.
+        cache: CacheId,
         /// One node (None: every node).
         node: Option<u32>,
     },

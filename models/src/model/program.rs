@@ -1,7 +1,7 @@
 //! Compiled step programs: flat instruction lists a job runs from its
 //! first instruction to its last.
 
-use super::ids::KeyId;
+use super::ids::{CacheId, DbId, KeyId, QueueId};
 
 /// A compiled step program.
 #[derive(Debug, Clone, Default)]
@@ -20,8 +20,8 @@ pub enum Instr {
     },
     /// Look `key` up in `cache`; on a hit jump to `skip_to`.
     CacheGet {
-        /// Cache index.
-        cache: usize,
+        /// The cache.
+        cache: CacheId,
         /// Key.
         key: KeyId,
         /// Instruction after the fill.
@@ -29,32 +29,32 @@ pub enum Instr {
     },
     /// Store `key` in `cache` after a miss.
     CacheFill {
-        /// Cache index.
-        cache: usize,
+        /// The cache.
+        cache: CacheId,
         /// Key.
         key: KeyId,
     },
     /// A read on the shard owning `key`.
     Read {
-        /// Database index.
-        db: usize,
+        /// The database.
+        db: DbId,
         /// Routing key.
         key: KeyId,
     },
     /// A write on the shard owning `key`, then invalidations.
     Write {
-        /// Database index.
-        db: usize,
+        /// The database.
+        db: DbId,
         /// Routing key.
         key: KeyId,
-        /// Caches to delete the key from.
-        invalidate: Vec<usize>,
+        /// Caches to delete the key from (or, write-through, to store it in).
+        invalidate: Vec<CacheId>,
     },
     /// One read on each of `shards` shards of `db` at once; the program
     /// continues when the slowest answers.
     Scatter {
-        /// Database index.
-        db: usize,
+        /// The database.
+        db: DbId,
         /// The key whose shard is the first of `shards` consecutive shards
         /// (None: from shard 0, used when every shard is read).
         key: Option<KeyId>,
@@ -63,8 +63,8 @@ pub enum Instr {
     },
     /// Publish to a queue.
     Publish {
-        /// Queue index.
-        queue: usize,
+        /// The queue.
+        queue: QueueId,
         /// Partition key.
         key: Option<KeyId>,
     },

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use sim_core::SimDuration;
 
+use super::ids::{EndpointId, LbId, ServiceId};
+
 /// A fraction written as a number (`0.001`) or a percentage (`"0.1%"`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "FractionText", into = "f64")]
@@ -61,9 +63,9 @@ pub struct Failures {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     /// Through a load balancer.
-    Lb(usize),
+    Lb(LbId),
     /// Straight to a service (replicas chosen in turn).
-    Service(usize),
+    Service(ServiceId),
 }
 
 /// Where a workload's requests go, resolved: the receiver,
@@ -72,9 +74,9 @@ pub struct Destination<'a> {
     /// The balancer or service named by `target`.
     pub target: Target,
     /// The service behind it.
-    pub service: usize,
+    pub service: ServiceId,
     /// Its name.
     pub service_name: &'a str,
-    /// Its endpoints: (index among all endpoints, name).
-    pub endpoints: Vec<(usize, &'a str)>,
+    /// Its endpoints, with their names.
+    pub endpoints: Vec<(EndpointId, &'a str)>,
 }

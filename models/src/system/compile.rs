@@ -16,6 +16,7 @@ use crate::kinds::balancer::{self, LbDef};
 use crate::kinds::service::{self, EndpointDef, ServiceDef};
 use crate::kinds::{cache, cdn, client, database, queue};
 use crate::model::faults::{FaultDef, FaultTarget};
+use crate::model::ids::{LbId, ServiceId};
 use crate::model::keys::KeyGen;
 use crate::model::vocab::{Destination, Target};
 use crate::scenario::ScenarioError;
@@ -93,9 +94,9 @@ fn destination<'a>(
         "load balancer or service",
     )?;
     let (target, service) = if section == balancer::SECTION {
-        (Target::Lb(i), lbs[i].service)
+        (Target::Lb(LbId::new(i)), lbs[i].service)
     } else {
-        (Target::Service(i), i)
+        (Target::Service(ServiceId::new(i)), ServiceId::new(i))
     };
     Ok(Destination {
         target,

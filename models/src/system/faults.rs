@@ -6,6 +6,7 @@ use super::scenario::Scenario;
 use crate::kernel::resolve::{Path, Resolve};
 use crate::kinds::{cache, database, queue, service};
 use crate::model::faults::{DbRole, FaultDef, FaultTarget};
+use crate::model::ids::{CacheId, DbId, QueueId, ServiceId};
 use crate::scenario::ScenarioError;
 
 /// Resolves the scheduled faults.
@@ -111,7 +112,7 @@ pub fn resolve(
             out.push(FaultDef::PartitionConsumers {
                 at: f.at.0,
                 length,
-                queue,
+                queue: QueueId::new(queue),
                 count: pc.count,
             });
             continue;
@@ -132,7 +133,7 @@ pub fn resolve(
                 }
                 out.push(FaultDef::KillPods {
                     at: f.at.0,
-                    service,
+                    service: ServiceId::new(service),
                     count: k.count,
                 });
             }
@@ -189,7 +190,7 @@ fn fault_target(
                 ));
             }
             Ok(FaultTarget::Db {
-                db,
+                db: DbId::new(db),
                 shard,
                 role: role.unwrap_or_default(),
             })
@@ -219,7 +220,10 @@ fn fault_target(
                     ),
                 ));
             }
-            Ok(FaultTarget::Cache { cache, node })
+            Ok(FaultTarget::Cache {
+                cache: CacheId::new(cache),
+                node,
+            })
         }
     }
 }

@@ -28,7 +28,7 @@ impl World<'_> {
         loop {
             let now = self.cx.now();
             let job = self.cx.jobs[j];
-            let instrs = &m.programs[job.program.ix()].instrs;
+            let instrs = &m.programs[job.program].instrs;
             let Some(ins) = instrs.get(job.pc as usize) else {
                 self.program_done(j);
                 return;
@@ -45,7 +45,7 @@ impl World<'_> {
                     skip_to,
                 } => {
                     let value = self.cx.key(j, *key);
-                    let c = CacheId::new(*cache);
+                    let c = *cache;
                     match self.caches[c].get(&m.caches[c], j, value, &mut self.cx) {
                         Got::Hit(d) => {
                             self.cx.jobs[j].pc = *skip_to as u32;
@@ -62,24 +62,24 @@ impl World<'_> {
                 Instr::CacheFill { cache, key } => {
                     self.cx.jobs[j].pc = next;
                     let value = self.cx.key(j, *key);
-                    let c = CacheId::new(*cache);
+                    let c = *cache;
                     let woken = self.caches[c].store(&m.caches[c], value, true, now);
                     self.wake(c, woken);
                     self.caches[c].fill_latency(&m.caches[c], value)
                 }
                 Instr::Read { db, key } | Instr::Write { db, key, .. } => {
                     let write = matches!(ins, Instr::Write { .. });
-                    self.db_start(j, DbId::new(*db), *key, write);
+                    self.db_start(j, *db, *key, write);
                     return;
                 }
                 Instr::Scatter { db, key, shards } => {
-                    self.scatter_start(j, DbId::new(*db), *key, *shards);
+                    self.scatter_start(j, *db, *key, *shards);
                     return;
                 }
                 Instr::Publish { queue, key } => {
                     self.cx.jobs[j].pc = next;
-                    self.queues.publish(j, *queue, *key, &mut self.cx);
-                    self.queues.publish_ack(*queue)
+                    self.queues.publish(j, queue.ix(), *key, &mut self.cx);
+                    self.queues.publish_ack(queue.ix())
                 }
             };
             if delay > 0 {
@@ -107,9 +107,8 @@ impl World<'_> {
         let now = self.cx.now();
         for w in woken {
             let job = &mut self.cx.jobs[w.job];
-            let Some(Instr::CacheGet { skip_to, .. }) = self.m.programs[job.program.ix()]
-                .instrs
-                .get(job.pc as usize)
+            let Some(Instr::CacheGet { skip_to, .. }) =
+                self.m.programs[job.program].instrs.get(job.pc as usize)
             else {
                 unreachable!("a waiter waits at its cache step")
             };
@@ -130,9 +129,8 @@ impl World<'_> {
         if !job.live {
             return;
         }
-        let Some(&Instr::CacheGet { cache, key, .. }) = self.m.programs[job.program.ix()]
-            .instrs
-            .get(job.pc as usize)
+        let Some(&Instr::CacheGet { cache, key, .. }) =
+            self.m.programs[job.program].instrs.get(job.pc as usize)
         else {
             return; // answered, and gone on
         };
@@ -154,7 +152,7 @@ impl World<'_> {
         let job = self.cx.jobs[j];
         let pc = job.pc as usize;
         let m = self.m;
-        for (at, ins) in m.programs[job.program.ix()].instrs.iter().enumerate() {
+        for (at, ins) in m.programs[job.program].instrs.iter().enumerate() {
             let &Instr::CacheGet {
                 cache,
                 key,
@@ -178,13 +176,13 @@ impl World<'_> {
     /// Starts a read or write of job `j`'s `key` on `db`: routes it to a
     /// shard and takes a connection, or waits for one.
     fn db_start(&mut self, j: JobId, db: DbId, key: KeyId, write: bool) {
-        let def = &self.m.databases[db.ix()];
+        let def = &self.m.databases[db];
         let value = self.cx.key(j, key);
         let shard = DbState::route(def, value);
         let job = &mut self.cx.jobs[j];
         job.pc += 1;
         job.fanout = 1;
-        let issued = self.databases[db.ix()].issue(
+        let issued = self.databases[db].issue(
             db,
             def,
             &mut self.stmts,
@@ -204,7 +202,7 @@ impl World<'_> {
     /// shards (wrapping), from the shard of job `j`'s `key` (shard 0
     /// without a key).
     fn scatter_start(&mut self, j: JobId, db: DbId, key: Option<KeyId>, shards: u32) {
-        let def = &self.m.databases[db.ix()];
+        let def = &self.m.databases[db];
         let n = DbState::shards(def);
         let first = key.map_or(0, |k| DbState::route(def, self.cx.key(j, k)));
         let job = &mut self.cx.jobs[j];
@@ -213,7 +211,7 @@ impl World<'_> {
         // All are sent at once; the refused ones fail the job after.
         let mut refused = 0;
         for i in 0..shards as usize {
-            let issued = self.databases[db.ix()].issue(
+            let issued = self.databases[db].issue(
                 db,
                 def,
                 &mut self.stmts,
@@ -243,7 +241,7 @@ impl World<'_> {
         let Some(st) = DbState::finished(&mut self.stmts, s) else {
             return; // failed when its node went down
         };
-        let def = &m.databases[st.db.ix()];
+        let def = &m.databases[st.db];
         // Write-through stores the request waits for.
         let mut cache_wait = 0;
         if st.write
@@ -251,13 +249,13 @@ impl World<'_> {
         {
             let job = self.cx.jobs[j];
             if let Instr::Write { invalidate, .. } =
-                &m.programs[job.program.ix()].instrs[job.pc as usize - 1]
+                &m.programs[job.program].instrs[job.pc as usize - 1]
             {
                 cache_wait = self.write_caches(invalidate, st.value, now);
             }
-            self.databases[st.db.ix()].replicate(def, &st, now);
+            self.databases[st.db].replicate(def, &st, now);
         }
-        self.databases[st.db.ix()].release(def, &mut self.stmts, &st, &mut self.cx);
+        self.databases[st.db].release(def, &mut self.stmts, &st, &mut self.cx);
         let Some(j) = st.job else {
             return; // detached: its job failed meanwhile
         };
@@ -276,10 +274,9 @@ impl World<'_> {
     /// A completed write of `value` updates `caches`: each deletes the key
     /// or, with write-through, stores it. Returns how long the write path
     /// waits for the stores (one `fill_latency` per write-through cache).
-    fn write_caches(&mut self, caches: &[usize], value: u64, now: SimTime) -> u64 {
+    fn write_caches(&mut self, caches: &[CacheId], value: u64, now: SimTime) -> u64 {
         let mut wait = 0;
         for &c in caches {
-            let c = CacheId::new(c);
             let (woken, w) = self.caches[c].write(&self.m.caches[c], value, now);
             self.wake(c, woken);
             wait += w;

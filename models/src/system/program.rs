@@ -10,6 +10,7 @@ use crate::kernel::resolve::{Path, Programs, Resolve};
 use crate::kinds::queue::{QueueDef, QueueKind};
 use crate::kinds::{cache, database, queue};
 use crate::model::KeyId;
+use crate::model::ids::{CacheId, DbId, ProgramId, QueueId};
 use crate::model::program::{Instr, Program};
 use crate::model::steps::{ScatterShards, Step};
 use crate::scenario::ScenarioError;
@@ -90,7 +91,7 @@ impl Programs for Builder<'_> {
         steps: &[Step],
         stream: &str,
         in_queue: bool,
-    ) -> Result<usize, ScenarioError> {
+    ) -> Result<ProgramId, ScenarioError> {
         if steps.is_empty() {
             return Err(cx.err(p, "a program needs at least one step"));
         }
@@ -102,7 +103,7 @@ impl Programs for Builder<'_> {
         self.emit(cx, p, steps, stream, in_queue, &mut instrs, &mut uses)?;
         self.programs.push(Program { instrs });
         self.key_uses.push(uses);
-        Ok(self.programs.len() - 1)
+        Ok(ProgramId::new(self.programs.len() - 1))
     }
 
     fn add_dist(&mut self, dist: Dist, stream: String) -> usize {
@@ -110,11 +111,11 @@ impl Programs for Builder<'_> {
         self.step_dists.len() - 1
     }
 
-    fn prepend(&mut self, program: usize, ins: Instr) {
+    fn prepend(&mut self, program: ProgramId, ins: Instr) {
         prepend(&mut self.programs[program], ins);
     }
 
-    fn require_key(&mut self, program: usize, key: KeyId, path: Path) {
+    fn require_key(&mut self, program: ProgramId, key: KeyId, path: Path) {
         self.key_uses[program].push((key, path));
     }
 }
@@ -175,7 +176,7 @@ impl Builder<'_> {
                     }
                     let at = out.len();
                     out.push(Instr::CacheGet {
-                        cache,
+                        cache: CacheId::new(cache),
                         key,
                         skip_to: 0,
                     });
@@ -188,7 +189,10 @@ impl Builder<'_> {
                         out,
                         uses,
                     )?;
-                    out.push(Instr::CacheFill { cache, key });
+                    out.push(Instr::CacheFill {
+                        cache: CacheId::new(cache),
+                        key,
+                    });
                     let skip = out.len();
                     if let Instr::CacheGet { skip_to, .. } = &mut out[at] {
                         *skip_to = skip;
@@ -199,7 +203,10 @@ impl Builder<'_> {
                     let db = self.db(cx, &rp.k("db"), &r.db)?;
                     let key = self.db_key(cx, &rp, db, r.key.as_deref())?;
                     uses.push((key, rp.k(if r.key.is_some() { "key" } else { "db" })));
-                    out.push(Instr::Read { db, key });
+                    out.push(Instr::Read {
+                        db: DbId::new(db),
+                        key,
+                    });
                 }
                 Step::Write(w) => {
                     let wp = sp.k("write");
@@ -211,10 +218,10 @@ impl Builder<'_> {
                         let ip = wp.k("invalidate").i(j);
                         let cache = cx.index_in(&ip, c, cache::SECTION, "cache")?;
                         self.invalidations.push((cache, key, ip));
-                        invalidate.push(cache);
+                        invalidate.push(CacheId::new(cache));
                     }
                     out.push(Instr::Write {
-                        db,
+                        db: DbId::new(db),
                         key,
                         invalidate,
                     });
@@ -250,7 +257,11 @@ impl Builder<'_> {
                             (Some(key), k)
                         }
                     };
-                    out.push(Instr::Scatter { db, key, shards });
+                    out.push(Instr::Scatter {
+                        db: DbId::new(db),
+                        key,
+                        shards,
+                    });
                 }
                 Step::Publish(pb) => {
                     let pp = sp.k("publish");
@@ -278,7 +289,10 @@ impl Builder<'_> {
                     if let Some(k) = key {
                         uses.push((k, pp.k(if pb.key.is_some() { "key" } else { "queue" })));
                     }
-                    out.push(Instr::Publish { queue, key });
+                    out.push(Instr::Publish {
+                        queue: QueueId::new(queue),
+                        key,
+                    });
                 }
             }
         }
@@ -321,18 +335,18 @@ pub fn reachable_keys(
     programs: &[Program],
     key_uses: &[KeyUse],
     queues: &[QueueDef],
-    prog: usize,
+    prog: ProgramId,
 ) -> KeyUse {
     let mut out: KeyUse = key_uses[prog].clone();
     for ins in &programs[prog].instrs {
         if let Instr::Publish { queue, .. } = ins
-            && let Some(q) = queues.get(*queue)
+            && let Some(q) = queues.get(queue.ix())
         {
             out.extend(key_uses[q.program].iter().cloned());
             // Dead letters carry the message's keys on to their queue
             // (validation refused cycles), routed by its partition key.
             let mut dlq = q.dead_letter;
-            while let Some(d) = dlq.and_then(|d| queues.get(d).map(|x| (d, x))) {
+            while let Some(d) = dlq.and_then(|d| queues.get(d.ix()).map(|x| (d.ix(), x))) {
                 out.extend(key_uses[d.1.program].iter().cloned());
                 if let Some(k) = d.1.partition_key {
                     out.push((k, Path::root("queues").i(d.0).k("partition_key")));

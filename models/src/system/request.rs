@@ -24,7 +24,7 @@ use crate::model::vocab::Target;
 /// endpoints (None: the endpoint bypasses the edge).
 fn edge_of(cdns: &[CdnDef], origin: Target, ep: EndpointId) -> Option<(usize, Option<usize>)> {
     let c = cdns.iter().position(|c| c.origin == origin)?;
-    Some((c, cdns[c].endpoints.iter().position(|&e| e == ep.ix())))
+    Some((c, cdns[c].endpoints.iter().position(|&e| e == ep)))
 }
 
 impl World<'_> {

@@ -5,13 +5,14 @@ use sim_core::{Dist, SimDuration};
 
 use super::model::Model;
 use crate::kernel::resolve::{Path, Resolve};
+use crate::model::ids::ProgramId;
 use crate::model::program::Instr;
 use crate::scenario::ScenarioError;
 
 /// Minimum mean time a program holds its worker: compute, cache, database
 /// service and publish acknowledgement means, taking the cheaper branch of
 /// each cache lookup, and no queueing.
-fn min_holding_ns(m: &Model, prog: usize) -> f64 {
+fn min_holding_ns(m: &Model, prog: ProgramId) -> f64 {
     let instrs = &m.programs[prog].instrs;
     fn walk(m: &Model, instrs: &[Instr], from: usize, to: usize) -> f64 {
         let mut t = 0.0;
@@ -63,7 +64,7 @@ pub fn check(cx: &Resolve<'_>, m: &Model) -> Result<(), ScenarioError> {
         for w in m
             .workloads
             .iter()
-            .filter(|w| w.service == si && w.users.is_none())
+            .filter(|w| w.service.ix() == si && w.users.is_none())
         {
             let (peak, t) = w.profile.peak(m.duration.0);
             rate += peak;

@@ -104,11 +104,7 @@ impl<'m> World<'m> {
             databases: start_all(&m.databases, &cx),
             stmts: Stmts::default(),
             queues: Queues::start(&m.queues, m.keys.len(), &cx),
-            programs: m
-                .endpoints
-                .iter()
-                .map(|e| ProgramId::new(e.program))
-                .collect(),
+            programs: m.endpoints.iter().map(|e| e.program).collect(),
             steps: m
                 .step_dists
                 .iter()
@@ -241,7 +237,7 @@ impl<'m> World<'m> {
                     if fresh == Some(true) {
                         // A new backend is registered as healthy.
                         for (l, d) in m.load_balancers.iter().enumerate() {
-                            if d.service == svc.ix() {
+                            if d.service == svc {
                                 self.balancers[l].register(pod as usize);
                             }
                         }
@@ -326,9 +322,8 @@ impl<'m> World<'m> {
         let m = self.m;
         match m.faults[f] {
             FaultDef::KillPods { service, count, .. } => {
-                let s = ServiceId::new(service);
-                for pod in self.services[s].victims(count) {
-                    self.crash_pod(s, pod);
+                for pod in self.services[service].victims(count) {
+                    self.crash_pod(service, pod);
                 }
             }
             FaultDef::SlowDown {
@@ -351,7 +346,7 @@ impl<'m> World<'m> {
                 ..
             } => self
                 .queues
-                .partition_consumers(queue, count, length, &mut self.cx),
+                .partition_consumers(queue.ix(), count, length, &mut self.cx),
         }
     }
 
@@ -388,7 +383,7 @@ impl<'m> World<'m> {
                     Some(s) => s as usize..s as usize + 1,
                     None => 0..self.databases[db].shards.len(),
                 };
-                let d = DbId::new(db);
+                let d = db;
                 for s in range {
                     if start {
                         let failed = self.databases[db].primary_down(

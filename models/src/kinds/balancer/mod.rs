@@ -16,7 +16,7 @@ use crate::kernel::kind::{Finish, Kind};
 use crate::kernel::resolve::{Path, Resolve};
 use crate::kinds::gateway::{self, Limiter, RateLimit, RateLimitDef};
 use crate::model::KeyId;
-use crate::model::ids::{JobId, LbId};
+use crate::model::ids::{JobId, LbId, ServiceId};
 use crate::scenario::ScenarioError;
 pub use health::HealthCheck;
 use health::PodView;
@@ -99,7 +99,7 @@ pub struct LbDef {
     /// Name.
     pub name: String,
     /// Target service.
-    pub service: usize,
+    pub service: ServiceId,
     /// Policy.
     pub policy: LbPolicy,
     /// Weight per pod index (`weighted_round_robin`); missing weigh 1.
@@ -123,12 +123,12 @@ pub struct LbDef {
 /// Checks balancer `spec` (at `p`) and resolves it.
 pub fn resolve(spec: &LoadBalancer, p: &Path, cx: &Resolve<'_>) -> Result<LbDef, ScenarioError> {
     let l = spec;
-    let service = cx.index_in(
+    let service = ServiceId::new(cx.index_in(
         &p.k("target"),
         &l.target,
         crate::kinds::service::SECTION,
         "service",
-    )?;
+    )?);
     if l.max_connections == Some(0) {
         return Err(cx.err(
             &p.k("max_connections"),

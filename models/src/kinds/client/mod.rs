@@ -14,7 +14,7 @@ use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
 
 use crate::kernel::Cx;
 use crate::kernel::job::{Call, Job, Reply, Route};
-use crate::model::ids::{EndpointId, JobId, LbId, ProgramId, ServiceId, WorkloadId};
+use crate::model::ids::{EndpointId, JobId, ProgramId, ServiceId, WorkloadId};
 
 use crate::kernel::resolve::{Path, Resolve};
 use crate::model::KeyId;
@@ -80,11 +80,11 @@ pub struct WorkloadDef {
     /// Receiver.
     pub target: Target,
     /// The service that executes the requests.
-    pub service: usize,
+    pub service: ServiceId,
     /// Rate profile.
     pub profile: RateProfile,
     /// (endpoint index, cumulative probability) pairs.
-    pub mix: Vec<(usize, f64)>,
+    pub mix: Vec<(EndpointId, f64)>,
     /// Keys this workload draws, with their generators.
     pub keys: Vec<(KeyId, KeySpec, KeyGen)>,
     /// Client timeout (per attempt).
@@ -323,12 +323,12 @@ impl WorkloadState {
             .0;
         let measured = cx.measures_now();
         let lb = match def.target {
-            Target::Lb(l) => Some(LbId::new(l)),
+            Target::Lb(l) => Some(l),
             Target::Service(_) => None,
         };
         let route = Route {
-            ep: EndpointId::new(ep),
-            service: ServiceId::new(def.service),
+            ep,
+            service: def.service,
             pod: None,
             lb,
         };

@@ -47,7 +47,7 @@ use super::{Ev, QueueDef, RetryMode, What};
 use crate::kernel::Cx;
 use crate::kernel::failures::exponential;
 use crate::kernel::job::{Job, Reply, Route};
-use crate::model::ids::{JobId, ProgramId, QueueId};
+use crate::model::ids::{JobId, QueueId};
 
 /// "No consumer" in a partition's owner.
 const NONE: u32 = u32::MAX;
@@ -218,7 +218,7 @@ impl Queues<'_> {
     /// runs as a new job.
     fn begin_attempt(&mut self, queue: usize, c: usize, cx: &mut Cx) {
         let now = cx.now().0;
-        let program = ProgramId::new(self.defs[queue].program);
+        let program = self.defs[queue].program;
         let t = &mut self.topics[queue];
         let cons = &mut t.consumers[c];
         cons.busy_tw.set(SimTime(now), 1.0);
@@ -437,7 +437,7 @@ impl Queues<'_> {
         let p = &mut t.partitions[part];
         p.lag -= 1;
         p.lag_tw.set(SimTime(now), p.lag as f64);
-        let Some(d) = self.defs[q].dead_letter else {
+        let Some(d) = self.defs[q].dead_letter.map(QueueId::ix) else {
             return;
         };
         let keys = &msg[MSG_HEAD..];

@@ -13,6 +13,7 @@ use crate::kernel::Cx;
 use crate::kernel::kind::{Finish, ratio};
 use crate::kernel::resolve::{Path, Programs, Resolve};
 use crate::model::KeyId;
+use crate::model::ids::{ProgramId, QueueId};
 use crate::model::steps::Step;
 use crate::model::vocab::{Failures, Fraction};
 use crate::scenario::ScenarioError;
@@ -203,7 +204,7 @@ pub struct QueueDef {
     /// Consumers in the group.
     pub consumers: u32,
     /// Program run per message.
-    pub program: usize,
+    pub program: ProgramId,
     /// Publish acknowledgement latency.
     pub publish_latency: Option<Dist>,
     /// Messages retained per partition.
@@ -218,7 +219,7 @@ pub struct QueueDef {
     pub retry: MessageRetryDef,
     /// Where messages go after `retry.max_attempts` failures (None: counted
     /// and dropped).
-    pub dead_letter: Option<usize>,
+    pub dead_letter: Option<QueueId>,
     /// Random consumer crashes: (mean ns between failures, mean ns to
     /// repair).
     pub consumer_failures: Option<(f64, f64)>,
@@ -482,7 +483,7 @@ pub fn resolve(
                     _ => None,
                 };
             }
-            Some(d)
+            Some(QueueId::new(d))
         }
     };
     let consumer_failures = match q.consumer_failures {

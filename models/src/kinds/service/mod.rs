@@ -17,7 +17,7 @@ use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
 use crate::kernel::Cx;
 use crate::kernel::kind::{Finish, Kind, ratio};
 use crate::kernel::resolve::{Path, Programs, Resolve};
-use crate::model::ids::ServiceId;
+use crate::model::ids::{EndpointId, ProgramId, ServiceId};
 use crate::model::steps::Step;
 use crate::model::vocab::Failures;
 use crate::scenario::ScenarioError;
@@ -83,7 +83,7 @@ pub struct ServiceDef {
     /// Waiting room per pod (None: unbounded).
     pub queue_capacity: Option<u64>,
     /// Indices into the model's endpoints.
-    pub endpoints: Vec<usize>,
+    pub endpoints: Vec<EndpointId>,
     /// Price per pod-hour.
     pub price_per_replica_hour: f64,
     /// Start-up time of a pod (None: ready at once).
@@ -107,9 +107,9 @@ pub struct EndpointDef {
     /// Endpoint name.
     pub name: String,
     /// Owning service.
-    pub service: usize,
+    pub service: ServiceId,
     /// Compiled program.
-    pub program: usize,
+    pub program: ProgramId,
 }
 
 /// Checks service `index` (at `at`) and resolves it: its endpoints are
@@ -137,14 +137,14 @@ pub fn resolve(
         let ep = p.k("endpoints").k(ename);
         let stream = format!("service/{}/endpoint/{ename}", s.name);
         let prog = programs.compile(cx, &ep, steps, &stream, false)?;
-        eps.push(endpoints.len());
+        eps.push(EndpointId::new(endpoints.len()));
         endpoints.push(EndpointDef {
             name: ename.clone(),
-            service: index,
+            service: ServiceId::new(index),
             program: prog,
         });
     }
-    let programs_of_eps: Vec<usize> = eps.iter().map(|&e| endpoints[e].program).collect();
+    let programs_of_eps: Vec<ProgramId> = eps.iter().map(|&e| endpoints[e].program).collect();
     let sessions = match &s.sessions {
         None => None,
         Some(ss) => Some(sessions::resolve(

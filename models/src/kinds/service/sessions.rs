@@ -26,6 +26,7 @@ use sim_core::{DistSpec, SimDuration, SimTime};
 use super::pods::Pod;
 use crate::kernel::resolve::{Path, Programs, Resolve};
 use crate::model::KeyId;
+use crate::model::ids::ProgramId;
 use crate::model::program::Instr;
 use crate::scenario::ScenarioError;
 
@@ -79,7 +80,7 @@ pub fn resolve(
     ss: &Sessions,
     at: &Path,
     service: &str,
-    programs_of_eps: &[usize],
+    programs_of_eps: &[ProgramId],
     cx: &Resolve<'_>,
     programs: &mut dyn Programs,
 ) -> Result<SessionsDef, ScenarioError> {
