@@ -12,7 +12,6 @@
 
 pub mod chart;
 pub mod charts;
-mod check;
 pub mod html;
 pub mod table;
 
@@ -85,6 +84,6 @@ pub fn plan_report(p: &PlanResult) -> Result<Vec<ReportFile>, ChartError> {
 /// `report_dir`, is [`run_report`]'s.
 pub fn check_report(c: &CheckReport) -> Result<Vec<ReportFile>, ChartError> {
     let charts = charts::check_charts(c)?;
-    let page = check::check_page(c, &charts);
+    let page = html::check_page(c, &charts);
     Ok(files(charts, page))
 }

@@ -4,7 +4,7 @@
 //! objective against its limit, and one table per scenario of its
 //! objectives against their limits and, with a baseline, against the
 //! baseline. It shares the style and helpers of the other pages
-//! ([`crate::html`]); every string from a scenario or a saved document is
+//! (`page.rs`); every string from a scenario or a saved document is
 //! escaped.
 
 use std::fmt::Write as _;
@@ -13,8 +13,8 @@ use models::{
     BaselineComparison, CheckReport, CheckStatus, Estimate, ObjectiveCheck, Op, ScenarioCheck, Slo,
 };
 
+use super::page::{Html, card, charts_section, codes, escape, estimate, n, nav, page, t};
 use crate::chart::Chart;
-use crate::html::{Html, charts_section, escape, estimate, n, nav, page, t};
 
 /// Most failed objectives listed by name in the outcome box; the tables
 /// below have them all.
@@ -74,12 +74,6 @@ pub(crate) fn check_page(c: &CheckReport, charts: &[Chart]) -> String {
     b.push_str("<section id=\"outcome\">\n");
     b.push_str(&outcome_box(c, failed, regressions, marginal));
     b.push_str("<div class=\"cards\">\n");
-    let card = |b: &mut String, v: String, k: &str, class: &str| {
-        let _ = writeln!(
-            b,
-            "<div class=\"card\"><div class=\"v {class}\">{v}</div><div class=\"k\">{k}</div></div>"
-        );
-    };
     let failed_scenarios = c.scenarios.iter().filter(|s| !s.passed).count();
     card(
         &mut b,
@@ -523,14 +517,7 @@ fn scenario_section(c: &CheckReport, i: usize, s: &ScenarioCheck) -> String {
     let sets = if s.sets.is_empty() {
         String::new()
     } else {
-        format!(
-            " · settings {}",
-            s.sets
-                .iter()
-                .map(|x| format!("<code>{}</code>", escape(x)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        )
+        format!(" · settings {}", codes(&s.sets))
     };
     let _ = writeln!(
         b,
