@@ -1064,7 +1064,7 @@ mod failures_and_limits {
             "{:?}",
             r.overall
         );
-        let summary = reports::table::summary(&r);
+        let summary = reports::summary(&r);
         for want in [
             "┆ failed ┆",
             "┆ 429 ┆",
@@ -1111,7 +1111,7 @@ mod failures_and_limits {
     #[test]
     fn plain_runs_get_no_extra_columns() {
         let r = run(SHOP);
-        let summary = reports::table::summary(&r);
+        let summary = reports::summary(&r);
         assert!(!summary.contains("┆ 429 ┆") && !summary.contains("┆ failed ┆"));
         assert!(!summary.contains("sessions ("));
         let charts = reports::run_charts(&r).expect("charts");

@@ -9,10 +9,11 @@ use models::{PlanResult, Status};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::sweep::{Names, XAxis, YAxis, error_bars, height_for, label, mesh, value_text};
+use super::sweep::{Names, XAxis, YAxis, error_bars, height_for, label, mesh};
 use crate::chart::{
     Chart, ChartError, Key, PALETTE, TEXT_PX, WIDTH, font, frame, plot_builder, svg, tick,
 };
+use crate::fmt::value_text;
 
 /// Colour and legend text of a status.
 fn look(s: Status) -> (RGBColor, &'static str) {

@@ -16,6 +16,7 @@ use crate::chart::{
     Area, Chart, ChartError, GREY, HEIGHT, Key, PALETTE, TEXT_PX, WIDTH, fit, font, frame, max_of,
     plot_builder, series_style, slug, svg, text_width, tick,
 };
+use crate::fmt::{short_path, value_text};
 
 /// Most lines on one p99 chart (five colours, solid then dashed); further
 /// combinations are left out and the chart says so.
@@ -39,25 +40,6 @@ pub fn sweep_charts(s: &SweepResult) -> Result<Vec<Chart>, ChartError> {
         out.push(shard_table(s, &db)?);
     }
     Ok(out)
-}
-
-/// The last segment of a field path, with its parent when the path is
-/// longer than two (`services.app.replicas` -> `app.replicas`), as in the
-/// command line's tables.
-pub(crate) fn short_path(path: &str) -> String {
-    let segs: Vec<&str> = path.split('.').collect();
-    match segs.as_slice() {
-        [.., parent, last] if segs.len() > 2 => format!("{parent}.{last}"),
-        _ => path.to_string(),
-    }
-}
-
-/// A value as text: strings without quotes, everything else as JSON.
-pub(crate) fn value_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// A variant's parameters for people: `orders.shards=8, app.replicas=4`.

@@ -9,6 +9,7 @@ use models::Estimate;
 use serde_json::Value;
 
 use crate::chart::{Chart, slug};
+use crate::fmt::{short_path, value_text};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -207,22 +208,9 @@ pub(crate) fn est(e: &Estimate, scale: f64, suffix: &str) -> String {
     }
 }
 
-/// The last two segments of a field path: `orders.shard_key`.
-pub(crate) fn short_path(path: &str) -> String {
-    let segs: Vec<&str> = path.split('.').collect();
-    if segs.len() > 2 {
-        segs[segs.len() - 2..].join(".")
-    } else {
-        path.to_string()
-    }
-}
-
 /// A sweep parameter value as text (strings without quotes), escaped.
 pub(crate) fn value(v: &Value) -> String {
-    escape(&match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    })
+    escape(&value_text(v))
 }
 
 /// `params` as `path=value, ...`, escaped.

@@ -9,6 +9,7 @@ use super::page::{
     Html, charts_section, escape, est, estimate, money, n, nav, num, page, params_text, t, value,
 };
 use crate::chart::Chart;
+use crate::shared::evaluated_header;
 
 fn verdict_html(v: Verdict) -> &'static str {
     match v {
@@ -156,14 +157,7 @@ fn checks_table(p: &PlanResult, e: &Evaluated) -> String {
 }
 
 fn evaluated_table(p: &PlanResult) -> String {
-    let mut header: Vec<String> = vec![
-        "variant".into(),
-        "runs".into(),
-        "$/hour".into(),
-        "p99 ms".into(),
-    ];
-    header.extend(p.slos.iter().map(|s| s.text.clone()));
-    header.push("status".into());
+    let header = evaluated_header(p);
     let refs: Vec<(&str, bool)> = header
         .iter()
         .enumerate()

@@ -6,19 +6,11 @@ use std::fmt::Write as _;
 use models::{SweepResult, VariantSummary};
 
 use super::page::{
-    Html, charts_section, codes, escape, est, money, n, nav, page, params_text, pct, short_path, t,
-    value,
+    Html, charts_section, codes, escape, est, money, n, nav, page, params_text, pct, t, value,
 };
 use crate::chart::Chart;
-
-/// Names of `prefix.X.suffix` metrics present in `v`, in order.
-fn names_of(v: &VariantSummary, prefix: &str, suffix: &str) -> Vec<String> {
-    v.metrics
-        .keys()
-        .filter_map(|k| k.strip_prefix(prefix).and_then(|r| r.strip_suffix(suffix)))
-        .map(String::from)
-        .collect()
-}
+use crate::fmt::short_path;
+use crate::shared::{names_of, sharded};
 
 /// The page of a sweep: what was varied, one row per variant (its
 /// parameters and estimates with 95% intervals), the per-shard load of
@@ -160,20 +152,8 @@ fn variants_table(s: &SweepResult) -> String {
 }
 
 fn shard_share_tables(s: &SweepResult) -> String {
-    let Some(first) = s.variants.first() else {
-        return String::new();
-    };
     let mut b = String::new();
-    for db in first.shard_share.keys() {
-        let shards = s
-            .variants
-            .iter()
-            .filter_map(|v| v.shard_share.get(db).map(Vec::len))
-            .max()
-            .unwrap_or(0);
-        if shards < 2 {
-            continue;
-        }
+    for (db, shards) in sharded(s) {
         let mut header: Vec<String> = vec!["variant".into()];
         header.extend((0..shards).map(|i| format!("shard {i}")));
         let refs: Vec<(&str, bool)> = header

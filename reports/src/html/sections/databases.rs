@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use models::Results;
 
 use crate::html::page::{Html, escape, int, n, pct, share_bar, t};
-use crate::table::ms;
+use crate::shared::db_notes;
+use crate::terminal::run::ms;
 
 /// A heading, a line of figures and a shard table per database.
 pub(crate) fn databases(r: &Results) -> String {
@@ -30,7 +31,7 @@ pub(crate) fn databases(r: &Results) -> String {
             d.hottest_shard,
             pct(d.max_utilisation)
         );
-        if let Some(note) = crate::table::db_notes(d) {
+        if let Some(note) = db_notes(d) {
             let _ = writeln!(b, "<p>{}</p>", escape(&note));
         }
         let mut tb = Html::new(&[

@@ -3,7 +3,8 @@
 use models::{EndpointResult, Results};
 
 use crate::html::page::{Html, escape, int, n, pct, secs, t};
-use crate::table::{ms, worst_p99};
+use crate::shared::worst_p99;
+use crate::terminal::run::ms;
 
 /// One row per endpoint (and all endpoints together).
 pub(crate) fn endpoints(r: &Results) -> String {

@@ -3,7 +3,7 @@
 use models::Results;
 
 use crate::html::page::{Html, escape, int, n, pct, t};
-use crate::table::ms;
+use crate::terminal::run::ms;
 
 /// One row per queue.
 pub(crate) fn queues(r: &Results) -> String {

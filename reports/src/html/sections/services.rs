@@ -4,7 +4,8 @@
 use models::Results;
 
 use crate::html::page::{Html, escape, int, n, pct, t};
-use crate::table::ms;
+use crate::shared::component_notes;
+use crate::terminal::run::ms;
 
 /// One row per service and per load balancer, then the notes.
 pub(crate) fn services(r: &Results) -> String {
@@ -60,7 +61,7 @@ pub(crate) fn services(r: &Results) -> String {
             ],
         );
     }
-    let notes: String = crate::table::component_notes(r)
+    let notes: String = component_notes(r)
         .iter()
         .map(|l| format!("<li>{}</li>\n", escape(l)))
         .collect();

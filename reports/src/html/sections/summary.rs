@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use models::Results;
 
 use crate::html::page::{card, int, money, pct};
-use crate::table::ms;
+use crate::terminal::run::ms;
 
 /// Headline figures of the run and the ledger of every request.
 pub(crate) fn summary(r: &Results) -> String {

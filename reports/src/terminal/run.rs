@@ -1,24 +1,13 @@
-//! The terminal summary of one results document.
+//! The terminal summary of one results document, printed by `capsim run`.
 
 use std::fmt::Write as _;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::Table;
 use models::{EndpointResult, Results};
 use sim_core::stats::LatencyPoint;
 
-fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.iter().map(Cell::new));
-    for i in 1..header.len() {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    t
-}
+use super::table;
+use crate::shared::{MIN_P99_SAMPLES, component_notes, db_notes, worst_p99};
 
 /// Milliseconds with precision that suits the magnitude.
 pub fn ms(v: f64) -> String {
@@ -33,7 +22,8 @@ pub fn ms(v: f64) -> String {
     }
 }
 
-fn pct(v: f64) -> String {
+/// A fraction as a percentage.
+pub(crate) fn pct(v: f64) -> String {
     if v == 0.0 {
         "0%".into()
     } else if v < 0.001 {
@@ -63,25 +53,6 @@ fn money(v: f64) -> String {
     } else {
         format!("${v:.2}")
     }
-}
-
-/// Fewest responses in a time-series bucket for its p99 to count: below
-/// 100 samples a "p99" is just the largest one or two values.
-pub const MIN_P99_SAMPLES: u64 = 100;
-
-/// The worst interval p99 of a latency series (over buckets that start
-/// after the warm-up, `from_s`, with at least [`MIN_P99_SAMPLES`]
-/// responses) and when that bucket began, seconds.
-pub fn worst_p99(series: &[LatencyPoint], interval_s: f64, from_s: f64) -> Option<(f64, f64)> {
-    series
-        .iter()
-        .enumerate()
-        .filter(|(i, p)| p.count >= MIN_P99_SAMPLES && *i as f64 * interval_s >= from_s - 1e-9)
-        .map(|(i, p)| (p.p99_ms, i as f64 * interval_s))
-        .fold(None, |best: Option<(f64, f64)>, x| match best {
-            Some(b) if b.0 >= x.0 => Some(b),
-            _ => Some(x),
-        })
 }
 
 /// Renders the human summary printed by `capsim run`.
@@ -138,7 +109,7 @@ pub fn summary(r: &Results) -> String {
         header.push("429");
     }
     header.extend(["p50 ms", "p99 ms", "p99.9 ms", "max ms", "worst p99 (at)"]);
-    let mut e = table(&header);
+    let mut e = table(&header, 1);
     let iv = r.time_series.interval_s;
     let mut rows: Vec<(String, &EndpointResult, &[LatencyPoint])> = r
         .endpoints
@@ -198,15 +169,18 @@ pub fn summary(r: &Results) -> String {
         );
     }
 
-    let mut sv = table(&[
-        "service",
-        "pods x workers",
-        "utilisation",
-        "queue mean",
-        "queue max",
-        "wait mean ms",
-        "rejected",
-    ]);
+    let mut sv = table(
+        &[
+            "service",
+            "pods x workers",
+            "utilisation",
+            "queue mean",
+            "queue max",
+            "wait mean ms",
+            "rejected",
+        ],
+        1,
+    );
     for x in &r.services {
         sv.add_row(vec![
             x.name.clone(),
@@ -236,16 +210,19 @@ pub fn summary(r: &Results) -> String {
     out.push('\n');
 
     for d in &r.databases {
-        let mut dt = table(&[
-            "shard",
-            "reads",
-            "writes",
-            "load share",
-            "utilisation",
-            "queue mean",
-            "queue max",
-            "wait mean ms",
-        ]);
+        let mut dt = table(
+            &[
+                "shard",
+                "reads",
+                "writes",
+                "load share",
+                "utilisation",
+                "queue mean",
+                "queue max",
+                "wait mean ms",
+            ],
+            1,
+        );
         for sh in &d.shards {
             let mark = if sh.index == d.hottest_shard && d.shards.len() > 1 {
                 " *"
@@ -281,15 +258,18 @@ pub fn summary(r: &Results) -> String {
     }
 
     if !r.caches.is_empty() {
-        let mut ct = table(&[
-            "cache",
-            "capacity",
-            "lookups",
-            "hit ratio",
-            "evictions",
-            "expirations",
-            "invalidations",
-        ]);
+        let mut ct = table(
+            &[
+                "cache",
+                "capacity",
+                "lookups",
+                "hit ratio",
+                "evictions",
+                "expirations",
+                "invalidations",
+            ],
+            1,
+        );
         for c in &r.caches {
             ct.add_row(vec![
                 c.name.clone(),
@@ -321,16 +301,19 @@ pub fn summary(r: &Results) -> String {
     }
 
     if !r.cdns.is_empty() {
-        let mut ct = table(&[
-            "cdn",
-            "origin",
-            "requests",
-            "hit ratio",
-            "origin offload",
-            "to origin",
-            "evictions",
-            "expirations",
-        ]);
+        let mut ct = table(
+            &[
+                "cdn",
+                "origin",
+                "requests",
+                "hit ratio",
+                "origin offload",
+                "to origin",
+                "evictions",
+                "expirations",
+            ],
+            1,
+        );
         for c in &r.cdns {
             ct.add_row(vec![
                 c.name.clone(),
@@ -347,19 +330,22 @@ pub fn summary(r: &Results) -> String {
     }
 
     if !r.queues.is_empty() {
-        let mut qt = table(&[
-            "queue",
-            "partitions",
-            "consumers",
-            "published",
-            "consumed",
-            "lag mean",
-            "lag max",
-            "lag end",
-            "e2e p50 ms",
-            "e2e p99 ms",
-            "dropped",
-        ]);
+        let mut qt = table(
+            &[
+                "queue",
+                "partitions",
+                "consumers",
+                "published",
+                "consumed",
+                "lag mean",
+                "lag max",
+                "lag end",
+                "e2e p50 ms",
+                "e2e p99 ms",
+                "dropped",
+            ],
+            1,
+        );
         for q in &r.queues {
             qt.add_row(vec![
                 q.name.clone(),
@@ -406,86 +392,6 @@ pub fn summary(r: &Results) -> String {
     out
 }
 
-/// Sentences under the services table for what it has no column for:
-/// pods that came and went, sessions, health checks and rate limits.
-pub fn component_notes(r: &Results) -> Vec<String> {
-    let mut out = Vec::new();
-    for s in &r.services {
-        let moved = s.ready_min != s.ready_max || s.crashes > 0 || !s.scaling.is_empty();
-        if moved {
-            let mut line = format!(
-                "{}: {:.1} pods ready on average ({:.0} to {:.0}), {:.1} paid for",
-                s.name, s.ready_mean, s.ready_min, s.ready_max, s.billed_mean
-            );
-            if !s.scaling.is_empty() {
-                let _ = write!(line, "; {} scaling decisions", s.scaling.len());
-            }
-            if s.crashes > 0 {
-                let _ = write!(
-                    line,
-                    "; {} pod crashes, {} requests failed with them",
-                    s.crashes, s.aborted
-                );
-            }
-            out.push(line);
-        }
-        if let Some(ss) = &s.sessions {
-            out.push(format!(
-                "{} sessions ({} on {}): {} lost = {} of the requests with a live session ({} with their pod, {} sent to another pod); {} created",
-                s.name,
-                ss.store,
-                ss.key,
-                ss.lost,
-                pct(ss.loss_rate),
-                ss.lost_with_pod,
-                ss.lost_to_routing,
-                ss.created
-            ));
-        }
-    }
-    for l in &r.load_balancers {
-        if l.sent_to_down > 0 || l.marked_down > 0 {
-            out.push(format!(
-                "{}: {} requests sent to dead pods before the health checks took them out ({} times)",
-                l.name, l.sent_to_down, l.marked_down
-            ));
-        }
-        if l.rate_limited > 0 {
-            out.push(format!(
-                "{}: {} requests refused by the rate limit (429), {} of those it received",
-                l.name,
-                l.rate_limited,
-                pct(l.rate_limited as f64 / l.requests.max(1) as f64)
-            ));
-        }
-    }
-    out
-}
-
-/// A sentence on a database's replicas and failed statements (None when
-/// it has neither).
-pub fn db_notes(d: &models::DbResult) -> Option<String> {
-    let mut parts = Vec::new();
-    if d.replicas > 0 {
-        parts.push(format!(
-            "{} read replica{} per shard, reads from {}: {} replica reads, {} stale ({} of reads)",
-            d.replicas,
-            if d.replicas == 1 { "" } else { "s" },
-            d.read_from,
-            d.replica_reads,
-            d.stale_reads,
-            pct(d.stale_read_ratio)
-        ));
-    }
-    if d.failed_statements > 0 {
-        parts.push(format!(
-            "{} statements failed on a shard that was down",
-            d.failed_statements
-        ));
-    }
-    (!parts.is_empty()).then(|| parts.join("; "))
-}
-
 /// A compact timeline: the time series folded into at most `rows` windows,
 /// so the moment latency breaks is visible in a terminal.
 pub fn timeline(r: &Results, rows: usize) -> Option<Table> {
@@ -511,7 +417,7 @@ pub fn timeline(r: &Results, rows: usize) -> Option<Table> {
     if has_q {
         header.push("queue lag");
     }
-    let mut t = table(&header);
+    let mut t = table(&header, 1);
     let mean = |v: &[f64], a: usize, b: usize| {
         let s = &v[a.min(v.len())..b.min(v.len())];
         if s.is_empty() {
