@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod axes;
 pub mod chart;
 pub mod charts;
 pub mod fmt;

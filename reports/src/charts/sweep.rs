@@ -3,20 +3,16 @@
 //! spread a database over more than one shard, a variant x shard table of
 //! the load each shard takes, so a layout with a hot shard stands out.
 
-use std::ops::Range;
-
 use models::{Estimate, SweepResult, VariantSummary};
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::HPos;
 use serde_json::Value;
 
+use crate::axes::{XAxis, YAxis, mesh};
 use crate::chart::{
-    Area, Chart, ChartError, GREY, HEIGHT, Key, PALETTE, TEXT_PX, WIDTH, fit, font, frame, max_of,
-    plot_builder, series_style, slug, svg, text_width, tick,
+    Chart, ChartError, GREY, INK, Key, Names, PALETTE, TEXT_PX, WIDTH, error_bars, fit, frame,
+    height_for, labelled_plot, line, max_of, series_style, slug, svg, text_at, text_width,
 };
-use crate::fmt::{short_path, value_text};
 
 /// Most lines on one p99 chart (five colours, solid then dashed); further
 /// combinations are left out and the chart says so.
@@ -40,359 +36,6 @@ pub fn sweep_charts(s: &SweepResult) -> Result<Vec<Chart>, ChartError> {
         out.push(shard_table(s, &db)?);
     }
     Ok(out)
-}
-
-/// A variant's parameters for people: `orders.shards=8, app.replicas=4`.
-pub(crate) fn label<'a>(params: impl IntoIterator<Item = (&'a String, &'a Value)>) -> String {
-    params
-        .into_iter()
-        .map(|(p, v)| format!("{}={}", short_path(p), value_text(v)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The shortest names that tell the varied fields apart: the last
-/// segment (`shards`), or [`short_path`] where two last segments clash.
-pub(crate) struct Names(Vec<(String, String)>);
-
-impl Names {
-    /// Names for the fields `paths`.
-    pub(crate) fn of<'a>(paths: impl IntoIterator<Item = &'a str> + Clone) -> Names {
-        let last = |p: &str| p.rsplit('.').next().unwrap_or(p).to_string();
-        let all: Vec<String> = paths.clone().into_iter().map(last).collect();
-        Names(
-            paths
-                .into_iter()
-                .map(|p| {
-                    let l = last(p);
-                    let name = if all.iter().filter(|a| **a == l).count() > 1 {
-                        short_path(p)
-                    } else {
-                        l
-                    };
-                    (p.to_string(), name)
-                })
-                .collect(),
-        )
-    }
-
-    /// The name of field `path` (its [`short_path`] if unknown).
-    pub(crate) fn name(&self, path: &str) -> String {
-        self.0
-            .iter()
-            .find(|(p, _)| p == path)
-            .map_or_else(|| short_path(path), |(_, n)| n.clone())
-    }
-
-    /// A variant's parameters: `strategy=hash, shard_key=user_id`.
-    pub(crate) fn label<'a>(
-        &self,
-        params: impl IntoIterator<Item = (&'a String, &'a Value)>,
-    ) -> String {
-        params
-            .into_iter()
-            .map(|(p, v)| format!("{}={}", self.name(p), value_text(v)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
-/// How the values of one varied field are placed on the x axis: at their
-/// own value when every one is a number, else one slot per value. Ticks
-/// sit at the values themselves when they are few, so every tick is a
-/// value that was run.
-#[derive(Debug, Clone)]
-pub(crate) struct XAxis {
-    /// Axis position of each value, in the dimension's order.
-    pub pos: Vec<f64>,
-    /// Tick labels of a categorical axis (empty for a numeric one).
-    pub names: Vec<String>,
-    /// Whether ticks go at the values (else at round numbers).
-    pub at_values: bool,
-    lo: f64,
-    hi: f64,
-}
-
-/// Most values of a numeric axis that each get a tick.
-pub const MAX_VALUE_TICKS: usize = 12;
-
-impl XAxis {
-    /// The axis for `values`.
-    pub(crate) fn of(values: &[Value]) -> XAxis {
-        let nums: Option<Vec<f64>> = values.iter().map(Value::as_f64).collect();
-        match nums {
-            Some(pos) if !pos.is_empty() => {
-                let lo = pos.iter().copied().fold(f64::INFINITY, f64::min);
-                let hi = pos.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let pad = if hi > lo {
-                    (hi - lo) * 0.06
-                } else {
-                    lo.abs().max(1.0) * 0.1
-                };
-                XAxis {
-                    at_values: pos.len() <= MAX_VALUE_TICKS,
-                    pos,
-                    names: Vec::new(),
-                    lo: lo - pad,
-                    hi: hi + pad,
-                }
-            }
-            _ => XAxis::categories(values.iter().map(value_text).collect()),
-        }
-    }
-
-    /// A plain numeric axis over `lo..hi` (padded), ticks at round numbers.
-    pub(crate) fn span(lo: f64, hi: f64) -> XAxis {
-        let mut a = XAxis::of(&[lo.into(), hi.into()]);
-        a.at_values = false;
-        a
-    }
-
-    /// One slot per name.
-    pub(crate) fn categories(names: Vec<String>) -> XAxis {
-        XAxis {
-            pos: (0..names.len()).map(|i| i as f64).collect(),
-            lo: -0.5,
-            hi: names.len() as f64 - 0.5,
-            names,
-            at_values: true,
-        }
-    }
-
-    /// Whether the axis is categorical.
-    pub(crate) fn categorical(&self) -> bool {
-        !self.names.is_empty()
-    }
-
-    /// The tick label at axis position `v`.
-    pub(crate) fn tick(&self, v: f64) -> String {
-        if self.categorical() {
-            let i = v.round();
-            if i >= 0.0 && (i as usize) < self.names.len() {
-                return self.names[i as usize].clone();
-            }
-            return String::new();
-        }
-        tick(v)
-    }
-
-    /// Smallest gap between two positions (1 when there are fewer than
-    /// two).
-    fn min_gap(&self) -> f64 {
-        let mut p = self.pos.clone();
-        p.sort_by(f64::total_cmp);
-        let gap = p
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .filter(|d| *d > 0.0)
-            .fold(f64::INFINITY, f64::min);
-        if gap.is_finite() { gap } else { 1.0 }
-    }
-}
-
-impl Ranged for XAxis {
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
-        let f = (v - self.lo) / (self.hi - self.lo);
-        limit.0 + ((limit.1 - limit.0) as f64 * f).round() as i32
-    }
-
-    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
-        if self.at_values {
-            let mut p = self.pos.clone();
-            p.sort_by(f64::total_cmp);
-            p.dedup();
-            return p;
-        }
-        let lin: RangedCoordf64 = (self.lo..self.hi).into();
-        lin.key_points(hint)
-    }
-
-    fn range(&self) -> Range<f64> {
-        self.lo..self.hi
-    }
-}
-
-/// The chart type of every x-y chart here.
-pub(crate) type XyChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<XAxis, YAxis>>;
-
-/// A latency axis: linear from 0, or logarithmic when the values span
-/// more than [`LOG_SPAN`]x, so a variant that times out does not flatten
-/// the differences between the others.
-#[derive(Debug, Clone)]
-pub(crate) struct YAxis {
-    lo: f64,
-    hi: f64,
-    log: bool,
-}
-
-/// Ratio of the largest to the smallest value above which latency axes
-/// are logarithmic.
-pub const LOG_SPAN: f64 = 12.0;
-
-impl YAxis {
-    /// The axis for points `(low, mean, high)`.
-    pub(crate) fn for_points(points: impl IntoIterator<Item = (f64, f64, f64)>) -> YAxis {
-        let points: Vec<(f64, f64, f64)> = points.into_iter().collect();
-        let hi = max_of(points.iter().map(|(_, m, h)| h.max(*m)), 0.0);
-        let lo = points
-            .iter()
-            .map(|(_, m, _)| *m)
-            .filter(|m| *m > 0.0 && m.is_finite())
-            .fold(f64::INFINITY, f64::min);
-        if lo.is_finite() && hi / lo > LOG_SPAN {
-            YAxis {
-                lo: 10f64.powf((lo * 0.8).log10().floor()),
-                hi: hi * 1.4,
-                log: true,
-            }
-        } else {
-            YAxis {
-                lo: 0.0,
-                hi: hi.max(0.1) * 1.1,
-                log: false,
-            }
-        }
-    }
-
-    /// The axis label for `what` (`p99 latency (ms)`).
-    pub(crate) fn desc(&self, what: &str) -> String {
-        if self.log {
-            format!("{what}, log scale")
-        } else {
-            what.to_string()
-        }
-    }
-
-    /// `v` clamped into the drawn range (for interval ends below a log
-    /// axis).
-    pub(crate) fn clamp(&self, v: f64) -> f64 {
-        v.clamp(self.lo, self.hi)
-    }
-
-    /// Where `v` is along the axis, 0 at the bottom and 1 at the top.
-    pub(crate) fn frac(&self, v: f64) -> f64 {
-        if self.log {
-            (self.clamp(v).ln() - self.lo.ln()) / (self.hi.ln() - self.lo.ln())
-        } else {
-            (v - self.lo) / (self.hi - self.lo)
-        }
-    }
-}
-
-impl Ranged for YAxis {
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
-        let f = self.frac(*v);
-        limit.0 + ((limit.1 - limit.0) as f64 * f).round() as i32
-    }
-
-    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
-        if !self.log {
-            let lin: RangedCoordf64 = (self.lo..self.hi).into();
-            return lin.key_points(hint);
-        }
-        // 1, 2, 5 per decade; decades only when that is too many.
-        let first = self.lo.log10().floor() as i32;
-        let last = self.hi.log10().ceil() as i32;
-        let ticks = |mults: &[f64]| -> Vec<f64> {
-            (first..=last)
-                .flat_map(|e| mults.iter().map(move |m| m * 10f64.powi(e)))
-                .filter(|v| *v >= self.lo * 0.999 && *v <= self.hi)
-                .collect()
-        };
-        let dense = ticks(&[1.0, 2.0, 5.0]);
-        if dense.len() <= hint.max_num_points() {
-            dense
-        } else {
-            ticks(&[1.0])
-        }
-    }
-
-    fn range(&self) -> Range<f64> {
-        self.lo..self.hi
-    }
-}
-
-/// Draws the axes and grid of an x-y chart in the report's style.
-pub(crate) fn mesh(
-    chart: &mut XyChart<'_, '_>,
-    x: &XAxis,
-    x_desc: &str,
-    y_desc: &str,
-    x_fmt: Option<&dyn Fn(&f64) -> String>,
-) -> Result<(), ChartError> {
-    let default = |v: &f64| x.tick(*v);
-    let y_fmt = |v: &f64| tick(*v);
-    chart
-        .configure_mesh()
-        .x_desc(x_desc)
-        .y_desc(y_desc)
-        .x_labels(12)
-        .y_labels(8)
-        .x_label_formatter(x_fmt.unwrap_or(&default))
-        .y_label_formatter(&y_fmt)
-        .label_style(font(TEXT_PX))
-        .axis_desc_style(font(TEXT_PX))
-        .bold_line_style(BLACK.mix(0.12))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()?;
-    Ok(())
-}
-
-/// Draws a line through `points`, dashed or solid.
-pub(crate) fn line(
-    chart: &mut XyChart<'_, '_>,
-    points: Vec<(f64, f64)>,
-    (c, dashed): (RGBColor, bool),
-) -> Result<(), ChartError> {
-    if dashed {
-        chart.draw_series(DashedLineSeries::new(points, 7, 4, c.stroke_width(2)))?;
-    } else {
-        chart.draw_series(LineSeries::new(points, c.stroke_width(2)))?;
-    }
-    Ok(())
-}
-
-/// Vertical error bars `(x, low, high)` with caps.
-pub(crate) fn error_bars(
-    chart: &mut XyChart<'_, '_>,
-    bars: &[(f64, f64, f64)],
-    c: RGBColor,
-) -> Result<(), ChartError> {
-    let style = c.stroke_width(1);
-    chart.draw_series(
-        bars.iter()
-            .map(|(x, lo, hi)| PathElement::new(vec![(*x, *lo), (*x, *hi)], style)),
-    )?;
-    chart.draw_series(
-        bars.iter()
-            .flat_map(|(x, lo, hi)| [(*x, *lo), (*x, *hi)])
-            .map(|p| EmptyElement::at(p) + PathElement::new(vec![(-5, 0), (5, 0)], style)),
-    )?;
-    Ok(())
-}
-
-/// Height of a chart whose legend (drawn by [`frame`]) has `keys`: the
-/// default, plus a row's height for each legend row beyond two.
-pub(crate) fn height_for(keys: &[Key]) -> u32 {
-    let avail = WIDTH as f64 - 40.0;
-    let mut rows: u32 = 0;
-    let mut used = f64::INFINITY;
-    for k in keys {
-        let w = 26.0 + text_width(&k.label, TEXT_PX);
-        if used + 22.0 + w <= avail {
-            used += 22.0 + w;
-        } else {
-            rows += 1;
-            used = w;
-        }
-    }
-    HEIGHT + 20 * rows.saturating_sub(2)
 }
 
 /// Share of failed requests above which a variant's p99 is drawn hollow:
@@ -572,10 +215,7 @@ fn p99_by(s: &SweepResult, k: usize) -> Result<Chart, ChartError> {
     });
     let doc = svg((WIDTH, height_for(&keys)), |root| {
         let plot = frame(root, &title, &keys)?;
-        let mut chart = plot_builder(&plot, 24)
-            .margin_bottom(6)
-            .x_label_area_size(44)
-            .build_cartesian_2d(axis.clone(), y.clone())?;
+        let mut chart = labelled_plot(&plot, 24).build_cartesian_2d(axis.clone(), y.clone())?;
         mesh(&mut chart, &axis, &dim.path, &y_desc, None)?;
         if !p50.is_empty() {
             line(&mut chart, p50.clone(), (GREY, false))?;
@@ -640,32 +280,6 @@ fn heat(ratio: f64) -> (RGBColor, bool) {
     let a = t.abs();
     let mix = |c: u8| (255.0 - (255.0 - c as f64) * a).round() as u8;
     (RGBColor(mix(to.0), mix(to.1), mix(to.2)), a > 0.6)
-}
-
-/// Text colour on white.
-const INK: RGBColor = RGBColor(40, 40, 40);
-
-/// Writes `text` of `px` pixels at a pixel position, anchored `h`
-/// horizontally and centred vertically.
-fn text_at(
-    area: &Area<'_>,
-    text: &str,
-    (x, y): (i32, i32),
-    px: f64,
-    h: HPos,
-    color: RGBColor,
-    bold: bool,
-) -> Result<(), ChartError> {
-    let f = if bold {
-        font(px).style(FontStyle::Bold)
-    } else {
-        font(px)
-    };
-    let style = TextStyle::from(f)
-        .color(&color)
-        .pos(Pos::new(h, VPos::Center));
-    area.draw(&Text::new(text.to_string(), (x, y), style))?;
-    Ok(())
 }
 
 /// One row of a shard table.
@@ -893,37 +507,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn axes_and_colours() {
-        let a = XAxis::of(&[Value::from(16), Value::from(8), Value::from(9)]);
-        assert!(!a.categorical());
-        assert_eq!(a.key_points(12), vec![8.0, 9.0, 16.0]);
-        assert_eq!(a.tick(8.0), "8");
-        let c = XAxis::of(&[Value::from("hash"), Value::from("range")]);
-        assert!(c.categorical());
-        assert_eq!(c.range(), -0.5..1.5);
-        assert_eq!(c.key_points(12), vec![0.0, 1.0]);
-        assert_eq!(c.tick(1.0), "range");
-        let money = XAxis::span(0.0, 10.0);
-        assert_eq!(money.key_points(6), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+    fn colours() {
         assert_eq!(heat(1.0).0, RGBColor(255, 255, 255));
         assert_eq!(heat(4.0).0, PALETTE[1]);
         assert_eq!(heat(0.25).0, PALETTE[0]);
-        assert_eq!(short_path("databases.orders.shards"), "orders.shards");
-        assert_eq!(short_path("seed"), "seed");
-    }
-
-    #[test]
-    fn latency_axis_turns_logarithmic_over_a_wide_span() {
-        let lin = YAxis::for_points([(4.0, 5.0, 6.0), (6.0, 7.0, 8.0)]);
-        assert!(!lin.log);
-        assert_eq!(lin.lo, 0.0);
-        let log = YAxis::for_points([(30.0, 31.0, 32.0), (990.0, 999.0, 1008.0)]);
-        assert!(log.log);
-        assert_eq!(log.lo, 10.0);
-        assert_eq!(
-            log.key_points(20),
-            vec![10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]
-        );
-        assert_eq!(log.key_points(4), vec![10.0, 100.0, 1000.0]);
     }
 }
