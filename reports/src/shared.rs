@@ -1,15 +1,15 @@
 //! What the terminal summaries and the HTML pages share beyond the
-//! number formats of [`crate::fmt`]: the notes under a run's services and
-//! database tables, the worst interval p99 of a latency series, the
+//! number formats of [`crate::fmt`]: the ledger of a run's requests, the
+//! notes under its services and database tables, the worst interval p99 of a latency series, the
 //! columns of a plan's evaluated variants, and which metrics and sharded
 //! databases a sweep has.
 
 use std::fmt::Write as _;
 
-use models::{PlanResult, Results, SweepResult, VariantSummary};
+use models::{PlanResult, Results, SweepResult, Totals, VariantSummary};
 use sim_core::stats::LatencyPoint;
 
-use crate::terminal::run::pct;
+use crate::fmt::{int, pct};
 
 /// Fewest responses in a time-series bucket for its p99 to count: below
 /// 100 samples a "p99" is just the largest one or two values.
@@ -34,6 +34,24 @@ pub(crate) fn worst_p99(
         })
 }
 
+/// The ledger of every request of the run (warm-up included), each term
+/// named and every term shown, zero or not, so that the sum can be checked
+/// by eye: `generated = completed + timed out + rejected (503) + failed
+/// in flight (502) + rate-limited (429) + still in flight`, the
+/// conservation law of [`Totals`].
+pub(crate) fn ledger(t: &Totals) -> String {
+    format!(
+        "{} generated = {} completed + {} timed out + {} rejected (503) + {} failed in flight (502) + {} rate-limited (429) + {} still in flight",
+        int(t.generated),
+        int(t.completed),
+        int(t.failed),
+        int(t.rejected),
+        int(t.aborted),
+        int(t.rate_limited),
+        int(t.in_flight)
+    )
+}
+
 /// Sentences under the services table for what it has no column for:
 /// pods that came and went, sessions, health checks and rate limits.
 pub(crate) fn component_notes(r: &Results) -> Vec<String> {
@@ -46,13 +64,14 @@ pub(crate) fn component_notes(r: &Results) -> Vec<String> {
                 s.name, s.ready_mean, s.ready_min, s.ready_max, s.billed_mean
             );
             if !s.scaling.is_empty() {
-                let _ = write!(line, "; {} scaling decisions", s.scaling.len());
+                let _ = write!(line, "; {} scaling decisions", int(s.scaling.len() as u64));
             }
             if s.crashes > 0 {
                 let _ = write!(
                     line,
                     "; {} pod crashes, {} requests failed with them",
-                    s.crashes, s.aborted
+                    int(s.crashes),
+                    int(s.aborted)
                 );
             }
             out.push(line);
@@ -63,11 +82,11 @@ pub(crate) fn component_notes(r: &Results) -> Vec<String> {
                 s.name,
                 ss.store,
                 ss.key,
-                ss.lost,
+                int(ss.lost),
                 pct(ss.loss_rate),
-                ss.lost_with_pod,
-                ss.lost_to_routing,
-                ss.created
+                int(ss.lost_with_pod),
+                int(ss.lost_to_routing),
+                int(ss.created)
             ));
         }
     }
@@ -75,14 +94,16 @@ pub(crate) fn component_notes(r: &Results) -> Vec<String> {
         if l.sent_to_down > 0 || l.marked_down > 0 {
             out.push(format!(
                 "{}: {} requests sent to dead pods before the health checks took them out ({} times)",
-                l.name, l.sent_to_down, l.marked_down
+                l.name,
+                int(l.sent_to_down),
+                int(l.marked_down)
             ));
         }
         if l.rate_limited > 0 {
             out.push(format!(
                 "{}: {} requests refused by the rate limit (429), {} of those it received",
                 l.name,
-                l.rate_limited,
+                int(l.rate_limited),
                 pct(l.rate_limited as f64 / l.requests.max(1) as f64)
             ));
         }
@@ -100,15 +121,15 @@ pub(crate) fn db_notes(d: &models::DbResult) -> Option<String> {
             d.replicas,
             if d.replicas == 1 { "" } else { "s" },
             d.read_from,
-            d.replica_reads,
-            d.stale_reads,
+            int(d.replica_reads),
+            int(d.stale_reads),
             pct(d.stale_read_ratio)
         ));
     }
     if d.failed_statements > 0 {
         parts.push(format!(
             "{} statements failed on a shard that was down",
-            d.failed_statements
+            int(d.failed_statements)
         ));
     }
     (!parts.is_empty()).then(|| parts.join("; "))

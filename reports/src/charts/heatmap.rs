@@ -15,6 +15,7 @@ use crate::chart::{
     Chart, ChartError, Key, PALETTE, TEXT_PX, WARMUP, WIDTH, font, frame, labelled_plot, slug, svg,
     text_width,
 };
+use crate::fmt::secs;
 
 /// The sequential scale (ColorBrewer YlOrRd, 9 classes): lightness falls
 /// steadily from idle to saturated, so it reads in grey and with every
@@ -244,17 +245,6 @@ fn one(r: &Results, series: &DbSeries, db: Option<&DbResult>) -> Result<Chart, C
         what_to_look_at: what,
         svg: doc,
     })
-}
-
-/// `15s`, `1.5s`, `2m`.
-fn secs(v: f64) -> String {
-    if v >= 60.0 && (v / 60.0).fract() == 0.0 {
-        format!("{}m", v / 60.0)
-    } else if v.fract() == 0.0 {
-        format!("{v:.0}s")
-    } else {
-        format!("{v}s")
-    }
 }
 
 /// The colour scale's legend: a gradient from 0% to 100% with ticks.

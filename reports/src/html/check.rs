@@ -15,6 +15,7 @@ use models::{
 
 use super::page::{Html, card, charts_section, codes, escape, estimate, n, nav, page, t};
 use crate::chart::Chart;
+use crate::fmt::pct;
 
 /// Most failed objectives listed by name in the outcome box; the tables
 /// below have them all.
@@ -40,7 +41,7 @@ pub(crate) fn check_page(c: &CheckReport, charts: &[Chart]) -> String {
         Some(f) => format!(
             "compared with the baseline <code>{}</code>, regression tolerance {}",
             escape(f),
-            tolerance_text(c.tolerance)
+            pct(c.tolerance)
         ),
         None => "no baseline: nothing compared".into(),
     };
@@ -197,12 +198,6 @@ fn worse_cell(slo: &Slo, b: &BaselineComparison) -> String {
     )
 }
 
-/// The tolerance as a percentage: `5%`, `2.5%`.
-fn tolerance_text(t: f64) -> String {
-    let p = format!("{:.2}", t * 100.0);
-    format!("{}%", p.trim_end_matches('0').trim_end_matches('.'))
-}
-
 /// Why an objective failed, in a few words.
 fn failure_reason(c: &CheckReport, o: &ObjectiveCheck) -> String {
     let slo = &o.objective.slo;
@@ -318,7 +313,7 @@ fn how_to_read(c: &CheckReport) -> String {
     let baseline = if c.baseline.is_some() {
         format!(
             "<p><b>Against the baseline</b>, <i>worse by</i> is how much worse the mean is than the baseline's (current − baseline for an upper limit, baseline − current for a lower one: positive is worse), with its 95% interval. The interval is <i>paired</i> — from the differences replication by replication — when both checks used the same seeds, so the seeds' noise cancels; otherwise it is Welch's interval of two means. An objective <b>REGRESSED</b> when it is worse by more than the tolerance ({} of the baseline's mean) <i>and</i> the interval of the difference excludes zero: a real change, not noise. A regression fails the check even when the objective still meets its limit.</p>\n",
-            tolerance_text(c.tolerance)
+            pct(c.tolerance)
         )
     } else {
         String::new()

@@ -1,7 +1,9 @@
 //! What every page shares: the inline CSS and the page around a body,
 //! escaping, the contents line, the warnings box, headline cards, the
-//! table builder and its cells, the charts as figures, and the numbers
-//! as the pages write them.
+//! table builder and its cells, the charts as figures, and the few
+//! number forms only the pages use (estimates with their intervals, plain
+//! numbers, parameters as HTML); every other figure is written by
+//! [`crate::fmt`].
 
 use std::fmt::Write as _;
 
@@ -9,7 +11,7 @@ use models::Estimate;
 use serde_json::Value;
 
 use crate::chart::{Chart, slug};
-use crate::fmt::{short_path, value_text};
+use crate::fmt::{pct, short_path, value_text};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -98,66 +100,6 @@ pub(crate) fn card(b: &mut String, v: String, k: &str, class: &str) {
 }
 
 // ---------------------------------------------------------------- numbers
-
-/// A fraction as a percentage, with precision for small ones.
-pub(crate) fn pct(v: f64) -> String {
-    if v == 0.0 {
-        "0%".into()
-    } else if v.abs() < 0.001 {
-        format!("{:.3}%", v * 100.0)
-    } else if v.abs() < 0.1 {
-        format!("{:.2}%", v * 100.0)
-    } else {
-        format!("{:.1}%", v * 100.0)
-    }
-}
-
-/// An integer with thousands separators: `2,727,347`.
-pub(crate) fn int(v: u64) -> String {
-    let s = v.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A duration in seconds for people: `45s`, `2m30s`, `1h5m`.
-pub(crate) fn secs(v: f64) -> String {
-    if v >= 3600.0 {
-        let h = (v / 3600.0).floor();
-        let m = ((v - h * 3600.0) / 60.0).round();
-        if m == 0.0 {
-            format!("{h:.0}h")
-        } else {
-            format!("{h:.0}h{m:.0}m")
-        }
-    } else if v >= 60.0 {
-        let m = (v / 60.0).floor();
-        let s = (v - m * 60.0).round();
-        if s == 0.0 {
-            format!("{m:.0}m")
-        } else {
-            format!("{m:.0}m{s:.0}s")
-        }
-    } else if v.fract() == 0.0 {
-        format!("{v:.0}s")
-    } else {
-        format!("{v:.1}s")
-    }
-}
-
-/// Money: `$8.87`, `$1,234`.
-pub(crate) fn money(v: f64) -> String {
-    if v.abs() >= 1000.0 {
-        format!("${}", int(v.round() as u64))
-    } else {
-        format!("${v:.2}")
-    }
-}
 
 /// A plain number: `1.45`, `250`, `0.0123`.
 pub(crate) fn num(v: f64) -> String {
@@ -407,16 +349,7 @@ mod tests {
     }
 
     #[test]
-    fn numbers_for_people() {
-        assert_eq!(int(2_727_347), "2,727,347");
-        assert_eq!(int(999), "999");
-        assert_eq!(secs(90.0), "1m30s");
-        assert_eq!(secs(1800.0), "30m");
-        assert_eq!(secs(15.0), "15s");
-        assert_eq!(pct(0.157), "15.7%");
-        assert_eq!(pct(0.0), "0%");
-        assert_eq!(money(8.87), "$8.87");
-        assert_eq!(short_path("databases.orders.shard_key"), "orders.shard_key");
+    fn estimates_share_their_decimals() {
         let e = Estimate {
             mean: 0.627,
             ci95: Some(0.0151),

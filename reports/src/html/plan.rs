@@ -6,9 +6,10 @@ use std::fmt::Write as _;
 use models::{Check, Evaluated, PlanResult, Slo, Status, Verdict};
 
 use super::page::{
-    Html, charts_section, escape, est, estimate, money, n, nav, num, page, params_text, t, value,
+    Html, charts_section, escape, est, estimate, n, nav, num, page, params_text, t, value,
 };
 use crate::chart::Chart;
+use crate::fmt::money;
 use crate::shared::evaluated_header;
 
 fn verdict_html(v: Verdict) -> &'static str {

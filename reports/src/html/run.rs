@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 
 use models::Results;
 
-use super::page::{charts_section, escape, int, nav, page, secs, warnings_box};
+use super::page::{charts_section, escape, nav, page, warnings_box};
 use super::sections;
 use crate::chart::Chart;
+use crate::fmt::{int, secs};
 
 /// The page of one run: scenario, headline figures, warnings, the tables
 /// of endpoints, services, databases, caches, queues and cost, then every

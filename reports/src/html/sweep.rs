@@ -5,11 +5,9 @@ use std::fmt::Write as _;
 
 use models::{SweepResult, VariantSummary};
 
-use super::page::{
-    Html, charts_section, codes, escape, est, money, n, nav, page, params_text, pct, t, value,
-};
+use super::page::{Html, charts_section, codes, escape, est, n, nav, page, params_text, t, value};
 use crate::chart::Chart;
-use crate::fmt::short_path;
+use crate::fmt::{money, pct, short_path};
 use crate::shared::{names_of, sharded};
 
 /// The page of a sweep: what was varied, one row per variant (its

@@ -8,6 +8,7 @@ use comfy_table::Cell;
 use models::{CheckReport, CheckStatus, Estimate, ObjectiveCheck, Slo};
 
 use super::{estimate_text, table};
+use crate::fmt::pct;
 
 /// An estimate with its interval and unit: `183.20 ± 4.10 ms`.
 pub fn estimate(s: &Slo, e: &Estimate) -> String {
@@ -270,7 +271,7 @@ pub fn summary(c: &CheckReport) -> String {
         if c.passed { "passed" } else { "FAILED" },
         c.scenarios.len(),
         match &c.baseline {
-            Some(b) => format!(" against {b} (tolerance {:.1}%)", c.tolerance * 100.0),
+            Some(b) => format!(" against {b} (tolerance {})", pct(c.tolerance)),
             None => String::new(),
         },
         if marginal > 0 && !c.strict {

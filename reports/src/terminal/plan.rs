@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use models::{Check, Evaluated, Op, PlanResult, Slo, Status, Verdict};
 
 use super::{estimate_text, table};
-use crate::fmt::params;
+use crate::fmt::{int, money, params};
 use crate::shared::evaluated_header;
 
 fn check_text(s: &Slo, c: &Check) -> String {
@@ -92,9 +92,9 @@ pub fn summary(p: &PlanResult) -> String {
         Some(c) => {
             let _ = writeln!(
                 out,
-                "\nChosen: {} — ${:.2}/hour, {} replication{}",
+                "\nChosen: {} — {}/hour, {} replication{}",
                 params(&c.params),
-                c.cost_per_hour,
+                money(c.cost_per_hour),
                 c.replications,
                 if c.replications == 1 { "" } else { "s" }
             );
@@ -130,8 +130,8 @@ pub fn summary(p: &PlanResult) -> String {
                 params(&e.params),
                 if p.frontier.contains(&i) { " *" } else { "" }
             ),
-            e.replications.to_string(),
-            format!("{:.2}", e.cost_per_hour),
+            int(u64::from(e.replications)),
+            money(e.cost_per_hour),
             estimate_text(&e.p99_ms, 1.0),
         ];
         for (s, c) in p.slos.iter().zip(&e.checks) {
@@ -179,9 +179,9 @@ pub fn summary(p: &PlanResult) -> String {
         for e in rejected {
             let _ = writeln!(
                 out,
-                "  {} (${:.2}/hour): {}",
+                "  {} ({}/hour): {}",
                 params(&e.params),
-                e.cost_per_hour,
+                money(e.cost_per_hour),
                 why(e, &p.slos)
             );
         }

@@ -7,53 +7,8 @@ use models::{EndpointResult, Results};
 use sim_core::stats::LatencyPoint;
 
 use super::table;
-use crate::shared::{MIN_P99_SAMPLES, component_notes, db_notes, worst_p99};
-
-/// Milliseconds with precision that suits the magnitude.
-pub fn ms(v: f64) -> String {
-    if v == 0.0 {
-        "0".into()
-    } else if v < 1.0 {
-        format!("{v:.3}")
-    } else if v < 100.0 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.0}")
-    }
-}
-
-/// A fraction as a percentage.
-pub(crate) fn pct(v: f64) -> String {
-    if v == 0.0 {
-        "0%".into()
-    } else if v < 0.001 {
-        format!("{:.3}%", v * 100.0)
-    } else {
-        format!("{:.1}%", v * 100.0)
-    }
-}
-
-fn secs(v: f64) -> String {
-    if v >= 60.0 {
-        let m = (v / 60.0).floor();
-        let s = v - m * 60.0;
-        if s < 0.05 {
-            format!("{m:.0}m")
-        } else {
-            format!("{m:.0}m{s:.0}s")
-        }
-    } else {
-        format!("{v:.1}s")
-    }
-}
-
-fn money(v: f64) -> String {
-    if v >= 100.0 {
-        format!("${v:.0}")
-    } else {
-        format!("${v:.2}")
-    }
-}
+use crate::fmt::{int, money, ms, pct, secs};
+use crate::shared::{MIN_P99_SAMPLES, component_notes, db_notes, ledger, worst_p99};
 
 /// Renders the human summary printed by `capsim run`.
 pub fn summary(r: &Results) -> String {
@@ -67,28 +22,18 @@ pub fn summary(r: &Results) -> String {
         secs(s.duration_s),
         secs(s.warmup_s)
     );
-    let t = &r.totals;
-    let limited = if t.rate_limited > 0 {
-        format!(" + {} rate-limited", t.rate_limited)
-    } else {
-        String::new()
-    };
-    let _ = writeln!(
-        out,
-        "requests: {} generated = {} completed + {} timed out + {} rejected + {} failed in flight{limited} + {} in flight\n",
-        t.generated, t.completed, t.failed, t.rejected, t.aborted, t.in_flight
-    );
+    let _ = writeln!(out, "requests: {}\n", ledger(&r.totals));
     if let Some(u) = &r.overall.user_visible {
         // With retries or closed-loop users, requests (what users sent) and
         // attempts (what the system saw) differ.
         let _ = writeln!(
             out,
             "as users see it (measured period): {} requests, {} retries ({} refused by a retry budget), {:.2} attempts per request; {} ok, errors {}, p50 {} ms, p99 {} ms (backoffs and failed attempts included)\n",
-            u.requests,
-            r.overall.retries,
-            r.overall.retries_refused_by_budget,
+            int(u.requests),
+            int(r.overall.retries),
+            int(r.overall.retries_refused_by_budget),
             u.attempts_per_request,
-            u.ok,
+            int(u.ok),
             pct(u.error_rate),
             ms(u.latency.p50_ms),
             ms(u.latency.p99_ms)
@@ -135,17 +80,17 @@ pub fn summary(r: &Results) -> String {
             .map_or("-".into(), |(v, at)| format!("{} ({})", ms(v), secs(at)));
         let mut row = vec![
             name,
-            ep.count.to_string(),
+            int(ep.count),
             format!("{:.1}", ep.throughput_rps),
             pct(ep.error_rate),
-            ep.timeouts.to_string(),
-            ep.rejected.to_string(),
+            int(ep.timeouts),
+            int(ep.rejected),
         ];
         if any_aborted {
-            row.push(ep.aborted.to_string());
+            row.push(int(ep.aborted));
         }
         if any_limited {
-            row.push(ep.rate_limited.to_string());
+            row.push(int(ep.rate_limited));
         }
         row.extend([
             ms(ep.latency.p50_ms),
@@ -189,7 +134,7 @@ pub fn summary(r: &Results) -> String {
             format!("{:.2}", x.queue_length_mean),
             format!("{:.0}", x.queue_length_max),
             ms(x.queue_wait_mean_ms),
-            x.rejected.to_string(),
+            int(x.rejected),
         ]);
     }
     for l in &r.load_balancers {
@@ -200,7 +145,7 @@ pub fn summary(r: &Results) -> String {
             format!("{:.2} in flight", l.in_flight_mean),
             format!("{:.0}", l.in_flight_max),
             "-".into(),
-            l.rejected.to_string(),
+            int(l.rejected),
         ]);
     }
     let _ = writeln!(out, "Services\n{sv}");
@@ -231,8 +176,8 @@ pub fn summary(r: &Results) -> String {
             };
             dt.add_row(vec![
                 format!("{}{mark}", sh.index),
-                sh.reads.to_string(),
-                sh.writes.to_string(),
+                int(sh.reads),
+                int(sh.writes),
                 pct(sh.load_share),
                 pct(sh.utilisation),
                 format!("{:.2}", sh.queue_length_mean),
@@ -273,12 +218,12 @@ pub fn summary(r: &Results) -> String {
         for c in &r.caches {
             ct.add_row(vec![
                 c.name.clone(),
-                c.capacity.to_string(),
-                c.lookups.to_string(),
+                int(c.capacity),
+                int(c.lookups),
                 pct(c.hit_ratio),
-                c.evictions.to_string(),
-                c.expirations.to_string(),
-                c.invalidations.to_string(),
+                int(c.evictions),
+                int(c.expirations),
+                int(c.invalidations),
             ]);
         }
         let _ = writeln!(out, "Caches\n{ct}");
@@ -291,9 +236,9 @@ pub fn summary(r: &Results) -> String {
                 out,
                 "  {}: {} lookups failed on a node that was down (served from the database as misses); {} node failures, {} keys lost with them, availability {}",
                 c.name,
-                c.errors,
-                c.node_failures,
-                c.keys_lost,
+                int(c.errors),
+                int(c.node_failures),
+                int(c.keys_lost),
                 pct(c.availability)
             );
         }
@@ -318,12 +263,12 @@ pub fn summary(r: &Results) -> String {
             ct.add_row(vec![
                 c.name.clone(),
                 c.origin.clone(),
-                c.requests.to_string(),
+                int(c.requests),
                 pct(c.hit_ratio),
                 pct(c.offload),
-                c.origin_requests.to_string(),
-                c.evictions.to_string(),
-                c.expirations.to_string(),
+                int(c.origin_requests),
+                int(c.evictions),
+                int(c.expirations),
             ]);
         }
         let _ = writeln!(out, "CDN edges\n{ct}\n");
@@ -356,14 +301,14 @@ pub fn summary(r: &Results) -> String {
                     q.active_consumers,
                     pct(q.consumer_utilisation)
                 ),
-                q.published.to_string(),
-                q.consumed.to_string(),
+                int(q.published),
+                int(q.consumed),
                 format!("{:.1}", q.lag_mean),
                 format!("{:.0}", q.lag_max),
-                q.lag_at_end.to_string(),
+                int(q.lag_at_end),
                 ms(q.end_to_end.p50_ms),
                 ms(q.end_to_end.p99_ms),
-                q.dropped.to_string(),
+                int(q.dropped),
             ]);
         }
         let _ = writeln!(out, "Queues\n{qt}\n");
@@ -384,7 +329,7 @@ pub fn summary(r: &Results) -> String {
     let _ = writeln!(
         out,
         "Engine: {} events in {:.2}s wall ({:.1}M events/s, {:.2}M requests/s)",
-        g.events,
+        int(g.events),
         g.wall_time_s,
         g.events_per_sec / 1e6,
         g.requests_per_sec / 1e6

@@ -8,7 +8,7 @@ use models::{SweepResult, VariantSummary};
 use serde_json::Value;
 
 use super::{estimate_text, table};
-use crate::fmt::{params, short_path, value_text};
+use crate::fmt::{int, money, params, pct, short_path, value_text};
 use crate::shared::{names_of, sharded};
 
 /// The summary printed after a sweep: [`variants`], then
@@ -95,14 +95,14 @@ pub fn variants(result: &SweepResult) -> String {
     };
     for v in sorted(result) {
         let mut row: Vec<String> = v.params.values().map(value_text).collect();
-        row.push(v.replications.to_string());
+        row.push(int(u64::from(v.replications)));
         row.push(get(v, "throughput_rps", 1.0));
         row.push(get(v, "p99_ms", 1.0));
         row.push(get(v, "mean_ms", 1.0));
         row.push(
             v.metrics
                 .get("error_rate")
-                .map_or("-".into(), |e| format!("{:.3}%", e.mean * 100.0)),
+                .map_or("-".into(), |e| pct(e.mean)),
         );
         for d in &dbs {
             row.push(get(v, &format!("db.{d}.hot_spot_index"), 1.0));
@@ -114,7 +114,7 @@ pub fn variants(result: &SweepResult) -> String {
             } else {
                 v.keys_moved
                     .iter()
-                    .map(|(d, f)| format!("{d} {:.1}%", f * 100.0))
+                    .map(|(d, f)| format!("{d} {}", pct(*f)))
                     .collect::<Vec<_>>()
                     .join(", ")
             });
@@ -126,19 +126,19 @@ pub fn variants(result: &SweepResult) -> String {
             row.push(
                 v.metrics
                     .get(&format!("service.{s}.session_loss_rate"))
-                    .map_or("-".into(), |e| format!("{:.2}%", e.mean * 100.0)),
+                    .map_or("-".into(), |e| pct(e.mean)),
             );
         }
         row.push(
             v.metrics
                 .get("cost.per_hour")
-                .map_or("-".into(), |e| format!("{:.2}", e.mean)),
+                .map_or("-".into(), |e| money(e.mean)),
         );
         if has("cost.per_million_requests") {
             row.push(
                 v.metrics
                     .get("cost.per_million_requests")
-                    .map_or("-".into(), |e| format!("{:.2}", e.mean)),
+                    .map_or("-".into(), |e| money(e.mean)),
             );
         }
         t.add_row(row);
@@ -169,11 +169,7 @@ pub fn shard_tables(result: &SweepResult) -> Option<String> {
             let mut row = vec![params(&v.params)];
             let shares = v.shard_share.get(db).cloned().unwrap_or_default();
             for i in 0..max_shards {
-                row.push(
-                    shares
-                        .get(i)
-                        .map_or(String::new(), |s| format!("{:.1}%", s * 100.0)),
-                );
+                row.push(shares.get(i).map_or(String::new(), |s| pct(*s)));
             }
             t.add_row(row);
         }

@@ -2,7 +2,8 @@
 
 use models::Results;
 
-use crate::html::page::{Html, escape, int, n, pct, t};
+use crate::fmt::{int, pct};
+use crate::html::page::{Html, escape, n, t};
 
 /// CDN edges, under the caches.
 pub(crate) fn cdns(r: &Results) -> String {

@@ -3,7 +3,8 @@
 
 use models::Results;
 
-use crate::html::page::{Html, escape, money, n, num, secs, t};
+use crate::fmt::{money, secs};
+use crate::html::page::{Html, escape, n, num, t};
 
 /// The cost figures and, when the scenario has prices, the bill.
 pub(crate) fn cost(r: &Results) -> String {

@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 
 use models::Results;
 
-use crate::html::page::{Html, escape, int, n, pct, share_bar, t};
+use crate::fmt::{int, ms, pct};
+use crate::html::page::{Html, escape, n, share_bar, t};
 use crate::shared::db_notes;
-use crate::terminal::run::ms;
 
 /// A heading, a line of figures and a shard table per database.
 pub(crate) fn databases(r: &Results) -> String {

@@ -2,9 +2,9 @@
 
 use models::{EndpointResult, Results};
 
-use crate::html::page::{Html, escape, int, n, pct, secs, t};
+use crate::fmt::{int, ms, pct, secs};
+use crate::html::page::{Html, escape, n, t};
 use crate::shared::worst_p99;
-use crate::terminal::run::ms;
 
 /// One row per endpoint (and all endpoints together).
 pub(crate) fn endpoints(r: &Results) -> String {

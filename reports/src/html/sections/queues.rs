@@ -2,8 +2,8 @@
 
 use models::Results;
 
-use crate::html::page::{Html, escape, int, n, pct, t};
-use crate::terminal::run::ms;
+use crate::fmt::{int, ms, pct};
+use crate::html::page::{Html, escape, n, t};
 
 /// One row per queue.
 pub(crate) fn queues(r: &Results) -> String {

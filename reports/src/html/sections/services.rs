@@ -3,9 +3,9 @@
 
 use models::Results;
 
-use crate::html::page::{Html, escape, int, n, pct, t};
+use crate::fmt::{int, ms, pct};
+use crate::html::page::{Html, escape, n, t};
 use crate::shared::component_notes;
-use crate::terminal::run::ms;
 
 /// One row per service and per load balancer, then the notes.
 pub(crate) fn services(r: &Results) -> String {

@@ -4,8 +4,9 @@ use std::fmt::Write as _;
 
 use models::Results;
 
-use crate::html::page::{card, int, money, pct};
-use crate::terminal::run::ms;
+use crate::fmt::{int, money, ms, pct};
+use crate::html::page::{card, escape};
+use crate::shared::ledger;
 
 /// Headline figures of the run and the ledger of every request.
 pub(crate) fn summary(r: &Results) -> String {
@@ -27,7 +28,7 @@ pub(crate) fn summary(r: &Results) -> String {
     card(
         &mut b,
         pct(o.error_rate),
-        "errors (timeouts + rejections)",
+        "errors (timeouts, rejections, failures in flight)",
         if o.errors > 0 { "bad" } else { "" },
     );
     card(
@@ -40,12 +41,8 @@ pub(crate) fn summary(r: &Results) -> String {
     b.push_str("</div>\n");
     let _ = write!(
         b,
-        "<p class=\"note\">Every request of the run: {} generated = {} completed + {} failed (timed out) + {} rejected + {} still in flight at the end.</p>\n</section>\n",
-        int(t.generated),
-        int(t.completed),
-        int(t.failed),
-        int(t.rejected),
-        int(t.in_flight)
+        "<p class=\"note\">Every request of the run: {}.</p>\n</section>\n",
+        escape(&ledger(t))
     );
     b
 }
