@@ -12,10 +12,10 @@ use capsim::cli::{
     ValidateArgs,
 };
 use capsim::output::write_atomic;
-use capsim::plan::{PlanOptions, plan as run_plan, render::render, slo};
+use capsim::plan::{PlanOptions, plan as run_plan, slo};
 use capsim::sweep::partition::{PartHeader, PartWriter, Partition, merge, write_outputs};
 use capsim::sweep::spec::parse_vary;
-use capsim::sweep::{SweepError, SweepResult, SweepSetup, output};
+use capsim::sweep::{SweepError, SweepResult, SweepSetup};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use models::ScenarioError;
@@ -302,10 +302,7 @@ fn finish_sweep(
             serde_json::to_string_pretty(result).context("serialising the sweep")?
         ),
         Format::Table => {
-            out!("{}", output::table(result));
-            if let Some(s) = output::shard_table(result) {
-                out!("{s}");
-            }
+            out!("{}", reports::terminal::sweep::summary(result));
             if let Some(dir) = out {
                 outln!(
                     "Sweep written to {} and {}",
@@ -364,7 +361,7 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
             serde_json::to_string_pretty(&result).context("serialising the plan")?
         ),
         Format::Table => {
-            out!("{}", render(&result));
+            out!("{}", reports::terminal::plan::summary(&result));
             outln!(
                 "{} runs in {:.1}s wall",
                 result.runs,
@@ -433,7 +430,7 @@ fn check_cmd(a: CheckArgs) -> Result<(), Failure> {
     match a.format {
         Format::Json => outln!("{json}"),
         Format::Table => {
-            out!("{}", check::render::render(&report));
+            out!("{}", reports::terminal::check::summary(&report));
             if let Some(dir) = &a.out {
                 outln!(
                     "Check written to {} (report: {})",

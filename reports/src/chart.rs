@@ -1,11 +1,18 @@
 //! What every chart shares: the [`Chart`] it produces, the size, the
-//! palette, the time axis and the plumbing from plotters to an SVG string.
+//! palette and fonts, the plot layout, the title and legend ([`frame`],
+//! [`height_for`]), text, lines and error bars, the series
+//! helpers, the names of varied fields (`Names`), and the plumbing
+//! from plotters to an SVG string. The axes are in [`crate::axes`].
 
 use models::Results;
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use serde_json::Value;
+
+use crate::axes::{TimeAxis, XyChart};
+use crate::fmt::{short_path, value_text};
 
 /// One rendered chart.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +87,18 @@ pub fn plot_builder<'a, 'b, 'c>(
 ) -> ChartBuilder<'a, 'b, SVGBackend<'c>> {
     let mut b = ChartBuilder::on(area);
     b.margin_left(12).margin_right(right).y_label_area_size(72);
+    b
+}
+
+/// [`plot_builder`] for a plot that carries its own x tick labels (a
+/// chart's only plot, or the lower panel of a stacked one): 6 px below,
+/// and 44 px for the x tick labels and the axis name.
+pub fn labelled_plot<'a, 'b, 'c>(
+    area: &'a Area<'c>,
+    right: u32,
+) -> ChartBuilder<'a, 'b, SVGBackend<'c>> {
+    let mut b = plot_builder(area, right);
+    b.margin_bottom(6).x_label_area_size(44);
     b
 }
 
@@ -208,6 +227,12 @@ impl Key {
 const LEGEND_ROW: i32 = 20;
 /// Space between legend entries, px.
 const LEGEND_GAP: f64 = 22.0;
+
+/// How many rows [`frame`] draws the legend `keys` in on a chart `width`
+/// pixels wide (for charts that lay out their own plot under it).
+pub fn legend_row_count(keys: &[Key], width: u32) -> usize {
+    legend_rows(keys, f64::from(width) - 40.0).len()
+}
 
 /// The legend's entries packed into rows no wider than `width`.
 fn legend_rows(keys: &[Key], width: f64) -> Vec<Vec<&Key>> {
@@ -370,34 +395,6 @@ pub fn draw_note(chart: &mut Plot<'_, '_>, text: &str) -> Result<(), ChartError>
     Ok(())
 }
 
-/// Draws the axes and grid of a plot over time: tick labels on the x
-/// axis only when `x_desc` is given (the lower panel of a stacked chart
-/// carries them for both).
-pub fn time_mesh(
-    chart: &mut Plot<'_, '_>,
-    x_desc: Option<&str>,
-    y_desc: &str,
-    y_fmt: &dyn Fn(&f64) -> String,
-) -> Result<(), ChartError> {
-    let blank = |_: &f64| String::new();
-    let ticks = |v: &f64| tick(*v);
-    let mut mesh = chart.configure_mesh();
-    mesh.y_desc(y_desc)
-        .y_label_formatter(y_fmt)
-        .y_labels(6)
-        .x_labels(12)
-        .label_style(font(TEXT_PX))
-        .axis_desc_style(font(TEXT_PX))
-        .bold_line_style(BLACK.mix(0.12))
-        .light_line_style(WHITE.mix(0.0));
-    match x_desc {
-        Some(d) => mesh.x_desc(d).x_label_formatter(&ticks),
-        None => mesh.x_label_formatter(&blank),
-    };
-    mesh.draw()?;
-    Ok(())
-}
-
 /// A per-interval series as points at the intervals' midpoints, with the
 /// first value repeated at the start of the axis and the last at its end,
 /// so an area drawn through them covers the whole run.
@@ -455,115 +452,6 @@ pub fn sum_by_bucket<'s>(buckets: usize, series: impl Iterator<Item = &'s [f64]>
     out
 }
 
-/// An `f64` axis (linear or logarithmic) with the tick values given,
-/// e.g. one per shard row or 1-2-5 per decade. (Plotters' own
-/// `with_key_points` loses the formatter of `f64` axes, so a mesh cannot be
-/// drawn on it.)
-pub struct FixedTicks<R: Ranged<ValueType = f64>> {
-    inner: R,
-    ticks: Vec<f64>,
-}
-
-impl<R: Ranged<ValueType = f64>> FixedTicks<R> {
-    /// `inner` (a range such as `0.0..1.0`, or `(a..b).log_scale()`) with
-    /// ticks at `ticks`.
-    pub fn new(inner: impl Into<R>, ticks: Vec<f64>) -> Self {
-        FixedTicks {
-            inner: inner.into(),
-            ticks,
-        }
-    }
-}
-
-impl<R: Ranged<ValueType = f64>> Ranged for FixedTicks<R> {
-    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        self.inner.map(value, limit)
-    }
-
-    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
-        }
-    }
-
-    fn range(&self) -> std::ops::Range<f64> {
-        self.inner.range()
-    }
-
-    fn axis_pixel_range(&self, limit: (i32, i32)) -> std::ops::Range<i32> {
-        self.inner.axis_pixel_range(limit)
-    }
-}
-
-/// A percentage tick label for a fraction: `0.25` -> `25%`.
-pub fn percent(v: f64) -> String {
-    format!("{:.0}%", v * 100.0)
-}
-
-/// How the time axis is labelled: seconds for short runs, minutes for
-/// longer ones.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TimeAxis {
-    /// Seconds per axis unit.
-    pub scale: f64,
-    /// The unit's name for the axis label.
-    pub unit: &'static str,
-}
-
-impl TimeAxis {
-    /// The axis for a run of `duration_s`.
-    pub fn for_duration(duration_s: f64) -> TimeAxis {
-        if duration_s >= 600.0 {
-            TimeAxis {
-                scale: 60.0,
-                unit: "min",
-            }
-        } else {
-            TimeAxis {
-                scale: 1.0,
-                unit: "s",
-            }
-        }
-    }
-
-    /// The axis label.
-    pub fn label(&self) -> String {
-        format!("time since start ({})", self.unit)
-    }
-
-    /// Bucket `i`'s midpoint in axis units.
-    pub fn bucket_mid(&self, i: usize, interval_s: f64) -> f64 {
-        (i as f64 + 0.5) * interval_s / self.scale
-    }
-}
-
-/// A readable number for tick labels: `1.5k`, `250`, `0.25`.
-pub fn tick(v: f64) -> String {
-    let a = v.abs();
-    if a >= 1e6 {
-        format!("{}M", trim(v / 1e6))
-    } else if a >= 1e4 {
-        format!("{}k", trim(v / 1e3))
-    } else {
-        trim(v)
-    }
-}
-
-fn trim(v: f64) -> String {
-    if v.abs() >= 100.0 || v == v.round() {
-        format!("{v:.0}")
-    } else if v.abs() >= 1.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
 /// A slug usable in a file name: letters, digits and `-`.
 pub fn slug(name: &str) -> String {
     let s: String = name
@@ -589,16 +477,146 @@ pub fn max_of(values: impl IntoIterator<Item = f64>, floor: f64) -> f64 {
         .fold(floor, f64::max)
 }
 
+/// Text colour on white.
+pub const INK: RGBColor = RGBColor(40, 40, 40);
+
+/// Writes `text` of `px` pixels at a pixel position, anchored `h`
+/// horizontally and centred vertically.
+pub fn text_at(
+    area: &Area<'_>,
+    text: &str,
+    (x, y): (i32, i32),
+    px: f64,
+    h: HPos,
+    color: RGBColor,
+    bold: bool,
+) -> Result<(), ChartError> {
+    let f = if bold {
+        font(px).style(FontStyle::Bold)
+    } else {
+        font(px)
+    };
+    let style = TextStyle::from(f)
+        .color(&color)
+        .pos(Pos::new(h, VPos::Center));
+    area.draw(&Text::new(text.to_string(), (x, y), style))?;
+    Ok(())
+}
+
+/// Draws a line through `points`, dashed or solid.
+pub fn line(
+    chart: &mut XyChart<'_, '_>,
+    points: Vec<(f64, f64)>,
+    (c, dashed): (RGBColor, bool),
+) -> Result<(), ChartError> {
+    if dashed {
+        chart.draw_series(DashedLineSeries::new(points, 7, 4, c.stroke_width(2)))?;
+    } else {
+        chart.draw_series(LineSeries::new(points, c.stroke_width(2)))?;
+    }
+    Ok(())
+}
+
+/// Vertical error bars `(x, low, high)` with caps.
+pub fn error_bars(
+    chart: &mut XyChart<'_, '_>,
+    bars: &[(f64, f64, f64)],
+    c: RGBColor,
+) -> Result<(), ChartError> {
+    let style = c.stroke_width(1);
+    chart.draw_series(
+        bars.iter()
+            .map(|(x, lo, hi)| PathElement::new(vec![(*x, *lo), (*x, *hi)], style)),
+    )?;
+    chart.draw_series(
+        bars.iter()
+            .flat_map(|(x, lo, hi)| [(*x, *lo), (*x, *hi)])
+            .map(|p| EmptyElement::at(p) + PathElement::new(vec![(-5, 0), (5, 0)], style)),
+    )?;
+    Ok(())
+}
+
+/// Height of a chart whose legend (drawn by [`frame`]) has `keys`: the
+/// default, plus a row's height for each legend row beyond two. It counts
+/// every entry as wide as one with a sample (a note has none), so it may
+/// leave a row to spare, never too few.
+pub fn height_for(keys: &[Key]) -> u32 {
+    let avail = WIDTH as f64 - 40.0;
+    let mut rows: u32 = 0;
+    let mut used = f64::INFINITY;
+    for k in keys {
+        let w = 26.0 + text_width(&k.label, TEXT_PX);
+        if used + 22.0 + w <= avail {
+            used += 22.0 + w;
+        } else {
+            rows += 1;
+            used = w;
+        }
+    }
+    HEIGHT + 20 * rows.saturating_sub(2)
+}
+
+/// A variant's parameters for people: `orders.shards=8, app.replicas=4`.
+pub(crate) fn label<'a>(params: impl IntoIterator<Item = (&'a String, &'a Value)>) -> String {
+    params
+        .into_iter()
+        .map(|(p, v)| format!("{}={}", short_path(p), value_text(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The shortest names that tell the varied fields apart: the last
+/// segment (`shards`), or [`short_path`] where two last segments clash.
+pub(crate) struct Names(Vec<(String, String)>);
+
+impl Names {
+    /// Names for the fields `paths`.
+    pub(crate) fn of<'a>(paths: impl IntoIterator<Item = &'a str> + Clone) -> Names {
+        let last = |p: &str| p.rsplit('.').next().unwrap_or(p).to_string();
+        let all: Vec<String> = paths.clone().into_iter().map(last).collect();
+        Names(
+            paths
+                .into_iter()
+                .map(|p| {
+                    let l = last(p);
+                    let name = if all.iter().filter(|a| **a == l).count() > 1 {
+                        short_path(p)
+                    } else {
+                        l
+                    };
+                    (p.to_string(), name)
+                })
+                .collect(),
+        )
+    }
+
+    /// The name of field `path` (its [`short_path`] if unknown).
+    pub(crate) fn name(&self, path: &str) -> String {
+        self.0
+            .iter()
+            .find(|(p, _)| p == path)
+            .map_or_else(|| short_path(path), |(_, n)| n.clone())
+    }
+
+    /// A variant's parameters: `strategy=hash, shard_key=user_id`.
+    pub(crate) fn label<'a>(
+        &self,
+        params: impl IntoIterator<Item = (&'a String, &'a Value)>,
+    ) -> String {
+        params
+            .into_iter()
+            .map(|(p, v)| format!("{}={}", self.name(p), value_text(v)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn ticks_and_slugs() {
-        assert_eq!(tick(1500.0), "1500");
-        assert_eq!(tick(15000.0), "15k");
-        assert_eq!(tick(2.5e6), "2.5M");
-        assert_eq!(tick(0.25), "0.25");
+    fn slugs() {
         assert_eq!(slug("Orders DB/primary"), "orders-db-primary");
         assert_eq!(slug("<script>"), "script");
         assert_eq!(slug("???"), "x");

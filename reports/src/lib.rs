@@ -3,22 +3,26 @@
 //! Renders the documents capsim writes — a run's [`models::Results`], a
 //! sweep's [`SweepResult`], a plan's [`PlanResult`], a check's
 //! [`CheckReport`] — fresh or loaded from a saved file, for people: the
-//! terminal summary table ([`summary`]), SVG charts drawn with plotters'
-//! SVG backend (no system font library), and an `index.html` that works
-//! offline. Every string that comes from a scenario file is escaped, in
-//! HTML and in SVG.
+//! terminal summaries ([`terminal`]; a run's is [`summary`]), SVG charts
+//! drawn with plotters' SVG backend (no system font library), and an
+//! `index.html` that works offline ([`html`]). Numbers and values are
+//! written by one formatter of each kind ([`fmt`]), the same in the
+//! terminal and on the pages. Every string that comes from a scenario
+//! file is escaped, in HTML and in SVG.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod axes;
 pub mod chart;
 pub mod charts;
-mod check;
+pub mod fmt;
 pub mod html;
-pub mod table;
+mod shared;
+pub mod terminal;
 
 pub use chart::{Chart, ChartError};
 use models::{CheckReport, PlanResult, SweepResult};
-pub use table::summary;
+pub use terminal::run::summary;
 
 /// A file of a report: its name in the output folder and its content.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +89,6 @@ pub fn plan_report(p: &PlanResult) -> Result<Vec<ReportFile>, ChartError> {
 /// `report_dir`, is [`run_report`]'s.
 pub fn check_report(c: &CheckReport) -> Result<Vec<ReportFile>, ChartError> {
     let charts = charts::check_charts(c)?;
-    let page = check::check_page(c, &charts);
+    let page = html::check_page(c, &charts);
     Ok(files(charts, page))
 }

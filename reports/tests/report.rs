@@ -1064,7 +1064,7 @@ mod failures_and_limits {
             "{:?}",
             r.overall
         );
-        let summary = reports::table::summary(&r);
+        let summary = reports::summary(&r);
         for want in [
             "┆ failed ┆",
             "┆ 429 ┆",
@@ -1107,11 +1107,69 @@ mod failures_and_limits {
         }
     }
 
+    /// The numbers of a ledger line, thousands separators removed (words
+    /// such as `(429)` are not numbers).
+    fn ledger_numbers(line: &str) -> Vec<u64> {
+        line.split_whitespace()
+            .filter_map(|w| w.replace(',', "").parse().ok())
+            .collect()
+    }
+
+    /// Issue 11: the page's request ledger left out the requests refused by
+    /// the rate limiter (429) and those failed in flight (502), so it did
+    /// not add up. Both ledgers, the terminal's and the page's, show every
+    /// term of `generated = completed + failed + rejected + aborted +
+    /// rate_limited + in_flight`, in that order, and add up.
+    #[test]
+    fn the_request_ledger_shows_every_term_and_adds_up() {
+        let r = run(SCENARIO);
+        let t = &r.totals;
+        assert!(t.rate_limited > 0 && t.aborted > 0, "{t:?}");
+        let terms = [
+            t.completed,
+            t.failed,
+            t.rejected,
+            t.aborted,
+            t.rate_limited,
+            t.in_flight,
+        ];
+        assert_eq!(t.generated, terms.iter().sum::<u64>(), "{t:?}");
+        let mut want = vec![t.generated];
+        want.extend(terms);
+
+        let summary = reports::summary(&r);
+        let line = summary
+            .lines()
+            .find(|l| l.starts_with("requests: "))
+            .expect("a ledger line in the terminal summary");
+        assert_eq!(ledger_numbers(line), want, "{line}");
+
+        let files = reports::run_report(&r).expect("report");
+        let page = index(&files);
+        let line = page
+            .lines()
+            .find(|l| l.contains("Every request of the run:"))
+            .expect("a ledger line on the page");
+        let numbers = ledger_numbers(line);
+        assert_eq!(numbers, want, "{line}");
+        for word in [
+            "generated",
+            "completed",
+            "timed out",
+            "rejected",
+            "failed in flight (502)",
+            "rate-limited (429)",
+            "in flight",
+        ] {
+            assert!(line.contains(word), "no `{word}` in {line}");
+        }
+    }
+
     /// A run with none of these keeps the plain tables.
     #[test]
     fn plain_runs_get_no_extra_columns() {
         let r = run(SHOP);
-        let summary = reports::table::summary(&r);
+        let summary = reports::summary(&r);
         assert!(!summary.contains("┆ 429 ┆") && !summary.contains("┆ failed ┆"));
         assert!(!summary.contains("sessions ("));
         let charts = reports::run_charts(&r).expect("charts");

@@ -9,7 +9,7 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use models::{CheckReport, CheckStatus};
 
-use super::render::{estimate, failure_sentence, label, limit_text};
+use reports::terminal::check::{estimate, failure_sentence, label, limit_text};
 
 /// The JUnit document of a check.
 pub fn junit(c: &CheckReport) -> String {

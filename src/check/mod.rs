@@ -11,7 +11,6 @@
 
 pub mod baseline;
 pub mod junit;
-pub mod render;
 
 use std::collections::BTreeSet;
 use std::path::Path;

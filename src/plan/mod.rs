@@ -19,7 +19,6 @@
 //! Among the variants that meet every objective the cheapest (cost per
 //! hour; equal costs in grid order, smaller values first) is chosen.
 
-pub mod render;
 pub mod slo;
 
 use indexmap::IndexMap;
@@ -29,7 +28,6 @@ use serde_json::Value;
 
 use crate::sweep::aggregate::{VariantSummary, aggregate};
 use crate::sweep::record::RunRecord;
-use crate::sweep::spec::value_text;
 use crate::sweep::{Runner, SweepError, SweepSetup};
 use slo::{Slo, Verdict};
 
@@ -333,13 +331,4 @@ impl Evaluator<'_> {
             status,
         }
     }
-}
-
-/// Describes a variant's parameters: `replicas=8 shards=4`.
-pub fn label(params: &IndexMap<String, Value>) -> String {
-    params
-        .iter()
-        .map(|(p, v)| format!("{}={}", crate::sweep::spec::short_path(p), value_text(v)))
-        .collect::<Vec<_>>()
-        .join(" ")
 }

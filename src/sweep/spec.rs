@@ -138,29 +138,7 @@ impl Variant {
 
     /// A short label: `replicas=8 strategy=hash`.
     pub fn label(&self) -> String {
-        self.params
-            .iter()
-            .map(|(p, v)| format!("{}={}", short_path(p), value_text(v)))
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
-
-/// The last segment of a path (`services.app.replicas` -> `replicas`),
-/// with its parent when the last is generic.
-pub fn short_path(path: &str) -> String {
-    let segs: Vec<&str> = path.split('.').collect();
-    match segs.as_slice() {
-        [.., parent, last] if segs.len() > 2 => format!("{parent}.{last}"),
-        _ => path.to_string(),
-    }
-}
-
-/// A value as text: strings without quotes, everything else as JSON.
-pub fn value_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+        reports::fmt::params(self.params.iter().map(|(p, v)| (p, v)))
     }
 }
 

@@ -4,9 +4,10 @@
 
 use models::Results;
 
+use crate::axes::{TimeAxis, percent, time_mesh};
 use crate::chart::{
-    Chart, ChartError, HEIGHT, Key, TimeAxis, WIDTH, draw_line, draw_warmup, frame, percent,
-    plot_builder, series_style, svg, time_mesh,
+    Chart, ChartError, HEIGHT, Key, WIDTH, draw_line, draw_warmup, frame, labelled_plot,
+    series_style, svg,
 };
 
 /// One chart with every cache (none when the run has no cache).
@@ -42,10 +43,7 @@ pub fn cache_hit_ratio(r: &Results) -> Result<Vec<Chart>, ChartError> {
     };
     let doc = svg((WIDTH, HEIGHT), |root| {
         let plot = frame(root, &title, &keys)?;
-        let mut chart = plot_builder(&plot, 28)
-            .margin_bottom(6)
-            .x_label_area_size(44)
-            .build_cartesian_2d(0.0..x_max, 0.0..1.04)?;
+        let mut chart = labelled_plot(&plot, 28).build_cartesian_2d(0.0..x_max, 0.0..1.04)?;
         time_mesh(&mut chart, Some(&axis.label()), "hits / lookups", &|v| {
             percent(*v)
         })?;

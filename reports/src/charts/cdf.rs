@@ -8,9 +8,10 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use sim_core::stats::CdfPoint;
 
+use crate::axes::FixedTicks;
 use crate::chart::{
-    ALL, Chart, ChartError, FixedTicks, HEIGHT, Key, TEXT_PX, WIDTH, endpoint_names, font, frame,
-    plot_builder, runs, series_style, svg,
+    ALL, Chart, ChartError, HEIGHT, Key, TEXT_PX, WIDTH, endpoint_names, font, frame,
+    labelled_plot, runs, series_style, svg,
 };
 
 /// Height on the nines scale of quantile `q` (`-log10(1 - q)`): 0 at the
@@ -170,13 +171,10 @@ pub fn latency_cdf(r: &Results) -> Result<Vec<Chart>, ChartError> {
     let title = "Latency distribution — ok responses, measured period".to_string();
     let doc = svg((WIDTH, HEIGHT), |root| {
         let plot = frame(root, &title, &keys)?;
-        let mut chart = plot_builder(&plot, 28)
-            .margin_bottom(6)
-            .x_label_area_size(44)
-            .build_cartesian_2d(
-                FixedTicks::<LogCoord<f64>>::new((lo..hi).log_scale(), log_ticks(lo, hi)),
-                FixedTicks::<RangedCoordf64>::new(0.0..top + 0.08, y_ticks.clone()),
-            )?;
+        let mut chart = labelled_plot(&plot, 28).build_cartesian_2d(
+            FixedTicks::<LogCoord<f64>>::new((lo..hi).log_scale(), log_ticks(lo, hi)),
+            FixedTicks::<RangedCoordf64>::new(0.0..top + 0.08, y_ticks.clone()),
+        )?;
         chart
             .configure_mesh()
             .x_desc("latency (ms, log scale)")

@@ -7,11 +7,12 @@
 use models::{CheckReport, CheckStatus, ObjectiveCheck, Op, ScenarioCheck};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::HPos;
 
+use crate::axes::FixedTicks;
 use crate::chart::{
-    Area, Chart, ChartError, ERROR, FixedTicks, GREY, Key, PALETTE, TEXT_PX, WIDTH, fit, font,
-    frame, plot_builder, svg, text_width,
+    Area, Chart, ChartError, ERROR, GREY, INK, Key, PALETTE, TEXT_PX, TITLE_PX, WIDTH, fit, font,
+    frame, labelled_plot, legend_row_count, svg, text_at, text_width,
 };
 
 /// Most objectives drawn; further ones are left out and the chart says so
@@ -25,8 +26,6 @@ pub const MAX_PERCENT: f64 = 300.0;
 
 /// Height of one row, px.
 const ROW_H: i32 = 24;
-/// Text colour on white.
-const INK: RGBColor = RGBColor(40, 40, 40);
 /// Tint of the failing side of each limit.
 const BAD_SIDE: RGBColor = RGBColor(236, 236, 236);
 
@@ -95,51 +94,6 @@ fn scenario_label(s: &ScenarioCheck) -> String {
         s.scenario,
         if s.passed { "passed" } else { "FAILED" }
     )
-}
-
-/// Number of legend rows [`frame`] draws for `keys` on a chart of
-/// [`WIDTH`] (the same packing).
-fn legend_rows(keys: &[Key]) -> i32 {
-    let avail = WIDTH as f64 - 40.0;
-    let mut rows = 0;
-    let mut used = f64::INFINITY;
-    for k in keys {
-        let swatch = if matches!(k.swatch, crate::chart::Swatch::None) {
-            0.0
-        } else {
-            26.0
-        };
-        let w = swatch + text_width(&k.label, TEXT_PX);
-        if used + 22.0 + w <= avail {
-            used += 22.0 + w;
-        } else {
-            rows += 1;
-            used = w;
-        }
-    }
-    rows
-}
-
-/// Writes `text` at a pixel position of `area`, anchored `h`, centred
-/// vertically.
-fn text_at(
-    area: &Area<'_>,
-    text: String,
-    at: (i32, i32),
-    h: HPos,
-    color: RGBColor,
-    bold: bool,
-) -> Result<(), ChartError> {
-    let f = if bold {
-        font(TEXT_PX).style(FontStyle::Bold)
-    } else {
-        font(TEXT_PX)
-    };
-    let style = TextStyle::from(f)
-        .color(&color)
-        .pos(Pos::new(h, VPos::Center));
-    area.draw(&Text::new(text, at, style))?;
-    Ok(())
 }
 
 /// Every objective against its limit, grouped by scenario.
@@ -226,7 +180,7 @@ fn objectives_vs_limits(c: &CheckReport) -> Result<Chart, ChartError> {
         .max()
         .unwrap_or(140)
         .clamp(140, WIDTH as i32 * 9 / 20);
-    let top = 10 + (crate::chart::TITLE_PX * 1.5) as i32 + 20 * legend_rows(&keys) + 6;
+    let top = 10 + (TITLE_PX * 1.5) as i32 + 20 * legend_row_count(&keys, WIDTH) as i32 + 6;
     let height = (top + 8 + ROW_H * rows.len() as i32 + 50).max(200) as u32;
 
     let failed = c
@@ -256,10 +210,8 @@ fn objectives_vs_limits(c: &CheckReport) -> Result<Chart, ChartError> {
         let plot = plot.margin(8, 0, 0, 0);
         let x: FixedTicks<RangedCoordf64> = FixedTicks::new(0.0..x_hi, x_ticks.clone());
         let y: FixedTicks<RangedCoordf64> = FixedTicks::new(-(n - 0.5)..0.5, Vec::new());
-        let mut chart = plot_builder(&plot, 24)
+        let mut chart = labelled_plot(&plot, 24)
             .y_label_area_size(label_w as u32)
-            .margin_bottom(6)
-            .x_label_area_size(44)
             .build_cartesian_2d(x, y)?;
         let pct = |v: &f64| format!("{v:.0}%");
         chart
@@ -304,12 +256,12 @@ fn objectives_vs_limits(c: &CheckReport) -> Result<Chart, ChartError> {
                 Row::Scenario(s) => {
                     let (text, _) = fit(label, TEXT_PX, f64::from(label_w) - room(r));
                     let col = if s.passed { INK } else { ERROR };
-                    text_at(root, text, (12, py), HPos::Left, col, true)?;
+                    text_at(root, &text, (12, py), TEXT_PX, HPos::Left, col, true)?;
                 }
                 Row::Objective(o) => {
                     let (text, _) = fit(label, TEXT_PX, f64::from(label_w) - room(r));
                     let col = if o.failed { ERROR } else { INK };
-                    text_at(root, text, (24, py), HPos::Left, col, o.failed)?;
+                    text_at(root, &text, (24, py), TEXT_PX, HPos::Left, col, o.failed)?;
                     draw_objective(&mut chart, root, o, y, x_hi, &clamp)?;
                 }
             }
@@ -343,7 +295,7 @@ fn draw_objective(
         } else {
             "no value measured"
         };
-        return text_at(root, why.into(), (px + 8, py), HPos::Left, INK, false);
+        return text_at(root, why, (px + 8, py), TEXT_PX, HPos::Left, INK, false);
     };
     let base = o
         .baseline
@@ -447,5 +399,5 @@ fn draw_objective(
         ((left_px - 12, py), HPos::Right)
     };
     let col = if o.failed { ERROR } else { INK };
-    text_at(root, text, at, h, col, o.failed)
+    text_at(root, &text, at, TEXT_PX, h, col, o.failed)
 }

@@ -10,10 +10,12 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::axes::{FixedTicks, TimeAxis, percent, tick};
 use crate::chart::{
-    Chart, ChartError, FixedTicks, Key, PALETTE, TEXT_PX, TimeAxis, WARMUP, WIDTH, font, frame,
-    percent, plot_builder, slug, svg, text_width, tick,
+    Chart, ChartError, Key, PALETTE, TEXT_PX, WARMUP, WIDTH, font, frame, labelled_plot, slug, svg,
+    text_width,
 };
+use crate::fmt::secs;
 
 /// The sequential scale (ColorBrewer YlOrRd, 9 classes): lightness falls
 /// steadily from idle to saturated, so it reads in grey and with every
@@ -142,13 +144,10 @@ fn one(r: &Results, series: &DbSeries, db: Option<&DbResult>) -> Result<Chart, C
             let (left, right) = plot.split_horizontally(pw - SHARE_W);
             let y_range = (n as f64 - 0.5)..-0.5;
 
-            let mut map = plot_builder(&left, 20)
-                .margin_bottom(6)
-                .x_label_area_size(44)
-                .build_cartesian_2d(
-                    0.0..x_max,
-                    FixedTicks::<RangedCoordf64>::new(y_range.clone(), rows.clone()),
-                )?;
+            let mut map = labelled_plot(&left, 20).build_cartesian_2d(
+                0.0..x_max,
+                FixedTicks::<RangedCoordf64>::new(y_range.clone(), rows.clone()),
+            )?;
             map.configure_mesh()
                 .x_desc(axis.label())
                 .y_desc("shard")
@@ -246,17 +245,6 @@ fn one(r: &Results, series: &DbSeries, db: Option<&DbResult>) -> Result<Chart, C
         what_to_look_at: what,
         svg: doc,
     })
-}
-
-/// `15s`, `1.5s`, `2m`.
-fn secs(v: f64) -> String {
-    if v >= 60.0 && (v / 60.0).fract() == 0.0 {
-        format!("{}m", v / 60.0)
-    } else if v.fract() == 0.0 {
-        format!("{v:.0}s")
-    } else {
-        format!("{v}s")
-    }
 }
 
 /// The colour scale's legend: a gradient from 0% to 100% with ticks.

@@ -9,10 +9,11 @@ use sim_core::stats::LatencyPoint;
 /// A percentile line: its legend label and how to read it from a point.
 type Line = (&'static str, fn(&LatencyPoint) -> f64);
 
+use crate::axes::{TimeAxis, tick, time_mesh};
 use crate::chart::{
-    Chart, ChartError, GREY, HEIGHT, Key, TEXT_PX, TimeAxis, WIDTH, draw_line, draw_note,
-    draw_warmup, edge_to_edge, endpoint_names, font, frame, max_of, offered_rps, plot_builder,
-    series_style, slug, svg, tick, time_mesh,
+    Chart, ChartError, GREY, HEIGHT, Key, TEXT_PX, WIDTH, draw_line, draw_note, draw_warmup,
+    edge_to_edge, endpoint_names, font, frame, labelled_plot, max_of, offered_rps, series_style,
+    slug, svg,
 };
 
 /// Fewest responses in an interval for its percentiles to be drawn.
@@ -93,9 +94,7 @@ fn one(
     }
     let doc = svg((WIDTH, HEIGHT), |root| {
         let plot = frame(root, &title, &keys)?;
-        let mut chart = plot_builder(&plot, 12)
-            .margin_bottom(6)
-            .x_label_area_size(44)
+        let mut chart = labelled_plot(&plot, 12)
             .right_y_label_area_size(72)
             .build_cartesian_2d(0.0..x_max, 0.0..y_max)?
             .set_secondary_coord(0.0..x_max, 0.0..rate_max);

@@ -9,10 +9,12 @@ use models::{PlanResult, Status};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::sweep::{Names, XAxis, YAxis, error_bars, height_for, label, mesh, value_text};
+use crate::axes::{XAxis, YAxis, mesh, tick};
 use crate::chart::{
-    Chart, ChartError, Key, PALETTE, TEXT_PX, WIDTH, font, frame, plot_builder, svg, tick,
+    Chart, ChartError, INK, Key, Names, PALETTE, TEXT_PX, WIDTH, error_bars, font, frame,
+    height_for, label, labelled_plot, svg,
 };
+use crate::fmt::value_text;
 
 /// Colour and legend text of a status.
 fn look(s: Status) -> (RGBColor, &'static str) {
@@ -25,8 +27,6 @@ fn look(s: Status) -> (RGBColor, &'static str) {
 
 /// Colour of the Pareto frontier.
 const FRONTIER: RGBColor = PALETTE[0];
-/// Colour of objective lines and the chosen ring.
-const INK: RGBColor = RGBColor(40, 40, 40);
 
 /// Most points labelled with their parameters (beyond, only the chosen
 /// one is).
@@ -222,10 +222,8 @@ fn cost_vs_p99(p: &PlanResult) -> Result<Chart, ChartError> {
 
     let doc = svg((WIDTH, height_for(&keys)), |root| {
         let plot = frame(root, &title, &keys)?;
-        let mut chart = plot_builder(&plot, 24)
-            .margin_bottom(6)
-            .x_label_area_size(44)
-            .build_cartesian_2d(place.axis.clone(), y.clone())?;
+        let mut chart =
+            labelled_plot(&plot, 24).build_cartesian_2d(place.axis.clone(), y.clone())?;
         let money = |v: &f64| format!("${}", tick(*v));
         let money: Option<&dyn Fn(&f64) -> String> = if place.priced { Some(&money) } else { None };
         mesh(

@@ -5,9 +5,10 @@
 
 use models::Results;
 
+use crate::axes::{TimeAxis, tick, time_mesh};
 use crate::chart::{
-    Chart, ChartError, Key, TimeAxis, WIDTH, draw_line, draw_warmup, frame, max_of, plot_builder,
-    series_style, svg, tick, time_mesh,
+    Chart, ChartError, Key, WIDTH, draw_line, draw_warmup, frame, labelled_plot, max_of,
+    series_style, svg,
 };
 
 /// Height, px.
@@ -42,10 +43,7 @@ pub fn pods_over_time(r: &Results) -> Result<Vec<Chart>, ChartError> {
     let title = "Pods over time — ready and paid for".to_string();
     let doc = svg((WIDTH, HEIGHT), |root| {
         let plot = frame(root, &title, &keys)?;
-        let mut chart = plot_builder(&plot, 28)
-            .margin_bottom(6)
-            .x_label_area_size(44)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+        let mut chart = labelled_plot(&plot, 28).build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
         time_mesh(&mut chart, Some(&axis.label()), "pods (mean)", &|v| {
             tick(*v)
         })?;

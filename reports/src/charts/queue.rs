@@ -6,9 +6,10 @@
 use models::Results;
 use plotters::prelude::*;
 
+use crate::axes::{TimeAxis, tick, time_mesh};
 use crate::chart::{
-    Chart, ChartError, GREY, HEIGHT, Key, TimeAxis, WIDTH, draw_line, draw_note, draw_warmup,
-    frame, max_of, plot_builder, series_style, svg, tick, time_mesh,
+    Chart, ChartError, GREY, HEIGHT, Key, WIDTH, draw_line, draw_note, draw_warmup, frame,
+    labelled_plot, max_of, series_style, svg,
 };
 
 /// One chart with every queue (none when the run has no queue).
@@ -69,10 +70,7 @@ pub fn queue_lag(r: &Results) -> Result<Vec<Chart>, ChartError> {
     };
     let doc = svg((WIDTH, HEIGHT), |root| {
         let plot = frame(root, &title, &keys)?;
-        let mut chart = plot_builder(&plot, 28)
-            .margin_bottom(6)
-            .x_label_area_size(44)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+        let mut chart = labelled_plot(&plot, 28).build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
         time_mesh(
             &mut chart,
             Some(&axis.label()),

@@ -6,10 +6,11 @@
 use models::Results;
 use plotters::prelude::*;
 
+use crate::axes::{TimeAxis, tick, time_mesh};
 use crate::chart::{
-    ALL, Chart, ChartError, ERROR, GREY, Key, PALETTE, TimeAxis, WIDTH, draw_line, draw_note,
-    draw_warmup, edge_to_edge, endpoint_names, frame, max_of, offered_rps, plot_builder,
-    series_style, sum_by_bucket, svg, tick, time_mesh,
+    ALL, Chart, ChartError, ERROR, GREY, Key, PALETTE, WIDTH, draw_line, draw_note, draw_warmup,
+    edge_to_edge, endpoint_names, frame, labelled_plot, max_of, offered_rps, plot_builder,
+    series_style, sum_by_bucket, svg,
 };
 
 /// Requests failed in flight (502): reddish purple, next to the
@@ -124,10 +125,8 @@ pub fn throughput_over_time(r: &Results) -> Result<Vec<Chart>, ChartError> {
         )?;
         draw_warmup(&mut top, warmup_x, (0.0, y_max))?;
 
-        let mut bottom = plot_builder(&lower, 28)
+        let mut bottom = labelled_plot(&lower, 28)
             .margin_top(10)
-            .margin_bottom(6)
-            .x_label_area_size(44)
             .build_cartesian_2d(0.0..x_max, 0.0..err_max)?;
         // With no errors the scale is arbitrary: label only its zero.
         let err_ticks = |v: &f64| {

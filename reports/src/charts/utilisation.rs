@@ -9,9 +9,10 @@
 use models::Results;
 use plotters::prelude::*;
 
+use crate::axes::{TimeAxis, percent, tick, time_mesh};
 use crate::chart::{
-    Chart, ChartError, Key, TimeAxis, WIDTH, draw_line, draw_warmup, frame, max_of, percent,
-    plot_builder, series_style, svg, tick, time_mesh,
+    Chart, ChartError, Key, WIDTH, draw_line, draw_warmup, frame, labelled_plot, max_of,
+    plot_builder, series_style, svg,
 };
 
 /// Height with one panel, px.
@@ -120,10 +121,8 @@ pub fn utilisation_over_time(r: &Results) -> Result<Vec<Chart>, ChartError> {
         draw_warmup(&mut top, warmup_x, (0.0, 1.04))?;
         if with_queue {
             let q_max = queue_peak * 1.1;
-            let mut bottom = plot_builder(&lower, 28)
+            let mut bottom = labelled_plot(&lower, 28)
                 .margin_top(10)
-                .margin_bottom(6)
-                .x_label_area_size(44)
                 .build_cartesian_2d(0.0..x_max, 0.0..q_max)?;
             time_mesh(&mut bottom, Some(&label), "requests waiting (mean)", &|v| {
                 tick(*v)

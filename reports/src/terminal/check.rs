@@ -1,13 +1,14 @@
-//! A check for people: one table per scenario and a sentence for every
-//! failure and regression.
+//! A check for people, printed by `capsim check`: one table per scenario
+//! and a sentence for every failure and regression. The JUnit report of
+//! the command line uses the same words ([`label`], [`failure_sentence`]).
 
 use std::fmt::Write as _;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, Table};
+use comfy_table::Cell;
 use models::{CheckReport, CheckStatus, Estimate, ObjectiveCheck, Slo};
 
-use crate::sweep::output::estimate_text;
+use super::{estimate_text, table};
+use crate::fmt::pct;
 
 /// An estimate with its interval and unit: `183.20 ± 4.10 ms`.
 pub fn estimate(s: &Slo, e: &Estimate) -> String {
@@ -179,8 +180,8 @@ fn baseline_cell(o: &ObjectiveCheck) -> String {
     )
 }
 
-/// Renders the check.
-pub fn render(c: &CheckReport) -> String {
+/// The summary printed after a check.
+pub fn summary(c: &CheckReport) -> String {
     let mut out = String::new();
     let total: usize = c.scenarios.iter().map(|s| s.objectives.len()).sum();
     let failed: usize = c
@@ -216,14 +217,12 @@ pub fn render(c: &CheckReport) -> String {
                 ""
             }
         );
-        let mut t = Table::new();
-        t.load_style(UTF8_FULL_CONDENSED);
         let mut header = vec!["objective", "limit", "measured", "margin"];
         if c.baseline.is_some() {
             header.push("baseline → change");
         }
         header.push("result");
-        t.set_header(header);
+        let mut t = table(&header, header.len());
         for o in &s.objectives {
             let sl = &o.objective.slo;
             let pct = if sl.limit != 0.0 {
@@ -272,7 +271,7 @@ pub fn render(c: &CheckReport) -> String {
         if c.passed { "passed" } else { "FAILED" },
         c.scenarios.len(),
         match &c.baseline {
-            Some(b) => format!(" against {b} (tolerance {:.1}%)", c.tolerance * 100.0),
+            Some(b) => format!(" against {b} (tolerance {})", pct(c.tolerance)),
             None => String::new(),
         },
         if marginal > 0 && !c.strict {

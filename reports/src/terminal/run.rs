@@ -1,88 +1,14 @@
-//! The terminal summary of one results document.
+//! The terminal summary of one results document, printed by `capsim run`.
 
 use std::fmt::Write as _;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::Table;
 use models::{EndpointResult, Results};
 use sim_core::stats::LatencyPoint;
 
-fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.iter().map(Cell::new));
-    for i in 1..header.len() {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    t
-}
-
-/// Milliseconds with precision that suits the magnitude.
-pub fn ms(v: f64) -> String {
-    if v == 0.0 {
-        "0".into()
-    } else if v < 1.0 {
-        format!("{v:.3}")
-    } else if v < 100.0 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.0}")
-    }
-}
-
-fn pct(v: f64) -> String {
-    if v == 0.0 {
-        "0%".into()
-    } else if v < 0.001 {
-        format!("{:.3}%", v * 100.0)
-    } else {
-        format!("{:.1}%", v * 100.0)
-    }
-}
-
-fn secs(v: f64) -> String {
-    if v >= 60.0 {
-        let m = (v / 60.0).floor();
-        let s = v - m * 60.0;
-        if s < 0.05 {
-            format!("{m:.0}m")
-        } else {
-            format!("{m:.0}m{s:.0}s")
-        }
-    } else {
-        format!("{v:.1}s")
-    }
-}
-
-fn money(v: f64) -> String {
-    if v >= 100.0 {
-        format!("${v:.0}")
-    } else {
-        format!("${v:.2}")
-    }
-}
-
-/// Fewest responses in a time-series bucket for its p99 to count: below
-/// 100 samples a "p99" is just the largest one or two values.
-pub const MIN_P99_SAMPLES: u64 = 100;
-
-/// The worst interval p99 of a latency series (over buckets that start
-/// after the warm-up, `from_s`, with at least [`MIN_P99_SAMPLES`]
-/// responses) and when that bucket began, seconds.
-pub fn worst_p99(series: &[LatencyPoint], interval_s: f64, from_s: f64) -> Option<(f64, f64)> {
-    series
-        .iter()
-        .enumerate()
-        .filter(|(i, p)| p.count >= MIN_P99_SAMPLES && *i as f64 * interval_s >= from_s - 1e-9)
-        .map(|(i, p)| (p.p99_ms, i as f64 * interval_s))
-        .fold(None, |best: Option<(f64, f64)>, x| match best {
-            Some(b) if b.0 >= x.0 => Some(b),
-            _ => Some(x),
-        })
-}
+use super::table;
+use crate::fmt::{int, money, ms, pct, secs};
+use crate::shared::{MIN_P99_SAMPLES, component_notes, db_notes, ledger, worst_p99};
 
 /// Renders the human summary printed by `capsim run`.
 pub fn summary(r: &Results) -> String {
@@ -96,28 +22,18 @@ pub fn summary(r: &Results) -> String {
         secs(s.duration_s),
         secs(s.warmup_s)
     );
-    let t = &r.totals;
-    let limited = if t.rate_limited > 0 {
-        format!(" + {} rate-limited", t.rate_limited)
-    } else {
-        String::new()
-    };
-    let _ = writeln!(
-        out,
-        "requests: {} generated = {} completed + {} timed out + {} rejected + {} failed in flight{limited} + {} in flight\n",
-        t.generated, t.completed, t.failed, t.rejected, t.aborted, t.in_flight
-    );
+    let _ = writeln!(out, "requests: {}\n", ledger(&r.totals));
     if let Some(u) = &r.overall.user_visible {
         // With retries or closed-loop users, requests (what users sent) and
         // attempts (what the system saw) differ.
         let _ = writeln!(
             out,
             "as users see it (measured period): {} requests, {} retries ({} refused by a retry budget), {:.2} attempts per request; {} ok, errors {}, p50 {} ms, p99 {} ms (backoffs and failed attempts included)\n",
-            u.requests,
-            r.overall.retries,
-            r.overall.retries_refused_by_budget,
+            int(u.requests),
+            int(r.overall.retries),
+            int(r.overall.retries_refused_by_budget),
             u.attempts_per_request,
-            u.ok,
+            int(u.ok),
             pct(u.error_rate),
             ms(u.latency.p50_ms),
             ms(u.latency.p99_ms)
@@ -138,7 +54,7 @@ pub fn summary(r: &Results) -> String {
         header.push("429");
     }
     header.extend(["p50 ms", "p99 ms", "p99.9 ms", "max ms", "worst p99 (at)"]);
-    let mut e = table(&header);
+    let mut e = table(&header, 1);
     let iv = r.time_series.interval_s;
     let mut rows: Vec<(String, &EndpointResult, &[LatencyPoint])> = r
         .endpoints
@@ -164,17 +80,17 @@ pub fn summary(r: &Results) -> String {
             .map_or("-".into(), |(v, at)| format!("{} ({})", ms(v), secs(at)));
         let mut row = vec![
             name,
-            ep.count.to_string(),
+            int(ep.count),
             format!("{:.1}", ep.throughput_rps),
             pct(ep.error_rate),
-            ep.timeouts.to_string(),
-            ep.rejected.to_string(),
+            int(ep.timeouts),
+            int(ep.rejected),
         ];
         if any_aborted {
-            row.push(ep.aborted.to_string());
+            row.push(int(ep.aborted));
         }
         if any_limited {
-            row.push(ep.rate_limited.to_string());
+            row.push(int(ep.rate_limited));
         }
         row.extend([
             ms(ep.latency.p50_ms),
@@ -198,15 +114,18 @@ pub fn summary(r: &Results) -> String {
         );
     }
 
-    let mut sv = table(&[
-        "service",
-        "pods x workers",
-        "utilisation",
-        "queue mean",
-        "queue max",
-        "wait mean ms",
-        "rejected",
-    ]);
+    let mut sv = table(
+        &[
+            "service",
+            "pods x workers",
+            "utilisation",
+            "queue mean",
+            "queue max",
+            "wait mean ms",
+            "rejected",
+        ],
+        1,
+    );
     for x in &r.services {
         sv.add_row(vec![
             x.name.clone(),
@@ -215,7 +134,7 @@ pub fn summary(r: &Results) -> String {
             format!("{:.2}", x.queue_length_mean),
             format!("{:.0}", x.queue_length_max),
             ms(x.queue_wait_mean_ms),
-            x.rejected.to_string(),
+            int(x.rejected),
         ]);
     }
     for l in &r.load_balancers {
@@ -226,7 +145,7 @@ pub fn summary(r: &Results) -> String {
             format!("{:.2} in flight", l.in_flight_mean),
             format!("{:.0}", l.in_flight_max),
             "-".into(),
-            l.rejected.to_string(),
+            int(l.rejected),
         ]);
     }
     let _ = writeln!(out, "Services\n{sv}");
@@ -236,16 +155,19 @@ pub fn summary(r: &Results) -> String {
     out.push('\n');
 
     for d in &r.databases {
-        let mut dt = table(&[
-            "shard",
-            "reads",
-            "writes",
-            "load share",
-            "utilisation",
-            "queue mean",
-            "queue max",
-            "wait mean ms",
-        ]);
+        let mut dt = table(
+            &[
+                "shard",
+                "reads",
+                "writes",
+                "load share",
+                "utilisation",
+                "queue mean",
+                "queue max",
+                "wait mean ms",
+            ],
+            1,
+        );
         for sh in &d.shards {
             let mark = if sh.index == d.hottest_shard && d.shards.len() > 1 {
                 " *"
@@ -254,8 +176,8 @@ pub fn summary(r: &Results) -> String {
             };
             dt.add_row(vec![
                 format!("{}{mark}", sh.index),
-                sh.reads.to_string(),
-                sh.writes.to_string(),
+                int(sh.reads),
+                int(sh.writes),
                 pct(sh.load_share),
                 pct(sh.utilisation),
                 format!("{:.2}", sh.queue_length_mean),
@@ -281,24 +203,27 @@ pub fn summary(r: &Results) -> String {
     }
 
     if !r.caches.is_empty() {
-        let mut ct = table(&[
-            "cache",
-            "capacity",
-            "lookups",
-            "hit ratio",
-            "evictions",
-            "expirations",
-            "invalidations",
-        ]);
+        let mut ct = table(
+            &[
+                "cache",
+                "capacity",
+                "lookups",
+                "hit ratio",
+                "evictions",
+                "expirations",
+                "invalidations",
+            ],
+            1,
+        );
         for c in &r.caches {
             ct.add_row(vec![
                 c.name.clone(),
-                c.capacity.to_string(),
-                c.lookups.to_string(),
+                int(c.capacity),
+                int(c.lookups),
                 pct(c.hit_ratio),
-                c.evictions.to_string(),
-                c.expirations.to_string(),
-                c.invalidations.to_string(),
+                int(c.evictions),
+                int(c.expirations),
+                int(c.invalidations),
             ]);
         }
         let _ = writeln!(out, "Caches\n{ct}");
@@ -311,9 +236,9 @@ pub fn summary(r: &Results) -> String {
                 out,
                 "  {}: {} lookups failed on a node that was down (served from the database as misses); {} node failures, {} keys lost with them, availability {}",
                 c.name,
-                c.errors,
-                c.node_failures,
-                c.keys_lost,
+                int(c.errors),
+                int(c.node_failures),
+                int(c.keys_lost),
                 pct(c.availability)
             );
         }
@@ -321,45 +246,51 @@ pub fn summary(r: &Results) -> String {
     }
 
     if !r.cdns.is_empty() {
-        let mut ct = table(&[
-            "cdn",
-            "origin",
-            "requests",
-            "hit ratio",
-            "origin offload",
-            "to origin",
-            "evictions",
-            "expirations",
-        ]);
+        let mut ct = table(
+            &[
+                "cdn",
+                "origin",
+                "requests",
+                "hit ratio",
+                "origin offload",
+                "to origin",
+                "evictions",
+                "expirations",
+            ],
+            1,
+        );
         for c in &r.cdns {
             ct.add_row(vec![
                 c.name.clone(),
                 c.origin.clone(),
-                c.requests.to_string(),
+                int(c.requests),
                 pct(c.hit_ratio),
                 pct(c.offload),
-                c.origin_requests.to_string(),
-                c.evictions.to_string(),
-                c.expirations.to_string(),
+                int(c.origin_requests),
+                int(c.evictions),
+                int(c.expirations),
             ]);
         }
         let _ = writeln!(out, "CDN edges\n{ct}\n");
     }
 
     if !r.queues.is_empty() {
-        let mut qt = table(&[
-            "queue",
-            "partitions",
-            "consumers",
-            "published",
-            "consumed",
-            "lag mean",
-            "lag max",
-            "lag end",
-            "e2e p50 ms",
-            "e2e p99 ms",
-            "dropped",
-        ]);
+        let mut qt = table(
+            &[
+                "queue",
+                "partitions",
+                "consumers",
+                "published",
+                "consumed",
+                "lag mean",
+                "lag max",
+                "lag end",
+                "e2e p50 ms",
+                "e2e p99 ms",
+                "dropped",
+            ],
+            1,
+        );
         for q in &r.queues {
             qt.add_row(vec![
                 q.name.clone(),
@@ -370,14 +301,14 @@ pub fn summary(r: &Results) -> String {
                     q.active_consumers,
                     pct(q.consumer_utilisation)
                 ),
-                q.published.to_string(),
-                q.consumed.to_string(),
+                int(q.published),
+                int(q.consumed),
                 format!("{:.1}", q.lag_mean),
                 format!("{:.0}", q.lag_max),
-                q.lag_at_end.to_string(),
+                int(q.lag_at_end),
                 ms(q.end_to_end.p50_ms),
                 ms(q.end_to_end.p99_ms),
-                q.dropped.to_string(),
+                int(q.dropped),
             ]);
         }
         let _ = writeln!(out, "Queues\n{qt}\n");
@@ -398,92 +329,12 @@ pub fn summary(r: &Results) -> String {
     let _ = writeln!(
         out,
         "Engine: {} events in {:.2}s wall ({:.1}M events/s, {:.2}M requests/s)",
-        g.events,
+        int(g.events),
         g.wall_time_s,
         g.events_per_sec / 1e6,
         g.requests_per_sec / 1e6
     );
     out
-}
-
-/// Sentences under the services table for what it has no column for:
-/// pods that came and went, sessions, health checks and rate limits.
-pub fn component_notes(r: &Results) -> Vec<String> {
-    let mut out = Vec::new();
-    for s in &r.services {
-        let moved = s.ready_min != s.ready_max || s.crashes > 0 || !s.scaling.is_empty();
-        if moved {
-            let mut line = format!(
-                "{}: {:.1} pods ready on average ({:.0} to {:.0}), {:.1} paid for",
-                s.name, s.ready_mean, s.ready_min, s.ready_max, s.billed_mean
-            );
-            if !s.scaling.is_empty() {
-                let _ = write!(line, "; {} scaling decisions", s.scaling.len());
-            }
-            if s.crashes > 0 {
-                let _ = write!(
-                    line,
-                    "; {} pod crashes, {} requests failed with them",
-                    s.crashes, s.aborted
-                );
-            }
-            out.push(line);
-        }
-        if let Some(ss) = &s.sessions {
-            out.push(format!(
-                "{} sessions ({} on {}): {} lost = {} of the requests with a live session ({} with their pod, {} sent to another pod); {} created",
-                s.name,
-                ss.store,
-                ss.key,
-                ss.lost,
-                pct(ss.loss_rate),
-                ss.lost_with_pod,
-                ss.lost_to_routing,
-                ss.created
-            ));
-        }
-    }
-    for l in &r.load_balancers {
-        if l.sent_to_down > 0 || l.marked_down > 0 {
-            out.push(format!(
-                "{}: {} requests sent to dead pods before the health checks took them out ({} times)",
-                l.name, l.sent_to_down, l.marked_down
-            ));
-        }
-        if l.rate_limited > 0 {
-            out.push(format!(
-                "{}: {} requests refused by the rate limit (429), {} of those it received",
-                l.name,
-                l.rate_limited,
-                pct(l.rate_limited as f64 / l.requests.max(1) as f64)
-            ));
-        }
-    }
-    out
-}
-
-/// A sentence on a database's replicas and failed statements (None when
-/// it has neither).
-pub fn db_notes(d: &models::DbResult) -> Option<String> {
-    let mut parts = Vec::new();
-    if d.replicas > 0 {
-        parts.push(format!(
-            "{} read replica{} per shard, reads from {}: {} replica reads, {} stale ({} of reads)",
-            d.replicas,
-            if d.replicas == 1 { "" } else { "s" },
-            d.read_from,
-            d.replica_reads,
-            d.stale_reads,
-            pct(d.stale_read_ratio)
-        ));
-    }
-    if d.failed_statements > 0 {
-        parts.push(format!(
-            "{} statements failed on a shard that was down",
-            d.failed_statements
-        ));
-    }
-    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// A compact timeline: the time series folded into at most `rows` windows,
@@ -511,7 +362,7 @@ pub fn timeline(r: &Results, rows: usize) -> Option<Table> {
     if has_q {
         header.push("queue lag");
     }
-    let mut t = table(&header);
+    let mut t = table(&header, 1);
     let mean = |v: &[f64], a: usize, b: usize| {
         let s = &v[a.min(v.len())..b.min(v.len())];
         if s.is_empty() {

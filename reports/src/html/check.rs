@@ -4,7 +4,7 @@
 //! objective against its limit, and one table per scenario of its
 //! objectives against their limits and, with a baseline, against the
 //! baseline. It shares the style and helpers of the other pages
-//! ([`crate::html`]); every string from a scenario or a saved document is
+//! (`page.rs`); every string from a scenario or a saved document is
 //! escaped.
 
 use std::fmt::Write as _;
@@ -13,8 +13,9 @@ use models::{
     BaselineComparison, CheckReport, CheckStatus, Estimate, ObjectiveCheck, Op, ScenarioCheck, Slo,
 };
 
+use super::page::{Html, card, charts_section, codes, escape, estimate, n, nav, page, t};
 use crate::chart::Chart;
-use crate::html::{Html, charts_section, escape, estimate, n, nav, page, t};
+use crate::fmt::pct;
 
 /// Most failed objectives listed by name in the outcome box; the tables
 /// below have them all.
@@ -40,7 +41,7 @@ pub(crate) fn check_page(c: &CheckReport, charts: &[Chart]) -> String {
         Some(f) => format!(
             "compared with the baseline <code>{}</code>, regression tolerance {}",
             escape(f),
-            tolerance_text(c.tolerance)
+            pct(c.tolerance)
         ),
         None => "no baseline: nothing compared".into(),
     };
@@ -74,12 +75,6 @@ pub(crate) fn check_page(c: &CheckReport, charts: &[Chart]) -> String {
     b.push_str("<section id=\"outcome\">\n");
     b.push_str(&outcome_box(c, failed, regressions, marginal));
     b.push_str("<div class=\"cards\">\n");
-    let card = |b: &mut String, v: String, k: &str, class: &str| {
-        let _ = writeln!(
-            b,
-            "<div class=\"card\"><div class=\"v {class}\">{v}</div><div class=\"k\">{k}</div></div>"
-        );
-    };
     let failed_scenarios = c.scenarios.iter().filter(|s| !s.passed).count();
     card(
         &mut b,
@@ -203,12 +198,6 @@ fn worse_cell(slo: &Slo, b: &BaselineComparison) -> String {
     )
 }
 
-/// The tolerance as a percentage: `5%`, `2.5%`.
-fn tolerance_text(t: f64) -> String {
-    let p = format!("{:.2}", t * 100.0);
-    format!("{}%", p.trim_end_matches('0').trim_end_matches('.'))
-}
-
 /// Why an objective failed, in a few words.
 fn failure_reason(c: &CheckReport, o: &ObjectiveCheck) -> String {
     let slo = &o.objective.slo;
@@ -324,7 +313,7 @@ fn how_to_read(c: &CheckReport) -> String {
     let baseline = if c.baseline.is_some() {
         format!(
             "<p><b>Against the baseline</b>, <i>worse by</i> is how much worse the mean is than the baseline's (current − baseline for an upper limit, baseline − current for a lower one: positive is worse), with its 95% interval. The interval is <i>paired</i> — from the differences replication by replication — when both checks used the same seeds, so the seeds' noise cancels; otherwise it is Welch's interval of two means. An objective <b>REGRESSED</b> when it is worse by more than the tolerance ({} of the baseline's mean) <i>and</i> the interval of the difference excludes zero: a real change, not noise. A regression fails the check even when the objective still meets its limit.</p>\n",
-            tolerance_text(c.tolerance)
+            pct(c.tolerance)
         )
     } else {
         String::new()
@@ -523,14 +512,7 @@ fn scenario_section(c: &CheckReport, i: usize, s: &ScenarioCheck) -> String {
     let sets = if s.sets.is_empty() {
         String::new()
     } else {
-        format!(
-            " · settings {}",
-            s.sets
-                .iter()
-                .map(|x| format!("<code>{}</code>", escape(x)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        )
+        format!(" · settings {}", codes(&s.sets))
     };
     let _ = writeln!(
         b,

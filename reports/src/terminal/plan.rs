@@ -1,13 +1,14 @@
-//! The planner's answer for people.
+//! The planner's answer for people, printed by `capsim plan`: the chosen
+//! variant and its objectives, every evaluated variant, the unstable ones
+//! and why the cheaper ones were rejected.
 
 use std::fmt::Write as _;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, Table};
+use models::{Check, Evaluated, Op, PlanResult, Slo, Status, Verdict};
 
-use super::slo::{Slo, Verdict};
-use super::{Check, Evaluated, PlanResult, Status, label};
-use crate::sweep::output::estimate_text;
+use super::{estimate_text, table};
+use crate::fmt::{int, money, params};
+use crate::shared::evaluated_header;
 
 fn check_text(s: &Slo, c: &Check) -> String {
     let scale = if s.percent { 100.0 } else { 1.0 };
@@ -44,8 +45,8 @@ fn why(e: &Evaluated, slos: &[Slo]) -> String {
             0.0
         };
         let side = match s.op {
-            super::slo::Op::Below => "over",
-            super::slo::Op::Above => "under",
+            Op::Below => "over",
+            Op::Above => "under",
         };
         reasons.push(match c.verdict {
             Verdict::Fails => format!(
@@ -65,8 +66,8 @@ fn why(e: &Evaluated, slos: &[Slo]) -> String {
     reasons.join("; ")
 }
 
-/// Renders a plan.
-pub fn render(p: &PlanResult) -> String {
+/// The summary printed after a plan.
+pub fn summary(p: &PlanResult) -> String {
     let mut out = String::new();
     let how = match &p.search {
         Some(s) => format!("by bisection on {s} (assumed monotone: a larger value never hurts)"),
@@ -91,9 +92,9 @@ pub fn render(p: &PlanResult) -> String {
         Some(c) => {
             let _ = writeln!(
                 out,
-                "\nChosen: {} — ${:.2}/hour, {} replication{}",
-                label(&c.params),
-                c.cost_per_hour,
+                "\nChosen: {} — {}/hour, {} replication{}",
+                params(&c.params),
+                money(c.cost_per_hour),
                 c.replications,
                 if c.replications == 1 { "" } else { "s" }
             );
@@ -120,26 +121,17 @@ pub fn render(p: &PlanResult) -> String {
         }
     }
 
-    let mut header: Vec<String> = vec![
-        "variant".into(),
-        "runs".into(),
-        "$/hour".into(),
-        "p99 ms".into(),
-    ];
-    header.extend(p.slos.iter().map(|s| s.text.clone()));
-    header.push("status".into());
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_header(header.iter().map(Cell::new));
+    let header = evaluated_header(p);
+    let mut t = table(&header, header.len());
     for (i, e) in p.evaluated.iter().enumerate() {
         let mut row = vec![
             format!(
                 "{}{}",
-                label(&e.params),
+                params(&e.params),
                 if p.frontier.contains(&i) { " *" } else { "" }
             ),
-            e.replications.to_string(),
-            format!("{:.2}", e.cost_per_hour),
+            int(u64::from(e.replications)),
+            money(e.cost_per_hour),
             estimate_text(&e.p99_ms, 1.0),
         ];
         for (s, c) in p.slos.iter().zip(&e.checks) {
@@ -164,7 +156,7 @@ pub fn render(p: &PlanResult) -> String {
         let _ = writeln!(
             out,
             "Not run, unstable: {} — {}",
-            label(&u.params),
+            params(&u.params),
             u.reason
         );
     }
@@ -187,9 +179,9 @@ pub fn render(p: &PlanResult) -> String {
         for e in rejected {
             let _ = writeln!(
                 out,
-                "  {} (${:.2}/hour): {}",
-                label(&e.params),
-                e.cost_per_hour,
+                "  {} ({}/hour): {}",
+                params(&e.params),
+                money(e.cost_per_hour),
                 why(e, &p.slos)
             );
         }
