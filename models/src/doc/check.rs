@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::slo::Objective;
-use crate::sweeps::{Estimate, Verdict};
+use crate::doc::slo::Objective;
+use crate::doc::sweeps::{Estimate, Verdict};
 
 /// Format version of `check.json`.
 pub const CHECK_FORMAT_VERSION: u32 = 1;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::SimDuration;
 
 use crate::doc::results::{EndpointResult, Results};
-use crate::sweeps::Slo;
+use crate::doc::sweeps::Slo;
 
 /// The headline metrics of a run, by stable names:
 ///

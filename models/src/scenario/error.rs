@@ -109,7 +109,7 @@ impl ScenarioError {
     /// A semantic error about the value at `path`: kind
     /// [`Invalid`](ScenarioErrorKind::Invalid), located by finding `path` in
     /// `text` (or its deepest existing ancestor, see
-    /// [`locate`](fn@super::locate)).
+    /// `locate`).
     ///
     /// If the document was changed by `--set` overrides, chain
     /// [`attribute_to_sets`](Self::attribute_to_sets) so that a value that
@@ -187,7 +187,7 @@ impl ScenarioError {
     /// The value at the error's path came from an assignment if it lies at
     /// or under the assignment's path, or if it is an ancestor of that path
     /// which the assignment created (absent from `text`). The last matching
-    /// assignment wins. [`parse_document`](super::parse_document) does this
+    /// assignment wins. `parse_document` does this
     /// itself; the validator calls it for its semantic errors.
     pub fn attribute_to_sets(self, text: &str, doc: &Value, sets: &[String]) -> Self {
         let resolved: Vec<(Vec<PathSeg>, &str)> = sets
@@ -369,7 +369,7 @@ mod tests {
             "extra.deep.key=1".to_owned(),
         ];
         for set in &sets {
-            super::super::apply_set(&mut doc, set).unwrap();
+            super::super::overrides::apply_set(&mut doc, set).unwrap();
         }
         let replicas = [k("services"), PathSeg::Index(0), k("replicas")];
         let error = ScenarioError::invalid("x.json", text, &replicas, "must be positive")

@@ -8,6 +8,5 @@ mod overrides;
 mod parse;
 
 pub use error::{ScenarioError, ScenarioErrorKind, suggest};
-pub use locate::{Location, PathSeg, format_path, locate, locate_key};
-pub use overrides::{SetError, apply_set, parse_path};
+pub use locate::{Location, PathSeg, format_path};
 pub use parse::parse_document;

@@ -115,7 +115,7 @@ impl Router {
     /// known: modulo to modulo (`1 - gcd/max`), jump to jump (`|m - n| /
     /// max`: only keys of the added or removed buckets move) and ring to
     /// ring (the arcs that change owner, measured exactly). `None` for
-    /// other pairs: use [`moved_between`] or [`moved_fraction`].
+    /// other pairs: use [`moved_between`] or `moved_fraction` (system/reshard.rs).
     pub fn expected_moved(&self, other: &Router) -> Option<f64> {
         match (self, other) {
             (Router::Hash { shards: a }, Router::Hash { shards: b }) => {
