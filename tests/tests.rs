@@ -69,6 +69,10 @@ mod queues;
 /// proves it changed nothing.
 mod golden;
 
+/// The layering of `models/src`: no import circles, no kind importing
+/// another.
+mod layering;
+
 /// Scaffolding the theory tests share: load and run a scenario given as
 /// JSON, hold a measurement against a closed form.
 mod support;

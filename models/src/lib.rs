@@ -34,8 +34,8 @@
 //! |---|---|---|
 //! | `scenario/` | the file machinery: parsing with located errors, `--set` overrides, the error type | no |
 //! | `model/` | shared vocabulary: typed ids, keys, steps and programs, faults | no |
-//! | `kernel/` | what kinds build on: the run's context `Cx` (clock and event queue, the job slab, the ledger), jobs and their `Reply`, the `Kind` trait, `Resolve` (errors, names, keys), failures, the key store | no |
-//! | `kinds/` | one folder (or file) per kind: its section of the file, its resolution and refusal cases, its state and events, its section of the results | its own |
+//! | `kernel/` | what kinds build on: the run's context `Cx` (clock and event queue, the job slab, the ledger; generic over the world's event type), jobs and their `Reply`, the `Kind` trait, `Resolve` (errors, names, keys), failures, the key store | no |
+//! | `kinds/` | one folder (or file) per kind: its section of the file, its resolution and refusal cases, its state and events, its section of the results | its own only |
 //! | `doc/` | the documents' roots: results, sweeps and plans, checks, objectives | the results root lists them |
 //! | `system/` | the wiring: the compile driver, the step compiler, the event registry, the world and its loop, a request's journey, the step interpreter, the finish | all |
 //!
@@ -47,7 +47,7 @@
 //! draws), opens a call with its client when the workload retries or has
 //! closed-loop users, and is sent: a CDN edge may answer it
 //! (`kinds/cdn.rs`), a gateway's token bucket may refuse it with a 429
-//! (`kinds/gateway.rs`), a balancer takes a connection and picks a pod by
+//! (`kinds/balancer/gateway.rs`), a balancer takes a connection and picks a pod by
 //! its policy (`kinds/balancer/policy/`), and the pod runs it, queues it or
 //! refuses it (`kinds/service/pods.rs`). Its program runs one instruction
 //! at a time: compute holds the worker, a cache lookup hits or misses
@@ -73,10 +73,12 @@
 //!    (`deny_unknown_fields`), the resolved `Def` and its `resolve`
 //!    function (errors through `Resolve`, refusal cases as unit tests
 //!    beside it), the state implementing `kernel::kind::Kind` (`start`,
-//!    `reset`, `finish` into its results type), its events as an enum, and
-//!    the operations the journey or the interpreter call, as methods that
-//!    take the kind's `Def` and the `Cx` and return outcomes. A kind never
-//!    calls another kind.
+//!    `reset`, `finish` into its results type), its events as an enum
+//!    `Ev` with a `Sink` bound (`Event + From<Ev>`) for the contexts it
+//!    schedules into, and the operations the journey or the interpreter
+//!    call, as methods that take the kind's `Def` and a `&mut Cx<impl
+//!    Sink>` and return outcomes. A kind never imports another kind: a
+//!    test (`tests/layering.rs`) holds the layering to that.
 //! 2. One line in `kinds/mod.rs`; one variant and one `kind_events!` line
 //!    in `system/kinds.rs`, the registry of events.
 //! 3. One field in each root: `system/scenario.rs` (the file),

@@ -9,7 +9,15 @@ use sim_core::{EventQueue, RngStream, SimDuration, SimTime};
 use super::job::Jobs;
 use super::ledger::Totals;
 use crate::model::ids::JobId;
-use crate::system::kinds::Ev;
+
+/// The world's event type, as the kernel sees it: the registry
+/// (`system/kinds.rs`) defines it, carrying every kind's own events; the
+/// kernel only needs to resume a job. Each kind schedules its own events
+/// through `From<kind::Ev>` (see its `Sink`).
+pub trait Event: Copy + std::fmt::Debug {
+    /// Job `job` goes on with its program.
+    fn resume(job: JobId) -> Self;
+}
 
 /// The part of a run that is measured: requests (and messages) born in
 /// `[warmup, measure_end)` are counted and followed to their answer;
@@ -42,12 +50,12 @@ impl Period {
 
 /// The clock and event queue, the job slab, the request ledger, the
 /// measured period, the time-series layout and the master seed of one
-/// run. Events are the world's [`Ev`] (the registry of `system/kinds.rs`):
-/// each kind schedules its own variants, and ties are first-in
-/// first-out (see [`EventQueue`]).
+/// run. Events are the world's event type `E` (the registry of
+/// `system/kinds.rs`): each kind schedules its own variants, and ties are
+/// first-in first-out (see [`EventQueue`]).
 #[derive(Clone)]
-pub struct Cx {
-    q: EventQueue<Ev>,
+pub struct Cx<E> {
+    q: EventQueue<E>,
     /// Requests and message attempts in flight.
     pub jobs: Jobs,
     /// Request accounting over the whole run.
@@ -60,7 +68,7 @@ pub struct Cx {
     pub seed: u64,
 }
 
-impl Cx {
+impl<E: Event> Cx<E> {
     /// A run's context at time 0.
     pub fn new(seed: u64, spec: SeriesSpec, nkeys: usize, end: SimTime, warmup: SimTime) -> Self {
         Cx {
@@ -85,13 +93,13 @@ impl Cx {
 
     /// Schedules `ev` at `at` (or now, if `at` has passed).
     #[inline]
-    pub fn at(&mut self, at: SimTime, ev: impl Into<Ev>) {
+    pub fn at(&mut self, at: SimTime, ev: impl Into<E>) {
         self.q.push(at, ev.into());
     }
 
     /// Schedules `ev` `after` from now.
     #[inline]
-    pub fn after(&mut self, after: SimDuration, ev: impl Into<Ev>) {
+    pub fn after(&mut self, after: SimDuration, ev: impl Into<E>) {
         let at = self.now() + after;
         self.q.push(at, ev.into());
     }
@@ -99,7 +107,7 @@ impl Cx {
     /// Job `j` goes on with its program at `at`.
     #[inline]
     pub fn resume(&mut self, j: JobId, at: SimTime) {
-        self.q.push(at, Ev::Resume(j));
+        self.q.push(at, E::resume(j));
     }
 
     /// The earliest pending event's time.
@@ -108,7 +116,7 @@ impl Cx {
     }
 
     /// Takes the earliest pending event, advancing the clock to it.
-    pub fn pop(&mut self) -> Option<(SimTime, Ev)> {
+    pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.q.pop()
     }
 

@@ -5,7 +5,7 @@ use sim_core::SimTime;
 use sim_core::stats::SeriesSpec;
 
 use super::Cx;
-use super::cx::Period;
+use super::cx::{Event, Period};
 
 /// One kind of component (a balancer, a service, a cache, ...), from its
 /// state at the start of a run to its section of the results document.
@@ -26,7 +26,7 @@ pub trait Kind: Sized {
     /// The entry's state at t = 0. Random streams are named
     /// `"<kind>/<name>/..."` (see each kind), so that adding a component
     /// shifts no one else's draws.
-    fn start(def: &Self::Def, cx: &Cx) -> Self;
+    fn start<E: Event>(def: &Self::Def, cx: &Cx<E>) -> Self;
 
     /// The warm-up is over: statistics restart at `now`.
     fn reset(&mut self, now: SimTime);
@@ -96,7 +96,19 @@ mod tests {
 
     use super::{Finish, Kind};
     use crate::kernel::Cx;
-    use crate::kernel::cx::Period;
+    use crate::kernel::cx::{Event, Period};
+    use crate::model::ids::JobId;
+
+    /// The events of a world with no kind but the meter: the kernel needs
+    /// nothing more than resuming a job.
+    #[derive(Debug, Clone, Copy)]
+    struct TestEv;
+
+    impl Event for TestEv {
+        fn resume(_job: JobId) -> TestEv {
+            TestEv
+        }
+    }
 
     /// A meter's resolved definition.
     struct MeterDef {
@@ -128,7 +140,7 @@ mod tests {
         type Def = MeterDef;
         type Result = MeterResult;
 
-        fn start(_def: &MeterDef, _cx: &Cx) -> Self {
+        fn start<E: Event>(_def: &MeterDef, _cx: &Cx<E>) -> Self {
             Meter {
                 seen: 0,
                 warned: false,
@@ -164,7 +176,7 @@ mod tests {
             interval: SimDuration::from_secs(1),
             buckets: 10,
         };
-        let cx = Cx::new(1, spec, 0, SimTime(10_000_000_000), SimTime(2_000_000_000));
+        let cx: Cx<TestEv> = Cx::new(1, spec, 0, SimTime(10_000_000_000), SimTime(2_000_000_000));
         let def = MeterDef {
             name: "edge".into(),
         };

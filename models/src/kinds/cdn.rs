@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
 
 use crate::kernel::Cx;
+use crate::kernel::cx::Event;
 use crate::kernel::kind::{Finish, Kind, ratio};
 use crate::kernel::store::Store;
 use crate::kernel::store::lru::Lookup;
@@ -329,7 +330,7 @@ impl Kind for CdnState {
     type Result = CdnResult;
 
     /// An empty edge; its streams are `cdn/NAME/hit`, `/miss`, `/origin`.
-    fn start(def: &CdnDef, cx: &Cx) -> Self {
+    fn start<E: Event>(def: &CdnDef, cx: &Cx<E>) -> Self {
         let rng = |s: &str| cx.stream(&format!("cdn/{}/{s}", def.name));
         CdnState {
             store: Store::new(def.policy, def.capacity),

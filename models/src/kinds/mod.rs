@@ -7,6 +7,5 @@ pub mod cache;
 pub mod cdn;
 pub mod client;
 pub mod database;
-pub mod gateway;
 pub mod queue;
 pub mod service;

@@ -182,11 +182,9 @@ pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioErr
     // ---- load balancers
     let mut lbs = Vec::new();
     for (i, l) in sc.load_balancers.iter().enumerate() {
-        lbs.push(balancer::resolve(
-            l,
-            &Path::root(balancer::SECTION).i(i),
-            cx,
-        )?);
+        let p = Path::root(balancer::SECTION).i(i);
+        let service = cx.index_in(&p.k("target"), &l.target, service::SECTION, "service")?;
+        lbs.push(balancer::resolve(l, &p, ServiceId::new(service), cx)?);
     }
 
     // ---- caches

@@ -6,6 +6,7 @@
 //! kind's in one variant. Adding a kind is one line in [`Ev`] and one
 //! `kind_events!` line here, plus one field in each root struct.
 
+use crate::kernel::cx::Event;
 use crate::kinds::{balancer, cache, cdn, client, database, queue, service};
 use crate::model::ids::JobId;
 
@@ -38,6 +39,13 @@ pub enum Ev {
     Database(database::Ev),
     /// A queue's event (consumers, retries, rebalances).
     Queue(queue::Ev),
+}
+
+impl Event for Ev {
+    #[inline]
+    fn resume(job: JobId) -> Ev {
+        Ev::Resume(job)
+    }
 }
 
 /// `impl From<kind::Ev> for Ev` for every kind, so that a kind schedules

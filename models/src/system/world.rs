@@ -55,7 +55,7 @@ pub struct RunOutput {
 /// One run of a model.
 pub struct World<'m> {
     pub(super) m: &'m Model,
-    pub(super) cx: Cx,
+    pub(super) cx: Cx<Ev>,
     pub(super) workloads: Vec<WorkloadState>,
     pub(super) clients: Clients,
     pub(super) balancers: Vec<LbState>,
@@ -423,7 +423,7 @@ impl<'m> World<'m> {
 }
 
 /// The states of one kind's entries at t = 0, in file order.
-fn start_all<K: Kind>(defs: &[K::Def], cx: &Cx) -> Vec<K> {
+fn start_all<K: Kind>(defs: &[K::Def], cx: &Cx<Ev>) -> Vec<K> {
     defs.iter().map(|d| K::start(d, cx)).collect()
 }
 

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use sim_core::SimDuration;
 
+use super::Sink;
 use super::{Ev, LbDef, LbState};
 use crate::kernel::Cx;
 use crate::kernel::backend::Backend;
@@ -81,7 +82,13 @@ impl PodView {
 impl LbState {
     /// The balancer checks every pod registered with it, and schedules its
     /// next round.
-    pub fn health_check<B: Backend>(&mut self, l: LbId, def: &LbDef, pods: &[B], cx: &mut Cx) {
+    pub fn health_check<B: Backend>(
+        &mut self,
+        l: LbId,
+        def: &LbDef,
+        pods: &[B],
+        cx: &mut Cx<impl Sink>,
+    ) {
         let h = def.health_check.expect("scheduled only with health checks");
         PodView::cover(&mut self.views, pods.len());
         for (i, p) in pods.iter().enumerate() {

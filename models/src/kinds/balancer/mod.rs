@@ -2,6 +2,7 @@
 //! pod, health checks, a connection limit, added latency and a gateway's
 //! rate limiter in front.
 
+pub mod gateway;
 pub mod health;
 pub mod policy;
 pub mod result;
@@ -12,12 +13,13 @@ use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
 
 use crate::kernel::Cx;
 use crate::kernel::backend::Backend;
+use crate::kernel::cx::Event;
 use crate::kernel::kind::{Finish, Kind};
 use crate::kernel::resolve::{Path, Resolve};
-use crate::kinds::gateway::{self, Limiter, RateLimit, RateLimitDef};
 use crate::model::KeyId;
 use crate::model::ids::{JobId, LbId, ServiceId};
 use crate::scenario::ScenarioError;
+use gateway::{Limiter, RateLimit, RateLimitDef};
 pub use health::HealthCheck;
 use health::PodView;
 use result::LbResult;
@@ -120,15 +122,15 @@ pub struct LbDef {
     pub price_per_hour: f64,
 }
 
-/// Checks balancer `spec` (at `p`) and resolves it.
-pub fn resolve(spec: &LoadBalancer, p: &Path, cx: &Resolve<'_>) -> Result<LbDef, ScenarioError> {
+/// Checks balancer `spec` (at `p`), in front of `service` (its `target`,
+/// which the driver looked up), and resolves it.
+pub fn resolve(
+    spec: &LoadBalancer,
+    p: &Path,
+    service: ServiceId,
+    cx: &Resolve<'_>,
+) -> Result<LbDef, ScenarioError> {
     let l = spec;
-    let service = ServiceId::new(cx.index_in(
-        &p.k("target"),
-        &l.target,
-        crate::kinds::service::SECTION,
-        "service",
-    )?);
     if l.max_connections == Some(0) {
         return Err(cx.err(
             &p.k("max_connections"),
@@ -198,6 +200,12 @@ pub enum Ev {
     HealthCheck(LbId),
 }
 
+/// The world's events, as this kind schedules its own ([`Ev`]) and resumes
+/// jobs.
+pub trait Sink: Event + From<Ev> {}
+
+impl<E: Event + From<Ev>> Sink for E {}
+
 /// A load balancer's state.
 #[derive(Clone)]
 pub struct LbState {
@@ -242,7 +250,7 @@ pub enum Enter {
 impl LbState {
     /// Request `j` reaches the balancer now: the gateway's rate limiter
     /// (if any) lets it in or not, then the connection limit.
-    pub fn enter(&mut self, def: &LbDef, j: JobId, cx: &Cx) -> Enter {
+    pub fn enter(&mut self, def: &LbDef, j: JobId, cx: &Cx<impl Sink>) -> Enter {
         let now = cx.now();
         self.requests += 1;
         if let Some(rl) = &def.rate_limit {
@@ -274,7 +282,7 @@ impl LbState {
         def: &LbDef,
         pods: &[B],
         j: JobId,
-        cx: &Cx,
+        cx: &Cx<impl Sink>,
     ) -> Option<usize> {
         PodView::cover(&mut self.views, pods.len());
         match def.policy {
@@ -309,7 +317,7 @@ impl LbState {
     }
 
     /// Schedules the balancer's first health check.
-    pub fn schedule_start(&mut self, l: LbId, def: &LbDef, cx: &mut Cx) {
+    pub fn schedule_start(&mut self, l: LbId, def: &LbDef, cx: &mut Cx<impl Sink>) {
         if let Some(h) = def.health_check {
             cx.at(SimTime::ZERO + h.interval, Ev::HealthCheck(l));
         }
@@ -322,7 +330,7 @@ impl Kind for LbState {
 
     /// Its latency draws from `lb/NAME/latency`, random and power-of-two
     /// choices from `lb/NAME/pick`.
-    fn start(def: &LbDef, cx: &Cx) -> Self {
+    fn start<E: Event>(def: &LbDef, cx: &Cx<E>) -> Self {
         let l = def;
         LbState {
             rr: 0,

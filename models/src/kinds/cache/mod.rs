@@ -11,6 +11,7 @@ use sim_core::stats::CountSeries;
 use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
 
 use crate::kernel::Cx;
+use crate::kernel::cx::Event;
 use crate::kernel::failures::Health;
 use crate::kernel::kind::{Finish, Kind, ratio};
 use crate::kernel::resolve::{Path, Resolve};
@@ -232,6 +233,12 @@ pub enum Ev {
     },
 }
 
+/// The world's events, as this kind schedules its own ([`Ev`]) and resumes
+/// jobs.
+pub trait Sink: Event + From<Ev> {}
+
+impl<E: Event + From<Ev>> Sink for E {}
+
 /// A cache's state: its store, the fetches in flight and its nodes.
 #[derive(Clone)]
 pub struct CacheState {
@@ -280,7 +287,7 @@ impl Kind for CacheState {
 
     /// An empty cache; its streams are `cache/NAME/hit`, `/miss`, `/fill`,
     /// `/write` and its nodes' `cache/NAME/node/N/failures`.
-    fn start(def: &CacheDef, cx: &Cx) -> Self {
+    fn start<E: Event>(def: &CacheDef, cx: &Cx<E>) -> Self {
         let rng = |s: &str| cx.stream(&format!("cache/{}/{s}", def.name));
         CacheState {
             store: Store::new(def.policy, def.capacity),

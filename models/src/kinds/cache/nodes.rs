@@ -17,8 +17,10 @@
 use sim_core::SimDuration;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+use super::Sink;
 use super::{CacheDef, CacheState, Ev};
 use crate::kernel::Cx;
+use crate::kernel::cx::Event;
 use crate::kernel::failures::{Health, exponential};
 use crate::model::ids::CacheId;
 
@@ -31,7 +33,7 @@ const SLOT_SEED: u64 = 0x736c_6f74; // "slot"
 /// The node health of cache `def`: one per node when random failures or
 /// a scheduled fault can touch it, none otherwise (then keys are not
 /// mapped to nodes at all). Failures draw from `cache/NAME/node/N/failures`.
-pub fn node_health(def: &CacheDef, cx: &Cx) -> Vec<Health> {
+pub fn node_health(def: &CacheDef, cx: &Cx<impl Event>) -> Vec<Health> {
     if def.failures.is_none() && !def.faulted {
         return Vec::new();
     }
@@ -64,7 +66,7 @@ pub fn node_state(nodes: &[Health], value: u64) -> (bool, f64) {
 
 impl CacheState {
     /// Schedules the first random failure of every node.
-    pub fn schedule_failures(&mut self, c: CacheId, def: &CacheDef, cx: &mut Cx) {
+    pub fn schedule_failures(&mut self, c: CacheId, def: &CacheDef, cx: &mut Cx<impl Sink>) {
         if def.failures.is_some() {
             for n in 0..self.nodes.len() {
                 self.schedule_node_failure(c, def, n, cx);
@@ -73,7 +75,13 @@ impl CacheState {
     }
 
     /// Draws the node's next failure (exponential, mean `mtbf`).
-    fn schedule_node_failure(&mut self, c: CacheId, def: &CacheDef, n: usize, cx: &mut Cx) {
+    fn schedule_node_failure(
+        &mut self,
+        c: CacheId,
+        def: &CacheDef,
+        n: usize,
+        cx: &mut Cx<impl Sink>,
+    ) {
         let Some((mtbf, _)) = def.failures else {
             return;
         };
@@ -90,7 +98,7 @@ impl CacheState {
 
     /// A node fails at random: down for a repair time (exponential, mean
     /// `mttr`).
-    pub fn node_failure(&mut self, c: CacheId, def: &CacheDef, n: usize, cx: &mut Cx) {
+    pub fn node_failure(&mut self, c: CacheId, def: &CacheDef, n: usize, cx: &mut Cx<impl Sink>) {
         let (_, mttr) = def.failures.expect("random failures");
         let h = &mut self.nodes[n];
         let dt = exponential(h.fail_rng.as_mut().expect("a failure stream"), mttr);
@@ -105,13 +113,13 @@ impl CacheState {
     }
 
     /// A randomly failed node is back; its next failure is drawn.
-    pub fn node_repair(&mut self, c: CacheId, def: &CacheDef, n: usize, cx: &mut Cx) {
+    pub fn node_repair(&mut self, c: CacheId, def: &CacheDef, n: usize, cx: &mut Cx<impl Sink>) {
         self.node_up(n, cx);
         self.schedule_node_failure(c, def, n, cx);
     }
 
     /// One more outage of node `n`: if it goes down now, its keys are lost.
-    fn node_down(&mut self, n: usize, cx: &Cx) {
+    fn node_down(&mut self, n: usize, cx: &Cx<impl Sink>) {
         if !self.nodes[n].down(cx.now().0) {
             return;
         }
@@ -122,12 +130,12 @@ impl CacheState {
 
     /// One outage of node `n` fewer: it serves again, empty, when none is
     /// left.
-    fn node_up(&mut self, n: usize, cx: &Cx) {
+    fn node_up(&mut self, n: usize, cx: &Cx<impl Sink>) {
         self.nodes[n].up(cx.now().0);
     }
 
     /// Starts (or ends) an outage of one node or all.
-    pub fn outage(&mut self, def: &CacheDef, node: Option<u32>, start: bool, cx: &Cx) {
+    pub fn outage(&mut self, def: &CacheDef, node: Option<u32>, start: bool, cx: &Cx<impl Sink>) {
         let range = match node {
             Some(n) => n as usize..n as usize + 1,
             None => 0..def.nodes as usize,

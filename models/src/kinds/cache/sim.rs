@@ -21,6 +21,7 @@
 
 use sim_core::{SimDuration, SimTime};
 
+use super::Sink;
 use super::nodes::node_state;
 use super::{CacheDef, CacheState, Ev, TtlMode};
 use crate::kernel::Cx;
@@ -105,7 +106,7 @@ pub enum Timeout {
 
 impl CacheState {
     /// Job `j` looks `value` up now.
-    pub fn get(&mut self, def: &CacheDef, j: JobId, value: u64, cx: &mut Cx) -> Got {
+    pub fn get(&mut self, def: &CacheDef, j: JobId, value: u64, cx: &mut Cx<impl Sink>) -> Got {
         let now = cx.now();
         self.lookups_series.add(now, 1.0);
         let renew = match (def.ttl_mode, def.ttl) {
@@ -242,7 +243,7 @@ impl CacheState {
     /// key is left, the first live waiter takes over (returned: it leaves
     /// its cache step for `on_miss`). Waiters killed meanwhile are resumed
     /// only to be released.
-    pub fn abandon(&mut self, value: u64, cx: &mut Cx) -> Option<JobId> {
+    pub fn abandon(&mut self, value: u64, cx: &mut Cx<impl Sink>) -> Option<JobId> {
         let now = cx.now();
         let st = &mut self.fetches;
         let f = st.keys.get_mut(&value)?;

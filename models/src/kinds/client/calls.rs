@@ -40,9 +40,11 @@
 use sim_core::stats::{CountSeries, LatencyHistogram, LatencySummary};
 use sim_core::{RngStream, SimDuration, SimTime};
 
+use super::Sink;
 use super::retries::{Budget, Jitter, backoff};
 use super::{Ev, WorkloadDef};
 use crate::kernel::Cx;
+use crate::kernel::cx::Event;
 use crate::kernel::job::{Call, Job, Reply};
 use crate::kernel::ledger::UserTotals;
 use crate::model::ids::{EndpointId, JobId, WorkloadId};
@@ -195,7 +197,7 @@ impl Clients {
     /// The client state of a run of `defs` with `endpoints` endpoints (none
     /// unless a workload retries or is closed-loop: then no stream is
     /// created and nothing is drawn).
-    pub fn new(defs: &[WorkloadDef], endpoints: usize, nkeys: usize, cx: &Cx) -> Self {
+    pub fn new(defs: &[WorkloadDef], endpoints: usize, nkeys: usize, cx: &Cx<impl Event>) -> Self {
         let retrying = defs.iter().any(|w| w.retry.is_some());
         let tracked = retrying || defs.iter().any(|w| w.users.is_some());
         let rng = |w: &str, what: &str| cx.stream(&format!("workload/{w}/{what}"));
@@ -244,7 +246,7 @@ impl Clients {
 
     /// Closed-loop users start: each sends its first request after one
     /// draw of its workload's think time.
-    pub fn start_users(&mut self, defs: &[WorkloadDef], cx: &mut Cx) {
+    pub fn start_users(&mut self, defs: &[WorkloadDef], cx: &mut Cx<impl Sink>) {
         for (w, def) in defs.iter().enumerate() {
             let Some(cl) = &def.users else { continue };
             let rng = self.workloads[w]
@@ -269,7 +271,7 @@ impl Clients {
         w: WorkloadId,
         ep: EndpointId,
         def: &WorkloadDef,
-        cx: &mut Cx,
+        cx: &mut Cx<impl Sink>,
     ) {
         if !self.tracked {
             return;
@@ -314,7 +316,7 @@ impl Clients {
     }
 
     /// Schedules the client's timeout of call `c`'s current attempt.
-    fn set_timeout(&mut self, c: u32, def: &WorkloadDef, cx: &mut Cx) {
+    fn set_timeout(&mut self, c: u32, def: &WorkloadDef, cx: &mut Cx<impl Sink>) {
         let call = &self.calls[c as usize];
         if let Some(t) = def.timeout {
             let born = cx.jobs[call.job].born;
@@ -343,7 +345,7 @@ impl Clients {
         j: JobId,
         outcome: Outcome,
         defs: &[WorkloadDef],
-        cx: &mut Cx,
+        cx: &mut Cx<impl Sink>,
     ) -> bool {
         let job = cx.jobs[j];
         let c = match job.call() {
@@ -378,7 +380,7 @@ impl Clients {
         c: u32,
         serial: u32,
         defs: &[WorkloadDef],
-        cx: &mut Cx,
+        cx: &mut Cx<impl Sink>,
     ) -> Option<JobId> {
         let call = self.calls[c as usize];
         if !call.live || call.serial != serial {
@@ -403,7 +405,14 @@ impl Clients {
 
     /// Call `c`'s current attempt ended with `outcome`, known to the client
     /// at `at`: retry after a backoff, or settle the call.
-    fn settle(&mut self, c: u32, outcome: Outcome, at: SimTime, defs: &[WorkloadDef], cx: &mut Cx) {
+    fn settle(
+        &mut self,
+        c: u32,
+        outcome: Outcome,
+        at: SimTime,
+        defs: &[WorkloadDef],
+        cx: &mut Cx<impl Sink>,
+    ) {
         let now = cx.now();
         let call = &mut self.calls[c as usize];
         call.serial = call.serial.wrapping_add(1);
@@ -474,7 +483,12 @@ impl Clients {
     /// first with the same endpoint and keys. Returns the new attempt
     /// (already counted in the ledger as generated and as a retry) and its
     /// workload, for the caller to count at its endpoint and send.
-    pub fn retry(&mut self, c: u32, defs: &[WorkloadDef], cx: &mut Cx) -> (JobId, WorkloadId) {
+    pub fn retry(
+        &mut self,
+        c: u32,
+        defs: &[WorkloadDef],
+        cx: &mut Cx<impl Sink>,
+    ) -> (JobId, WorkloadId) {
         let now = cx.now();
         let call = self.calls[c as usize];
         cx.jobs.measured_live -= usize::from(call.first.measured);

@@ -13,6 +13,7 @@ use sim_core::stats::CountSeries;
 use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
 
 use crate::kernel::Cx;
+use crate::kernel::cx::Event;
 use crate::kernel::job::{Call, Job, Reply, Route};
 use crate::model::ids::{EndpointId, JobId, ProgramId, ServiceId, WorkloadId};
 
@@ -263,6 +264,12 @@ pub enum Ev {
     Retry(u32),
 }
 
+/// The world's events, as this kind schedules its own ([`Ev`]) and resumes
+/// jobs.
+pub trait Sink: Event + From<Ev> {}
+
+impl<E: Event + From<Ev>> Sink for E {}
+
 /// One workload's arrivals, endpoint mix, key generators and offered load.
 #[derive(Clone)]
 pub struct WorkloadState {
@@ -276,7 +283,7 @@ pub struct WorkloadState {
 impl WorkloadState {
     /// Workload `def` at time 0; its streams are named
     /// `workload/NAME/arrivals`, `/mix`, `/key/KEY`.
-    pub fn start(def: &WorkloadDef, key_names: &[String], cx: &Cx) -> Self {
+    pub fn start(def: &WorkloadDef, key_names: &[String], cx: &Cx<impl Event>) -> Self {
         let rng = |what: String| cx.stream(&format!("workload/{}/{what}", def.name));
         WorkloadState {
             arrivals: Arrivals::of(def, rng("arrivals".to_string())),
@@ -292,7 +299,7 @@ impl WorkloadState {
 
     /// Schedules the workload's first arrival (none for closed-loop
     /// users: see [`Clients::start_users`]).
-    pub fn schedule_first(&mut self, w: WorkloadId, def: &WorkloadDef, cx: &mut Cx) {
+    pub fn schedule_first(&mut self, w: WorkloadId, def: &WorkloadDef, cx: &mut Cx<impl Sink>) {
         if let Some(t) = self.arrivals.next(&def.profile, cx.period.end.0) {
             cx.at(SimTime(t), Ev::Arrival(w));
         }
@@ -306,7 +313,7 @@ impl WorkloadState {
         w: WorkloadId,
         def: &WorkloadDef,
         programs: &[ProgramId],
-        cx: &mut Cx,
+        cx: &mut Cx<impl Sink>,
     ) -> JobId {
         let now = cx.now();
         if let Some(t) = self.arrivals.next(&def.profile, cx.period.end.0) {

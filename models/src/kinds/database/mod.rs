@@ -13,6 +13,7 @@ use sim_core::stats::{CountSeries, GaugeSeries};
 use sim_core::{Dist, DistSpec, RngStream, SimTime};
 
 use crate::kernel::Cx;
+use crate::kernel::cx::Event;
 use crate::kernel::failures::{Health, SlowDowns};
 use crate::kernel::kind::{Finish, Kind, ratio};
 use crate::model::ids::DbId;
@@ -276,6 +277,12 @@ pub enum Ev {
     },
 }
 
+/// The world's events, as this kind schedules its own ([`Ev`]) and resumes
+/// jobs.
+pub trait Sink: Event + From<Ev> {}
+
+impl<E: Event + From<Ev>> Sink for E {}
+
 /// A database shard: the primary's pool, and its read replicas.
 #[derive(Clone)]
 pub struct Shard {
@@ -345,7 +352,7 @@ impl Kind for DbState {
 
     /// Idle shards; shard I's streams are `db/NAME/shard/I/read`, `/write`,
     /// `/failures`, its replica R's `db/NAME/shard/I/replica/R/read`, `/lag`.
-    fn start(def: &DbDef, cx: &Cx) -> Self {
+    fn start<E: Event>(def: &DbDef, cx: &Cx<E>) -> Self {
         let d = def;
         let rng = |name: String| cx.stream(&name);
         DbState {

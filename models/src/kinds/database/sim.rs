@@ -23,6 +23,7 @@
 
 use sim_core::{SimDuration, SimTime};
 
+use super::Sink;
 use super::pool::Pool;
 use super::replica::Replica;
 use super::{DbDef, DbState, Ev, ReadFrom, Shard};
@@ -134,7 +135,7 @@ impl DbState {
         write: bool,
         key: u32,
         value: u64,
-        cx: &mut Cx,
+        cx: &mut Cx<impl Sink>,
     ) -> bool {
         let now = cx.now();
         let sh = &mut self.shards[shard];
@@ -208,7 +209,7 @@ impl DbState {
     /// time (times the slow-downs of its node in effect). A read of a row
     /// on a replica is stale if a write of that row has not reached the
     /// replica yet.
-    fn execute(&mut self, def: &DbDef, stmts: &Stmts, s: u32, cx: &mut Cx) {
+    fn execute(&mut self, def: &DbDef, stmts: &Stmts, s: u32, cx: &mut Cx<impl Sink>) {
         let now = cx.now();
         let st = stmts.slab[s as usize];
         let sh = &mut self.shards[st.shard as usize];
@@ -251,7 +252,7 @@ impl DbState {
 
     /// Statement `st` lets go of its connection: the next statement waiting
     /// for the node's pool takes it.
-    pub fn release(&mut self, def: &DbDef, stmts: &mut Stmts, st: &Stmt, cx: &mut Cx) {
+    pub fn release(&mut self, def: &DbDef, stmts: &mut Stmts, st: &Stmt, cx: &mut Cx<impl Sink>) {
         let now = cx.now();
         let sh = &mut self.shards[st.shard as usize];
         let pool = node_pool(&mut sh.primary, &mut sh.replicas, st.node);
@@ -273,7 +274,7 @@ impl DbState {
     }
 
     /// Schedules the first random failure of every shard's primary.
-    pub fn schedule_failures(&mut self, d: DbId, def: &DbDef, cx: &mut Cx) {
+    pub fn schedule_failures(&mut self, d: DbId, def: &DbDef, cx: &mut Cx<impl Sink>) {
         if def.failures.is_some() {
             for s in 0..self.shards.len() {
                 self.schedule_shard_failure(d, def, s, cx);
@@ -282,7 +283,7 @@ impl DbState {
     }
 
     /// Draws the shard primary's next failure (exponential, mean `mtbf`).
-    fn schedule_shard_failure(&mut self, d: DbId, def: &DbDef, s: usize, cx: &mut Cx) {
+    fn schedule_shard_failure(&mut self, d: DbId, def: &DbDef, s: usize, cx: &mut Cx<impl Sink>) {
         let Some((mtbf, _)) = def.failures else {
             return;
         };
@@ -306,7 +307,7 @@ impl DbState {
         def: &DbDef,
         stmts: &mut Stmts,
         s: usize,
-        cx: &mut Cx,
+        cx: &mut Cx<impl Sink>,
     ) -> Vec<JobId> {
         let (_, mttr) = def.failures.expect("random failures");
         let h = &mut self.shards[s].health;
@@ -322,7 +323,7 @@ impl DbState {
     }
 
     /// A randomly failed primary is repaired; its next failure is drawn.
-    pub fn shard_repair(&mut self, d: DbId, def: &DbDef, s: usize, cx: &mut Cx) {
+    pub fn shard_repair(&mut self, d: DbId, def: &DbDef, s: usize, cx: &mut Cx<impl Sink>) {
         self.primary_up(s, cx.now());
         self.schedule_shard_failure(d, def, s, cx);
     }
@@ -338,7 +339,7 @@ impl DbState {
         _def: &DbDef,
         stmts: &mut Stmts,
         s: usize,
-        cx: &Cx,
+        cx: &Cx<impl Sink>,
     ) -> Vec<JobId> {
         let now = cx.now();
         let sh = &mut self.shards[s];

@@ -42,6 +42,7 @@
 
 use sim_core::SimTime;
 
+use super::Sink;
 use super::topic::{Hold, MSG_HEAD, Meta, TopicState, assign, push_message};
 use super::{Ev, QueueDef, RetryMode, What};
 use crate::kernel::Cx;
@@ -76,7 +77,7 @@ impl Queues<'_> {
         what: What,
         consumer: usize,
         arg: u32,
-        cx: &mut Cx,
+        cx: &mut Cx<impl Sink>,
     ) {
         cx.at(
             SimTime(at),
@@ -90,7 +91,7 @@ impl Queues<'_> {
     }
 
     /// One of the queues' own events.
-    pub fn on(&mut self, e: Ev, cx: &mut Cx) {
+    pub fn on(&mut self, e: Ev, cx: &mut Cx<impl Sink>) {
         let (q, c, arg) = (usize::from(e.queue), e.consumer as usize, e.arg);
         match e.what {
             What::Backoff => {
@@ -115,7 +116,7 @@ impl Queues<'_> {
     // ------------------------------------------------------------ publish
 
     /// The job publishes a message with its key values to `queue`.
-    pub fn publish(&mut self, j: JobId, queue: usize, key: Option<usize>, cx: &mut Cx) {
+    pub fn publish(&mut self, j: JobId, queue: usize, key: Option<usize>, cx: &mut Cx<impl Sink>) {
         let now = cx.now().0;
         let value = key.map(|k| cx.key(j, k));
         let part = self.pick_partition(queue, value);
@@ -160,7 +161,7 @@ impl Queues<'_> {
 
     /// A message arrived in `part`: its owner (topic) takes it if idle,
     /// or the broker delivers it (work queue).
-    fn wake(&mut self, queue: usize, part: usize, cx: &mut Cx) {
+    fn wake(&mut self, queue: usize, part: usize, cx: &mut Cx<impl Sink>) {
         if self.defs[queue].is_work_queue() {
             self.deliver(queue, cx);
         } else {
@@ -176,7 +177,7 @@ impl Queues<'_> {
     /// An idle consumer takes its next message: a topic's consumer from
     /// its partitions in turn (a partition's due retries first), a work
     /// queue's from the messages delivered to it.
-    pub fn start_consumer(&mut self, queue: usize, c: usize, cx: &mut Cx) {
+    pub fn start_consumer(&mut self, queue: usize, c: usize, cx: &mut Cx<impl Sink>) {
         let stride = self.stride();
         let work_queue = self.defs[queue].is_work_queue();
         let t = &mut self.topics[queue];
@@ -216,7 +217,7 @@ impl Queues<'_> {
 
     /// The consumer starts an attempt at the message it holds: its work
     /// runs as a new job.
-    fn begin_attempt(&mut self, queue: usize, c: usize, cx: &mut Cx) {
+    fn begin_attempt(&mut self, queue: usize, c: usize, cx: &mut Cx<impl Sink>) {
         let now = cx.now().0;
         let program = self.defs[queue].program;
         let t = &mut self.topics[queue];
@@ -246,7 +247,7 @@ impl Queues<'_> {
     /// The work of message job `j` ran to its end: the attempt succeeded,
     /// or failed by the queue's failure probability (always, for a poison
     /// message).
-    pub fn message_done(&mut self, j: JobId, q: usize, c: usize, cx: &mut Cx) {
+    pub fn message_done(&mut self, j: JobId, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
         let def = &self.defs[q];
         let t = &mut self.topics[q];
         let failed = def.can_fail()
@@ -270,7 +271,7 @@ impl Queues<'_> {
     /// and the message is retried or dead-lettered by the queue's policy.
     /// Call it when no event of the job is pending. A job killed earlier
     /// (its consumer crashed or was removed) is only released.
-    pub fn message_failed(&mut self, j: JobId, q: usize, c: usize, cx: &mut Cx) {
+    pub fn message_failed(&mut self, j: JobId, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
         if cx.jobs[j].killed {
             cx.jobs.release(j);
             return;
@@ -286,7 +287,7 @@ impl Queues<'_> {
 
     /// A cut-off consumer finished an attempt: it keeps the message
     /// unacknowledged until it is reachable again or removed.
-    fn hold_done(&mut self, q: usize, c: usize, j: JobId, failed: bool, cx: &mut Cx) {
+    fn hold_done(&mut self, q: usize, c: usize, j: JobId, failed: bool, cx: &mut Cx<impl Sink>) {
         let now = cx.now().0;
         let cons = &mut self.topics[q].consumers[c];
         cons.hold = Hold::Done { failed };
@@ -295,7 +296,7 @@ impl Queues<'_> {
     }
 
     /// The consumer's message is processed: acknowledged (committed).
-    fn ack(&mut self, q: usize, c: usize, cx: &mut Cx) {
+    fn ack(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
         let now = cx.now().0;
         let t = &mut self.topics[q];
         t.consumed += 1;
@@ -317,7 +318,7 @@ impl Queues<'_> {
 
     /// The consumer is free again: it takes its next message, or lets a
     /// pending rebalance go on.
-    fn after_free(&mut self, q: usize, c: usize, cx: &mut Cx) {
+    fn after_free(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
         if self.defs[q].is_work_queue() {
             self.start_consumer(q, c, cx);
             self.deliver(q, cx);
@@ -330,7 +331,7 @@ impl Queues<'_> {
 
     /// The consumer's attempt failed (its job is released): retry the
     /// message by the queue's policy, or dead-letter it.
-    fn attempt_failed(&mut self, q: usize, c: usize, cx: &mut Cx) {
+    fn attempt_failed(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
         let now = cx.now().0;
         let def = &self.defs[q];
         let retry = def.retry;
@@ -382,7 +383,7 @@ impl Queues<'_> {
 
     /// The consumer's held message goes back to the head of its partition
     /// (of the work queue), and the consumer holds nothing.
-    fn put_back(&mut self, q: usize, c: usize, cx: &mut Cx) {
+    fn put_back(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
         let now = cx.now().0;
         let t = &mut self.topics[q];
         let cons = &mut t.consumers[c];
@@ -401,7 +402,7 @@ impl Queues<'_> {
     /// Retry-topic messages whose backoff is over are consumed again: on a
     /// topic from their partition's retry lane, on a work queue from the
     /// tail of the queue (a TTL queue dead-letters them back).
-    fn retries_due(&mut self, q: usize, cx: &mut Cx) {
+    fn retries_due(&mut self, q: usize, cx: &mut Cx<impl Sink>) {
         let now = cx.now().0;
         let work_queue = self.defs[q].is_work_queue();
         let mut parts = Vec::new();
@@ -426,7 +427,7 @@ impl Queues<'_> {
 
     /// A message failed for good: counted, and published to the
     /// dead-letter queue if there is one.
-    fn dead_letter(&mut self, q: usize, part: usize, msg: &[u64], cx: &mut Cx) {
+    fn dead_letter(&mut self, q: usize, part: usize, msg: &[u64], cx: &mut Cx<impl Sink>) {
         let now = cx.now().0;
         let t = &mut self.topics[q];
         t.dead_lettered += 1;
@@ -461,7 +462,7 @@ impl Queues<'_> {
     /// fewer unacknowledged messages than the prefetch count (`retention`
     /// with prefetch 0, "unlimited"); an idle consumer starts on its
     /// delivery at once.
-    fn deliver(&mut self, q: usize, cx: &mut Cx) {
+    fn deliver(&mut self, q: usize, cx: &mut Cx<impl Sink>) {
         let stride = self.stride();
         let def = &self.defs[q];
         // Unlimited prefetch still stops at `retention` messages per
@@ -493,7 +494,7 @@ impl Queues<'_> {
 
     /// Schedules the first random crash of every consumer of queues with
     /// `consumer_failures`.
-    pub fn schedule_consumer_failures(&mut self, cx: &mut Cx) {
+    pub fn schedule_consumer_failures(&mut self, cx: &mut Cx<impl Sink>) {
         for q in 0..self.defs.len() {
             if self.defs[q].consumer_failures.is_some() {
                 for c in 0..self.topics[q].consumers.len() {
@@ -503,7 +504,7 @@ impl Queues<'_> {
         }
     }
 
-    fn schedule_consumer_crash(&mut self, q: usize, c: usize, cx: &mut Cx) {
+    fn schedule_consumer_crash(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
         let Some((mtbf, _)) = self.defs[q].consumer_failures else {
             return;
         };
@@ -517,7 +518,7 @@ impl Queues<'_> {
 
     /// The consumer's process crashes: what it holds is lost (and handed
     /// out again), and it comes back after a repair time.
-    fn crash_consumer(&mut self, q: usize, c: usize, cx: &mut Cx) {
+    fn crash_consumer(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
         let now = cx.now().0;
         let work_queue = self.defs[q].is_work_queue();
         let t = &mut self.topics[q];
@@ -548,7 +549,7 @@ impl Queues<'_> {
 
     /// The consumer went silent (crash or cut) from a present state: a
     /// member's session timeout starts.
-    fn go_silent(&mut self, q: usize, c: usize, was_present: bool, cx: &mut Cx) {
+    fn go_silent(&mut self, q: usize, c: usize, was_present: bool, cx: &mut Cx<impl Sink>) {
         let now = cx.now().0;
         let timeout = self.defs[q].session_timeout;
         let cons = &mut self.topics[q].consumers[c];
@@ -573,7 +574,7 @@ impl Queues<'_> {
     /// abandoned and the message waits at the head of its partition, to be
     /// read again by the partition's next owner. A message in a blocking
     /// backoff had failed already and is not counted as a redelivery.
-    fn drop_held(&mut self, q: usize, c: usize, cx: &mut Cx) {
+    fn drop_held(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
         let hold = self.topics[q].consumers[c].hold;
         match hold {
             Hold::Idle => return,
@@ -589,7 +590,7 @@ impl Queues<'_> {
     /// A work queue's broker closes the consumer's connection: its
     /// unacknowledged messages (held and prefetched) go back to the head
     /// of the queue in their order.
-    fn leave(&mut self, q: usize, c: usize, cx: &mut Cx) {
+    fn leave(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
         let stride = self.stride();
         let hold = self.topics[q].consumers[c].hold;
         if let Hold::Running(j) = hold {
@@ -613,7 +614,7 @@ impl Queues<'_> {
 
     /// A crashed consumer's process is back: it joins the group again (a
     /// rebalance) or reconnects to the broker, unless it is cut off.
-    fn restart_consumer(&mut self, q: usize, c: usize, life: u32, cx: &mut Cx) {
+    fn restart_consumer(&mut self, q: usize, c: usize, life: u32, cx: &mut Cx<impl Sink>) {
         let cons = &mut self.topics[q].consumers[c];
         if cons.life != life || cons.up {
             return;
@@ -627,7 +628,7 @@ impl Queues<'_> {
 
     /// A consumer present again after being removed (or restarted) joins:
     /// a topic's group rebalances; a work queue's broker delivers to it.
-    fn rejoin(&mut self, q: usize, c: usize, cx: &mut Cx) {
+    fn rejoin(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
         self.topics[q].consumers[c].member = true;
         if self.defs[q].is_work_queue() {
             self.deliver(q, cx);
@@ -639,7 +640,7 @@ impl Queues<'_> {
     /// The coordinator (the broker) has not heard from a silent member
     /// for the session (heartbeat) timeout: it is removed, and what it
     /// held is handed out again.
-    fn session_timeout(&mut self, q: usize, c: usize, seq: u32, cx: &mut Cx) {
+    fn session_timeout(&mut self, q: usize, c: usize, seq: u32, cx: &mut Cx<impl Sink>) {
         let cons = &self.topics[q].consumers[c];
         if cons.absent_seq != seq || cons.present() || !cons.member {
             return;
@@ -663,7 +664,13 @@ impl Queues<'_> {
 
     /// A scheduled network partition cuts `count` consumers of `q` off
     /// for `length` ns: the lowest-numbered ones that are present.
-    pub fn partition_consumers(&mut self, q: usize, count: u32, length: u64, cx: &mut Cx) {
+    pub fn partition_consumers(
+        &mut self,
+        q: usize,
+        count: u32,
+        length: u64,
+        cx: &mut Cx<impl Sink>,
+    ) {
         let now = cx.now().0;
         let victims: Vec<usize> = (0..self.topics[q].consumers.len())
             .filter(|&c| self.topics[q].consumers[c].present())
@@ -681,7 +688,7 @@ impl Queues<'_> {
     /// The network partition heals: a consumer still a member
     /// acknowledges what it finished meanwhile and goes on; one already
     /// removed joins again.
-    fn heal_consumer(&mut self, q: usize, c: usize, cx: &mut Cx) {
+    fn heal_consumer(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
         let cons = &mut self.topics[q].consumers[c];
         cons.cut = false;
         if !cons.up {
@@ -713,7 +720,7 @@ impl Queues<'_> {
     /// round, as Kafka's coordinator does while preparing a rebalance):
     /// its pause starts again once the barrier is passed, and it counts
     /// as one rebalance.
-    fn rebalance(&mut self, q: usize, cx: &mut Cx) {
+    fn rebalance(&mut self, q: usize, cx: &mut Cx<impl Sink>) {
         let now = cx.now().0;
         let t = &mut self.topics[q];
         t.generation = t.generation.wrapping_add(1);
@@ -738,7 +745,7 @@ impl Queues<'_> {
     /// The rebalance goes on once no present member is running a message
     /// and no silent member is left in the group: then, after the pause,
     /// the partitions are dealt.
-    fn try_join(&mut self, q: usize, cx: &mut Cx) {
+    fn try_join(&mut self, q: usize, cx: &mut Cx<impl Sink>) {
         let now = cx.now().0;
         let t = &mut self.topics[q];
         if !t.paused || t.join_scheduled == t.generation {
@@ -759,7 +766,7 @@ impl Queues<'_> {
 
     /// The rebalance of `generation` ends (unless a later one started):
     /// the members get their partitions and resume.
-    fn rebalance_done(&mut self, q: usize, generation: u32, cx: &mut Cx) {
+    fn rebalance_done(&mut self, q: usize, generation: u32, cx: &mut Cx<impl Sink>) {
         let now = cx.now().0;
         let def = &self.defs[q];
         let t = &mut self.topics[q];
@@ -780,7 +787,7 @@ impl Queues<'_> {
     }
 
     /// Partitions assigned to members that are silent: nobody reads them.
-    fn update_stuck(&mut self, q: usize, cx: &mut Cx) {
+    fn update_stuck(&mut self, q: usize, cx: &mut Cx<impl Sink>) {
         if self.defs[q].is_work_queue() {
             return;
         }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::{Dist, DistSpec, SimDuration, SimTime};
 
 use crate::kernel::Cx;
+use crate::kernel::cx::Event;
 use crate::kernel::kind::{Finish, ratio};
 use crate::kernel::resolve::{Path, Programs, Resolve};
 use crate::model::KeyId;
@@ -562,6 +563,12 @@ pub struct Ev {
     pub(crate) arg: u32,
 }
 
+/// The world's events, as this kind schedules its own ([`Ev`]) and resumes
+/// jobs.
+pub trait Sink: Event + From<Ev> {}
+
+impl<E: Event + From<Ev>> Sink for E {}
+
 /// What a queue event is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum What {
@@ -585,7 +592,7 @@ impl<'m> Queues<'m> {
     /// The queues of `defs` at time 0, their messages carrying `nkeys`
     /// keys; queue NAME's streams are `queue/NAME/publish`, `/failures`,
     /// `/poison` and `queue/NAME/consumer/I/failures`.
-    pub fn start(defs: &'m [QueueDef], nkeys: usize, cx: &Cx) -> Self {
+    pub fn start(defs: &'m [QueueDef], nkeys: usize, cx: &Cx<impl Event>) -> Self {
         Queues {
             defs,
             topics: defs.iter().map(|d| TopicState::new(d, cx)).collect(),

@@ -8,6 +8,7 @@ use sim_core::{RngStream, SimTime};
 
 use super::{Assignor, QueueDef};
 use crate::kernel::Cx;
+use crate::kernel::cx::Event;
 use crate::model::ids::JobId;
 
 /// A queue partition (a work queue has one: its FIFO). Messages are
@@ -164,7 +165,7 @@ impl TopicState {
     /// consumer p mod consumers); consumers beyond the partition count
     /// stay idle, as in Kafka. Every consumer of a work queue takes from
     /// its one FIFO.
-    pub fn new(def: &QueueDef, cx: &Cx) -> Self {
+    pub fn new(def: &QueueDef, cx: &Cx<impl Event>) -> Self {
         let spec = cx.spec;
         let rng = |purpose: &str| cx.stream(&format!("queue/{}/{purpose}", def.name));
         let mut consumers: Vec<Consumer> = (0..def.consumers)

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimTime};
 
+use super::Sink;
 use super::pods::{Phase, Pod};
 use super::{Ev, Service, ServiceDef, SvcState};
 use crate::kernel::Cx;
@@ -129,7 +130,7 @@ impl SvcState {
     /// `scale_down_stabilization`. New pods are paid for from the moment
     /// they are requested and serve after their start-up; removed pods
     /// stop taking requests, finish what they hold, then go.
-    pub fn autoscale(&mut self, def: &ServiceDef, s: ServiceId, cx: &mut Cx) {
+    pub fn autoscale(&mut self, def: &ServiceDef, s: ServiceId, cx: &mut Cx<impl Sink>) {
         let a = def.autoscaling.expect("scheduled only with an autoscaler");
         let t = cx.now();
         let now = t.0;
@@ -208,7 +209,7 @@ impl SvcState {
 
     /// A new pod: paid from now, ready after its start-up. Reuses the slot
     /// of a pod that has gone.
-    fn add_pod(&mut self, def: &ServiceDef, s: ServiceId, cx: &mut Cx) {
+    fn add_pod(&mut self, def: &ServiceDef, s: ServiceId, cx: &mut Cx<impl Sink>) {
         let slot = match self.pods.iter().position(|p| p.phase == Phase::Gone) {
             Some(i) => i,
             None => {

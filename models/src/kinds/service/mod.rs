@@ -15,6 +15,7 @@ use sim_core::stats::{CountSeries, GaugeSeries, TimeWeighted};
 use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
 
 use crate::kernel::Cx;
+use crate::kernel::cx::Event;
 use crate::kernel::kind::{Finish, Kind, ratio};
 use crate::kernel::resolve::{Path, Programs, Resolve};
 use crate::model::ids::{EndpointId, ProgramId, ServiceId};
@@ -218,6 +219,12 @@ pub enum Ev {
     Autoscale(ServiceId),
 }
 
+/// The world's events, as this kind schedules its own ([`Ev`]) and resumes
+/// jobs.
+pub trait Sink: Event + From<Ev> {}
+
+impl<E: Event + From<Ev>> Sink for E {}
+
 /// A service's pods and service-wide gauges.
 #[derive(Clone)]
 pub struct SvcState {
@@ -280,7 +287,7 @@ impl SvcState {
 
     /// Schedules what drives the service from the start: its pods'
     /// random crashes, then its autoscaler.
-    pub fn schedule_start(&mut self, s: ServiceId, def: &ServiceDef, cx: &mut Cx) {
+    pub fn schedule_start(&mut self, s: ServiceId, def: &ServiceDef, cx: &mut Cx<impl Sink>) {
         self.schedule_crashes(s, def, cx);
         if let Some(a) = def.autoscaling {
             cx.at(SimTime::ZERO + a.sync_period, Ev::Autoscale(s));
@@ -318,7 +325,7 @@ impl Kind for SvcState {
 
     /// Pods start ready; their random crashes draw from
     /// `service/NAME/pod/I/failures`, start-ups from `service/NAME/startup`.
-    fn start(def: &ServiceDef, cx: &Cx) -> Self {
+    fn start<E: Event>(def: &ServiceDef, cx: &Cx<E>) -> Self {
         let spec = cx.spec;
         let tw = || TimeWeighted::new(SimTime::ZERO, 0.0);
         let rng = |name: String| cx.stream(&name);

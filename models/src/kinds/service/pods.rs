@@ -13,6 +13,7 @@ use std::collections::VecDeque;
 use sim_core::stats::TimeWeighted;
 use sim_core::{RngStream, SimDuration, SimTime};
 
+use super::Sink;
 use super::{Ev, ServiceDef, SvcState};
 use crate::kernel::Cx;
 use crate::kernel::backend::Backend;
@@ -149,7 +150,13 @@ impl SvcState {
     /// Request `j` is handed to `pod` now: a worker takes it, or it waits,
     /// or it is refused. A request the pod takes finds its session
     /// (services with `sessions`).
-    pub fn admit(&mut self, def: &ServiceDef, pod: usize, j: JobId, cx: &mut Cx) -> Admit {
+    pub fn admit(
+        &mut self,
+        def: &ServiceDef,
+        pod: usize,
+        j: JobId,
+        cx: &mut Cx<impl Sink>,
+    ) -> Admit {
         let now = cx.now();
         let p = &mut self.pods[pod];
         if p.phase != Phase::Ready {
@@ -196,7 +203,7 @@ impl SvcState {
     }
 
     /// Request `j` was taken by `pod`: find its session.
-    fn session(&mut self, def: &ServiceDef, pod: usize, j: JobId, cx: &Cx) {
+    fn session(&mut self, def: &ServiceDef, pod: usize, j: JobId, cx: &Cx<impl Sink>) {
         let Some(sd) = def.sessions else { return };
         let now = cx.now();
         let user = cx.key(j, sd.key);
@@ -209,7 +216,7 @@ impl SvcState {
     /// goes on through the event queue (not by recursion: a chain of
     /// zero-time requests must not grow the stack). A draining pod left
     /// with nothing goes.
-    pub fn free_worker(&mut self, def: &ServiceDef, pod: usize, cx: &mut Cx) {
+    pub fn free_worker(&mut self, def: &ServiceDef, pod: usize, cx: &mut Cx<impl Sink>) {
         let now = cx.now();
         let p = &mut self.pods[pod];
         if let Some(n) = p.queue.pop_front() {
@@ -240,7 +247,7 @@ impl SvcState {
     }
 
     /// Schedules the first random crash of every pod (with `failures`).
-    pub fn schedule_crashes(&mut self, s: ServiceId, def: &ServiceDef, cx: &mut Cx) {
+    pub fn schedule_crashes(&mut self, s: ServiceId, def: &ServiceDef, cx: &mut Cx<impl Sink>) {
         if def.failures.is_some() {
             for pi in 0..self.pods.len() {
                 self.schedule_crash(s, def, pi, cx);
@@ -249,7 +256,13 @@ impl SvcState {
     }
 
     /// Draws the pod's next random crash (exponential, mean `mtbf`).
-    pub fn schedule_crash(&mut self, s: ServiceId, def: &ServiceDef, pod: usize, cx: &mut Cx) {
+    pub fn schedule_crash(
+        &mut self,
+        s: ServiceId,
+        def: &ServiceDef,
+        pod: usize,
+        cx: &mut Cx<impl Sink>,
+    ) {
         let Some((mtbf, _)) = def.failures else {
             return;
         };
@@ -286,7 +299,7 @@ impl SvcState {
         def: &ServiceDef,
         s: ServiceId,
         pod: usize,
-        cx: &mut Cx,
+        cx: &mut Cx<impl Sink>,
     ) -> Option<Crashed> {
         let now = cx.now();
         let was = self.pods[pod].phase;
@@ -353,7 +366,7 @@ impl SvcState {
         s: ServiceId,
         pod: usize,
         was: Phase,
-        cx: &mut Cx,
+        cx: &mut Cx<impl Sink>,
     ) {
         if was == Phase::Draining {
             return;
@@ -376,7 +389,14 @@ impl SvcState {
     }
 
     /// A crashed pod's container starts again.
-    pub fn restart(&mut self, def: &ServiceDef, s: ServiceId, pod: usize, life: u32, cx: &mut Cx) {
+    pub fn restart(
+        &mut self,
+        def: &ServiceDef,
+        s: ServiceId,
+        pod: usize,
+        life: u32,
+        cx: &mut Cx<impl Sink>,
+    ) {
         let p = &self.pods[pod];
         if p.life != life || p.phase != Phase::Down {
             return;
@@ -386,7 +406,13 @@ impl SvcState {
     }
 
     /// Schedules the end of the pod's start-up.
-    pub(super) fn start_up(&mut self, def: &ServiceDef, s: ServiceId, pod: usize, cx: &mut Cx) {
+    pub(super) fn start_up(
+        &mut self,
+        def: &ServiceDef,
+        s: ServiceId,
+        pod: usize,
+        cx: &mut Cx<impl Sink>,
+    ) {
         let delay = match (&def.startup_time, &mut self.startup_rng) {
             (Some(d), Some(rng)) => d.sample(rng),
             _ => 0,
@@ -411,7 +437,7 @@ impl SvcState {
         s: ServiceId,
         pod: usize,
         life: u32,
-        cx: &mut Cx,
+        cx: &mut Cx<impl Sink>,
     ) -> Option<bool> {
         let p = &self.pods[pod];
         if p.life != life || p.phase != Phase::Starting {
