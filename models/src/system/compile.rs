@@ -13,6 +13,8 @@ use super::scenario::Scenario;
 use super::{faults, objectives, stability};
 use crate::kernel::resolve::{Path, Resolve, Sender};
 use crate::kinds::balancer::{self, LbDef};
+use crate::kinds::client::WorkloadDef;
+use crate::kinds::queue::QueueDef;
 use crate::kinds::service::{self, EndpointDef, ServiceDef};
 use crate::kinds::{cache, cdn, client, database, queue};
 use crate::model::faults::{FaultDef, FaultTarget};
@@ -212,41 +214,8 @@ pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioErr
     b.check_invalidations(cx)?;
 
     // ---- workloads
+    let workloads = workloads(cx, sc, &b, &lbs, &services, &endpoints, &queues)?;
     let key_names: Vec<String> = cx.keys.keys().cloned().collect();
-    let mut workloads = Vec::new();
-    let mut wnames: Vec<&str> = Vec::new();
-    for (wi, w) in sc.workloads.iter().enumerate() {
-        let p = Path::root(client::SECTION).i(wi);
-        if w.name.trim().is_empty() {
-            return Err(cx.err(&p.k("name"), "a workload needs a non-empty name"));
-        }
-        if wnames.contains(&w.name.as_str()) {
-            return Err(cx.err(
-                &p.k("name"),
-                format!("the workload name `{}` is used twice", w.name),
-            ));
-        }
-        wnames.push(&w.name);
-        let dest = destination(cx, &p.k("target"), &w.target, &lbs, &services, &endpoints)?;
-        let def = client::resolve(w, &p, &dest, cx)?;
-        // Every key the reachable programs use must be drawn here.
-        for &(e, _) in &def.mix {
-            let ep = &endpoints[e];
-            let reach = reachable_keys(&b.programs, &b.key_uses, &queues, ep.program);
-            for (kid, kpath) in reach {
-                if !def.keys.iter().any(|(id, _, _)| *id == kid) {
-                    return Err(cx.err(
-                        &kpath,
-                        format!(
-                            "this step routes by key `{}`, but workload `{}` (which calls endpoint `{}`) does not draw it; add it to workloads[{wi}].keys",
-                            key_names[kid], w.name, ep.name
-                        ),
-                    ));
-                }
-            }
-        }
-        workloads.push(def);
-    }
 
     // ---- CDN edges
     let mut cdns = Vec::new();
@@ -305,6 +274,54 @@ pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioErr
     };
     stability::check(cx, &model)?;
     Ok(model)
+}
+
+/// The workloads: unique names, their destinations, and every key the
+/// programs their requests reach (through publishes too) drawn by each.
+fn workloads(
+    cx: &Resolve<'_>,
+    sc: &Scenario,
+    b: &Builder<'_>,
+    lbs: &[LbDef],
+    services: &[ServiceDef],
+    endpoints: &[EndpointDef],
+    queues: &[QueueDef],
+) -> Result<Vec<WorkloadDef>, ScenarioError> {
+    let mut workloads = Vec::new();
+    let mut wnames: Vec<&str> = Vec::new();
+    for (wi, w) in sc.workloads.iter().enumerate() {
+        let p = Path::root(client::SECTION).i(wi);
+        if w.name.trim().is_empty() {
+            return Err(cx.err(&p.k("name"), "a workload needs a non-empty name"));
+        }
+        if wnames.contains(&w.name.as_str()) {
+            return Err(cx.err(
+                &p.k("name"),
+                format!("the workload name `{}` is used twice", w.name),
+            ));
+        }
+        wnames.push(&w.name);
+        let dest = destination(cx, &p.k("target"), &w.target, lbs, services, endpoints)?;
+        let def = client::resolve(w, &p, &dest, cx)?;
+        // Every key the reachable programs use must be drawn here.
+        for &(e, _) in &def.mix {
+            let ep = &endpoints[e];
+            let reach = reachable_keys(&b.programs, &b.key_uses, queues, ep.program);
+            for (kid, kpath) in reach {
+                if !def.keys.iter().any(|(id, _, _)| *id == kid) {
+                    return Err(cx.err(
+                        &kpath,
+                        format!(
+                            "this step routes by key `{}`, but workload `{}` (which calls endpoint `{}`) does not draw it; add it to workloads[{wi}].keys",
+                            cx.key_name(kid), w.name, ep.name
+                        ),
+                    ));
+                }
+            }
+        }
+        workloads.push(def);
+    }
+    Ok(workloads)
 }
 
 /// The run's duration (given, or the longest rate profile) and its

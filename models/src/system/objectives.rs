@@ -204,74 +204,8 @@ pub fn resolve(
                 ),
             ));
         }
-        let (scope, prefix, what) = match targets.first() {
-            None => (SloScope::System, String::new(), String::new()),
-            Some(("endpoint", n)) => {
-                let owners: Vec<&str> = sc
-                    .services
-                    .iter()
-                    .filter(|s| s.endpoints.contains_key(n.as_str()))
-                    .map(|s| s.name.as_str())
-                    .collect();
-                if owners.is_empty() {
-                    let known: Vec<&str> = sc
-                        .services
-                        .iter()
-                        .flat_map(|s| s.endpoints.keys().map(String::as_str))
-                        .collect();
-                    return Err(cx.unknown(&p.k("endpoint"), "endpoint", n, &known));
-                }
-                if owners.len() > 1 {
-                    return Err(cx.err(
-                        &p.k("endpoint"),
-                        format!(
-                            "endpoint `{n}` exists in services {}; objectives need an endpoint name used once",
-                            owners.join(", ")
-                        ),
-                    ));
-                }
-                (
-                    SloScope::Endpoint,
-                    format!("endpoint.{n}."),
-                    format!("endpoint {n} "),
-                )
-            }
-            Some((field, n)) => {
-                let (scope, key, section) = match *field {
-                    "service" => (SloScope::Service, "service", service::SECTION),
-                    "database" => (SloScope::Database, "db", database::SECTION),
-                    "cache" => (SloScope::Cache, "cache", cache::SECTION),
-                    _ => (SloScope::Queue, "queue", queue::SECTION),
-                };
-                cx.index_in(&p.k(field), n, section, field)?;
-                (scope, format!("{key}.{n}."), format!("{field} {n} "))
-            }
-        };
-        let window = match e.window {
-            None => None,
-            Some(w) => {
-                let wp = p.k("window");
-                if w.from >= w.to {
-                    return Err(cx.err(
-                        &wp.k("to"),
-                        format!(
-                            "the window must end after it starts ({} is not after {})",
-                            w.to, w.from
-                        ),
-                    ));
-                }
-                if w.to > duration {
-                    return Err(cx.err(
-                        &wp.k("to"),
-                        format!("the window ends at {} but the run lasts {duration}", w.to),
-                    ));
-                }
-                Some(Window {
-                    from: w.from,
-                    to: w.to,
-                })
-            }
-        };
+        let (scope, prefix, what) = scope_of(cx, sc, &p, targets.first().copied())?;
+        let window = window(cx, &p, e.window, duration)?;
         let dur = |d: Option<SimDuration>| d.map(|d| d.as_millis_f64());
         let frac = |f: Option<Fraction>| f.map(|f| f.0);
         use LimitKind::{Dur, Frac, Num};
@@ -428,4 +362,92 @@ pub fn resolve(
         }
     }
     Ok(out)
+}
+
+/// What an entry (at `p`) is about: its scope, the prefix of its metrics'
+/// names (`endpoint.get.`) and the words that name it in an objective's
+/// text.
+fn scope_of(
+    cx: &Resolve<'_>,
+    sc: &Scenario,
+    p: &Path,
+    target: Option<(&str, &String)>,
+) -> Result<(SloScope, String, String), ScenarioError> {
+    Ok(match target {
+        None => (SloScope::System, String::new(), String::new()),
+        Some(("endpoint", n)) => {
+            let owners: Vec<&str> = sc
+                .services
+                .iter()
+                .filter(|s| s.endpoints.contains_key(n.as_str()))
+                .map(|s| s.name.as_str())
+                .collect();
+            if owners.is_empty() {
+                let known: Vec<&str> = sc
+                    .services
+                    .iter()
+                    .flat_map(|s| s.endpoints.keys().map(String::as_str))
+                    .collect();
+                return Err(cx.unknown(&p.k("endpoint"), "endpoint", n, &known));
+            }
+            if owners.len() > 1 {
+                return Err(cx.err(
+                    &p.k("endpoint"),
+                    format!(
+                        "endpoint `{n}` exists in services {}; objectives need an endpoint name used once",
+                        owners.join(", ")
+                    ),
+                ));
+            }
+            (
+                SloScope::Endpoint,
+                format!("endpoint.{n}."),
+                format!("endpoint {n} "),
+            )
+        }
+        Some((field, n)) => {
+            let (scope, key, section) = match field {
+                "service" => (SloScope::Service, "service", service::SECTION),
+                "database" => (SloScope::Database, "db", database::SECTION),
+                "cache" => (SloScope::Cache, "cache", cache::SECTION),
+                _ => (SloScope::Queue, "queue", queue::SECTION),
+            };
+            cx.index_in(&p.k(field), n, section, field)?;
+            (scope, format!("{key}.{n}."), format!("{field} {n} "))
+        }
+    })
+}
+
+/// An entry's window (at `p.window`), inside the run of length `duration`.
+fn window(
+    cx: &Resolve<'_>,
+    p: &Path,
+    window: Option<SloWindow>,
+    duration: SimDuration,
+) -> Result<Option<Window>, ScenarioError> {
+    Ok(match window {
+        None => None,
+        Some(w) => {
+            let wp = p.k("window");
+            if w.from >= w.to {
+                return Err(cx.err(
+                    &wp.k("to"),
+                    format!(
+                        "the window must end after it starts ({} is not after {})",
+                        w.to, w.from
+                    ),
+                ));
+            }
+            if w.to > duration {
+                return Err(cx.err(
+                    &wp.k("to"),
+                    format!("the window ends at {} but the run lasts {duration}", w.to),
+                ));
+            }
+            Some(Window {
+                from: w.from,
+                to: w.to,
+            })
+        }
+    })
 }

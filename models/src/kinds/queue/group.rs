@@ -43,10 +43,9 @@
 use sim_core::SimTime;
 
 use super::Sink;
-use super::topic::{Hold, MSG_HEAD, Meta, TopicState, assign, push_message};
-use super::{Ev, QueueDef, RetryMode, What};
+use super::topic::{Hold, MSG_HEAD, Meta, TopicState, push_message};
+use super::{Ev, QueueDef, What};
 use crate::kernel::Cx;
-use crate::kernel::failures::exponential;
 use crate::kernel::job::{Job, Reply, Route};
 use crate::model::ids::{JobId, QueueId};
 
@@ -66,11 +65,11 @@ pub struct Queues<'m> {
 
 impl Queues<'_> {
     /// Words per stored message.
-    fn stride(&self) -> usize {
+    pub(super) fn stride(&self) -> usize {
         MSG_HEAD + self.nkeys
     }
 
-    fn queue_ev(
+    pub(super) fn queue_ev(
         &mut self,
         at: u64,
         queue: usize,
@@ -136,7 +135,7 @@ impl Queues<'_> {
 
     /// The partition of a message whose partition key has `value` (None:
     /// the next partition in turn).
-    fn pick_partition(&mut self, queue: usize, value: Option<u64>) -> usize {
+    pub(super) fn pick_partition(&mut self, queue: usize, value: Option<u64>) -> usize {
         let np = self.defs[queue].partitions as usize;
         match value {
             Some(v) => (sim_core::stable_hash(v) % np as u64) as usize,
@@ -150,7 +149,7 @@ impl Queues<'_> {
 
     /// A new message's meta word: poison or not (a draw only with a
     /// poison probability).
-    fn poison_meta(&mut self, queue: usize) -> u64 {
+    pub(super) fn poison_meta(&mut self, queue: usize) -> u64 {
         let p = self.defs[queue].poison_probability;
         let poison = self.topics[queue]
             .poison_rng
@@ -161,7 +160,7 @@ impl Queues<'_> {
 
     /// A message arrived in `part`: its owner (topic) takes it if idle,
     /// or the broker delivers it (work queue).
-    fn wake(&mut self, queue: usize, part: usize, cx: &mut Cx<impl Sink>) {
+    pub(super) fn wake(&mut self, queue: usize, part: usize, cx: &mut Cx<impl Sink>) {
         if self.defs[queue].is_work_queue() {
             self.deliver(queue, cx);
         } else {
@@ -217,7 +216,7 @@ impl Queues<'_> {
 
     /// The consumer starts an attempt at the message it holds: its work
     /// runs as a new job.
-    fn begin_attempt(&mut self, queue: usize, c: usize, cx: &mut Cx<impl Sink>) {
+    pub(super) fn begin_attempt(&mut self, queue: usize, c: usize, cx: &mut Cx<impl Sink>) {
         let now = cx.now().0;
         let program = self.defs[queue].program;
         let t = &mut self.topics[queue];
@@ -287,7 +286,14 @@ impl Queues<'_> {
 
     /// A cut-off consumer finished an attempt: it keeps the message
     /// unacknowledged until it is reachable again or removed.
-    fn hold_done(&mut self, q: usize, c: usize, j: JobId, failed: bool, cx: &mut Cx<impl Sink>) {
+    pub(super) fn hold_done(
+        &mut self,
+        q: usize,
+        c: usize,
+        j: JobId,
+        failed: bool,
+        cx: &mut Cx<impl Sink>,
+    ) {
         let now = cx.now().0;
         let cons = &mut self.topics[q].consumers[c];
         cons.hold = Hold::Done { failed };
@@ -296,7 +302,7 @@ impl Queues<'_> {
     }
 
     /// The consumer's message is processed: acknowledged (committed).
-    fn ack(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
+    pub(super) fn ack(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
         let now = cx.now().0;
         let t = &mut self.topics[q];
         t.consumed += 1;
@@ -318,7 +324,7 @@ impl Queues<'_> {
 
     /// The consumer is free again: it takes its next message, or lets a
     /// pending rebalance go on.
-    fn after_free(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
+    pub(super) fn after_free(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
         if self.defs[q].is_work_queue() {
             self.start_consumer(q, c, cx);
             self.deliver(q, cx);
@@ -329,140 +335,13 @@ impl Queues<'_> {
         }
     }
 
-    /// The consumer's attempt failed (its job is released): retry the
-    /// message by the queue's policy, or dead-letter it.
-    fn attempt_failed(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
-        let def = &self.defs[q];
-        let retry = def.retry;
-        let t = &mut self.topics[q];
-        t.failed_attempts += 1;
-        let cons = &mut t.consumers[c];
-        cons.msg[1] += 1;
-        let failed = (cons.msg[1] & Meta::FAILED) as u32;
-        if failed >= retry.max_attempts {
-            let msg = std::mem::take(&mut cons.msg);
-            let part = cons.part as usize;
-            cons.hold = Hold::Idle;
-            cons.busy_tw.set(SimTime(now), 0.0);
-            self.dead_letter(q, part, &msg, cx);
-            self.topics[q].consumers[c].msg = msg;
-            self.after_free(q, c, cx);
-            return;
-        }
-        t.retries += 1;
-        let delay = retry.delay(failed);
-        match retry.mode {
-            RetryMode::Blocking if !t.paused || def.is_work_queue() => {
-                cons.hold = Hold::Backoff;
-                cons.busy_tw.set(SimTime(now), 1.0);
-                cons.backoff_seq = cons.backoff_seq.wrapping_add(1);
-                let seq = cons.backoff_seq;
-                self.queue_ev(now.saturating_add(delay), q, What::Backoff, c, seq, cx);
-            }
-            RetryMode::Blocking | RetryMode::Requeue => {
-                // A rebalance is pending: the consumer seeks back to the
-                // failed record and whoever owns the partition next polls
-                // it again. Requeue: back at the head of the work queue.
-                self.put_back(q, c, cx);
-                self.after_free(q, c, cx);
-            }
-            RetryMode::RetryTopic => {
-                let msg = std::mem::take(&mut cons.msg);
-                let part = cons.part;
-                cons.hold = Hold::Idle;
-                cons.busy_tw.set(SimTime(now), 0.0);
-                let due = now.saturating_add(delay);
-                t.delayed_seq += 1;
-                t.delayed.insert((due, t.delayed_seq), (part, msg));
-                self.queue_ev(due, q, What::RetryDue, 0, 0, cx);
-                self.after_free(q, c, cx);
-            }
-        }
-    }
-
-    /// The consumer's held message goes back to the head of its partition
-    /// (of the work queue), and the consumer holds nothing.
-    fn put_back(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
-        let t = &mut self.topics[q];
-        let cons = &mut t.consumers[c];
-        if cons.hold == Hold::Idle {
-            return;
-        }
-        let lane = &mut t.partitions[cons.part as usize].msgs;
-        for &w in cons.msg.iter().rev() {
-            lane.push_front(w);
-        }
-        cons.msg.clear();
-        cons.busy_tw.set(SimTime(now), 0.0);
-        cons.hold = Hold::Idle;
-    }
-
-    /// Retry-topic messages whose backoff is over are consumed again: on a
-    /// topic from their partition's retry lane, on a work queue from the
-    /// tail of the queue (a TTL queue dead-letters them back).
-    fn retries_due(&mut self, q: usize, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
-        let work_queue = self.defs[q].is_work_queue();
-        let mut parts = Vec::new();
-        let t = &mut self.topics[q];
-        while let Some(entry) = t.delayed.first_entry() {
-            if entry.key().0 > now {
-                break;
-            }
-            let (part, msg) = entry.remove();
-            let p = &mut t.partitions[part as usize];
-            if work_queue {
-                p.msgs.extend(&msg);
-            } else {
-                p.retries.extend(&msg);
-            }
-            parts.push(part as usize);
-        }
-        for part in parts {
-            self.wake(q, part, cx);
-        }
-    }
-
-    /// A message failed for good: counted, and published to the
-    /// dead-letter queue if there is one.
-    fn dead_letter(&mut self, q: usize, part: usize, msg: &[u64], cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
-        let t = &mut self.topics[q];
-        t.dead_lettered += 1;
-        t.lag -= 1;
-        t.lag_tw.set(SimTime(now), t.lag as f64);
-        t.lag_series.set(SimTime(now), t.lag as f64);
-        t.dead_series.add(SimTime(now), 1.0);
-        let p = &mut t.partitions[part];
-        p.lag -= 1;
-        p.lag_tw.set(SimTime(now), p.lag as f64);
-        let Some(d) = self.defs[q].dead_letter.map(QueueId::ix) else {
-            return;
-        };
-        let keys = &msg[MSG_HEAD..];
-        let key = self.defs[d].partition_key.map(|k| keys[k]);
-        let dpart = self.pick_partition(d, key);
-        let meta = self.poison_meta(d);
-        push_message(
-            &mut self.topics[d],
-            self.defs[d].retention,
-            MSG_HEAD + self.nkeys,
-            dpart,
-            [now, meta],
-            keys,
-        );
-        self.wake(d, dpart, cx);
-    }
-
     // -------------------------------------------------------- work queues
 
     /// The broker delivers waiting messages, in turn, to members with
     /// fewer unacknowledged messages than the prefetch count (`retention`
     /// with prefetch 0, "unlimited"); an idle consumer starts on its
     /// delivery at once.
-    fn deliver(&mut self, q: usize, cx: &mut Cx<impl Sink>) {
+    pub(super) fn deliver(&mut self, q: usize, cx: &mut Cx<impl Sink>) {
         let stride = self.stride();
         let def = &self.defs[q];
         // Unlimited prefetch still stops at `retention` messages per
@@ -487,320 +366,6 @@ impl Queues<'_> {
             let cons = &mut t.consumers[c];
             cons.buffer.extend(t.partitions[0].msgs.drain(..stride));
             self.start_consumer(q, c, cx);
-        }
-    }
-
-    // ------------------------------------------------- crashes, partitions
-
-    /// Schedules the first random crash of every consumer of queues with
-    /// `consumer_failures`.
-    pub fn schedule_consumer_failures(&mut self, cx: &mut Cx<impl Sink>) {
-        for q in 0..self.defs.len() {
-            if self.defs[q].consumer_failures.is_some() {
-                for c in 0..self.topics[q].consumers.len() {
-                    self.schedule_consumer_crash(q, c, cx);
-                }
-            }
-        }
-    }
-
-    fn schedule_consumer_crash(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
-        let Some((mtbf, _)) = self.defs[q].consumer_failures else {
-            return;
-        };
-        let now = cx.now().0;
-        let cons = &mut self.topics[q].consumers[c];
-        let rng = cons.fail_rng.as_mut().expect("a failure stream");
-        let at = now.saturating_add(exponential(rng, mtbf));
-        let life = cons.life;
-        self.queue_ev(at, q, What::Crash, c, life, cx);
-    }
-
-    /// The consumer's process crashes: what it holds is lost (and handed
-    /// out again), and it comes back after a repair time.
-    fn crash_consumer(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
-        let work_queue = self.defs[q].is_work_queue();
-        let t = &mut self.topics[q];
-        t.crashes += 1;
-        let cons = &mut t.consumers[c];
-        let was_present = cons.present();
-        cons.up = false;
-        cons.life = cons.life.wrapping_add(1);
-        let life = cons.life;
-        self.go_silent(q, c, was_present, cx);
-        if work_queue {
-            // The kernel resets the dead process's connection: the broker
-            // requeues its unacknowledged messages at once.
-            self.leave(q, c, cx);
-            self.deliver(q, cx);
-        } else {
-            self.drop_held(q, c, cx);
-        }
-        let mttr = self.defs[q].consumer_failures.map_or(0.0, |f| f.1);
-        let cons = &mut self.topics[q].consumers[c];
-        let repair = match (&mut cons.fail_rng, mttr > 0.0) {
-            (Some(rng), true) => exponential(rng, mttr),
-            _ => 0,
-        };
-        self.queue_ev(now.saturating_add(repair), q, What::Restart, c, life, cx);
-        self.update_stuck(q, cx);
-    }
-
-    /// The consumer went silent (crash or cut) from a present state: a
-    /// member's session timeout starts.
-    fn go_silent(&mut self, q: usize, c: usize, was_present: bool, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
-        let timeout = self.defs[q].session_timeout;
-        let cons = &mut self.topics[q].consumers[c];
-        if !was_present {
-            return;
-        }
-        cons.absent_seq = cons.absent_seq.wrapping_add(1);
-        if cons.member {
-            let seq = cons.absent_seq;
-            self.queue_ev(
-                now.saturating_add(timeout),
-                q,
-                What::SessionTimeout,
-                c,
-                seq,
-                cx,
-            );
-        }
-    }
-
-    /// A topic consumer loses the message it holds (a crash): its work is
-    /// abandoned and the message waits at the head of its partition, to be
-    /// read again by the partition's next owner. A message in a blocking
-    /// backoff had failed already and is not counted as a redelivery.
-    fn drop_held(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
-        let hold = self.topics[q].consumers[c].hold;
-        match hold {
-            Hold::Idle => return,
-            Hold::Running(j) => cx.jobs[j].killed = true,
-            Hold::Backoff | Hold::Done { .. } => {}
-        }
-        if hold != Hold::Backoff {
-            self.topics[q].redeliveries += 1;
-        }
-        self.put_back(q, c, cx);
-    }
-
-    /// A work queue's broker closes the consumer's connection: its
-    /// unacknowledged messages (held and prefetched) go back to the head
-    /// of the queue in their order.
-    fn leave(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
-        let stride = self.stride();
-        let hold = self.topics[q].consumers[c].hold;
-        if let Hold::Running(j) = hold {
-            cx.jobs[j].killed = true;
-        }
-        let t = &mut self.topics[q];
-        let cons = &mut t.consumers[c];
-        cons.member = false;
-        let lane = &mut t.partitions[0].msgs;
-        let mut n = cons.buffer.len() / stride;
-        for &w in cons.buffer.iter().rev() {
-            lane.push_front(w);
-        }
-        cons.buffer.clear();
-        if hold != Hold::Idle && hold != Hold::Backoff {
-            n += 1;
-        }
-        t.redeliveries += n as u64;
-        self.put_back(q, c, cx);
-    }
-
-    /// A crashed consumer's process is back: it joins the group again (a
-    /// rebalance) or reconnects to the broker, unless it is cut off.
-    fn restart_consumer(&mut self, q: usize, c: usize, life: u32, cx: &mut Cx<impl Sink>) {
-        let cons = &mut self.topics[q].consumers[c];
-        if cons.life != life || cons.up {
-            return;
-        }
-        cons.up = true;
-        self.schedule_consumer_crash(q, c, cx);
-        if !self.topics[q].consumers[c].cut {
-            self.rejoin(q, c, cx);
-        }
-    }
-
-    /// A consumer present again after being removed (or restarted) joins:
-    /// a topic's group rebalances; a work queue's broker delivers to it.
-    fn rejoin(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
-        self.topics[q].consumers[c].member = true;
-        if self.defs[q].is_work_queue() {
-            self.deliver(q, cx);
-        } else {
-            self.rebalance(q, cx);
-        }
-    }
-
-    /// The coordinator (the broker) has not heard from a silent member
-    /// for the session (heartbeat) timeout: it is removed, and what it
-    /// held is handed out again.
-    fn session_timeout(&mut self, q: usize, c: usize, seq: u32, cx: &mut Cx<impl Sink>) {
-        let cons = &self.topics[q].consumers[c];
-        if cons.absent_seq != seq || cons.present() || !cons.member {
-            return;
-        }
-        self.topics[q].session_timeouts += 1;
-        if self.defs[q].is_work_queue() {
-            self.leave(q, c, cx);
-            self.deliver(q, cx);
-        } else {
-            if let Hold::Running(j) = self.topics[q].consumers[c].hold {
-                // The cut-off consumer's work goes on, wasted: its commit
-                // will be refused.
-                cx.jobs[j].killed = true;
-            }
-            self.drop_held(q, c, cx);
-            self.topics[q].consumers[c].member = false;
-            self.rebalance(q, cx);
-        }
-        self.update_stuck(q, cx);
-    }
-
-    /// A scheduled network partition cuts `count` consumers of `q` off
-    /// for `length` ns: the lowest-numbered ones that are present.
-    pub fn partition_consumers(
-        &mut self,
-        q: usize,
-        count: u32,
-        length: u64,
-        cx: &mut Cx<impl Sink>,
-    ) {
-        let now = cx.now().0;
-        let victims: Vec<usize> = (0..self.topics[q].consumers.len())
-            .filter(|&c| self.topics[q].consumers[c].present())
-            .take(count as usize)
-            .collect();
-        for c in victims {
-            self.topics[q].cuts += 1;
-            self.topics[q].consumers[c].cut = true;
-            self.go_silent(q, c, true, cx);
-            self.queue_ev(now.saturating_add(length), q, What::Heal, c, 0, cx);
-        }
-        self.update_stuck(q, cx);
-    }
-
-    /// The network partition heals: a consumer still a member
-    /// acknowledges what it finished meanwhile and goes on; one already
-    /// removed joins again.
-    fn heal_consumer(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
-        let cons = &mut self.topics[q].consumers[c];
-        cons.cut = false;
-        if !cons.up {
-            self.update_stuck(q, cx);
-            return;
-        }
-        if !cons.member {
-            self.rejoin(q, c, cx);
-            self.update_stuck(q, cx);
-            return;
-        }
-        match cons.hold {
-            Hold::Done { failed: false } => {
-                self.ack(q, c, cx);
-                self.after_free(q, c, cx);
-            }
-            Hold::Done { failed: true } => self.attempt_failed(q, c, cx),
-            _ => self.after_free(q, c, cx),
-        }
-        self.update_stuck(q, cx);
-    }
-
-    // ---------------------------------------------------------- rebalance
-
-    /// The group's membership changed: an eager rebalance starts. Every
-    /// member stops taking messages and gives up its partitions; a
-    /// consumer in a blocking backoff seeks back to its failed record. A
-    /// change during a rebalance joins it (the members rejoin the same
-    /// round, as Kafka's coordinator does while preparing a rebalance):
-    /// its pause starts again once the barrier is passed, and it counts
-    /// as one rebalance.
-    fn rebalance(&mut self, q: usize, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
-        let t = &mut self.topics[q];
-        t.generation = t.generation.wrapping_add(1);
-        if !t.paused {
-            t.rebalances += 1;
-            t.paused = true;
-            t.paused_since = now;
-            t.paused_series.set(SimTime(now), 1.0);
-        }
-        for c in 0..self.topics[q].consumers.len() {
-            let cons = &mut self.topics[q].consumers[c];
-            cons.partitions.clear();
-            if cons.hold == Hold::Backoff {
-                self.put_back(q, c, cx);
-            }
-        }
-        self.topics[q].owner.fill(NONE);
-        self.update_stuck(q, cx);
-        self.try_join(q, cx);
-    }
-
-    /// The rebalance goes on once no present member is running a message
-    /// and no silent member is left in the group: then, after the pause,
-    /// the partitions are dealt.
-    fn try_join(&mut self, q: usize, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
-        let t = &mut self.topics[q];
-        if !t.paused || t.join_scheduled == t.generation {
-            return;
-        }
-        let waiting = t
-            .consumers
-            .iter()
-            .any(|c| c.member && (!c.present() || matches!(c.hold, Hold::Running(_))));
-        if waiting {
-            return;
-        }
-        t.join_scheduled = t.generation;
-        let generation = t.generation;
-        let pause = self.defs[q].rebalance_pause;
-        self.queue_ev(now + pause, q, What::RebalanceDone, 0, generation, cx);
-    }
-
-    /// The rebalance of `generation` ends (unless a later one started):
-    /// the members get their partitions and resume.
-    fn rebalance_done(&mut self, q: usize, generation: u32, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
-        let def = &self.defs[q];
-        let t = &mut self.topics[q];
-        if t.generation != generation || !t.paused {
-            return;
-        }
-        t.paused = false;
-        t.paused_ns += now - t.paused_since;
-        t.paused_series.set(SimTime(now), 0.0);
-        let members: Vec<u32> = (0..t.consumers.len() as u32)
-            .filter(|&c| t.consumers[c as usize].member)
-            .collect();
-        assign(def.assignor, &members, &mut t.consumers, &mut t.owner);
-        self.update_stuck(q, cx);
-        for c in members {
-            self.start_consumer(q, c as usize, cx);
-        }
-    }
-
-    /// Partitions assigned to members that are silent: nobody reads them.
-    fn update_stuck(&mut self, q: usize, cx: &mut Cx<impl Sink>) {
-        if self.defs[q].is_work_queue() {
-            return;
-        }
-        let now = cx.now().0;
-        let t = &mut self.topics[q];
-        let stuck: usize = t
-            .consumers
-            .iter()
-            .filter(|c| c.member && !c.present())
-            .map(|c| c.partitions.len())
-            .sum();
-        if stuck as f64 != t.stuck_tw.value() {
-            t.stuck_tw.set(SimTime(now), stuck as f64);
         }
     }
 }

@@ -3,8 +3,12 @@
 //! consumer crashes and network partitions.
 
 pub mod group;
+pub mod membership;
 pub mod result;
+pub mod retries;
 pub mod topic;
+
+pub use retries::{MessageRetry, MessageRetryDef};
 
 use serde::{Deserialize, Serialize};
 use sim_core::{Dist, DistSpec, SimDuration, SimTime};
@@ -141,56 +145,6 @@ pub enum Assignor {
     Range,
 }
 
-/// Retries of failed attempts of a message (named `MessageRetry`: a workload's `Retry` is the clients' retry policy).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MessageRetry {
-    /// Attempts in all, the first included (default 3); a message that
-    /// fails them all is dead-lettered.
-    #[serde(default = "default_attempts")]
-    pub max_attempts: u32,
-    /// Where a failed message waits for its next attempt (default
-    /// `blocking`).
-    #[serde(default)]
-    pub mode: RetryMode,
-    /// Wait before the first retry (default 1s; not with `requeue`).
-    #[serde(default)]
-    pub backoff: Option<SimDuration>,
-    /// Each further retry waits this many times longer (default 1: a fixed
-    /// backoff).
-    #[serde(default)]
-    pub multiplier: Option<f64>,
-    /// Longest wait between attempts (default 30s).
-    #[serde(default)]
-    pub max_backoff: Option<SimDuration>,
-}
-
-fn default_attempts() -> u32 {
-    3
-}
-
-/// Where a failed message waits for its next attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RetryMode {
-    /// In place: the consumer keeps the message, sleeps the backoff and
-    /// tries again, taking nothing else meanwhile (Spring Kafka's
-    /// `DefaultErrorHandler`, Spring AMQP's stateless retry). On a topic
-    /// the consumer's partitions wait behind it: head-of-line blocking.
-    #[default]
-    Blocking,
-    /// Through a delay queue: the message is set aside for the backoff and
-    /// then consumed again, while the consumer goes on with the next
-    /// message (Spring Kafka's retry topics; RabbitMQ's TTL queue that
-    /// dead-letters back to the work queue). Order within a partition is
-    /// lost.
-    RetryTopic,
-    /// Work queues: negative acknowledgement with requeue (`basic.nack`,
-    /// `requeue=true`): back at the head of the queue at once, no backoff
-    /// (a quorum queue's `delivery-limit` is `max_attempts`).
-    Requeue,
-}
-
 /// A resolved queue.
 #[derive(Debug, Clone)]
 pub struct QueueDef {
@@ -253,47 +207,11 @@ impl QueueDef {
     }
 }
 
-/// A resolved retry policy of a queue's messages (a workload's is [`RetryDef`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MessageRetryDef {
-    /// Attempts in all (1: no retry).
-    pub max_attempts: u32,
-    /// Where a failed message waits.
-    pub mode: RetryMode,
-    /// Wait before the first retry, ns.
-    pub backoff: u64,
-    /// Growth of the wait per retry.
-    pub multiplier: f64,
-    /// Longest wait, ns.
-    pub max_backoff: u64,
-}
-
-impl MessageRetryDef {
-    /// The wait before the attempt that follows `failed` failed attempts
-    /// (`failed` ≥ 1), ns: `backoff × multiplier^(failed-1)`, at most
-    /// `max_backoff`.
-    pub fn delay(&self, failed: u32) -> u64 {
-        let exp = i32::try_from(failed.saturating_sub(1)).unwrap_or(i32::MAX);
-        let d = self.backoff as f64 * self.multiplier.powi(exp);
-        if d >= self.max_backoff as f64 {
-            self.max_backoff
-        } else {
-            d.round() as u64
-        }
-    }
-}
-
 /// Default retention of a queue partition, messages.
 pub const DEFAULT_RETENTION: u64 = 1_000_000;
 
 /// Most queues in a scenario.
 pub const MAX_QUEUES: usize = 10_000;
-
-/// Default wait before a queue's first retry (Spring's `@RetryableTopic`).
-pub const DEFAULT_BACKOFF: SimDuration = SimDuration(1_000_000_000);
-
-/// Default longest wait between retries (Spring's `ExponentialBackOff`).
-pub const DEFAULT_MAX_BACKOFF: SimDuration = SimDuration(30_000_000_000);
 
 /// Default session timeout of a topic's consumer group (Kafka's
 /// `session.timeout.ms` since 3.0).
@@ -380,113 +298,8 @@ pub fn resolve(
     };
     let failure_probability = probability("failure_probability", q.failure_probability)?;
     let poison_probability = probability("poison_probability", q.poison_probability)?;
-    let retry = match q.retry {
-        None => MessageRetryDef {
-            max_attempts: 1,
-            mode: RetryMode::Blocking,
-            backoff: 0,
-            multiplier: 1.0,
-            max_backoff: 0,
-        },
-        Some(r) => {
-            let rp = p.k("retry");
-            if r.max_attempts == 0 {
-                return Err(cx.err(
-                    &rp.k("max_attempts"),
-                    "at least 1 attempt (the first); 1 means no retry",
-                ));
-            }
-            if r.mode == RetryMode::Requeue {
-                if !work_queue {
-                    return Err(cx.err(
-                        &rp.k("mode"),
-                        "`requeue` (basic.nack with requeue) is a work queue's; a topic retries in place (`blocking`) or through retry topics (`retry_topic`)",
-                    ));
-                }
-                for (field, given) in [
-                    ("backoff", r.backoff.is_some()),
-                    ("multiplier", r.multiplier.is_some()),
-                    ("max_backoff", r.max_backoff.is_some()),
-                ] {
-                    if given {
-                        return Err(cx.err(
-                            &rp.k(field),
-                            "a requeued message is redelivered at once, without a backoff; for a delay use \"mode\": \"retry_topic\" (a TTL queue) or \"blocking\"",
-                        ));
-                    }
-                }
-            }
-            let multiplier = r.multiplier.unwrap_or(1.0);
-            if !(multiplier.is_finite() && (1.0..=100.0).contains(&multiplier)) {
-                return Err(cx.err(
-                    &rp.k("multiplier"),
-                    format!(
-                        "a backoff multiplier is in [1, 100] (1: a fixed backoff), got {multiplier}"
-                    ),
-                ));
-            }
-            let (backoff, max_backoff) = if r.mode == RetryMode::Requeue {
-                (0, 0)
-            } else {
-                let backoff = r.backoff.map_or(DEFAULT_BACKOFF.0, |d| d.0);
-                let max_backoff = r
-                    .max_backoff
-                    .map_or(DEFAULT_MAX_BACKOFF.0.max(backoff), |d| d.0);
-                if max_backoff < backoff {
-                    return Err(cx.err(
-                        &rp.k("max_backoff"),
-                        format!(
-                            "the longest backoff ({}) is shorter than the first ({})",
-                            SimDuration(max_backoff),
-                            SimDuration(backoff)
-                        ),
-                    ));
-                }
-                (backoff, max_backoff)
-            };
-            MessageRetryDef {
-                max_attempts: r.max_attempts,
-                mode: r.mode,
-                backoff,
-                multiplier,
-                max_backoff,
-            }
-        }
-    };
-    let dead_letter = match &q.dead_letter_queue {
-        None => None,
-        Some(name) => {
-            let dp = p.k("dead_letter_queue");
-            let d = cx.index_in(&dp, name, SECTION, "queue")?;
-            if d == i {
-                return Err(cx.err(
-                    &dp,
-                    format!("queue `{name}` cannot be its own dead-letter queue: a message that failed for good would come back to fail again"),
-                ));
-            }
-            // Dead letters must end somewhere: no cycle of dead-letter queues.
-            let mut chain = vec![all[i].name.as_str()];
-            let mut at = Some(d);
-            while let Some(n) = at {
-                chain.push(all[n].name.as_str());
-                if n == i {
-                    return Err(cx.err(
-                        &dp,
-                        format!("dead-letter queues form a cycle ({}): a message that fails everywhere would circle for ever", chain.join(" -> ")),
-                    ));
-                }
-                at = match all[n]
-                    .dead_letter_queue
-                    .as_ref()
-                    .map(|x| cx.names.index_in(x, SECTION))
-                {
-                    Some(Some(x)) if chain.len() <= all.len() => Some(x),
-                    _ => None,
-                };
-            }
-            Some(QueueId::new(d))
-        }
-    };
+    let retry = retries::resolve(cx, &p, q.retry, work_queue)?;
+    let dead_letter = dead_letter(cx, &p, all, i, q)?;
     let consumer_failures = match q.consumer_failures {
         None => None,
         Some(f) => {
@@ -548,6 +361,51 @@ pub fn resolve(
             .price(&p.k("price_per_partition_hour"), q.price_per_partition_hour)?,
         brokers: q.brokers,
         price_per_broker_hour: cx.price(&p.k("price_per_broker_hour"), q.price_per_broker_hour)?,
+    })
+}
+
+/// The dead-letter queue of queue `i` (at `p`), if it names one: another
+/// queue, and no chain of dead-letter queues comes back to it.
+fn dead_letter(
+    cx: &Resolve<'_>,
+    p: &Path,
+    all: &[Queue],
+    i: usize,
+    q: &Queue,
+) -> Result<Option<QueueId>, ScenarioError> {
+    Ok(match &q.dead_letter_queue {
+        None => None,
+        Some(name) => {
+            let dp = p.k("dead_letter_queue");
+            let d = cx.index_in(&dp, name, SECTION, "queue")?;
+            if d == i {
+                return Err(cx.err(
+                    &dp,
+                    format!("queue `{name}` cannot be its own dead-letter queue: a message that failed for good would come back to fail again"),
+                ));
+            }
+            // Dead letters must end somewhere: no cycle of dead-letter queues.
+            let mut chain = vec![all[i].name.as_str()];
+            let mut at = Some(d);
+            while let Some(n) = at {
+                chain.push(all[n].name.as_str());
+                if n == i {
+                    return Err(cx.err(
+                        &dp,
+                        format!("dead-letter queues form a cycle ({}): a message that fails everywhere would circle for ever", chain.join(" -> ")),
+                    ));
+                }
+                at = match all[n]
+                    .dead_letter_queue
+                    .as_ref()
+                    .map(|x| cx.names.index_in(x, SECTION))
+                {
+                    Some(Some(x)) if chain.len() <= all.len() => Some(x),
+                    _ => None,
+                };
+            }
+            Some(QueueId::new(d))
+        }
     })
 }
 
