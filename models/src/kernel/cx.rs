@@ -111,21 +111,25 @@ impl<E: Event> Cx<E> {
     }
 
     /// The earliest pending event's time.
+    #[inline]
     pub fn next_time(&self) -> Option<SimTime> {
         self.q.peek_time()
     }
 
     /// Takes the earliest pending event, advancing the clock to it.
+    #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.q.pop()
     }
 
     /// Events handled so far.
+    #[inline]
     pub fn events(&self) -> u64 {
         self.q.events_processed()
     }
 
     /// The random stream `name` of this run.
+    #[inline]
     pub fn stream(&self, name: &str) -> RngStream {
         RngStream::new(self.seed, name)
     }

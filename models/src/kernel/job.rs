@@ -54,17 +54,63 @@ pub enum Reply {
 }
 
 /// Where a request is served: its endpoint, the service that executes it,
-/// the pod it runs on and the balancer it passed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// the pod it runs on and the balancer it passed. (Four words: the pod and
+/// the balancer are kept as `u32` with [`Route::NOT`] for none, behind
+/// accessors, so a job stays one cache line.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     /// The endpoint called.
     pub ep: EndpointId,
     /// The service that executes it.
     pub service: ServiceId,
+    pod: u32,
+    lb: u32,
+}
+
+impl Default for Route {
+    fn default() -> Self {
+        Route::new(EndpointId(0), ServiceId(0), None)
+    }
+}
+
+impl Route {
+    /// "None" in the compact fields.
+    const NOT: u32 = u32::MAX;
+
+    /// A request for `ep` of `service`, through balancer `lb` if any, not
+    /// on a pod yet.
+    pub fn new(ep: EndpointId, service: ServiceId, lb: Option<LbId>) -> Self {
+        Route {
+            ep,
+            service,
+            pod: Route::NOT,
+            lb: lb.map_or(Route::NOT, |l| l.0),
+        }
+    }
+
     /// The pod it was handed to (None before dispatch, or after it left).
-    pub pod: Option<u32>,
+    #[inline]
+    pub fn pod(&self) -> Option<u32> {
+        (self.pod != Route::NOT).then_some(self.pod)
+    }
+
+    /// Hands it to `pod` (or takes it off its pod).
+    #[inline]
+    pub fn set_pod(&mut self, pod: Option<u32>) {
+        self.pod = pod.unwrap_or(Route::NOT);
+    }
+
     /// The balancer it passed, while it holds a connection there.
-    pub lb: Option<LbId>,
+    #[inline]
+    pub fn lb(&self) -> Option<LbId> {
+        (self.lb != Route::NOT).then_some(LbId(self.lb))
+    }
+
+    /// It no longer holds a balancer's connection.
+    #[inline]
+    pub fn leave_lb(&mut self) {
+        self.lb = Route::NOT;
+    }
 }
 
 /// A request or a message attempt in flight.
@@ -98,6 +144,7 @@ pub struct Job {
 
 impl Job {
     /// A job of `program` born now, at its first instruction.
+    #[inline]
     pub fn new(
         reply: Reply,
         route: Route,
@@ -120,6 +167,7 @@ impl Job {
     }
 
     /// Its client call, if a workload's client sent it.
+    #[inline]
     pub fn call(&self) -> Option<Call> {
         match self.reply {
             Reply::Client { call, .. } => Some(call),
@@ -164,6 +212,7 @@ impl Jobs {
 
     /// Takes a slot for `job` (its keys are left as the slot had them:
     /// the caller writes them).
+    #[inline]
     pub fn alloc(&mut self, job: Job) -> JobId {
         self.live += 1;
         self.measured_live += usize::from(job.measured);
@@ -181,6 +230,7 @@ impl Jobs {
     }
 
     /// Frees job `j`'s slot.
+    #[inline]
     pub fn release(&mut self, j: JobId) {
         let job = &mut self.slab[j];
         job.live = false;
@@ -196,12 +246,14 @@ impl Jobs {
     }
 
     /// Job `j`'s key values.
+    #[inline]
     pub fn keys(&self, j: JobId) -> &[u64] {
         let base = j.ix() * self.nkeys;
         &self.keys[base..base + self.nkeys]
     }
 
     /// Job `j`'s key values, to write.
+    #[inline]
     pub fn keys_mut(&mut self, j: JobId) -> &mut [u64] {
         let base = j.ix() * self.nkeys;
         &mut self.keys[base..base + self.nkeys]
@@ -218,6 +270,7 @@ impl Jobs {
     /// Child `child` answered its parent: one job fewer for the parent to
     /// wait for. Returns the parent when it has nothing left to wait for
     /// and may go on. The child is released by the caller.
+    #[inline]
     pub fn child_done(&mut self, child: JobId) -> Option<JobId> {
         let Reply::Parent(parent) = self.slab[child].reply else {
             return None;

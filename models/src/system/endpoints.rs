@@ -87,11 +87,13 @@ impl Endpoints {
     }
 
     /// A measured request (attempt) arrived at `ep`.
+    #[inline]
     pub fn arrived(&mut self, ep: EndpointId) {
         self.eps[ep.ix()].count += 1;
     }
 
     /// A request of `ep` was answered in time at `now` after `latency` ns.
+    #[inline]
     pub fn ok(&mut self, ep: EndpointId, latency: u64, now: SimTime, measured: bool) {
         let e = &mut self.eps[ep.ix()];
         e.ok_series.add(now, 1.0);
@@ -105,6 +107,7 @@ impl Endpoints {
     }
 
     /// A request of `ep` timed out at `at` (its birth plus the timeout).
+    #[inline]
     pub fn timeout(&mut self, ep: EndpointId, at: SimTime, measured: bool) {
         let e = &mut self.eps[ep.ix()];
         e.timeout_series.add(at, 1.0);
@@ -115,6 +118,7 @@ impl Endpoints {
 
     /// A request of `ep` was refused (503), failed in flight (502) or rate
     /// limited (429) at `now`.
+    #[inline]
     pub fn failed(&mut self, ep: EndpointId, failure: Failure, now: SimTime, measured: bool) {
         let e = &mut self.eps[ep.ix()];
         let (series, count) = match failure {

@@ -27,13 +27,15 @@ impl World<'_> {
         }
         loop {
             let now = self.cx.now();
-            let job = self.cx.jobs[j];
-            let instrs = &m.programs[job.program].instrs;
-            let Some(ins) = instrs.get(job.pc as usize) else {
+            let (program, pc) = {
+                let job = &self.cx.jobs[j];
+                (job.program, job.pc)
+            };
+            let Some(ins) = m.programs[program].instrs.get(pc as usize) else {
                 self.program_done(j);
                 return;
             };
-            let next = job.pc + 1;
+            let next = pc + 1;
             let delay = match ins {
                 Instr::Compute { dist } => {
                     self.cx.jobs[j].pc = next;
@@ -91,6 +93,7 @@ impl World<'_> {
 
     /// Job `j`'s program ended: a request answers whoever sent it, a
     /// message attempt ends at its consumer.
+    #[inline]
     fn program_done(&mut self, j: JobId) {
         match self.cx.jobs[j].reply {
             Reply::Client { .. } | Reply::Parent(_) => self.request_done(j),

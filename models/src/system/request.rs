@@ -33,11 +33,14 @@ impl World<'_> {
     pub(super) fn arrival(&mut self, w: WorkloadId) {
         let def = &self.m.workloads[w];
         let j = self.workloads[w].arrive(w, def, &self.programs, &mut self.cx);
-        let job = self.cx.jobs[j];
-        if job.measured {
-            self.endpoints.arrived(job.route.ep);
+        let (ep, measured) = {
+            let job = &self.cx.jobs[j];
+            (job.route.ep, job.measured)
+        };
+        if measured {
+            self.endpoints.arrived(ep);
         }
-        self.clients.open(j, w, job.route.ep, def, &mut self.cx);
+        self.clients.open(j, w, ep, def, &mut self.cx);
         self.send(j, w);
     }
 
@@ -68,6 +71,7 @@ impl World<'_> {
     /// Sends request `j` of workload `w` — a new request or a client's
     /// retry — through the workload's path: the CDN edge, the gateway and
     /// balancer (or straight to the service), a pod.
+    #[inline]
     fn send(&mut self, j: JobId, w: WorkloadId) {
         let m = self.m;
         // ---- CDN edge: a hit is answered there, a miss goes on.
@@ -81,12 +85,12 @@ impl World<'_> {
                 match self.balancers[l].enter(def, j, &self.cx) {
                     Enter::RateLimited => {
                         // Never entered the balancer; the client may retry a 429.
-                        self.cx.jobs[j].route.lb = None;
+                        self.cx.jobs[j].route.leave_lb();
                         self.count_failure(j, Failure::RateLimited);
                         self.release(j);
                     }
                     Enter::Full => {
-                        self.cx.jobs[j].route.lb = None;
+                        self.cx.jobs[j].route.leave_lb();
                         self.reject(j);
                     }
                     Enter::After(d) => self.cx.after(d, crate::kinds::balancer::Ev::Dispatch(j)),
@@ -99,6 +103,7 @@ impl World<'_> {
     /// A request of workload `w` has arrived: if an edge is in front of its
     /// target and caches its endpoint, it is looked up there. True when the
     /// edge answers it (a hit): the request never reaches the origin.
+    #[inline]
     fn edge(&mut self, j: JobId, w: WorkloadId) -> bool {
         let m = self.m;
         if m.cdns.is_empty() {
@@ -118,7 +123,7 @@ impl World<'_> {
         match self.cdns[c].lookup(def, pos, value, now) {
             None => false,
             Some(d) => {
-                self.cx.jobs[j].route.lb = None;
+                self.cx.jobs[j].route.leave_lb();
                 self.cx.after(d, cdn::Ev::Hit(j));
                 true
             }
@@ -135,6 +140,7 @@ impl World<'_> {
     /// The origin has answered request `j`: if it came through an edge
     /// (so it missed there), the edge stores the response. Returns the
     /// time the edge adds before the client has it (0 without an edge).
+    #[inline]
     fn edge_response(&mut self, j: JobId) -> u64 {
         let m = self.m;
         if m.cdns.is_empty() {
@@ -155,11 +161,12 @@ impl World<'_> {
     }
 
     /// Picks a pod for request `j` and hands the request to it.
+    #[inline]
     pub(super) fn dispatch(&mut self, j: JobId) {
         let m = self.m;
         let route = self.cx.jobs[j].route;
         let s = route.service;
-        let picked = match route.lb {
+        let picked = match route.lb() {
             None => self.services[s].pick_direct(),
             Some(l) => {
                 let pods = &self.services[s].pods;
@@ -169,27 +176,27 @@ impl World<'_> {
         let Some(pod) = picked else {
             // No pod to send to: the balancer (or the service's proxy)
             // answers 503.
-            if let Some(l) = route.lb {
+            if let Some(l) = route.lb() {
                 self.balancers[l].no_pod();
             }
             self.reject(j);
             return;
         };
-        self.cx.jobs[j].route.pod = Some(pod as u32);
+        self.cx.jobs[j].route.set_pod(Some(pod as u32));
         match self.services[s].admit(&m.services[s], pod, j, &mut self.cx) {
             Admit::Runs => self.run_program(j),
             Admit::Queued => {}
             Admit::Rejected => {
-                self.cx.jobs[j].route.pod = None;
+                self.cx.jobs[j].route.set_pod(None);
                 self.reject(j);
             }
             Admit::Down => {
                 // A crashed pod the balancer still believes in: the
                 // connection is refused (HTTP 502).
-                if let Some(l) = route.lb {
+                if let Some(l) = route.lb() {
                     self.balancers[l].sent_to_down();
                 }
-                self.cx.jobs[j].route.pod = None;
+                self.cx.jobs[j].route.set_pod(None);
                 self.abort(j);
             }
         }
@@ -198,16 +205,20 @@ impl World<'_> {
     /// Request `j`'s program ended: the response goes back (through the
     /// edge, if it came that way), the balancer connection and the worker
     /// are freed.
+    #[inline]
     pub(super) fn request_done(&mut self, j: JobId) {
         let now = self.cx.now();
-        let job = self.cx.jobs[j];
+        let (born, route) = {
+            let job = &self.cx.jobs[j];
+            (job.born, job.route)
+        };
         // Through a CDN edge, the response reaches the client later.
         let edge = self.edge_response(j);
         let parent = self.cx.jobs.child_done(j);
-        self.answer(j, (now - job.born).0 + edge);
-        self.leave_lb(job.route.lb, now);
+        self.answer(j, (now - born).0 + edge);
+        self.leave_lb(route.lb(), now);
         self.release(j);
-        self.free_worker(j, job.route);
+        self.free_worker(j, route);
         if let Some(p) = parent {
             self.cx.resume(p, now);
         }
@@ -215,10 +226,14 @@ impl World<'_> {
 
     /// Counts a request's answer after `latency` ns: ok, or a timeout if
     /// the client gave up before it.
+    #[inline]
     pub(super) fn answer(&mut self, j: JobId, latency: u64) {
         let now = self.cx.now();
-        let job = self.cx.jobs[j];
-        let timeout = match job.reply {
+        let (reply, born, ep, measured) = {
+            let job = &self.cx.jobs[j];
+            (job.reply, job.born, job.route.ep, job.measured)
+        };
+        let timeout = match reply {
             Reply::Client { workload, .. } => self.m.workloads[workload].timeout,
             Reply::Parent(_) | Reply::Consumer { .. } => None,
         };
@@ -238,18 +253,18 @@ impl World<'_> {
         }
         if late {
             self.cx.ledger.failed += 1;
-            let at = job.born + timeout.unwrap_or(SimDuration::ZERO);
-            self.endpoints.timeout(job.route.ep, at, job.measured);
+            let at = born + timeout.unwrap_or(SimDuration::ZERO);
+            self.endpoints.timeout(ep, at, measured);
         } else {
             self.cx.ledger.completed += 1;
-            self.endpoints.ok(job.route.ep, latency, now, job.measured);
+            self.endpoints.ok(ep, latency, now, measured);
         }
     }
 
     /// A request refused with HTTP 503.
     pub(super) fn reject(&mut self, j: JobId) {
         let now = self.cx.now();
-        let lb = self.cx.jobs[j].route.lb;
+        let lb = self.cx.jobs[j].route.lb();
         self.count_failure(j, Failure::Rejected);
         self.leave_lb(lb, now);
         self.release(j);
@@ -287,8 +302,8 @@ impl World<'_> {
         let route = self.cx.jobs[j].route;
         self.services[route.service].aborted += 1;
         self.count_failure(j, Failure::Aborted);
-        self.leave_lb(route.lb, now);
-        self.cx.jobs[j].route.lb = None;
+        self.leave_lb(route.lb(), now);
+        self.cx.jobs[j].route.leave_lb();
     }
 
     /// A request fails at once because its pod is down.
@@ -327,6 +342,7 @@ impl World<'_> {
     }
 
     /// A request lets go of the balancer connection it holds, if any.
+    #[inline]
     fn leave_lb(&mut self, lb: Option<LbId>, now: SimTime) {
         if let Some(l) = lb {
             self.balancers[l].leave(now);
@@ -334,13 +350,15 @@ impl World<'_> {
     }
 
     /// The worker that ran request `j` (on `route`'s pod) is free.
+    #[inline]
     fn free_worker(&mut self, _j: JobId, route: crate::kernel::job::Route) {
         let s = route.service;
-        let pod = route.pod.expect("a request that ran has a pod") as usize;
+        let pod = route.pod().expect("a request that ran has a pod") as usize;
         self.services[s].free_worker(&self.m.services[s], pod, &mut self.cx);
     }
 
     /// Frees job `j`'s slot; a request must have told its client first.
+    #[inline]
     pub(super) fn release(&mut self, j: JobId) {
         debug_assert!(
             !matches!(

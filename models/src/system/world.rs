@@ -208,6 +208,7 @@ impl<'m> World<'m> {
     }
 
     /// Hands event `ev`, due at `t`, to its owner.
+    #[inline(always)]
     fn on(&mut self, t: SimTime, ev: Ev) {
         let m = self.m;
         match ev {

@@ -250,6 +250,7 @@ pub enum Enter {
 impl LbState {
     /// Request `j` reaches the balancer now: the gateway's rate limiter
     /// (if any) lets it in or not, then the connection limit.
+    #[inline]
     pub fn enter(&mut self, def: &LbDef, j: JobId, cx: &Cx<impl Sink>) -> Enter {
         let now = cx.now();
         self.requests += 1;
@@ -277,6 +278,7 @@ impl LbState {
 
     /// The balancer's choice among the pods it believes healthy, for
     /// request `j`.
+    #[inline]
     pub fn pick<B: Backend>(
         &mut self,
         def: &LbDef,
@@ -311,6 +313,7 @@ impl LbState {
     }
 
     /// A request lets go of its connection now.
+    #[inline]
     pub fn leave(&mut self, now: SimTime) {
         self.in_flight -= 1;
         self.tw.set(now, self.in_flight as f64);

@@ -44,6 +44,7 @@ impl Arrivals {
     }
 
     /// The next arrival instant (ns) before `end`, or None.
+    #[inline]
     pub fn next(&mut self, profile: &RateProfile, end: u64) -> Option<u64> {
         if !self.open {
             return None;

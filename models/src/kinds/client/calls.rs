@@ -265,6 +265,7 @@ impl Clients {
     /// A new request `j` of workload `w` for endpoint `ep` was just made:
     /// opens its call (in models with client state), deposits in the retry
     /// budget and sets the client's timeout.
+    #[inline]
     pub fn open(
         &mut self,
         j: JobId,
@@ -340,6 +341,7 @@ impl Clients {
     /// the outcome and releasing the job**: answers and late answers,
     /// rejections (HTTP 503), failures in flight (HTTP 502), a rate
     /// limiter's refusal (HTTP 429).
+    #[inline]
     pub fn outcome(
         &mut self,
         j: JobId,
@@ -347,23 +349,24 @@ impl Clients {
         defs: &[WorkloadDef],
         cx: &mut Cx<impl Sink>,
     ) -> bool {
-        let job = cx.jobs[j];
+        let job = &mut cx.jobs[j];
         let c = match job.call() {
             None | Some(Call::Untracked) => return true,
             Some(Call::Settled) => return false,
             Some(Call::Open(c)) => c,
         };
-        set_call(&mut cx.jobs[j], Call::Settled);
+        set_call(job, Call::Settled);
+        let born = job.born;
         let w = self.calls[c as usize].workload;
         let now = cx.now();
         // When the client learns the outcome: the answer reaches it (a CDN
         // edge adds its latency after the origin answers), or its timeout
         // expires.
         let at = match outcome {
-            Outcome::Ok { latency } => job.born + SimDuration(latency),
+            Outcome::Ok { latency } => born + SimDuration(latency),
             Outcome::Timeout => {
                 let t = defs[w].timeout.unwrap_or(SimDuration::ZERO);
-                now.max(job.born + t + SimDuration(1))
+                now.max(born + t + SimDuration(1))
             }
             _ => now,
         };

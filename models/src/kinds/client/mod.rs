@@ -308,6 +308,7 @@ impl WorkloadState {
     /// Workload `w`'s next request arrives now: schedules the one after,
     /// counts it as generated, draws its endpoint and its keys, and returns
     /// the new job (its route: the workload's balancer, if any).
+    #[inline]
     pub fn arrive(
         &mut self,
         w: WorkloadId,
@@ -333,12 +334,7 @@ impl WorkloadState {
             Target::Lb(l) => Some(l),
             Target::Service(_) => None,
         };
-        let route = Route {
-            ep,
-            service: def.service,
-            pod: None,
-            lb,
-        };
+        let route = Route::new(ep, def.service, lb);
         let reply = Reply::Client {
             workload: w,
             call: Call::Untracked,

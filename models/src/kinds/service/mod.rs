@@ -272,6 +272,7 @@ pub struct SvcState {
 
 impl SvcState {
     /// Workers of ready pods (at least 1, for ratios).
+    #[inline]
     pub fn capacity(&self, concurrency: u32) -> f64 {
         f64::from(self.ready.max(1)) * f64::from(concurrency)
     }

@@ -135,6 +135,7 @@ pub struct Crashed {
 impl SvcState {
     /// A workload aimed straight at the service: its ready pods in turn (as
     /// a Kubernetes Service, which only lists ready endpoints).
+    #[inline]
     pub fn pick_direct(&mut self) -> Option<usize> {
         let n = self.pods.len();
         for k in 1..=n {
@@ -150,6 +151,7 @@ impl SvcState {
     /// Request `j` is handed to `pod` now: a worker takes it, or it waits,
     /// or it is refused. A request the pod takes finds its session
     /// (services with `sessions`).
+    #[inline]
     pub fn admit(
         &mut self,
         def: &ServiceDef,
@@ -203,6 +205,7 @@ impl SvcState {
     }
 
     /// Request `j` was taken by `pod`: find its session.
+    #[inline]
     fn session(&mut self, def: &ServiceDef, pod: usize, j: JobId, cx: &Cx<impl Sink>) {
         let Some(sd) = def.sessions else { return };
         let now = cx.now();
@@ -216,6 +219,7 @@ impl SvcState {
     /// goes on through the event queue (not by recursion: a chain of
     /// zero-time requests must not grow the stack). A draining pod left
     /// with nothing goes.
+    #[inline]
     pub fn free_worker(&mut self, def: &ServiceDef, pod: usize, cx: &mut Cx<impl Sink>) {
         let now = cx.now();
         let p = &mut self.pods[pod];
@@ -316,7 +320,7 @@ impl SvcState {
             if job.live
                 && !job.killed
                 && job.route.service == s
-                && job.route.pod == Some(pod as u32)
+                && job.route.pod() == Some(pod as u32)
                 && queued.binary_search(&j).is_err()
             {
                 executing.push(j);
