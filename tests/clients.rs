@@ -3,7 +3,9 @@
 //! retries (independent attempts on an Erlang loss system, the retry
 //! budget's cap), timeouts that abandon work the servers keep doing, the
 //! retry storm of `scenarios/retry-storm.json` and its cure, diurnal rate
-//! profiles, and the validation of all of their settings.
+//! profiles, and a bad setting refused by the binary (exit 2, file, line
+//! and column). What a workload refuses is tested beside it, in
+//! `models/src/kinds/client/`.
 //!
 //! # How the tolerances were chosen
 //!
@@ -604,7 +606,7 @@ fn a_ramp_after_a_diurnal_segment_starts_from_its_last_rate() {
     assert_eq!(m.duration.0, 7 * h);
 }
 
-// ------------------------------------------------------------- validation
+// -------------------------------------------------------------- bad input
 
 /// A small valid scenario with `workload` (merged into the defaults).
 fn with_workload(workload: Value) -> Value {
@@ -624,155 +626,6 @@ fn with_workload(workload: Value) -> Value {
         "services": [{ "name": "app", "replicas": 1, "concurrency": 4,
                        "endpoints": { "get": [{ "compute": "1ms" }] } }]
     })
-}
-
-#[test]
-fn client_settings_are_validated() {
-    let users = json!({ "rate": null, "users": 10, "think_time": "1s" });
-    let merge = |a: &Value, b: Value| {
-        let mut a = a.clone();
-        for (k, v) in b.as_object().unwrap() {
-            a[k] = v.clone();
-        }
-        a
-    };
-    let retry = |r: Value| json!({ "retry": r });
-    let diurnal = |d: Value| json!({ "rate": [{ "for": "1h", "diurnal": d }] });
-    let cases: Vec<(Value, &str, &str)> = vec![
-        (
-            json!({ "users": 10, "think_time": "1s" }),
-            "workloads[0].users",
-            "not both",
-        ),
-        (json!({ "rate": null }), "workloads[0]", "needs `rate`"),
-        (
-            merge(&users, json!({ "users": 0 })),
-            "workloads[0].users",
-            "1 to 1000000",
-        ),
-        (
-            merge(&users, json!({ "users": -3 })),
-            "workloads[0].users",
-            "invalid value",
-        ),
-        (
-            merge(&users, json!({ "think_time": null })),
-            "workloads[0].users",
-            "need a `think_time`",
-        ),
-        (
-            merge(&users, json!({ "think_time": "-1s" })),
-            "workloads[0].think_time",
-            "-1s",
-        ),
-        (
-            merge(&users, json!({ "think_time": "0s" })),
-            "workloads[0].think_time",
-            "positive",
-        ),
-        (
-            json!({ "think_time": "1s" }),
-            "workloads[0].think_time",
-            "closed-loop",
-        ),
-        (
-            retry(json!({ "max_attempts": 0 })),
-            "workloads[0].retry.max_attempts",
-            "1 to 100",
-        ),
-        (
-            retry(json!({ "max_attempts": 3, "jitter": "fulll" })),
-            "workloads[0].retry.jitter",
-            "unknown variant `fulll`",
-        ),
-        (
-            retry(json!({ "max_attempts": 3, "retry_on": ["500"] })),
-            "workloads[0].retry.retry_on[0]",
-            "unknown variant `500`",
-        ),
-        (
-            retry(json!({ "max_attempts": 3, "budget": { "percent_can_retry": 11 } })),
-            "workloads[0].retry.budget.percent_can_retry",
-            "0 to 10",
-        ),
-        (
-            retry(json!({ "max_attempts": 3, "budget": { "percent_can_retry": "-5%" } })),
-            "workloads[0].retry.budget.percent_can_retry",
-            "0 to 10",
-        ),
-        (
-            retry(json!({ "max_attempts": 3, "budget": { "min_retries_per_sec": -1 } })),
-            "workloads[0].retry.budget.min_retries_per_sec",
-            ">= 0",
-        ),
-        (
-            retry(json!({ "max_attempts": 3, "budget": { "ttl": "100ms" } })),
-            "workloads[0].retry.budget.ttl",
-            "1s to 60s",
-        ),
-        (
-            retry(
-                json!({ "max_attempts": 3, "backoff": { "base_interval": "1s", "max_interval": "10ms" } }),
-            ),
-            "workloads[0].retry.backoff.max_interval",
-            "below the base interval",
-        ),
-        (
-            retry(json!({ "max_attempts": 3, "backoff": { "multiplier": 0.5 } })),
-            "workloads[0].retry.backoff.multiplier",
-            ">= 1",
-        ),
-        (
-            retry(json!({ "max_attempts": 3, "backoff": { "base_interval": "0s" } })),
-            "workloads[0].retry.backoff.base_interval",
-            "positive",
-        ),
-        (
-            diurnal(json!({ "min": 500, "max": 100, "peak_at": "14h" })),
-            "workloads[0].rate[0].diurnal.min",
-            "above the peak",
-        ),
-        (
-            diurnal(json!({ "min": -1, "max": 100, "peak_at": "14h" })),
-            "workloads[0].rate[0].diurnal.min",
-            ">= 0",
-        ),
-        (
-            diurnal(json!({ "min": 1, "max": 100, "peak_at": "25h" })),
-            "workloads[0].rate[0].diurnal.peak_at",
-            "within the first period",
-        ),
-        (
-            diurnal(json!({ "min": 1, "max": 100, "peak_at": "1h", "period": "0s" })),
-            "workloads[0].rate[0].diurnal.period",
-            "positive",
-        ),
-        (
-            json!({ "rate": [{ "rps": 5, "diurnal": { "min": 1, "max": 2, "peak_at": "1h" } }] }),
-            "workloads[0].rate[0]",
-            "not several",
-        ),
-    ];
-    for (w, path, text) in cases {
-        let e = error(&with_workload(w.clone()));
-        assert!(
-            e.contains(path) && e.contains(text) && e.contains("clients.json:"),
-            "{w} gave: {e}\nwanted {path}: ...{text}..."
-        );
-    }
-    // The good forms load.
-    for w in [
-        users.clone(),
-        retry(json!({ "max_attempts": 1 })),
-        retry(
-            json!({ "max_attempts": 4, "jitter": "none", "retry_on": ["timeout", "502", "503", "429"],
-                      "backoff": { "base_interval": "100ms", "max_interval": "2s", "multiplier": 3 },
-                      "budget": {} }),
-        ),
-        diurnal(json!({ "min": 1, "max": 1, "peak_at": "0s", "period": "1h" })),
-    ] {
-        load(&with_workload(w), &[]);
-    }
 }
 
 /// Bad client settings exit with code 2 and a located message, through

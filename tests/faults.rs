@@ -1,7 +1,8 @@
 //! Database and cache failures: random failures against renewal theory,
 //! slow-downs against M/M/c (Erlang C), outages of a shard and of a cache
-//! against what must fail and what must refill, determinism, and the
-//! validation of faults and failures.
+//! against what must fail and what must refill, determinism, and a bad
+//! fault refused by the binary. (What a fault refuses is tested beside
+//! its resolution, in `models/src/system/faults.rs`.)
 //!
 //! # How the tolerances were chosen
 //!
@@ -23,10 +24,6 @@ use serde_json::{Value, json};
 
 use crate::support::{self, SEED, close};
 use sim_core::theory;
-
-fn load(v: &Value) -> models::Model {
-    support::load("faults.json", v)
-}
 
 fn run(v: &Value) -> Results {
     support::run("faults.json", v)
@@ -616,16 +613,7 @@ fn faults_that_do_nothing_change_nothing() {
     assert_eq!(a.time_series, b.time_series);
 }
 
-// ------------------------------------------------------------ validation
-
-/// `v` pretty-printed, and the error it gets.
-fn error_of(v: &Value) -> (String, String) {
-    let text = serde_json::to_string_pretty(v).unwrap();
-    match models::load("faults.json", &text, &[]) {
-        Ok(_) => panic!("accepted: {text}"),
-        Err(e) => (text, e.to_string()),
-    }
-}
+// ------------------------------------------------------------- bad input
 
 /// 1-based line and column of the first `needle` after the first
 /// `anchor` in `text`.
@@ -644,224 +632,6 @@ fn position(text: &str, anchor: &str, needle: &str) -> (usize, usize) {
         .count()
         + 1;
     (line, column)
-}
-
-/// Bad faults and failures: the error names the file, the line and column
-/// of the offending value (or object), the field path, and what to write
-/// instead, with a suggestion for a misspelt name.
-#[test]
-fn faults_and_failures_are_validated() {
-    let base = || {
-        system(
-            SEED,
-            60,
-            10.0,
-            10,
-            json!([{ "cache": { "cache": "sessions", "key": "k",
-                                 "on_miss": [{ "read": { "db": "orders" } }] } }]),
-            json!({
-                "caches": [{ "name": "sessions", "capacity": 10, "nodes": 2, "hit_latency": "1ms" }],
-                "databases": [{ "name": "orders", "shards": 6, "shard_key": "k", "connections": 4,
-                                "read_time": "1ms", "write_time": "1ms" }]
-            }),
-        )
-    };
-    // (fault or None, change to the base, located at (the first needle
-    // after an anchor), path, message, suggestion)
-    type Case = (
-        Option<Value>,
-        fn(&mut Value),
-        (&'static str, &'static str),
-        &'static str,
-        &'static str,
-        Option<&'static str>,
-    );
-    let keep: fn(&mut Value) = |_| {};
-    let cases: Vec<Case> = vec![
-        (
-            Some(json!({ "at": "10s", "slow_down": { "database": "orders", "factor": 2 } })),
-            keep,
-            ("\"faults\":", "{"),
-            "faults[0]",
-            "a slow-down lasts for a window: set `for`",
-            None,
-        ),
-        (
-            Some(json!({ "at": "10s", "outage": { "cache": "sessions" } })),
-            keep,
-            ("\"faults\":", "{"),
-            "faults[0]",
-            "an outage lasts for a window: set `for`",
-            None,
-        ),
-        (
-            Some(json!({ "at": "10s", "for": "0s", "outage": { "cache": "sessions" } })),
-            keep,
-            ("\"faults\":", "\"0s\""),
-            "faults[0].for",
-            "must be positive",
-            None,
-        ),
-        (
-            Some(
-                json!({ "at": "10s", "for": "5s", "slow_down": { "database": "orders", "factor": 0.5 } }),
-            ),
-            keep,
-            ("\"factor\"", "0.5"),
-            "faults[0].slow_down.factor",
-            "finite number >= 1",
-            None,
-        ),
-        (
-            Some(
-                json!({ "at": "10s", "for": "5s", "outage": { "database": "orders", "shard": 6 } }),
-            ),
-            keep,
-            ("\"shard\":", "6"),
-            "faults[0].outage.shard",
-            "has 6 shards (0 to 5), so there is no shard 6",
-            None,
-        ),
-        (
-            Some(json!({ "at": "10s", "for": "5s", "outage": { "database": "order" } })),
-            keep,
-            ("\"outage\"", "\"order\""),
-            "faults[0].outage.database",
-            "no database named `order`",
-            Some("orders"),
-        ),
-        (
-            Some(
-                json!({ "at": "10s", "for": "5s", "slow_down": { "cache": "session", "factor": 2 } }),
-            ),
-            keep,
-            ("\"slow_down\"", "\"session\""),
-            "faults[0].slow_down.cache",
-            "no cache named `session`",
-            Some("sessions"),
-        ),
-        (
-            Some(
-                json!({ "at": "10s", "for": "5s", "outage": { "database": "orders", "cache": "sessions" } }),
-            ),
-            keep,
-            ("\"outage\"", "\"sessions\""),
-            "faults[0].outage.cache",
-            "not both",
-            None,
-        ),
-        (
-            Some(json!({ "at": "10s", "for": "5s", "outage": { "shard": 1 } })),
-            keep,
-            ("\"outage\"", "{"),
-            "faults[0].outage",
-            "name the `database` or the `cache` to take down",
-            None,
-        ),
-        (
-            Some(
-                json!({ "at": "10s", "for": "5s", "outage": { "database": "orders" },
-                         "kill_pods": { "service": "app", "count": 1 } }),
-            ),
-            keep,
-            ("\"outage\"", "{"),
-            "faults[0].outage",
-            "a fault does one thing",
-            None,
-        ),
-        (
-            Some(json!({ "at": "10s", "for": "5s", "outage": { "cache": "sessions", "node": 2 } })),
-            keep,
-            ("\"node\":", "2"),
-            "faults[0].outage.node",
-            "has 2 nodes (0 to 1), so there is no node 2",
-            None,
-        ),
-        (
-            Some(
-                json!({ "at": "10s", "for": "5s", "outage": { "cache": "sessions", "shard": 0 } }),
-            ),
-            keep,
-            ("\"shard\":", "0"),
-            "faults[0].outage.shard",
-            "for a cache name a `node`",
-            None,
-        ),
-        (
-            Some(
-                json!({ "at": "10s", "for": "5s", "outage": { "database": "orders", "node": 0 } }),
-            ),
-            keep,
-            ("\"node\":", "0"),
-            "faults[0].outage.node",
-            "for a database name a `shard`",
-            None,
-        ),
-        (
-            Some(json!({ "at": "10s", "for": "5s",
-                         "slow_down": { "database": "orders", "role": "replicas", "factor": 2 } })),
-            keep,
-            ("\"role\":", "\"replicas\""),
-            "faults[0].slow_down.role",
-            "has no read replicas",
-            None,
-        ),
-        (
-            Some(
-                json!({ "at": "10s", "for": "5s", "outage": { "database": "orders", "role": "primary" } }),
-            ),
-            keep,
-            ("\"outage\"", "\"role\""),
-            "faults[0].outage.role",
-            "unknown field `role`",
-            None,
-        ),
-        (
-            None,
-            |v| v["databases"][0]["failures"] = json!({ "mtbf": "1h" }),
-            ("\"failures\"", "{"),
-            "databases[0].failures.mttr",
-            "must be positive",
-            None,
-        ),
-        (
-            None,
-            |v| v["caches"][0]["failures"] = json!({ "mtbf": "0s", "mttr": "1m" }),
-            ("\"mtbf\"", "\"0s\""),
-            "caches[0].failures.mtbf",
-            "must be positive",
-            None,
-        ),
-    ];
-    for (fault, change, (anchor, needle), path, says, help) in cases {
-        let mut v = base();
-        if let Some(f) = &fault {
-            v["faults"] = json!([f]);
-        }
-        change(&mut v);
-        let (text, e) = error_of(&v);
-        let (line, column) = position(&text, anchor, needle);
-        let prefix = format!("faults.json:{line}:{column}: {path}: ");
-        assert!(
-            e.starts_with(&prefix) && e.contains(says),
-            "{fault:?}: wanted `{prefix}...{says}...`, got: {e}"
-        );
-        match help {
-            Some(h) => assert!(e.ends_with(&format!("help: did you mean `{h}`?")), "{e}"),
-            None => assert!(!e.contains("help:"), "{e}"),
-        }
-    }
-    // And the good forms load.
-    let mut v = base();
-    v["databases"][0]["failures"] = json!({ "mtbf": "30d", "mttr": "20m" });
-    v["caches"][0]["failures"] = json!({ "mtbf": "30d", "mttr": "2m" });
-    v["faults"] = json!([
-        { "at": "10s", "for": "5s", "slow_down": { "database": "orders", "shard": 5, "role": "primary", "factor": 1 } },
-        { "at": "10s", "for": "5s", "slow_down": { "cache": "sessions", "node": 1, "factor": 10 } },
-        { "at": "20s", "for": "1h", "outage": { "database": "orders" } },
-        { "at": "20s", "for": "1s", "outage": { "cache": "sessions", "node": 0 } }
-    ]);
-    load(&v);
 }
 
 /// The same through the binary: exit 2, the located message on stderr.

@@ -37,20 +37,6 @@ pub fn close(what: &str, measured: f64, theory: f64, tol: f64) {
     );
 }
 
-/// `base` with the value at JSON pointer `at` replaced by `value` is
-/// refused with a message that contains `want` and a file location.
-pub fn assert_refused_at(base: &Value, at: &str, value: Value, want: &str) {
-    let mut doc = base.clone();
-    *doc.pointer_mut(at).expect(at) = value;
-    let text = serde_json::to_string_pretty(&doc).expect("json");
-    let err = models::load("bad.json", &text, &[])
-        .err()
-        .unwrap_or_else(|| panic!("{at} accepted"))
-        .to_string();
-    assert!(err.contains(want), "{at}: {err}");
-    assert!(err.contains("bad.json:"), "{at}: no location in {err}");
-}
-
 /// The path and values of the first difference between two documents.
 pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     match (a, b) {

@@ -1,4 +1,12 @@
 //! capsim's integration tests, one binary with a module per concern.
+//!
+//! What each section of a scenario refuses (a bad value, a located
+//! message) is tested beside the code that refuses it: a table of cases
+//! at the end of each kind's file in `models/src/kinds/` and of the
+//! cross-kind passes in `models/src/system/` (steps, faults, objectives,
+//! names, durations and keys, and the order errors are reported in).
+//! Here, bad input goes through the binary: exit codes and locations end
+//! to end.
 
 /// Simulation results against queueing theory and other closed forms.
 mod validation;
@@ -38,13 +46,12 @@ mod caches;
 
 /// Databases against theory: jump and ring resharding, ring balance with
 /// virtual nodes, directory placement, read replicas and stale reads,
-/// scatter-gather latency, connection-pool waits (Erlang C), and the
-/// validation of database settings.
+/// scatter-gather latency, connection-pool waits (Erlang C).
 mod databases;
 
 /// Database and cache failures: random failures against renewal theory,
 /// slow-downs against Erlang C, shard and cache outages (what fails, what
-/// refills), determinism, and the validation of faults.
+/// refills), determinism, and a bad fault through the binary (exit 2).
 mod faults;
 
 /// The gateway's token-bucket rate limiter (429s, global and per key) and
@@ -54,14 +61,14 @@ mod gateway;
 /// Clients: closed-loop users against the machine-repairman queue and the
 /// response time law, retries against Erlang B with independent attempts,
 /// the retry budget's cap, abandoned attempts, the retry storm and its
-/// cure, diurnal profiles, and the validation of client settings.
+/// cure, diurnal profiles, and bad client settings through the binary
+/// (exit 2, file, line and column).
 mod clients;
 
 /// Queues: a work queue against M/M/c, a topic against M/M/1 per
 /// partition, prefetch against E_c/M/1, retries and dead letters against
 /// the attempts law and P-K, hot partitions from zipf keys, network
-/// partitions, crashes and rebalances, and the validation of queue
-/// settings.
+/// partitions, crashes and rebalances.
 mod queues;
 
 /// The golden gate: every shipped scenario at three seeds, a sweep and

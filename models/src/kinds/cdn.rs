@@ -374,3 +374,98 @@ impl Kind for CdnState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::system::compile::testing::{assert_refused, base, bots, changed, merged};
+
+    /// What a CDN edge refuses: an origin that is not a balancer or
+    /// service, or is already behind an edge, endpoints that are missing,
+    /// unknown or listed twice, a key no workload draws or one that a
+    /// workload sending through the edge does not, no capacity or more
+    /// than is simulated, a zero TTL, bad latencies or price.
+    #[test]
+    fn refusals() {
+        let b = changed(&base(), &[("/workloads/1", bots())]);
+        let second = merged(
+            &b["cdns"][0],
+            json!({ "name": "edge2", "endpoints": ["put"] }),
+        );
+        let bad_dist = || json!({ "uniform": { "min": "2ms", "max": "1ms" } });
+        let cases: Vec<(&str, Value, &str)> = vec![
+            (
+                "/cdns/0/origin",
+                json!("app2"),
+                "cdns[0].origin: no load balancer or service named `app2` (known: lb, app)\n  help: did you mean `app`?",
+            ),
+            (
+                "/cdns/1",
+                second,
+                "cdns[1].origin: `lb` is already behind CDN `edge`; one edge per origin — list the endpoints in that CDN",
+            ),
+            (
+                "/cdns/0/endpoints",
+                json!([]),
+                "cdns[0].endpoints: a CDN needs at least one endpoint to cache",
+            ),
+            (
+                "/cdns/0/endpoints",
+                json!(["assets"]),
+                "cdns[0].endpoints[0]: no endpoint of service `app` named `assets` (known: get, put)",
+            ),
+            (
+                "/cdns/0/endpoints",
+                json!(["get", "get"]),
+                "cdns[0].endpoints[1]: endpoint `get` is listed twice",
+            ),
+            (
+                "/cdns/0/key",
+                json!("user"),
+                "cdns[0].key: no key drawn by any workload named `user` (known: user_id, item_id)",
+            ),
+            (
+                "/cdns/0/key",
+                json!("item_id"),
+                "cdns[0].key: CDN `edge` names responses by key `item_id`, but workload `bots` (which sends endpoint `get` through it) does not draw it; add it to workloads[1].keys",
+            ),
+            (
+                "/cdns/0/capacity",
+                json!(0),
+                "cdns[0].capacity: a CDN needs a capacity of at least 1 response",
+            ),
+            (
+                "/cdns/0/capacity",
+                json!(50_000_001),
+                "cdns[0].capacity: at most 50000000 responses per CDN are simulated (memory is per response)",
+            ),
+            (
+                "/cdns/0/ttl",
+                json!("0s"),
+                "cdns[0].ttl: a TTL must be positive (omit it for no expiry)",
+            ),
+            (
+                "/cdns/0/hit_latency",
+                bad_dist(),
+                "cdns[0].hit_latency: uniform: min (2ms) must not exceed max (1ms)",
+            ),
+            (
+                "/cdns/0/miss_latency",
+                bad_dist(),
+                "cdns[0].miss_latency: uniform: min (2ms)",
+            ),
+            (
+                "/cdns/0/origin_latency",
+                bad_dist(),
+                "cdns[0].origin_latency: uniform: min (2ms)",
+            ),
+            (
+                "/cdns/0/price_per_million_requests",
+                json!(-1),
+                "cdns[0].price_per_million_requests: a price must be a finite number >= 0, got -1",
+            ),
+        ];
+        assert_refused(&b, cases);
+    }
+}

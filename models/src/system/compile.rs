@@ -393,3 +393,445 @@ fn durations(cx: &Resolve<'_>, sc: &Scenario) -> Result<(SimDuration, SimDuratio
     }
     Ok((duration, interval))
 }
+
+/// What the refusal tables beside each kind share: a valid scenario with
+/// one of every section, and the error a change to it gets.
+#[cfg(test)]
+pub(crate) mod testing {
+    use serde_json::{Value, json};
+
+    use super::{Model, load};
+
+    /// A valid scenario with one of every section: workloads drawing two
+    /// keys, a balancer, a service with sessions whose endpoints use
+    /// compute, cache, read, write (with an invalidation) and publish
+    /// steps, a cache, a CDN edge, a database, a queue, a fault and an
+    /// objective.
+    pub(crate) fn base() -> Value {
+        json!({
+            "name": "base", "duration": "20s",
+            "workloads": [{
+                "name": "users", "target": "lb", "rate": [{ "rps": 50 }],
+                "mix": { "get": 3, "put": 1 },
+                "keys": { "user_id": { "uniform": { "n": 1000 } },
+                          "item_id": { "uniform": { "n": 100 } } }
+            }],
+            "load_balancers": [{ "name": "lb", "target": "app", "max_connections": 1000 }],
+            "services": [{
+                "name": "app", "replicas": 2, "concurrency": 4, "restart_delay": "10s",
+                "sessions": { "store": "local", "key": "user_id", "ttl": "30m" },
+                "endpoints": {
+                    "get": [{ "compute": { "exponential": { "mean": "2ms" } } },
+                            { "cache": { "cache": "c", "key": "user_id",
+                                         "on_miss": [{ "read": { "db": "d" } }] } }],
+                    "put": [{ "write": { "db": "d", "key": "user_id", "invalidate": ["c"] } },
+                            { "publish": { "queue": "q" } }]
+                }
+            }],
+            "caches": [{ "name": "c", "capacity": 100, "hit_latency": "1ms" }],
+            "cdns": [{ "name": "edge", "origin": "lb", "endpoints": ["get"],
+                       "capacity": 10, "hit_latency": "5ms" }],
+            "databases": [{ "name": "d", "shards": 2, "shard_key": "user_id",
+                            "connections": 4, "read_time": "1ms", "write_time": "2ms" }],
+            "queues": [{ "name": "q", "partitions": 2, "consumers": 1,
+                         "work": [{ "compute": "1ms" }] }],
+            "faults": [{ "at": "5s", "kill_pods": { "service": "app", "count": 1 } }],
+            "slo": [{ "endpoint": "get", "p99": "100ms" }]
+        })
+    }
+
+    /// A second workload, `bots`, sending `get` to the balancer and
+    /// drawing `user_id` only: the sender that lacks `item_id`.
+    pub(crate) fn bots() -> Value {
+        json!({ "name": "bots", "target": "lb", "rate": [{ "rps": 1 }],
+                "mix": { "get": 1 }, "keys": { "user_id": { "uniform": { "n": 10 } } } })
+    }
+
+    /// The object `v` with `fields` set; a null field is removed.
+    pub(crate) fn merged(v: &Value, fields: Value) -> Value {
+        let mut v = v.clone();
+        let obj = v.as_object_mut().expect("an object");
+        for (k, x) in fields.as_object().expect("fields") {
+            if x.is_null() {
+                obj.shift_remove(k);
+            } else {
+                obj.insert(k.clone(), x.clone());
+            }
+        }
+        v
+    }
+
+    /// `base` with each value put at its JSON pointer; the last segment
+    /// may name a new field of an object or the next element of an array.
+    pub(crate) fn changed(base: &Value, changes: &[(&str, Value)]) -> Value {
+        let mut doc = base.clone();
+        for (pointer, value) in changes {
+            let (parent, last) = pointer.rsplit_once('/').expect("a JSON pointer");
+            let last = last.replace("~1", "/").replace("~0", "~");
+            match doc.pointer_mut(parent) {
+                Some(Value::Object(o)) => {
+                    o.insert(last, value.clone());
+                }
+                Some(Value::Array(a)) => {
+                    let i: usize = last.parse().expect("an index");
+                    if i == a.len() {
+                        a.push(value.clone());
+                    } else {
+                        a[i] = value.clone();
+                    }
+                }
+                _ => panic!("{pointer}: no object or array at {parent:?}"),
+            }
+        }
+        doc
+    }
+
+    /// `doc` loaded as `bad.json`.
+    pub(crate) fn accepted(doc: &Value) -> Model {
+        let text = serde_json::to_string_pretty(doc).expect("json");
+        load("bad.json", &text, &[])
+            .unwrap_or_else(|e| panic!("refused: {e}"))
+            .1
+    }
+
+    /// The error `doc` gets as `bad.json` (pretty-printed), as displayed;
+    /// panics if it loads or if the message does not start with
+    /// `bad.json:LINE:COLUMN: `.
+    pub(crate) fn error(doc: &Value) -> String {
+        let text = serde_json::to_string_pretty(doc).expect("json");
+        let err = match load("bad.json", &text, &[]) {
+            Ok(_) => panic!("accepted: {text}"),
+            Err(e) => e.to_string(),
+        };
+        let located = err.strip_prefix("bad.json:").and_then(|rest| {
+            let mut parts = rest.splitn(3, ':');
+            let line: usize = parts.next()?.parse().ok()?;
+            let column: usize = parts.next()?.parse().ok()?;
+            (line > 0 && column > 0 && parts.next()?.starts_with(' ')).then_some(())
+        });
+        assert!(located.is_some(), "no bad.json:LINE:COLUMN in: {err}");
+        err
+    }
+
+    /// `base` with `value` at `pointer` (see [`changed`]) is refused: the
+    /// error as displayed.
+    pub(crate) fn refused(base: &Value, pointer: &str, value: Value) -> String {
+        error(&changed(base, &[(pointer, value)]))
+    }
+
+    /// Each case `(pointer, bad value, want)`: `base` with the value at
+    /// the pointer is refused with a located message whose text after
+    /// `bad.json:LINE:COLUMN: ` starts with `want` (the field's path, then
+    /// what is wrong with it). Every case is tried; the panic lists each
+    /// one that failed.
+    pub(crate) fn assert_refused(base: &Value, cases: Vec<(&str, Value, &str)>) {
+        let failed: Vec<String> = cases
+            .into_iter()
+            .filter_map(|(pointer, value, want)| {
+                let err = refused(base, pointer, value.clone());
+                let message = err.splitn(4, ':').nth(3).unwrap_or_default();
+                (!message.trim_start().starts_with(want)).then(|| {
+                    let value: String = value.to_string().chars().take(200).collect();
+                    let err: String = err.chars().take(1000).collect();
+                    format!("{pointer} = {value}:\n got: {err}\nwant: bad.json:LINE:COLUMN: {want}")
+                })
+            })
+            .collect();
+        assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::load;
+    use super::testing::{accepted, assert_refused, base, bots, changed, merged};
+
+    /// The base of every refusal table loads, and has one of every kind.
+    #[test]
+    fn the_base_loads() {
+        let m = accepted(&base());
+        let counts = [
+            m.workloads.len(),
+            m.load_balancers.len(),
+            m.services.len(),
+            m.caches.len(),
+            m.cdns.len(),
+            m.databases.len(),
+            m.queues.len(),
+            m.faults.len(),
+            m.objectives.len(),
+        ];
+        assert_eq!(counts, [1; 9]);
+    }
+
+    /// What the driver refuses itself: names, durations, workloads'
+    /// names and targets, and keys a workload's requests need but it does
+    /// not draw.
+    #[test]
+    fn refusals() {
+        let b = base();
+        let keyless = merged(&bots(), json!({ "keys": {} }));
+        assert_refused(
+            &b,
+            vec![
+                (
+                    "/name",
+                    json!(""),
+                    "name: the scenario needs a non-empty name",
+                ),
+                (
+                    "/name",
+                    json!("  "),
+                    "name: the scenario needs a non-empty name",
+                ),
+                (
+                    "/caches/0/name",
+                    json!(" "),
+                    "caches[0].name: a component needs a non-empty name",
+                ),
+                (
+                    "/caches/0/name",
+                    json!("app"),
+                    "caches[0].name: the name `app` is used twice; component names must be unique",
+                ),
+                (
+                    "/cdns/0/name",
+                    json!("lb"),
+                    "cdns[0].name: the name `lb` is used twice",
+                ),
+                (
+                    "/workloads",
+                    json!([]),
+                    "workloads: at least one workload is needed",
+                ),
+                (
+                    "/services",
+                    json!([]),
+                    "services: at least one service is needed",
+                ),
+                (
+                    "/duration",
+                    Value::Null,
+                    "duration: set `duration`: a workload's rate profile ends with an open-ended segment",
+                ),
+                (
+                    "/duration",
+                    json!("0s"),
+                    "duration: the duration must be positive",
+                ),
+                (
+                    "/warmup",
+                    json!("20s"),
+                    "warmup: the warm-up (20s) must be shorter than the duration (20s)",
+                ),
+                (
+                    "/time_series_interval",
+                    json!("0s"),
+                    "time_series_interval: must be positive",
+                ),
+                (
+                    "/time_series_interval",
+                    json!("1ms"),
+                    "time_series_interval: 1ms gives 20000 time-series buckets over 20s; the limit is 10000",
+                ),
+                (
+                    "/workloads/0/name",
+                    json!(""),
+                    "workloads[0].name: a workload needs a non-empty name",
+                ),
+                (
+                    "/workloads/1",
+                    merged(&bots(), json!({ "name": "users" })),
+                    "workloads[1].name: the workload name `users` is used twice",
+                ),
+                (
+                    "/workloads/0/target",
+                    json!("ap"),
+                    "workloads[0].target: no load balancer or service named `ap` (known: lb, app)\n  help: did you mean `app`?",
+                ),
+                (
+                    "/workloads/0/target",
+                    json!("c"),
+                    "workloads[0].target: no load balancer or service named `c` (known: lb, app)",
+                ),
+                (
+                    "/workloads/1",
+                    keyless.clone(),
+                    "services[0].endpoints.get[1].cache.key: this step routes by key `user_id`, but workload `bots` (which calls endpoint `get`) does not draw it; add it to workloads[1].keys",
+                ),
+            ],
+        );
+        // Keys reached through a publish: the queue's work, and a
+        // dead-letter queue's partition key.
+        let puts = merged(&bots(), json!({ "mix": { "put": 1 } }));
+        let dead = json!({ "name": "dl", "partitions": 2, "partition_key": "item_id",
+                           "consumers": 1, "work": [{ "compute": "1ms" }] });
+        assert_refused(
+            &changed(&b, &[("/workloads/1", puts)]),
+            vec![
+                (
+                    "/queues/0/work/0",
+                    json!({ "read": { "db": "d", "key": "item_id" } }),
+                    "queues[0].work[0].read.key: this step routes by key `item_id`, but workload `bots` (which calls endpoint `put`) does not draw it; add it to workloads[1].keys",
+                ),
+                (
+                    "/queues",
+                    json!([
+                        merged(&b["queues"][0], json!({ "dead_letter_queue": "dl" })),
+                        dead
+                    ]),
+                    "queues[1].partition_key: this step routes by key `item_id`, but workload `bots` (which calls endpoint `put`)",
+                ),
+            ],
+        );
+    }
+
+    /// With many errors in one file, validation reports the first in a fixed
+    /// order — names, durations, services (their steps and sessions included),
+    /// balancers, caches, databases, queues, cache invalidations, workloads,
+    /// CDN edges, objectives, faults, stability — so a user fixing a file
+    /// meets its errors in the same order from one release to the next. The
+    /// ladder breaks every field at once, then mends them one by one and
+    /// checks that each time the next one is reported.
+    #[test]
+    fn validation_reports_errors_in_a_fixed_order() {
+        let ladder: &[(&str, Value, &str)] = &[
+            (
+                "/name",
+                "".into(),
+                "name: the scenario needs a non-empty name",
+            ),
+            (
+                "/caches/0/name",
+                "app".into(),
+                "caches[0].name: the name `app` is used twice",
+            ),
+            (
+                "/duration",
+                "0s".into(),
+                "duration: the duration must be positive",
+            ),
+            (
+                "/services/0/replicas",
+                0.into(),
+                "services[0].replicas: a service needs at least 1 replica",
+            ),
+            (
+                "/services/0/concurrency",
+                0.into(),
+                "services[0].concurrency: a pod needs at least 1 worker",
+            ),
+            (
+                "/services/0/endpoints/get/1/cache/cache",
+                "cc".into(),
+                "services[0].endpoints.get[1].cache.cache: no cache named `cc`",
+            ),
+            (
+                "/services/0/endpoints/put/0/write/invalidate/0",
+                "c2".into(),
+                "services[0].endpoints.put[0].write.invalidate[0]: no cache named `c2`",
+            ),
+            (
+                "/services/0/sessions/ttl",
+                "0s".into(),
+                "services[0].sessions.ttl: must be positive",
+            ),
+            (
+                "/services/0/restart_delay",
+                json!(true),
+                "services[0].restart_delay: invalid type",
+            ),
+            (
+                "/load_balancers/0/max_connections",
+                0.into(),
+                "load_balancers[0].max_connections: must be at least 1",
+            ),
+            (
+                "/caches/0/capacity",
+                0.into(),
+                "caches[0].capacity: a cache needs a capacity of at least 1 key",
+            ),
+            (
+                "/databases/0/connections",
+                0.into(),
+                "databases[0].connections: a shard needs at least 1 connection",
+            ),
+            (
+                "/queues/0/partitions",
+                0.into(),
+                "queues[0].partitions: a queue needs at least 1 partition",
+            ),
+            (
+                "/services/0/endpoints/put/0/write/key",
+                "item_id".into(),
+                "services[0].endpoints.put[0].write.invalidate[0]: this write routes by `item_id` but cache `c` holds `user_id` values",
+            ),
+            (
+                "/workloads/0/mix/get",
+                0.into(),
+                "workloads[0].mix.get: a mix weight must be a positive number",
+            ),
+            (
+                "/cdns/0/capacity",
+                0.into(),
+                "cdns[0].capacity: a CDN needs a capacity of at least 1 response",
+            ),
+            (
+                "/slo/0/endpoint",
+                "gett".into(),
+                "slo[0].endpoint: no endpoint named `gett`",
+            ),
+            (
+                "/faults/0/at",
+                "30s".into(),
+                "faults[0].at: the fault starts at 30s but the run lasts 20s",
+            ),
+            (
+                "/workloads/0/rate/0/rps",
+                5000.into(),
+                "services[0]: unstable: arrival rate exceeds capacity at service `app`",
+            ),
+        ];
+        let mut doc = base();
+        let first = load("ladder.json", &doc.to_string(), &[]);
+        assert!(first.is_ok(), "the base is valid: {:?}", first.err());
+        let good: Vec<Value> = ladder
+            .iter()
+            .map(|(at, _, _)| doc.pointer(at).cloned().unwrap_or(Value::Null))
+            .collect();
+        // The serde-level error (a wrong type) comes before every check of
+        // values; it is mended first.
+        for (at, bad, _) in ladder {
+            *doc.pointer_mut(at).unwrap_or_else(|| panic!("{at}")) = bad.clone();
+        }
+        let serde_first = load("ladder.json", &doc.to_string(), &[])
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            serde_first.contains("services[0].restart_delay: invalid type"),
+            "{serde_first}"
+        );
+        let restart = ladder
+            .iter()
+            .position(|(at, _, _)| at.ends_with("restart_delay"))
+            .unwrap();
+        *doc.pointer_mut(ladder[restart].0).unwrap() = good[restart].clone();
+        for (i, (at, _, want)) in ladder.iter().enumerate() {
+            if i == restart {
+                continue;
+            }
+            let err = load("ladder.json", &doc.to_string(), &[])
+                .expect_err("refused")
+                .to_string();
+            assert!(
+                err.contains(want),
+                "step {i} ({at}): expected `{want}` first, got: {err}"
+            );
+            assert!(err.starts_with("ladder.json:"), "{err}");
+            *doc.pointer_mut(at).unwrap() = good[i].clone();
+        }
+        assert!(load("ladder.json", &doc.to_string(), &[]).is_ok());
+    }
+}

@@ -451,3 +451,146 @@ fn window(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::system::compile::testing::{assert_refused, base, changed, merged};
+
+    /// What an `slo` entry refuses: two targets, targets that do not
+    /// exist or an endpoint name two services use, windows outside the
+    /// run, limits on another kind of target, negative limits and
+    /// fractions above 1, figures the scenario does not have (sessions,
+    /// what users see), the same limit twice, a negative tolerance, no
+    /// limit at all, an unknown field.
+    #[test]
+    fn refusals() {
+        let b = base();
+        let entry = "/slo/0";
+        assert_refused(
+            &b,
+            vec![
+                (
+                    entry,
+                    json!({ "endpoint": "get", "service": "app", "p99": "1s" }),
+                    "slo[0].service: an entry is about one target; this one names a endpoint and a service (write two entries)",
+                ),
+                (
+                    entry,
+                    json!({ "endpoint": "gte", "p99": "1s" }),
+                    "slo[0].endpoint: no endpoint named `gte` (known: get, put)\n  help: did you mean `get`?",
+                ),
+                (
+                    entry,
+                    json!({ "service": "ap", "max_utilisation": 0.5 }),
+                    "slo[0].service: no service named `ap` (known: app)\n  help: did you mean `app`?",
+                ),
+                (
+                    entry,
+                    json!({ "database": "e", "max_utilisation": 0.5 }),
+                    "slo[0].database: no database named `e` (known: d)",
+                ),
+                (
+                    entry,
+                    json!({ "cache": "cc", "min_hit_ratio": 0.5 }),
+                    "slo[0].cache: no cache named `cc` (known: c)",
+                ),
+                (
+                    entry,
+                    json!({ "queue": "qq", "max_lag": 10 }),
+                    "slo[0].queue: no queue named `qq` (known: q)",
+                ),
+                (
+                    entry,
+                    json!({ "window": { "from": "10s", "to": "5s" }, "p99": "1s" }),
+                    "slo[0].window.to: the window must end after it starts (5s is not after 10s)",
+                ),
+                (
+                    entry,
+                    json!({ "window": { "from": "10s", "to": "40s" }, "p99": "1s" }),
+                    "slo[0].window.to: the window ends at 40s but the run lasts 20s",
+                ),
+                (
+                    entry,
+                    json!({ "endpoint": "get", "min_hit_ratio": 0.5 }),
+                    "slo[0].min_hit_ratio: `min_hit_ratio` is a limit on a cache; this entry is about endpoint `get`",
+                ),
+                (
+                    entry,
+                    json!({ "max_utilisation": 0.5 }),
+                    "slo[0].max_utilisation: `max_utilisation` is a limit on a service or a database; this entry is about the whole system",
+                ),
+                (
+                    entry,
+                    json!({ "service": "app", "p99": "1s" }),
+                    "slo[0].p99: `p99` is a limit on the whole system or an endpoint (or the whole system); this entry is about service `app`",
+                ),
+                (
+                    entry,
+                    json!({ "min_throughput_rps": -1 }),
+                    "slo[0].min_throughput_rps: a limit must be a finite number >= 0, got -1",
+                ),
+                (
+                    entry,
+                    json!({ "error_rate": 2 }),
+                    "slo[0].error_rate: a fraction is at most 1 (100%), got 2",
+                ),
+                (
+                    entry,
+                    json!({ "error_rate": "lots" }),
+                    "slo[0].error_rate: `lots` is not a fraction: write a number (0.001) or a percentage (\"0.1%\")",
+                ),
+                (
+                    entry,
+                    json!({ "p99": "-3ms" }),
+                    "slo[0].p99: invalid duration \"-3ms\"",
+                ),
+                (
+                    entry,
+                    json!({ "user_error_rate": "1%" }),
+                    "slo[0].user_error_rate: users see what the system sees unless a workload retries or has closed-loop `users`: use the plain limit",
+                ),
+                (
+                    "/slo",
+                    json!([{ "p99": "40ms" }, { "name": "again", "p99": "50ms" }]),
+                    "slo[1].p99: another entry already limits `p99_ms`; one limit per metric and window",
+                ),
+                (
+                    entry,
+                    json!({ "p99": "1s", "tolerance": -0.1 }),
+                    "slo[0].tolerance: must be a fraction >= 0",
+                ),
+                (
+                    entry,
+                    json!({ "name": "nothing" }),
+                    "slo[0]: this entry sets no limit; give e.g. \"p99\": \"250ms\", \"error_rate\": \"0.1%\", \"max_utilisation\": 0.8 (see docs/scenario-format.md)",
+                ),
+                (
+                    entry,
+                    json!({ "p98": "40ms" }),
+                    "slo[0].p98: unknown field `p98`",
+                ),
+            ],
+        );
+        // An endpoint name two services use; a service without sessions.
+        let twice = merged(
+            &b["services"][0],
+            json!({ "name": "app2", "sessions": null }),
+        );
+        for (change, slo, want) in [
+            (
+                ("/services/1", twice),
+                json!({ "endpoint": "get", "p99": "1s" }),
+                "slo[0].endpoint: endpoint `get` exists in services app, app2; objectives need an endpoint name used once",
+            ),
+            (
+                ("/services/0/sessions", json!(null)),
+                json!({ "service": "app", "max_session_loss_rate": "1%" }),
+                "slo[0].max_session_loss_rate: service `app` keeps no sessions (add `sessions` to it)",
+            ),
+        ] {
+            assert_refused(&changed(&b, &[change]), vec![(entry, slo, want)]);
+        }
+    }
+}

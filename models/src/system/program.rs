@@ -357,3 +357,184 @@ pub fn reachable_keys(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::system::compile::testing::{accepted, assert_refused, base, changed, merged};
+
+    /// What the step compiler refuses: an empty program, a bad compute
+    /// step, caches, databases, queues and keys that do not exist, a cache
+    /// used with two keys, scatters over more shards than there are or
+    /// with a key for every shard, a publish from a queue's work or with a
+    /// key to a work queue, invalidations of a cache holding another key
+    /// or never read.
+    #[test]
+    fn refusals() {
+        let b = base();
+        let no_key = "no key drawn by any workload named `usr` (known: user_id, item_id)";
+        let miss = "/services/0/endpoints/get/1/cache/on_miss/0";
+        let scatter = "/services/0/endpoints/get/2";
+        let publish = "/services/0/endpoints/put/1/publish";
+        let write = "/services/0/endpoints/put/0/write";
+        assert_refused(
+            &b,
+            vec![
+                (
+                    "/services/0/endpoints/get",
+                    json!([]),
+                    "services[0].endpoints.get: a program needs at least one step",
+                ),
+                (
+                    "/queues/0/work",
+                    json!([]),
+                    "queues[0].work: a program needs at least one step",
+                ),
+                (
+                    "/services/0/endpoints/get/0/compute",
+                    json!({ "exponential": { "mean": "0s" } }),
+                    "services[0].endpoints.get[0].compute: exponential: mean (0s) must be positive",
+                ),
+                (
+                    "/services/0/endpoints/get/1/cache/cache",
+                    json!("cc"),
+                    "services[0].endpoints.get[1].cache.cache: no cache named `cc` (known: c)",
+                ),
+                (
+                    "/services/0/endpoints/get/1/cache/key",
+                    json!("usr"),
+                    &format!("services[0].endpoints.get[1].cache.key: {no_key}"),
+                ),
+                (
+                    "/services/0/endpoints/put/2",
+                    json!({ "cache": { "cache": "c", "key": "item_id", "on_miss": [{ "compute": "1ms" }] } }),
+                    "services[0].endpoints.put[2].cache.key: cache `c` is already used with key `user_id` (at services[0].endpoints.get[1].cache.key); a cache holds one kind of key — use another cache for `item_id`",
+                ),
+                (
+                    &format!("{miss}/read/db"),
+                    json!("user-db"),
+                    "services[0].endpoints.get[1].cache.on_miss[0].read.db: no database named `user-db` (known: d)",
+                ),
+                (
+                    &format!("{miss}/read/key"),
+                    json!("usr"),
+                    &format!("services[0].endpoints.get[1].cache.on_miss[0].read.key: {no_key}"),
+                ),
+                (
+                    &format!("{write}/db"),
+                    json!("e"),
+                    "services[0].endpoints.put[0].write.db: no database named `e` (known: d)",
+                ),
+                (
+                    &format!("{write}/key"),
+                    json!("usr"),
+                    &format!("services[0].endpoints.put[0].write.key: {no_key}"),
+                ),
+                (
+                    &format!("{write}/invalidate/0"),
+                    json!("c2"),
+                    "services[0].endpoints.put[0].write.invalidate[0]: no cache named `c2` (known: c)",
+                ),
+                (
+                    &format!("{write}/key"),
+                    json!("item_id"),
+                    "services[0].endpoints.put[0].write.invalidate[0]: this write routes by `item_id` but cache `c` holds `user_id` values; it would delete unrelated entries",
+                ),
+                (
+                    scatter,
+                    json!({ "scatter": { "db": "d", "key": "user_id" } }),
+                    "services[0].endpoints.get[2].scatter.key: `key` picks the first of a number of shards; with \"shards\": \"all\" every shard is read",
+                ),
+                (
+                    scatter,
+                    json!({ "scatter": { "db": "d", "shards": 3 } }),
+                    "services[0].endpoints.get[2].scatter.shards: a scatter reads 1 to 2 shards of `d` (\"all\" for every shard), got 3",
+                ),
+                (
+                    scatter,
+                    json!({ "scatter": { "db": "d", "shards": 0 } }),
+                    "services[0].endpoints.get[2].scatter.shards: a scatter reads 1 to 2 shards of `d` (\"all\" for every shard), got 0",
+                ),
+                (
+                    scatter,
+                    json!({ "scatter": { "db": "d", "shards": "some" } }),
+                    "services[0].endpoints.get[2].scatter.shards: `some` is not a number of shards: write \"all\" or a count such as 3",
+                ),
+                (
+                    scatter,
+                    json!({ "scatter": { "db": "e" } }),
+                    "services[0].endpoints.get[2].scatter.db: no database named `e` (known: d)",
+                ),
+                (
+                    scatter,
+                    json!({ "scatter": { "db": "d", "shards": 1, "key": "usr" } }),
+                    &format!("services[0].endpoints.get[2].scatter.key: {no_key}"),
+                ),
+                (
+                    "/queues/0/work/1",
+                    json!({ "publish": { "queue": "q" } }),
+                    "queues[0].work[1].publish: publishing from a queue consumer's work is not supported in format v1",
+                ),
+                (
+                    &format!("{publish}/queue"),
+                    json!("qq"),
+                    "services[0].endpoints.put[1].publish.queue: no queue named `qq` (known: q)",
+                ),
+                (
+                    &format!("{publish}/key"),
+                    json!("usr"),
+                    &format!("services[0].endpoints.put[1].publish.key: {no_key}"),
+                ),
+                (
+                    "/queues/0/partition_key",
+                    json!("usr"),
+                    &format!("queues[0].partition_key: {no_key}"),
+                ),
+            ],
+        );
+        // With a second cache, and with a work queue.
+        let wq = merged(
+            &b["queues"][0],
+            json!({ "kind": "work_queue", "partitions": null }),
+        );
+        for (change, (pointer, value, want)) in [
+            (
+                (
+                    "/caches/1",
+                    merged(&b["caches"][0], json!({ "name": "c2" })),
+                ),
+                (
+                    format!("{write}/invalidate/0"),
+                    json!("c2"),
+                    "services[0].endpoints.put[0].write.invalidate[0]: cache `c2` is never read by a `cache` step, so there is nothing to invalidate",
+                ),
+            ),
+            (
+                ("/queues/0", wq),
+                (
+                    format!("{publish}/key"),
+                    json!("user_id"),
+                    "services[0].endpoints.put[1].publish.key: `q` is a work queue: one FIFO without partitions, so a publish to it takes no `key`",
+                ),
+            ),
+        ] {
+            assert_refused(
+                &changed(&b, &[change]),
+                vec![(pointer.as_str(), value, want)],
+            );
+        }
+    }
+
+    /// A scatter over some shards, and over all of them, compiles.
+    #[test]
+    fn scatters_compile() {
+        for scatter in [
+            json!({ "db": "d", "shards": 2, "key": "user_id" }),
+            json!({ "db": "d" }),
+        ] {
+            let step = json!({ "scatter": scatter });
+            accepted(&changed(&base(), &[("/services/0/endpoints/get/2", step)]));
+        }
+    }
+}

@@ -91,3 +91,36 @@ pub fn check(cx: &Resolve<'_>, m: &Model) -> Result<(), ScenarioError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::system::compile::testing::{accepted, assert_refused, base, changed};
+
+    /// A service with an unbounded queue is refused when its peak arrival
+    /// rate needs more workers than it has, whether the peak is constant
+    /// or the top of a ramp; with a bounded queue it is accepted (the
+    /// overload is rejected and counted).
+    #[test]
+    fn refusals() {
+        let b = base();
+        let unstable = "services[0]: unstable: arrival rate exceeds capacity at service `app`: 5000 requests/s at ";
+        assert_refused(
+            &b,
+            vec![
+                ("/workloads/0/rate/0/rps", json!(5000), unstable),
+                (
+                    "/workloads/0/rate",
+                    json!([{ "for": "10s", "ramp_to": 5000 }, { "rps": 10 }]),
+                    unstable,
+                ),
+            ],
+        );
+        let overloaded = changed(&b, &[("/workloads/0/rate/0/rps", json!(5000))]);
+        accepted(&changed(
+            &overloaded,
+            &[("/services/0/queue_capacity", json!(10))],
+        ));
+    }
+}

@@ -193,3 +193,49 @@ mod tests {
         assert!(!l.admit(30 * S, Some(1)));
     }
 }
+
+/// The refusal table (`tests` above checks the buckets).
+#[cfg(test)]
+mod refusals {
+    use serde_json::json;
+
+    use crate::system::compile::testing::{assert_refused, base, bots, changed};
+
+    /// What a rate limit refuses: no rate, a bucket below one token, a key
+    /// no workload draws, or one that a workload sending here does not.
+    #[test]
+    fn refusals() {
+        let b = changed(&base(), &[("/workloads/1", bots())]);
+        let limit = "/load_balancers/0/rate_limit";
+        assert_refused(
+            &b,
+            vec![
+                (
+                    limit,
+                    json!({ "requests_per_second": 0 }),
+                    "load_balancers[0].rate_limit.requests_per_second: must be a positive number of requests per second",
+                ),
+                (
+                    limit,
+                    json!({ "requests_per_second": 10, "burst": 0.5 }),
+                    "load_balancers[0].rate_limit.burst: must be at least 1 token (one request)",
+                ),
+                (
+                    limit,
+                    json!({ "requests_per_second": 10, "key": "user" }),
+                    "load_balancers[0].rate_limit.key: no key drawn by any workload named `user` (known: user_id, item_id)",
+                ),
+                (
+                    limit,
+                    json!({ "requests_per_second": 10, "key": "item_id" }),
+                    "load_balancers[0].rate_limit.key: workload `bots` sends requests here but does not draw `item_id`",
+                ),
+                (
+                    limit,
+                    json!({ "rps": 10 }),
+                    "load_balancers[0].rate_limit.rps: unknown field `rps`",
+                ),
+            ],
+        );
+    }
+}

@@ -121,3 +121,41 @@ impl LbState {
         self.views[pod] = PodView::FRESH;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::system::compile::testing::{assert_refused, base};
+
+    /// What health checks refuse: no interval, thresholds of zero.
+    #[test]
+    fn refusals() {
+        let check = "/load_balancers/0/health_check";
+        assert_refused(
+            &base(),
+            vec![
+                (
+                    check,
+                    json!({ "interval": "0s" }),
+                    "load_balancers[0].health_check.interval: must be positive",
+                ),
+                (
+                    check,
+                    json!({ "interval": "1s", "unhealthy_threshold": 0 }),
+                    "load_balancers[0].health_check.unhealthy_threshold: must be at least 1",
+                ),
+                (
+                    check,
+                    json!({ "interval": "1s", "healthy_threshold": 0 }),
+                    "load_balancers[0].health_check.healthy_threshold: must be at least 1",
+                ),
+                (
+                    check,
+                    json!({ "healthy_threshold": 2 }),
+                    "load_balancers[0].health_check: missing field `interval`",
+                ),
+            ],
+        );
+    }
+}

@@ -389,3 +389,90 @@ impl Kind for LbState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::system::compile::testing::{assert_refused, base, bots, changed, merged};
+
+    /// What a balancer refuses: a target that is not a service, no
+    /// connection, weights and hash settings without their policy, a hash
+    /// key some sender does not draw, a bad latency or price. (Health
+    /// checks: `health`; rate limits: `gateway`.)
+    #[test]
+    fn refusals() {
+        let b = changed(&base(), &[("/workloads/1", bots())]);
+        let lb = |fields: Value| merged(&b["load_balancers"][0], fields);
+        assert_refused(
+            &b,
+            vec![
+                (
+                    "/load_balancers/0/target",
+                    json!("ap"),
+                    "load_balancers[0].target: no service named `ap` (known: app)\n  help: did you mean `app`?",
+                ),
+                (
+                    "/load_balancers/0/target",
+                    json!("c"),
+                    "load_balancers[0].target: no service named `c`",
+                ),
+                (
+                    "/load_balancers/0/max_connections",
+                    json!(0),
+                    "load_balancers[0].max_connections: must be at least 1 (or absent for no limit)",
+                ),
+                (
+                    "/load_balancers/0/weights",
+                    json!([1, 2]),
+                    "load_balancers[0].weights: `weights` needs \"policy\": \"weighted_round_robin\"",
+                ),
+                (
+                    "/load_balancers/0",
+                    lb(json!({ "policy": "weighted_round_robin", "weights": [1, 0] })),
+                    "load_balancers[0].weights[1]: a weight must be at least 1 (scale a replica down instead)",
+                ),
+                (
+                    "/load_balancers/0/policy",
+                    json!("hash"),
+                    "load_balancers[0].policy: \"policy\": \"hash\" needs a `hash_key`: the request key that picks the replica",
+                ),
+                (
+                    "/load_balancers/0/hash_key",
+                    json!("user_id"),
+                    "load_balancers[0].hash_key: `hash_key` needs \"policy\": \"hash\"",
+                ),
+                (
+                    "/load_balancers/0",
+                    lb(json!({ "policy": "hash", "hash_key": "usr" })),
+                    "load_balancers[0].hash_key: no key drawn by any workload named `usr` (known: user_id, item_id)",
+                ),
+                (
+                    "/load_balancers/0",
+                    lb(json!({ "policy": "hash", "hash_key": "item_id" })),
+                    "load_balancers[0].hash_key: workload `bots` sends requests here but does not draw `item_id`",
+                ),
+                (
+                    "/load_balancers/0/consistent",
+                    json!(true),
+                    "load_balancers[0].consistent: `consistent` needs \"policy\": \"hash\"",
+                ),
+                (
+                    "/load_balancers/0/latency",
+                    json!({ "uniform": { "min": "2ms", "max": "1ms" } }),
+                    "load_balancers[0].latency: uniform: min (2ms) must not exceed max (1ms)",
+                ),
+                (
+                    "/load_balancers/0/price_per_hour",
+                    json!(-1),
+                    "load_balancers[0].price_per_hour: a price must be a finite number >= 0, got -1",
+                ),
+                (
+                    "/load_balancers/0/policy",
+                    json!("least_conn"),
+                    "load_balancers[0].policy: unknown variant `least_conn`",
+                ),
+            ],
+        );
+    }
+}

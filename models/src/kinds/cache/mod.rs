@@ -354,3 +354,96 @@ impl Kind for CacheState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::system::compile::testing::{assert_refused, base, merged};
+
+    /// What a cache refuses: no capacity or more than is simulated, no
+    /// node, a zero or missing TTL where one is needed, a lock timeout
+    /// without coalescing or of zero, bad latencies, price and failures,
+    /// an unknown policy.
+    #[test]
+    fn refusals() {
+        let b = base();
+        let cache = |fields: Value| merged(&b["caches"][0], fields);
+        let bad_dist = json!({ "uniform": { "min": "2ms", "max": "1ms" } });
+        assert_refused(
+            &b,
+            vec![
+                (
+                    "/caches/0/capacity",
+                    json!(0),
+                    "caches[0].capacity: a cache needs a capacity of at least 1 key",
+                ),
+                (
+                    "/caches/0/capacity",
+                    json!(50_000_001),
+                    "caches[0].capacity: at most 50000000 keys per cache are simulated (memory is per key)",
+                ),
+                (
+                    "/caches/0/nodes",
+                    json!(0),
+                    "caches[0].nodes: a cache needs at least 1 node",
+                ),
+                (
+                    "/caches/0/ttl",
+                    json!("0s"),
+                    "caches[0].ttl: a TTL must be positive (omit it for no expiry)",
+                ),
+                (
+                    "/caches/0/ttl_mode",
+                    json!("access"),
+                    "caches[0].ttl_mode: ttl_mode \"access\" needs a ttl: without one entries never expire",
+                ),
+                (
+                    "/caches/0/lock_timeout",
+                    json!("1s"),
+                    "caches[0].lock_timeout: lock_timeout applies with \"coalesce\": true only",
+                ),
+                (
+                    "/caches/0",
+                    cache(json!({ "coalesce": true, "lock_timeout": "0s" })),
+                    "caches[0].lock_timeout: a lock_timeout must be positive (without coalescing, set coalesce to false)",
+                ),
+                (
+                    "/caches/0/hit_latency",
+                    bad_dist.clone(),
+                    "caches[0].hit_latency: uniform: min (2ms) must not exceed max (1ms)",
+                ),
+                (
+                    "/caches/0/miss_latency",
+                    bad_dist.clone(),
+                    "caches[0].miss_latency: uniform: min (2ms) must not exceed max (1ms)",
+                ),
+                (
+                    "/caches/0/fill_latency",
+                    bad_dist,
+                    "caches[0].fill_latency: uniform: min (2ms) must not exceed max (1ms)",
+                ),
+                (
+                    "/caches/0/price_per_node_hour",
+                    json!(-1),
+                    "caches[0].price_per_node_hour: a price must be a finite number >= 0, got -1",
+                ),
+                (
+                    "/caches/0/failures",
+                    json!({ "mtbf": "0s", "mttr": "1m" }),
+                    "caches[0].failures.mtbf: must be positive",
+                ),
+                (
+                    "/caches/0/failures",
+                    json!({ "mtbf": "1h" }),
+                    "caches[0].failures.mttr: must be positive: a failed node is down until it is repaired, e.g. \"mttr\": \"5m\"",
+                ),
+                (
+                    "/caches/0/policy",
+                    json!("lfru"),
+                    "caches[0].policy: unknown variant `lfru`",
+                ),
+            ],
+        );
+    }
+}

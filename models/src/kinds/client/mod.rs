@@ -358,3 +358,147 @@ pub struct WorkloadSeries {
     /// Arrivals per second in each bucket.
     pub offered_rps: Vec<f64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::system::compile::testing::{accepted, assert_refused, base, changed, merged};
+
+    /// What a workload refuses: open and closed loop mixed up, closed-loop
+    /// users without a think time, a bad mix, bad keys, a zero timeout.
+    /// (Rate segments: `profile`; retries: `retries`.)
+    #[test]
+    fn refusals() {
+        let b = base();
+        let w = |fields: Value| merged(&b["workloads"][0], fields);
+        let users = |fields: Value| {
+            w(merged(
+                &json!({ "rate": null, "users": 10, "think_time": "1s" }),
+                fields,
+            ))
+        };
+        let key = |spec: Value| json!({ "user_id": spec, "item_id": { "uniform": { "n": 100 } } });
+        assert_refused(
+            &b,
+            vec![
+                (
+                    "/workloads/0",
+                    w(json!({ "users": 10, "think_time": "1s" })),
+                    "workloads[0].users: a workload has either `rate` (open loop) or `users` (closed loop), not both",
+                ),
+                (
+                    "/workloads/0",
+                    w(json!({ "rate": null })),
+                    "workloads[0]: a workload needs `rate` (open loop: a rate profile) or `users` and `think_time` (closed loop)",
+                ),
+                (
+                    "/workloads/0/think_time",
+                    json!("1s"),
+                    "workloads[0].think_time: think_time applies to closed-loop workloads: set `users` instead of `rate`",
+                ),
+                (
+                    "/workloads/0",
+                    users(json!({ "users": 0 })),
+                    "workloads[0].users: users must be 1 to 1000000, got 0",
+                ),
+                (
+                    "/workloads/0",
+                    users(json!({ "users": 1_000_001 })),
+                    "workloads[0].users: users must be 1 to 1000000, got 1000001",
+                ),
+                (
+                    "/workloads/0",
+                    users(json!({ "users": -3 })),
+                    "workloads[0].users: invalid value: integer `-3`",
+                ),
+                (
+                    "/workloads/0",
+                    users(json!({ "think_time": null })),
+                    "workloads[0].users: closed-loop users need a `think_time`",
+                ),
+                (
+                    "/workloads/0",
+                    users(json!({ "think_time": "-1s" })),
+                    "workloads[0].think_time: invalid duration \"-1s\"",
+                ),
+                (
+                    "/workloads/0",
+                    users(json!({ "think_time": "0s" })),
+                    "workloads[0].think_time: the think time needs a positive, finite mean",
+                ),
+                (
+                    "/workloads/0",
+                    users(json!({ "think_time": { "exponential": { "mean": "0s" } } })),
+                    "workloads[0].think_time: exponential: mean (0s) must be positive",
+                ),
+                (
+                    "/workloads/0/mix",
+                    json!({}),
+                    "workloads[0].mix: the mix needs at least one endpoint",
+                ),
+                (
+                    "/workloads/0/mix/get",
+                    json!(0),
+                    "workloads[0].mix.get: a mix weight must be a positive number, got 0",
+                ),
+                (
+                    "/workloads/0/mix/put",
+                    json!(-1),
+                    "workloads[0].mix.put: a mix weight must be a positive number, got -1",
+                ),
+                (
+                    "/workloads/0/mix/gte",
+                    json!(1),
+                    "workloads[0].mix.gte: no endpoint of service `app` named `gte` (known: get, put)\n  help: did you mean `get`?",
+                ),
+                (
+                    "/workloads/0/keys",
+                    key(json!({ "uniform": { "n": 0 } })),
+                    "workloads[0].keys.user_id: n must be at least 1",
+                ),
+                (
+                    "/workloads/0/keys",
+                    key(json!({ "zipf": { "n": 10, "s": -1 } })),
+                    "workloads[0].keys.user_id: s must be a finite number >= 0, got -1",
+                ),
+                (
+                    "/workloads/0/keys",
+                    key(json!({ "hot_set": { "n": 1, "hot_fraction": 0.1, "hot_share": 0.9 } })),
+                    "workloads[0].keys.user_id: n must be at least 2 for a hot set",
+                ),
+                (
+                    "/workloads/0/keys",
+                    key(json!({ "hot_set": { "n": 10, "hot_fraction": 1, "hot_share": 0.9 } })),
+                    "workloads[0].keys.user_id: hot_fraction must be in (0, 1), got 1",
+                ),
+                (
+                    "/workloads/0/keys",
+                    key(json!({ "hot_set": { "n": 10, "hot_fraction": 0.1, "hot_share": 2 } })),
+                    "workloads[0].keys.user_id: hot_share must be in [0, 1], got 2",
+                ),
+                (
+                    "/workloads/0/keys",
+                    key(json!({ "timestamp": { "resolution": "0s" } })),
+                    "workloads[0].keys.user_id: resolution must be positive",
+                ),
+                (
+                    "/workloads/0/timeout",
+                    json!("0s"),
+                    "workloads[0].timeout: a timeout must be positive (omit it for none)",
+                ),
+            ],
+        );
+    }
+
+    /// Closed-loop users with a think time load.
+    #[test]
+    fn closed_loop_users_load() {
+        let b = base();
+        let users = merged(
+            &b["workloads"][0],
+            json!({ "rate": null, "users": 10, "think_time": "1s" }),
+        );
+        accepted(&changed(&b, &[("/workloads/0", users)]));
+    }
+}

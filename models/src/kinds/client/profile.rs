@@ -324,3 +324,103 @@ pub fn resolve(
     }
     Ok(RateProfile { segments: out })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::system::compile::testing::{accepted, assert_refused, base, changed};
+
+    /// What a rate profile refuses: no segment, a segment of several kinds
+    /// or of none, negative rates, bad lengths, and diurnal cycles whose
+    /// trough, period or peak make no sense.
+    #[test]
+    fn refusals() {
+        let diurnal = |d: Value| json!([{ "for": "1h", "diurnal": d }]);
+        let cycle = json!({ "min": 1, "max": 2, "peak_at": "1h" });
+        assert_refused(
+            &base(),
+            vec![
+                (
+                    "/workloads/0/rate",
+                    json!([]),
+                    "workloads[0].rate: the rate profile needs at least one segment",
+                ),
+                (
+                    "/workloads/0/rate",
+                    json!([{ "rps": 5, "diurnal": cycle }]),
+                    "workloads[0].rate[0]: a segment has one of `rps` (constant), `ramp_to` (linear) or `diurnal` (sinusoid), not several",
+                ),
+                (
+                    "/workloads/0/rate",
+                    json!([{ "for": "1s", "rps": 5, "ramp_to": 10 }]),
+                    "workloads[0].rate[0]: a segment has one of `rps`",
+                ),
+                (
+                    "/workloads/0/rate",
+                    json!([{ "for": "1s" }]),
+                    "workloads[0].rate[0]: a segment needs `rps` (constant), `ramp_to` (linear ramp) or `diurnal` (daily cycle)",
+                ),
+                (
+                    "/workloads/0/rate/0/rps",
+                    json!(-5),
+                    "workloads[0].rate[0].rps: a rate must be a finite number of requests per second >= 0, got -5",
+                ),
+                (
+                    "/workloads/0/rate",
+                    json!([{ "for": "5s", "rps": 1 }, { "for": "5s", "ramp_to": -1 }]),
+                    "workloads[0].rate[1].ramp_to: a rate must be a finite number of requests per second >= 0, got -1",
+                ),
+                (
+                    "/workloads/0/rate/0/for",
+                    json!("0s"),
+                    "workloads[0].rate[0].for: a segment must last more than 0s",
+                ),
+                (
+                    "/workloads/0/rate",
+                    json!([{ "ramp_to": 10 }]),
+                    "workloads[0].rate[0]: a ramp needs `for`: how long it takes",
+                ),
+                (
+                    "/workloads/0/rate",
+                    json!([{ "rps": 1 }, { "rps": 2 }]),
+                    "workloads[0].rate[0]: only the last segment may omit `for`",
+                ),
+                (
+                    "/workloads/0/rate",
+                    diurnal(json!({ "min": -1, "max": 100, "peak_at": "14h" })),
+                    "workloads[0].rate[0].diurnal.min: a rate must be a finite number of requests per second >= 0, got -1",
+                ),
+                (
+                    "/workloads/0/rate",
+                    diurnal(json!({ "min": 1, "max": -100, "peak_at": "14h" })),
+                    "workloads[0].rate[0].diurnal.max: a rate must be a finite number of requests per second >= 0, got -100",
+                ),
+                (
+                    "/workloads/0/rate",
+                    diurnal(json!({ "min": 500, "max": 100, "peak_at": "14h" })),
+                    "workloads[0].rate[0].diurnal.min: the trough (min 500) is above the peak (max 100)",
+                ),
+                (
+                    "/workloads/0/rate",
+                    diurnal(json!({ "min": 1, "max": 100, "peak_at": "1h", "period": "0s" })),
+                    "workloads[0].rate[0].diurnal.period: the period must be positive",
+                ),
+                (
+                    "/workloads/0/rate",
+                    diurnal(json!({ "min": 1, "max": 100, "peak_at": "25h" })),
+                    "workloads[0].rate[0].diurnal.peak_at: the peak (25h) must fall within the first period (24h)",
+                ),
+            ],
+        );
+    }
+
+    /// Ramps and a flat diurnal cycle load.
+    #[test]
+    fn good_profiles_load() {
+        let rate = json!([{ "for": "5s", "ramp_to": 50 },
+                          { "for": "5s", "diurnal": { "min": 1, "max": 1, "peak_at": "0s", "period": "1h" } },
+                          { "ramp_to": 10, "for": "10s" }]);
+        accepted(&changed(&base(), &[("/workloads/0/rate", rate)]));
+    }
+}

@@ -436,3 +436,98 @@ mod tests {
         }
     }
 }
+
+/// The refusal table (`tests` above checks the backoff and the budget).
+#[cfg(test)]
+mod refusals {
+    use serde_json::{Value, json};
+
+    use crate::system::compile::testing::{accepted, assert_refused, base, changed, merged};
+
+    /// What a retry policy refuses: attempts out of range, unknown jitters
+    /// and failures, bad backoffs and budgets.
+    #[test]
+    fn refusals() {
+        let retry = |fields: Value| merged(&json!({ "max_attempts": 3 }), fields);
+        let budget = |b: Value| retry(json!({ "budget": b }));
+        let backoff = |b: Value| retry(json!({ "backoff": b }));
+        assert_refused(
+            &base(),
+            vec![
+                (
+                    "/workloads/0/retry",
+                    json!({ "max_attempts": 0 }),
+                    "workloads[0].retry.max_attempts: max_attempts counts the first attempt too: 1 to 100, got 0",
+                ),
+                (
+                    "/workloads/0/retry",
+                    json!({ "max_attempts": 101 }),
+                    "workloads[0].retry.max_attempts: max_attempts counts the first attempt too: 1 to 100, got 101",
+                ),
+                (
+                    "/workloads/0/retry",
+                    retry(json!({ "jitter": "fulll" })),
+                    "workloads[0].retry.jitter: unknown variant `fulll`",
+                ),
+                (
+                    "/workloads/0/retry",
+                    retry(json!({ "retry_on": ["500"] })),
+                    "workloads[0].retry.retry_on[0]: unknown variant `500`",
+                ),
+                (
+                    "/workloads/0/retry",
+                    backoff(json!({ "base_interval": "0s" })),
+                    "workloads[0].retry.backoff.base_interval: the base interval must be positive",
+                ),
+                (
+                    "/workloads/0/retry",
+                    backoff(json!({ "base_interval": "1s", "max_interval": "10ms" })),
+                    "workloads[0].retry.backoff.max_interval: the largest backoff (10ms) is below the base interval (1s)",
+                ),
+                (
+                    "/workloads/0/retry",
+                    backoff(json!({ "multiplier": 0.5 })),
+                    "workloads[0].retry.backoff.multiplier: the multiplier must be a finite number >= 1, got 0.5",
+                ),
+                (
+                    "/workloads/0/retry",
+                    budget(json!({ "percent_can_retry": 11 })),
+                    "workloads[0].retry.budget.percent_can_retry: percent_can_retry must be 0 to 10 retries per request (0% to 1000%), got 11",
+                ),
+                (
+                    "/workloads/0/retry",
+                    budget(json!({ "percent_can_retry": "-5%" })),
+                    "workloads[0].retry.budget.percent_can_retry: percent_can_retry must be 0 to 10 retries per request (0% to 1000%), got -0.05",
+                ),
+                (
+                    "/workloads/0/retry",
+                    budget(json!({ "min_retries_per_sec": -1 })),
+                    "workloads[0].retry.budget.min_retries_per_sec: min_retries_per_sec must be a finite number >= 0, got -1",
+                ),
+                (
+                    "/workloads/0/retry",
+                    budget(json!({ "ttl": "100ms" })),
+                    "workloads[0].retry.budget.ttl: the ttl must be 1s to 60s, got 100ms",
+                ),
+                (
+                    "/workloads/0/retry",
+                    budget(json!({ "ttl": "61s" })),
+                    "workloads[0].retry.budget.ttl: the ttl must be 1s to 60s, got 61s",
+                ),
+            ],
+        );
+    }
+
+    /// The smallest and a fully written policy load.
+    #[test]
+    fn good_policies_load() {
+        for retry in [
+            json!({ "max_attempts": 1 }),
+            json!({ "max_attempts": 4, "jitter": "none", "retry_on": ["timeout", "502", "503", "429"],
+                    "backoff": { "base_interval": "100ms", "max_interval": "2s", "multiplier": 3 },
+                    "budget": {} }),
+        ] {
+            accepted(&changed(&base(), &[("/workloads/0/retry", retry)]));
+        }
+    }
+}

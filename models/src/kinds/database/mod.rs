@@ -495,3 +495,104 @@ impl Kind for DbState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::system::compile::testing::{accepted, assert_refused, base, changed, merged};
+
+    /// What a database refuses: no shard or connection, a shard key no
+    /// workload draws, too many replicas or reads from replicas there are
+    /// not, bad service times, lag, prices and failures. (Strategies:
+    /// `sharding`; scatter steps: `system::program`.)
+    #[test]
+    fn refusals() {
+        let b = base();
+        let db = |fields: Value| merged(&b["databases"][0], fields);
+        let bad_dist = || json!({ "uniform": { "min": "2ms", "max": "1ms" } });
+        assert_refused(
+            &b,
+            vec![
+                (
+                    "/databases/0/shards",
+                    json!(0),
+                    "databases[0].shards: a database needs at least 1 shard",
+                ),
+                (
+                    "/databases/0/connections",
+                    json!(0),
+                    "databases[0].connections: a shard needs at least 1 connection",
+                ),
+                (
+                    "/databases/0/shard_key",
+                    json!("usr"),
+                    "databases[0].shard_key: no key drawn by any workload named `usr` (known: user_id, item_id)",
+                ),
+                (
+                    "/databases/0/replicas",
+                    json!(65),
+                    "databases[0].replicas: at most 64 read replicas per shard are simulated, got 65",
+                ),
+                (
+                    "/databases/0/read_from",
+                    json!("replicas"),
+                    "databases[0].read_from: read_from \"replicas\" needs replicas >= 1 (there is no replica to read from)",
+                ),
+                (
+                    "/databases/0/read_from",
+                    json!("replica"),
+                    "databases[0].read_from: unknown variant `replica`",
+                ),
+                (
+                    "/databases/0/read_time",
+                    bad_dist(),
+                    "databases[0].read_time: uniform: min (2ms) must not exceed max (1ms)",
+                ),
+                (
+                    "/databases/0/write_time",
+                    bad_dist(),
+                    "databases[0].write_time: uniform: min (2ms)",
+                ),
+                (
+                    "/databases/0",
+                    db(json!({ "replicas": 1, "replication_lag": bad_dist() })),
+                    "databases[0].replication_lag: uniform: min (2ms)",
+                ),
+                (
+                    "/databases/0/price_per_shard_hour",
+                    json!(-1),
+                    "databases[0].price_per_shard_hour: a price must be a finite number >= 0, got -1",
+                ),
+                (
+                    "/databases/0",
+                    db(json!({ "replicas": 1, "price_per_replica_hour": -1.0 })),
+                    "databases[0].price_per_replica_hour: a price must be a finite number >= 0, got -1",
+                ),
+                (
+                    "/databases/0/failures",
+                    json!({ "mtbf": "0s", "mttr": "1m" }),
+                    "databases[0].failures.mtbf: must be positive",
+                ),
+                (
+                    "/databases/0/failures",
+                    json!({ "mtbf": "1h" }),
+                    "databases[0].failures.mttr: must be positive: a failed node is down until it is repaired",
+                ),
+            ],
+        );
+    }
+
+    /// Replicas read in turn with a lag, and failures, load.
+    #[test]
+    fn replicas_and_failures_load() {
+        let b = base();
+        let db = merged(
+            &b["databases"][0],
+            json!({ "replicas": 2, "read_from": "round_robin",
+                    "replication_lag": { "lognormal": { "median": "20ms", "p99": "500ms" } },
+                    "failures": { "mtbf": "30d", "mttr": "20m" } }),
+        );
+        accepted(&changed(&b, &[("/databases/0", db)]));
+    }
+}

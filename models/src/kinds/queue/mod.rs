@@ -590,3 +590,226 @@ impl<'m> Queues<'m> {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::MAX_QUEUES;
+    use crate::system::compile::testing::{accepted, assert_refused, base, changed, merged};
+
+    /// What a queue refuses: a topic's settings on a work queue and a work
+    /// queue's on a topic, a topic without partitions, no retention,
+    /// probabilities outside [0, 1], retries that cannot be, dead-letter
+    /// queues that are unknown, itself or a cycle, zero failure or session
+    /// times, a partition key no workload draws, bad latencies and prices,
+    /// unknown kinds, modes and assignors, too many queues. (Its work's
+    /// steps: `system::program`; partitioning faults: `system::faults`.)
+    #[test]
+    fn refusals() {
+        let b = base();
+        let topic = |fields: Value| merged(&b["queues"][0], fields);
+        let wq = |fields: Value| {
+            topic(merged(
+                &json!({ "kind": "work_queue", "partitions": null }),
+                fields,
+            ))
+        };
+        let retry = |r: Value| topic(json!({ "retry": r }));
+        let other = |name: &str, dead_letter: Option<&str>| {
+            merged(
+                &json!({ "name": name, "partitions": 1, "consumers": 1, "work": [{ "compute": "1ms" }] }),
+                json!({ "dead_letter_queue": dead_letter }),
+            )
+        };
+        let many: Vec<Value> = std::iter::once(b["queues"][0].clone())
+            .chain((1..=MAX_QUEUES).map(|i| other(&format!("q{i}"), None)))
+            .collect();
+        let at = "/queues/0";
+        let for_topics = "is for topics; a work queue (\"kind\": \"work_queue\") is one FIFO that any idle consumer takes from, with no partitions and no consumer-group rebalancing";
+        let topic_only = [
+            ("partitions", json!(4)),
+            ("partition_key", json!("user_id")),
+            ("session_timeout", json!("1s")),
+            ("rebalance_pause", json!("1s")),
+            ("assignor", json!("range")),
+        ]
+        .map(|(field, v)| {
+            (
+                wq(json!({ field: v })),
+                format!("queues[0].{field}: `{field}` {for_topics}"),
+            )
+        });
+        let mut cases: Vec<(&str, Value, &str)> = topic_only
+            .iter()
+            .map(|(v, want)| (at, v.clone(), want.as_str()))
+            .collect();
+        cases.extend([
+            (
+                at,
+                topic(json!({ "prefetch": 3 })),
+                "queues[0].prefetch: `prefetch` is for work queues (\"kind\": \"work_queue\"); a topic's consumer reads its partitions in order, one message at a time",
+            ),
+            (
+                at,
+                topic(json!({ "heartbeat": "5s" })),
+                "queues[0].heartbeat: `heartbeat` is for work queues (\"kind\": \"work_queue\"); a topic's group notices a silent consumer after `session_timeout`",
+            ),
+            (
+                at,
+                topic(json!({ "partitions": null })),
+                "queues[0]: a topic needs `partitions` (or \"kind\": \"work_queue\" for one FIFO without partitions)",
+            ),
+            ("/queues/0/partitions", json!(0), "queues[0].partitions: a queue needs at least 1 partition"),
+            ("/queues/0/retention", json!(0), "queues[0].retention: retention must be at least 1 message"),
+            (
+                "/queues/0/failure_probability",
+                json!(1.5),
+                "queues[0].failure_probability: a probability is in [0, 1] (0.02 or \"2%\"), got 1.5",
+            ),
+            (
+                "/queues/0/failure_probability",
+                json!("120%"),
+                "queues[0].failure_probability: a probability is in [0, 1] (0.02 or \"2%\"), got 1.2",
+            ),
+            (
+                "/queues/0/poison_probability",
+                json!(-0.1),
+                "queues[0].poison_probability: a probability is in [0, 1] (0.02 or \"2%\"), got -0.1",
+            ),
+            (
+                at,
+                retry(json!({ "max_attempts": 0 })),
+                "queues[0].retry.max_attempts: at least 1 attempt (the first); 1 means no retry",
+            ),
+            (
+                at,
+                retry(json!({ "max_attempts": 3, "mode": "requeue" })),
+                "queues[0].retry.mode: `requeue` (basic.nack with requeue) is a work queue's; a topic retries in place (`blocking`) or through retry topics (`retry_topic`)",
+            ),
+            (
+                at,
+                wq(json!({ "retry": { "max_attempts": 3, "mode": "requeue", "backoff": "1s" } })),
+                "queues[0].retry.backoff: a requeued message is redelivered at once, without a backoff; for a delay use \"mode\": \"retry_topic\" (a TTL queue) or \"blocking\"",
+            ),
+            (
+                at,
+                wq(json!({ "retry": { "max_attempts": 3, "mode": "requeue", "multiplier": 2 } })),
+                "queues[0].retry.multiplier: a requeued message is redelivered at once, without a backoff",
+            ),
+            (
+                at,
+                wq(json!({ "retry": { "max_attempts": 3, "mode": "requeue", "max_backoff": "1m" } })),
+                "queues[0].retry.max_backoff: a requeued message is redelivered at once, without a backoff",
+            ),
+            (
+                at,
+                retry(json!({ "max_attempts": 3, "multiplier": 0.5 })),
+                "queues[0].retry.multiplier: a backoff multiplier is in [1, 100] (1: a fixed backoff), got 0.5",
+            ),
+            (
+                at,
+                retry(json!({ "max_attempts": 3, "multiplier": 101 })),
+                "queues[0].retry.multiplier: a backoff multiplier is in [1, 100] (1: a fixed backoff), got 101",
+            ),
+            (
+                at,
+                retry(json!({ "max_attempts": 3, "backoff": "10s", "max_backoff": "1s" })),
+                "queues[0].retry.max_backoff: the longest backoff (1s) is shorter than the first (10s)",
+            ),
+            (
+                at,
+                retry(json!({ "max_attempts": 3, "mode": "later" })),
+                "queues[0].retry.mode: unknown variant `later`",
+            ),
+            ("/queues/0/kind", json!("stream"), "queues[0].kind: unknown variant `stream`"),
+            ("/queues/0/assignor", json!("sticky"), "queues[0].assignor: unknown variant `sticky`"),
+            (
+                "/queues",
+                json!([topic(json!({ "dead_letter_queue": "dql" })), other("dlq", None)]),
+                "queues[0].dead_letter_queue: no queue named `dql` (known: q, dlq)\n  help: did you mean `dlq`?",
+            ),
+            (
+                "/queues/0/dead_letter_queue",
+                json!("q"),
+                "queues[0].dead_letter_queue: queue `q` cannot be its own dead-letter queue: a message that failed for good would come back to fail again",
+            ),
+            (
+                "/queues",
+                json!([topic(json!({ "dead_letter_queue": "b" })), other("b", Some("q"))]),
+                "queues[0].dead_letter_queue: dead-letter queues form a cycle (q -> b -> q): a message that fails everywhere would circle for ever",
+            ),
+            (
+                "/queues/0/consumer_failures",
+                json!({ "mtbf": "0s", "mttr": "1m" }),
+                "queues[0].consumer_failures.mtbf: must be positive",
+            ),
+            ("/queues/0/session_timeout", json!("0s"), "queues[0].session_timeout: must be positive"),
+            (at, wq(json!({ "heartbeat": "0s" })), "queues[0].heartbeat: must be positive"),
+            (
+                "/queues/1",
+                merged(&other("q2", None), json!({ "partition_key": "usr" })),
+                "queues[1].partition_key: no key drawn by any workload named `usr` (known: user_id, item_id)",
+            ),
+            (
+                "/queues/0/publish_latency",
+                json!({ "uniform": { "min": "2ms", "max": "1ms" } }),
+                "queues[0].publish_latency: uniform: min (2ms) must not exceed max (1ms)",
+            ),
+        ]);
+        let prices = [
+            "price_per_consumer_hour",
+            "price_per_partition_hour",
+            "price_per_broker_hour",
+        ]
+        .map(|field| {
+            (
+                format!("/queues/0/{field}"),
+                format!("queues[0].{field}: a price must be a finite number >= 0, got -1"),
+            )
+        });
+        cases.extend(
+            prices
+                .iter()
+                .map(|(p, want)| (p.as_str(), json!(-1), want.as_str())),
+        );
+        cases.push((
+            "/queues",
+            Value::Array(many),
+            "queues[10000]: at most 10000 queues per scenario",
+        ));
+        assert_refused(&b, cases);
+    }
+
+    /// A validation error names the file, line and column of the field.
+    #[test]
+    fn an_error_names_the_line_and_column_of_its_field() {
+        let text = "{\n  \"name\": \"x\", \"duration\": \"1s\",\n  \"workloads\": [{ \"name\": \"w\", \"target\": \"app\", \"rate\": [{ \"rps\": 1 }], \"mix\": { \"e\": 1 } }],\n  \"services\": [{ \"name\": \"app\", \"replicas\": 1, \"concurrency\": 1, \"endpoints\": { \"e\": [{ \"publish\": { \"queue\": \"q\" } }] } }],\n  \"queues\": [{ \"name\": \"q\", \"kind\": \"work_queue\", \"consumers\": 1,\n    \"retry\": { \"max_attempts\": 0 }, \"work\": [{ \"compute\": \"1ms\" }] }]\n}\n";
+        let e = match crate::system::compile::load("q.json", text, &[]) {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            e.starts_with("q.json:6:32: queues[0].retry.max_attempts: "),
+            "{e}"
+        );
+    }
+
+    /// A work queue with unlimited prefetch and requeues, and a topic with
+    /// every setting, load.
+    #[test]
+    fn good_queues_load() {
+        let b = base();
+        for fields in [
+            json!({ "kind": "work_queue", "partitions": null, "prefetch": 0, "heartbeat": "30s",
+                    "retry": { "mode": "requeue", "max_attempts": 20 } }),
+            json!({ "partitions": 6, "assignor": "range",
+                    "retry": { "mode": "retry_topic", "max_attempts": 3, "backoff": "1s", "multiplier": 2, "max_backoff": "1m" },
+                    "failure_probability": "2%", "poison_probability": 0.0001,
+                    "consumer_failures": { "mtbf": "1h", "mttr": "30s" } }),
+        ] {
+            let q = merged(&b["queues"][0], fields);
+            accepted(&changed(&b, &[("/queues/0", q)]));
+        }
+    }
+}

@@ -250,3 +250,84 @@ impl SvcState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::system::compile::testing::{assert_refused, base, merged};
+
+    /// What an autoscaler refuses: bounds that exclude the service's
+    /// replicas or each other, targets, periods and tolerances out of
+    /// range, an unknown metric.
+    #[test]
+    fn refusals() {
+        let rules = |fields: Value| {
+            merged(
+                &json!({ "min_replicas": 1, "max_replicas": 4, "target": 0.6 }),
+                fields,
+            )
+        };
+        let at = "/services/0/autoscaling";
+        assert_refused(
+            &base(),
+            vec![
+                (
+                    at,
+                    rules(json!({ "min_replicas": 0 })),
+                    "services[0].autoscaling.min_replicas: must be at least 1",
+                ),
+                (
+                    at,
+                    rules(json!({ "min_replicas": 3, "max_replicas": 2 })),
+                    "services[0].autoscaling.max_replicas: must be at least min_replicas (3), got 2",
+                ),
+                (
+                    at,
+                    rules(json!({ "max_replicas": 10_001 })),
+                    "services[0].autoscaling.max_replicas: at most 10000 pods",
+                ),
+                (
+                    at,
+                    rules(json!({ "min_replicas": 3, "max_replicas": 5 })),
+                    "services[0].autoscaling.min_replicas: the service starts with 2 replicas, outside [min_replicas, max_replicas] = [3, 5]",
+                ),
+                (
+                    at,
+                    rules(json!({ "max_replicas": 1 })),
+                    "services[0].autoscaling.min_replicas: the service starts with 2 replicas, outside [min_replicas, max_replicas] = [1, 1]",
+                ),
+                (
+                    at,
+                    rules(json!({ "target": 0 })),
+                    "services[0].autoscaling.target: must be a positive number",
+                ),
+                (
+                    at,
+                    rules(json!({ "target": 1.5 })),
+                    "services[0].autoscaling.target: a utilisation target is a busy fraction in (0, 1], got 1.5",
+                ),
+                (
+                    at,
+                    rules(json!({ "sync_period": "0s" })),
+                    "services[0].autoscaling.sync_period: must be positive",
+                ),
+                (
+                    at,
+                    rules(json!({ "tolerance": 1 })),
+                    "services[0].autoscaling.tolerance: must be in [0, 1)",
+                ),
+                (
+                    at,
+                    rules(json!({ "tolerance": -0.1 })),
+                    "services[0].autoscaling.tolerance: must be in [0, 1)",
+                ),
+                (
+                    at,
+                    rules(json!({ "metric": "cpu" })),
+                    "services[0].autoscaling.metric: unknown variant `cpu`",
+                ),
+            ],
+        );
+    }
+}

@@ -484,3 +484,63 @@ impl Kind for SvcState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::system::compile::testing::{assert_refused, base};
+
+    /// What a service refuses: no pod, no worker, no endpoint, a bad
+    /// price, start-up time or failures, a misspelt field. (Steps:
+    /// `system::program`; sessions: `sessions`; the autoscaler:
+    /// `autoscaler`.)
+    #[test]
+    fn refusals() {
+        assert_refused(
+            &base(),
+            vec![
+                (
+                    "/services/0/replicas",
+                    json!(0),
+                    "services[0].replicas: a service needs at least 1 replica",
+                ),
+                (
+                    "/services/0/concurrency",
+                    json!(0),
+                    "services[0].concurrency: a pod needs at least 1 worker",
+                ),
+                (
+                    "/services/0/endpoints",
+                    json!({}),
+                    "services[0].endpoints: a service needs at least one endpoint",
+                ),
+                (
+                    "/services/0/price_per_replica_hour",
+                    json!(-1),
+                    "services[0].price_per_replica_hour: a price must be a finite number >= 0, got -1",
+                ),
+                (
+                    "/services/0/startup_time",
+                    json!({ "exponential": { "mean": "0s" } }),
+                    "services[0].startup_time: exponential: mean (0s) must be positive",
+                ),
+                (
+                    "/services/0/failures",
+                    json!({ "mtbf": "0s", "mttr": "1m" }),
+                    "services[0].failures.mtbf: must be positive",
+                ),
+                (
+                    "/services/0/restart_delay",
+                    json!(true),
+                    "services[0].restart_delay: invalid type: boolean `true`",
+                ),
+                (
+                    "/services/0/concurency",
+                    json!(4),
+                    "services[0].concurency: unknown field `concurency`",
+                ),
+            ],
+        );
+    }
+}

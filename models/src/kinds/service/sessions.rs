@@ -242,3 +242,59 @@ impl SessionTable {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::system::compile::testing::{assert_refused, base, bots, changed};
+
+    /// What sessions refuse: a key no workload draws, or that a workload
+    /// calling the service does not, no ttl, an external store without a
+    /// round trip or a local one with it, an unknown store.
+    #[test]
+    fn refusals() {
+        let sessions = "/services/0/sessions";
+        assert_refused(
+            &changed(&base(), &[("/workloads/1", bots())]),
+            vec![
+                (
+                    sessions,
+                    json!({ "store": "local", "key": "cart" }),
+                    "services[0].sessions.key: no key drawn by any workload named `cart` (known: user_id, item_id)",
+                ),
+                (
+                    sessions,
+                    json!({ "store": "local", "key": "item_id" }),
+                    "services[0].sessions.key: this step routes by key `item_id`, but workload `bots` (which calls endpoint `get`) does not draw it; add it to workloads[1].keys",
+                ),
+                (
+                    sessions,
+                    json!({ "store": "local", "key": "user_id", "ttl": "0s" }),
+                    "services[0].sessions.ttl: must be positive",
+                ),
+                (
+                    sessions,
+                    json!({ "store": "external", "key": "user_id" }),
+                    "services[0].sessions: external sessions need a `latency`: the round trip to the session store every request makes",
+                ),
+                (
+                    sessions,
+                    json!({ "store": "external", "key": "user_id",
+                            "latency": { "exponential": { "mean": "0s" } } }),
+                    "services[0].sessions.latency: exponential: mean (0s) must be positive",
+                ),
+                (
+                    sessions,
+                    json!({ "store": "local", "key": "user_id", "latency": { "constant": "1ms" } }),
+                    "services[0].sessions.latency: local sessions live in the pod's memory and cost no round trip",
+                ),
+                (
+                    sessions,
+                    json!({ "store": "disk", "key": "user_id" }),
+                    "services[0].sessions.store: unknown variant `disk`",
+                ),
+            ],
+        );
+    }
+}

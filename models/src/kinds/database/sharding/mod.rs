@@ -307,3 +307,149 @@ pub fn resolve(cx: &Resolve<'_>, p: &Path, d: &Database) -> Result<Router, Scena
         d.shards, entries, fallback,
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::system::compile::testing::{accepted, assert_refused, base, changed, merged};
+
+    /// What the sharding settings refuse: each strategy's fields with
+    /// another strategy, a ring without tokens or with too many, range
+    /// split points that do not fit, a range over a key of unknown size,
+    /// a directory that is missing or whose entries are not key values,
+    /// repeat one or name no shard, a fallback that names no shard.
+    #[test]
+    fn refusals() {
+        // A sequential key, whose value space has no known size.
+        let b = changed(
+            &base(),
+            &[("/workloads/0/keys/seq", json!({ "sequential": {} }))],
+        );
+        let db = |fields: Value| merged(&b["databases"][0], fields);
+        let dir = |table: Value| db(json!({ "strategy": "directory", "directory": table }));
+        let at = "/databases/0";
+        assert_refused(
+            &b,
+            vec![
+                (
+                    at,
+                    db(json!({ "strategy": "jump", "range_boundaries": [500] })),
+                    "databases[0].range_boundaries: range_boundaries applies to strategy \"range\" only (or a directory whose directory_default is \"range\")",
+                ),
+                (
+                    at,
+                    db(json!({ "virtual_nodes": 16 })),
+                    "databases[0].virtual_nodes: virtual_nodes applies to strategy \"ring\" only (or a directory whose directory_default is \"ring\")",
+                ),
+                (
+                    at,
+                    db(json!({ "directory": { "1": 0 } })),
+                    "databases[0].directory: directory applies to strategy \"directory\" only",
+                ),
+                (
+                    at,
+                    db(json!({ "strategy": "ring", "directory_default": 0 })),
+                    "databases[0].directory_default: directory_default applies to strategy \"directory\" only",
+                ),
+                (
+                    at,
+                    db(json!({ "strategy": "ring", "virtual_nodes": 0 })),
+                    "databases[0].virtual_nodes: a shard needs at least 1 virtual node",
+                ),
+                (
+                    at,
+                    db(json!({ "strategy": "ring", "virtual_nodes": 5_000_001 })),
+                    "databases[0].virtual_nodes: 2 shards x 5000001 virtual nodes is 10000002 tokens; the limit is 10000000",
+                ),
+                (
+                    at,
+                    db(json!({ "strategy": "range", "range_boundaries": [1, 2] })),
+                    "databases[0].range_boundaries: 2 shards need 1 split points, got 2",
+                ),
+                (
+                    at,
+                    db(json!({ "shards": 3, "strategy": "range", "range_boundaries": [5, 5] })),
+                    "databases[0].range_boundaries[1]: split points must be strictly ascending",
+                ),
+                (
+                    at,
+                    db(json!({ "strategy": "range", "shard_key": "seq" })),
+                    "databases[0].strategy: range sharding on `seq` needs range_boundaries: the key is sequential, so its value space has no known size",
+                ),
+                (
+                    at,
+                    db(
+                        json!({ "strategy": "directory", "shard_key": "seq", "directory": {},
+                               "directory_default": "range" }),
+                    ),
+                    "databases[0].directory_default: range sharding on `seq` needs range_boundaries",
+                ),
+                (
+                    at,
+                    db(json!({ "strategy": "directory" })),
+                    "databases[0].strategy: strategy \"directory\" needs a `directory`: key value -> shard, e.g. {\"1\": 0, \"2\": 0, \"3\": 5}",
+                ),
+                (
+                    at,
+                    dir(json!({ "x": 1 })),
+                    "databases[0].directory.x: `x` is not a key value: directory keys are integers >= 0 written as strings, like \"42\"",
+                ),
+                (
+                    at,
+                    dir(json!({ "1": 1, "01": 0 })),
+                    "databases[0].directory.01: `01` is the key value 1 again (first written `1`)",
+                ),
+                (
+                    at,
+                    dir(json!({ "4": 2 })),
+                    "databases[0].directory.4: shard 2 does not exist: shards are numbered 0 to 1",
+                ),
+                (
+                    at,
+                    db(json!({ "strategy": "directory", "directory": {}, "directory_default": 9 })),
+                    "databases[0].directory_default: shard 9 does not exist: shards are numbered 0 to 1",
+                ),
+                (
+                    at,
+                    db(
+                        json!({ "strategy": "directory", "directory": {}, "directory_default": "modulo" }),
+                    ),
+                    "databases[0].directory_default: `modulo` is not a shard index or a strategy",
+                ),
+                (
+                    at,
+                    db(
+                        json!({ "strategy": "directory", "directory": {}, "directory_default": "directory" }),
+                    ),
+                    "databases[0].directory_default: `directory` is not a shard index or a strategy",
+                ),
+                (
+                    at,
+                    db(json!({ "strategy": "modulo" })),
+                    "databases[0].strategy: unknown variant `modulo`",
+                ),
+            ],
+        );
+    }
+
+    /// Every strategy with its settings, and directories falling back to
+    /// a range or a ring, load.
+    #[test]
+    fn every_strategy_loads() {
+        let b = base();
+        for fields in [
+            json!({ "strategy": "ring" }),
+            json!({ "strategy": "jump" }),
+            json!({ "strategy": "range" }),
+            json!({ "strategy": "directory", "directory": { "7": 5 }, "directory_default": "range",
+                    "range_boundaries": [1, 2, 3, 4, 5] }),
+            json!({ "strategy": "directory", "directory": { "7": 5 }, "directory_default": "ring",
+                    "virtual_nodes": 4 }),
+            json!({ "strategy": "directory", "directory": { "7": 5 }, "directory_default": 0 }),
+        ] {
+            let db = merged(&b["databases"][0], merged(&json!({ "shards": 6 }), fields));
+            accepted(&changed(&b, &[("/databases/0", db)]));
+        }
+    }
+}
