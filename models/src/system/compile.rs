@@ -21,8 +21,7 @@ use crate::model::faults::{FaultDef, FaultTarget};
 use crate::model::ids::{LbId, ServiceId};
 use crate::model::keys::KeyGen;
 use crate::model::vocab::{Destination, Target};
-use crate::scenario::ScenarioError;
-use crate::scenario::parse_document;
+use crate::scenario::{PathSeg, ScenarioError, parse_document};
 
 /// Most time-series buckets per run.
 pub const MAX_BUCKETS: u64 = 10_000;
@@ -309,10 +308,25 @@ fn workloads(
             let reach = reachable_keys(&b.programs, &b.key_uses, queues, ep.program);
             for (kid, kpath) in reach {
                 if !def.keys.iter().any(|(id, _, _)| *id == kid) {
+                    // What reads the key: a step, a queue's partitioning or
+                    // a service's sessions.
+                    let last = |k: &str| matches!(kpath.0.last(), Some(PathSeg::Key(x)) if x == k);
+                    let user = if last("partition_key") {
+                        "this queue partitions by"
+                    } else if last("key")
+                        && kpath
+                            .0
+                            .iter()
+                            .any(|s| *s == PathSeg::Key("sessions".into()))
+                    {
+                        "this service keeps its sessions by"
+                    } else {
+                        "this step routes by"
+                    };
                     return Err(cx.err(
                         &kpath,
                         format!(
-                            "this step routes by key `{}`, but workload `{}` (which calls endpoint `{}`) does not draw it; add it to workloads[{wi}].keys",
+                            "{user} key `{}`, but workload `{}` (which calls endpoint `{}`) does not draw it; add it to workloads[{wi}].keys",
                             cx.key_name(kid), w.name, ep.name
                         ),
                     ));
@@ -682,7 +696,7 @@ mod tests {
                         merged(&b["queues"][0], json!({ "dead_letter_queue": "dl" })),
                         dead
                     ]),
-                    "queues[1].partition_key: this step routes by key `item_id`, but workload `bots` (which calls endpoint `put`)",
+                    "queues[1].partition_key: this queue partitions by key `item_id`, but workload `bots` (which calls endpoint `put`)",
                 ),
             ],
         );

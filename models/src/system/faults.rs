@@ -103,10 +103,17 @@ pub fn resolve(
             if pc.count == 0 || pc.count > consumers {
                 return Err(cx.err(
                     &pp.k("count"),
-                    format!(
-                        "queue `{}` has {consumers} consumers: cut off 1 to {consumers}, got {}",
-                        pc.queue, pc.count
-                    ),
+                    match consumers {
+                        0 => format!("queue `{}` has no consumers to cut off", pc.queue),
+                        1 => format!(
+                            "queue `{}` has 1 consumer: cut it off with a count of 1, got {}",
+                            pc.queue, pc.count
+                        ),
+                        _ => format!(
+                            "queue `{}` has {consumers} consumers: cut off 1 to {consumers}, got {}",
+                            pc.queue, pc.count
+                        ),
+                    },
                 ));
             }
             out.push(FaultDef::PartitionConsumers {
@@ -349,6 +356,32 @@ mod tests {
             })
             .collect();
         assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+    }
+
+    /// A queue with one consumer, or none, says so in words.
+    #[test]
+    fn few_consumers_are_counted_in_words() {
+        let cut = json!([{ "at": "0s", "for": "1s", "partition_consumers": { "queue": "q", "count": 2 } }]);
+        for (consumers, want) in [
+            (
+                1,
+                "queue `q` has 1 consumer: cut it off with a count of 1, got 2",
+            ),
+            (0, "queue `q` has no consumers to cut off"),
+        ] {
+            let doc = changed(
+                &targets(),
+                &[
+                    ("/queues/0/consumers", json!(consumers)),
+                    ("/faults", cut.clone()),
+                ],
+            );
+            let err = error(&doc);
+            assert!(
+                err.contains(&format!("faults[0].partition_consumers.count: {want}")),
+                "{err}"
+            );
+        }
     }
 
     /// Slow-downs and outages of a shard's primary, a cache node, a whole

@@ -144,7 +144,7 @@ impl SloScope {
     fn noun(self) -> &'static str {
         match self {
             SloScope::System => "the whole system",
-            SloScope::Endpoint => "an endpoint (or the whole system)",
+            SloScope::Endpoint => "an endpoint",
             SloScope::Service => "a service",
             SloScope::Database => "a database",
             SloScope::Cache => "a cache",
@@ -199,8 +199,11 @@ pub fn resolve(
             return Err(cx.err(
                 &p.k(targets[1].0),
                 format!(
-                    "an entry is about one target; this one names a {} and a {} (write two entries)",
-                    targets[0].0, targets[1].0
+                    "an entry is about one target; this one names {} {} and {} {} (write two entries)",
+                    article(targets[0].0),
+                    targets[0].0,
+                    article(targets[1].0),
+                    targets[1].0
                 ),
             ));
         }
@@ -364,6 +367,15 @@ pub fn resolve(
     Ok(out)
 }
 
+/// "a" or "an" before `word`.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 /// What an entry (at `p`) is about: its scope, the prefix of its metrics'
 /// names (`endpoint.get.`) and the words that name it in an objective's
 /// text.
@@ -474,7 +486,7 @@ mod tests {
                 (
                     entry,
                     json!({ "endpoint": "get", "service": "app", "p99": "1s" }),
-                    "slo[0].service: an entry is about one target; this one names a endpoint and a service (write two entries)",
+                    "slo[0].service: an entry is about one target; this one names an endpoint and a service (write two entries)",
                 ),
                 (
                     entry,
@@ -524,7 +536,7 @@ mod tests {
                 (
                     entry,
                     json!({ "service": "app", "p99": "1s" }),
-                    "slo[0].p99: `p99` is a limit on the whole system or an endpoint (or the whole system); this entry is about service `app`",
+                    "slo[0].p99: `p99` is a limit on the whole system or an endpoint; this entry is about service `app`",
                 ),
                 (
                     entry,

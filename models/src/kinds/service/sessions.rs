@@ -266,7 +266,7 @@ mod tests {
                 (
                     sessions,
                     json!({ "store": "local", "key": "item_id" }),
-                    "services[0].sessions.key: this step routes by key `item_id`, but workload `bots` (which calls endpoint `get`) does not draw it; add it to workloads[1].keys",
+                    "services[0].sessions.key: this service keeps its sessions by key `item_id`, but workload `bots` (which calls endpoint `get`) does not draw it; add it to workloads[1].keys",
                 ),
                 (
                     sessions,

@@ -210,9 +210,10 @@ pub fn resolve(cx: &Resolve<'_>, p: &Path, d: &Database) -> Result<Router, Scena
                         return Err(cx.err(
                             &p.k("range_boundaries"),
                             format!(
-                                "{} shards need {} split points, got {}",
+                                "{} shards need {} split point{}, got {}",
                                 d.shards,
                                 d.shards - 1,
+                                if d.shards == 2 { "" } else { "s" },
                                 bounds.len()
                             ),
                         ));
@@ -365,7 +366,7 @@ mod tests {
                 (
                     at,
                     db(json!({ "strategy": "range", "range_boundaries": [1, 2] })),
-                    "databases[0].range_boundaries: 2 shards need 1 split points, got 2",
+                    "databases[0].range_boundaries: 2 shards need 1 split point, got 2",
                 ),
                 (
                     at,
