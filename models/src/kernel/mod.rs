@@ -9,7 +9,9 @@ pub mod failures;
 pub mod job;
 pub mod kind;
 pub mod ledger;
+pub mod outcome;
 pub mod resolve;
+pub mod retry;
 pub mod store;
 
 pub use cx::Cx;

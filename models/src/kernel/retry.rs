@@ -1,8 +1,11 @@
-//! Client retries as written (`workloads[].retry`) and resolved.
+//! Retry policies as written (`workloads[].retry`, a `call` step's
+//! `retry`) and resolved: which outcomes are retried, the backoff between
+//! attempts and Finagle's retry budget. Clients and service calls share it.
 
 use serde::{Deserialize, Serialize};
 use sim_core::SimDuration;
 
+use crate::kernel::outcome::{Failure, Outcome};
 use crate::kernel::resolve::{Path, Resolve};
 use crate::model::vocab::Fraction;
 use sim_core::RngStream;
@@ -145,10 +148,25 @@ pub struct BudgetDef {
     pub ttl: u64,
 }
 
+impl RetryDef {
+    /// Whether an attempt that ended with `outcome` is retried (when
+    /// attempts and the budget allow).
+    #[inline]
+    pub fn retries(&self, outcome: Outcome) -> bool {
+        match outcome {
+            Outcome::Ok { .. } => false,
+            Outcome::Timeout => self.on_timeout,
+            Outcome::Failed(Failure::Rejected) => self.on_503,
+            Outcome::Failed(Failure::Aborted) => self.on_502,
+            Outcome::Failed(Failure::RateLimited) => self.on_429,
+        }
+    }
+}
+
 /// Most attempts of a retry policy.
 pub const MAX_ATTEMPTS: u32 = 100;
 
-/// A workload's retry policy.
+/// A retry policy, written at `p`.
 pub fn resolve(cx: &Resolve<'_>, p: &Path, r: &Retry) -> Result<RetryDef, ScenarioError> {
     if r.max_attempts == 0 || r.max_attempts > MAX_ATTEMPTS {
         return Err(cx.err(

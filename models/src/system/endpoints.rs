@@ -8,7 +8,7 @@ use sim_core::stats::{CountSeries, LatencyHistogram, LatencySeries, SeriesSpec};
 
 use crate::doc::results::{EndpointResult, EndpointSeries, UserVisibleResult};
 use crate::kernel::kind::{Finish, ratio};
-use crate::kinds::client::Failure;
+use crate::kernel::outcome::Failure;
 use crate::kinds::client::calls::{Counts, UserView};
 use crate::kinds::service::EndpointDef;
 use crate::model::ids::EndpointId;

@@ -13,9 +13,9 @@ use sim_core::{SimDuration, SimTime};
 
 use super::world::World;
 use crate::kernel::job::Reply;
+use crate::kernel::outcome::{Failure, Outcome};
 use crate::kinds::balancer::Enter;
 use crate::kinds::cdn::{self, CdnDef};
-use crate::kinds::client::{Failure, Outcome};
 use crate::kinds::service::Admit;
 use crate::model::ids::{EndpointId, JobId, LbId, WorkloadId};
 use crate::model::vocab::Target;

@@ -41,51 +41,14 @@ use sim_core::stats::{CountSeries, LatencyHistogram, LatencySummary};
 use sim_core::{RngStream, SimDuration, SimTime};
 
 use super::Sink;
-use super::retries::{Budget, Jitter, backoff};
 use super::{Ev, WorkloadDef};
 use crate::kernel::Cx;
 use crate::kernel::cx::Event;
 use crate::kernel::job::{Call, Job, Reply};
 use crate::kernel::ledger::UserTotals;
+use crate::kernel::outcome::{Failure, Outcome};
+use crate::kernel::retry::{Budget, Jitter, backoff};
 use crate::model::ids::{EndpointId, JobId, WorkloadId};
-
-/// How an attempt ended, as its client sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Answered in time; `latency` is the attempt's, ns.
-    Ok {
-        /// From sending the attempt to the answer, ns.
-        latency: u64,
-    },
-    /// The client's timeout expired first.
-    Timeout,
-    /// The system answered with an error.
-    Failed(Failure),
-}
-
-/// An error answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// Refused: a full queue, a balancer's connection limit, no ready pod
-    /// (HTTP 503).
-    Rejected,
-    /// Failed in flight: its pod crashed, or a dependency failed (HTTP 502).
-    Aborted,
-    /// Refused by a rate limiter (HTTP 429).
-    RateLimited,
-}
-
-impl Outcome {
-    fn retried_by(self, r: &super::RetryDef) -> bool {
-        match self {
-            Outcome::Ok { .. } => false,
-            Outcome::Timeout => r.on_timeout,
-            Outcome::Failed(Failure::Rejected) => r.on_503,
-            Outcome::Failed(Failure::Aborted) => r.on_502,
-            Outcome::Failed(Failure::RateLimited) => r.on_429,
-        }
-    }
-}
 
 /// A user's request, over all its attempts.
 #[derive(Debug, Clone, Copy)]
@@ -423,7 +386,7 @@ impl Clients {
         let (w, ep) = (call.workload, first.route.ep);
         let wdef = &defs[w];
         if let Some(r) = &wdef.retry
-            && outcome.retried_by(r)
+            && r.retries(outcome)
             && call.attempts < r.max_attempts
         {
             let wl = &mut self.workloads[w.ix()];

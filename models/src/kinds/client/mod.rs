@@ -5,7 +5,6 @@
 pub mod arrivals;
 pub mod calls;
 pub mod profile;
-pub mod retries;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -18,16 +17,15 @@ use crate::kernel::job::{Call, Job, Reply, Route};
 use crate::model::ids::{EndpointId, JobId, ProgramId, ServiceId, WorkloadId};
 
 use crate::kernel::resolve::{Path, Resolve};
+use crate::kernel::retry::{self, Retry, RetryDef};
 use crate::model::KeyId;
 use crate::model::keys::{KeyGen, KeySpec};
 use crate::model::vocab::{Destination, Target};
 use crate::scenario::ScenarioError;
 use arrivals::Arrivals;
-pub use calls::{Clients, Failure, Outcome};
+pub use calls::Clients;
 use profile::RateSegment;
 pub use profile::{RateProfile, RateSeg};
-use retries::Retry;
-pub use retries::RetryDef;
 
 /// The section's name in the file.
 pub const SECTION: &str = "workloads";
@@ -188,7 +186,7 @@ pub fn resolve(
     let retry = w
         .retry
         .as_ref()
-        .map(|r| retries::resolve(cx, &p.k("retry"), r))
+        .map(|r| retry::resolve(cx, &p.k("retry"), r))
         .transpose()?;
     if w.mix.is_empty() {
         return Err(cx.err(&p.k("mix"), "the mix needs at least one endpoint"));

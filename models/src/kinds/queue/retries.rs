@@ -63,7 +63,7 @@ pub enum RetryMode {
     Requeue,
 }
 
-/// A resolved retry policy of a queue's messages (a workload's is [`RetryDef`]).
+/// A resolved retry policy of a queue's messages (a request's is [`RetryDef`](crate::kernel::retry::RetryDef)).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MessageRetryDef {
     /// Attempts in all (1: no retry).
