@@ -7,6 +7,7 @@ pub mod faults;
 pub mod ids;
 pub mod keys;
 pub mod program;
+pub mod retry;
 pub mod steps;
 pub mod vocab;
 
