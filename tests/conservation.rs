@@ -198,7 +198,45 @@ pub fn assert_invariants(r: &Results, ctx: &str) {
             *sum += v;
         }
     }
-    let [count, ok, timeouts, rejected, in_flight, aborted] = sums;
+    let [
+        mut count,
+        mut ok,
+        mut timeouts,
+        mut rejected,
+        mut in_flight,
+        mut aborted,
+    ] = sums;
+    if !r.calls.is_empty() {
+        // The endpoints count the requests service calls made too: users'
+        // requests alone are `overall`'s.
+        let o = &r.overall;
+        (count, ok, timeouts, rejected, in_flight, aborted) = (
+            o.count,
+            o.ok,
+            o.timeouts,
+            o.rejected,
+            o.in_flight,
+            o.aborted,
+        );
+    }
+    for c in &r.calls {
+        check!(
+            ctx,
+            c.calls == c.ok + c.errors + c.in_flight
+                && c.attempts >= c.calls
+                && c.retries <= c.attempts
+                && c.latency.count == c.ok,
+            "call {} -> {}: {} calls != {} ok + {} errors + {} in flight, or {} attempts, {} retries",
+            c.from,
+            c.to,
+            c.calls,
+            c.ok,
+            c.errors,
+            c.in_flight,
+            c.attempts,
+            c.retries
+        );
+    }
     check!(
         ctx,
         count <= t.generated
@@ -674,34 +712,36 @@ fn check_time_series(r: &Results, ctx: &str) {
             }
         }
     }
-    for (what, sum, expected) in [
-        (
-            "ok",
+    // With service calls the endpoints count the calls' requests too; the
+    // users' series are then apart.
+    let (ok, timeouts, rejected, latencies) = match &ts.users {
+        Some(u) => (
+            sum_of(&mut std::iter::once(&u.ok_rps), iv),
+            sum_of(&mut std::iter::once(&u.timeouts_rps), iv),
+            sum_of(&mut std::iter::once(&u.rejected_rps), iv),
+            ts.overall_latency.iter().map(|p| p.count).sum::<u64>(),
+        ),
+        None => (
             sum_of(&mut ts.endpoints.iter().map(|e| &e.ok_rps), iv),
-            t.completed,
-        ),
-        (
-            "timeouts",
             sum_of(&mut ts.endpoints.iter().map(|e| &e.timeouts_rps), iv),
-            t.failed,
-        ),
-        (
-            "rejected",
             sum_of(&mut ts.endpoints.iter().map(|e| &e.rejected_rps), iv),
-            t.rejected,
+            ts.endpoints
+                .iter()
+                .flat_map(|e| e.latency.iter().map(|p| p.count))
+                .sum(),
         ),
+    };
+    for (what, sum, expected) in [
+        ("ok", ok, t.completed),
+        ("timeouts", timeouts, t.failed),
+        ("rejected", rejected, t.rejected),
     ] {
         check!(
             ctx,
-            close(sum, expected as f64, 1e-9),
+            close(sum, expected as f64, 1e-6),
             "endpoint {what} series add up to {sum}, the ledger says {expected}: {t:?}"
         );
     }
-    let latencies: u64 = ts
-        .endpoints
-        .iter()
-        .flat_map(|e| e.latency.iter().map(|p| p.count))
-        .sum();
     check!(
         ctx,
         latencies == t.completed,

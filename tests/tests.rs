@@ -71,6 +71,10 @@ mod clients;
 /// partitions, crashes and rebalances.
 mod queues;
 
+/// Services calling services: tandem, branch (Jackson), parallel
+/// (fork-join), retries at every layer; bad calls through the binary.
+mod calls;
+
 /// The golden gate: every shipped scenario at three seeds, a sweep and
 /// the flash sale's report, against committed hashes; how a refactor
 /// proves it changed nothing.

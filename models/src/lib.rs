@@ -107,10 +107,11 @@ pub use doc::check::{
     ScenarioCheck,
 };
 pub use doc::results::{
-    CacheResult, CacheSeries, CdnResult, Cost, CostItem, DbResult, DbSeries, EndpointResult,
-    EndpointSeries, Engine, FORMAT_VERSION, LbResult, PartitionResult, PodResult, QueueResult,
-    QueueSeries, ReplicaResult, Results, ScaleEvent, ScenarioInfo, ServiceResult, ServiceSeries,
-    SessionResult, ShardResult, TimeSeries, Totals, UserTotals, UserVisibleResult, WorkloadSeries,
+    CacheResult, CacheSeries, CallResult, CdnResult, Cost, CostItem, DbResult, DbSeries,
+    EndpointResult, EndpointSeries, Engine, FORMAT_VERSION, LbResult, PartitionResult, PodResult,
+    QueueResult, QueueSeries, ReplicaResult, Results, ScaleEvent, ScenarioInfo, ServiceResult,
+    ServiceSeries, SessionResult, ShardResult, TimeSeries, Totals, UserSeries, UserTotals,
+    UserVisibleResult, WorkloadSeries,
 };
 pub use doc::slo::{Objective, Window, metrics};
 pub use doc::sweeps::{

@@ -12,6 +12,7 @@ use sim_core::stats::{CdfPoint, LatencyPoint, LatencySummary};
 pub use crate::kernel::ledger::{Totals, UserTotals};
 pub use crate::kinds::balancer::result::LbResult;
 pub use crate::kinds::cache::result::{CacheResult, CacheSeries};
+pub use crate::kinds::call::CallResult;
 pub use crate::kinds::cdn::CdnResult;
 pub use crate::kinds::client::WorkloadSeries;
 pub use crate::kinds::database::result::{DbResult, DbSeries, ReplicaResult, ShardResult};
@@ -52,6 +53,9 @@ pub struct Results {
     pub databases: Vec<DbResult>,
     /// Per queue.
     pub queues: Vec<QueueResult>,
+    /// Per `call` step: an edge of the call graph (absent without calls).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<CallResult>,
     /// What the run cost.
     pub cost: Cost,
     /// Fixed-interval time series over the whole run.
@@ -211,6 +215,11 @@ pub struct TimeSeries {
     pub overall_latency: Vec<LatencyPoint>,
     /// Per endpoint.
     pub endpoints: Vec<EndpointSeries>,
+    /// Users' requests alone, when service calls make requests too (then
+    /// the endpoints' series count both; absent without calls, where the
+    /// sum of the endpoints' series is the users').
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<UserSeries>,
     /// Per service.
     pub services: Vec<ServiceSeries>,
     /// Per database.
@@ -219,6 +228,21 @@ pub struct TimeSeries {
     pub caches: Vec<CacheSeries>,
     /// Per queue.
     pub queues: Vec<QueueSeries>,
+}
+
+/// Users' requests over time, all endpoints together (warm-up included).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserSeries {
+    /// Ok responses per second.
+    pub ok_rps: Vec<f64>,
+    /// Timeouts (and 504s) per second.
+    pub timeouts_rps: Vec<f64>,
+    /// Rejections (503) per second.
+    pub rejected_rps: Vec<f64>,
+    /// Failures in flight (502) per second.
+    pub aborted_rps: Vec<f64>,
+    /// Rate-limit refusals (429) per second.
+    pub rate_limited_rps: Vec<f64>,
 }
 
 /// An endpoint over time (all requests, warm-up included).
@@ -269,6 +293,7 @@ impl Results {
         self.totals = fin.totals;
         self.overall = fin.overall;
         self.endpoints = fin.endpoints;
+        self.calls = fin.calls;
         for (q, f) in self.queues.iter_mut().zip(fin.queues) {
             q.end_to_end = f.end_to_end;
         }

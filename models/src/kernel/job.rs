@@ -38,12 +38,19 @@ pub enum Reply {
         /// Its client call.
         call: Call,
     },
-    /// A request another job made: the parent waits for it (its `fanout`
-    /// counts the children still running) and resumes when the last one
-    /// answers. Made by the `call` step (services calling services); the
-    /// answer path is wired (`system/request.rs`), and unit-tested here.
-    #[cfg_attr(not(test), allow(dead_code))]
-    Parent(JobId),
+    /// A branch of a `parallel` step, run for its parent job on the
+    /// parent's pod: the parent waits for it (its `fanout` counts the
+    /// branches still running) and goes on when the last one ends.
+    Fork(JobId),
+    /// An attempt of a service call (the `call` step): its answer goes to
+    /// the call's slot (`kinds/call`), which tells the parent job.
+    Call {
+        /// The call's slot.
+        slot: u32,
+        /// The attempt's generation (stale once it differs from the
+        /// slot's).
+        tag: u32,
+    },
     /// An attempt at a queue message, run by a consumer.
     Consumer {
         /// The queue.
@@ -171,7 +178,7 @@ impl Job {
     pub fn call(&self) -> Option<Call> {
         match self.reply {
             Reply::Client { call, .. } => Some(call),
-            Reply::Parent(_) | Reply::Consumer { .. } => None,
+            Reply::Fork(_) | Reply::Call { .. } | Reply::Consumer { .. } => None,
         }
     }
 }
@@ -267,12 +274,12 @@ impl Jobs {
             .map(|(i, j)| (JobId::new(i), j))
     }
 
-    /// Child `child` answered its parent: one job fewer for the parent to
-    /// wait for. Returns the parent when it has nothing left to wait for
-    /// and may go on. The child is released by the caller.
+    /// Branch `child` of a parallel step ended: one job fewer for its
+    /// parent to wait for. Returns the parent when it has nothing left to
+    /// wait for and may go on. The child is released by the caller.
     #[inline]
     pub fn child_done(&mut self, child: JobId) -> Option<JobId> {
-        let Reply::Parent(parent) = self.slab[child].reply else {
+        let Reply::Fork(parent) = self.slab[child].reply else {
             return None;
         };
         let p = &mut self.slab[parent];
@@ -304,7 +311,7 @@ mod tests {
         Job::new(reply, Route::default(), ProgramId(0), SimTime(5), true)
     }
 
-    /// A parent that made two calls goes on when the second child answers,
+    /// A parent that forked two branches goes on when the second ends,
     /// not before; children of other kinds of reply answer no parent.
     #[test]
     fn a_parent_resumes_when_its_last_child_answers() {
@@ -315,8 +322,8 @@ mod tests {
         };
         let parent = jobs.alloc(request(client));
         jobs[parent].fanout = 2;
-        let a = jobs.alloc(request(Reply::Parent(parent)));
-        let b = jobs.alloc(request(Reply::Parent(parent)));
+        let a = jobs.alloc(request(Reply::Fork(parent)));
+        let b = jobs.alloc(request(Reply::Fork(parent)));
         assert_eq!(jobs.child_done(a), None, "one child still running");
         jobs.release(a);
         assert_eq!(jobs.child_done(b), Some(parent));
@@ -341,15 +348,15 @@ mod tests {
     #[test]
     fn slots_are_reused_and_counted() {
         let mut jobs = Jobs::new(2);
-        let a = jobs.alloc(request(Reply::Parent(JobId(9))));
+        let a = jobs.alloc(request(Reply::Fork(JobId(9))));
         jobs.keys_mut(a).copy_from_slice(&[7, 8]);
-        let b = jobs.alloc(request(Reply::Parent(JobId(9))));
+        let b = jobs.alloc(request(Reply::Fork(JobId(9))));
         jobs.keys_mut(b).copy_from_slice(&[9, 9]);
         assert_eq!((jobs.keys(a), jobs.key(b, 1)), (&[7, 8][..], 9));
         assert_eq!((jobs.live, jobs.peak, jobs.measured_live), (2, 2, 2));
         jobs.release(a);
         assert!(!jobs[a].live);
-        let c = jobs.alloc(request(Reply::Parent(JobId(9))));
+        let c = jobs.alloc(request(Reply::Fork(JobId(9))));
         assert_eq!(c, a, "the free slot is reused");
         assert_eq!((jobs.live, jobs.peak), (2, 2));
         assert_eq!(

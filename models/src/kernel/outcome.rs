@@ -26,4 +26,7 @@ pub enum Failure {
     Aborted,
     /// Refused by a rate limiter (HTTP 429).
     RateLimited,
+    /// A call it made to another service timed out (HTTP 504); counted
+    /// with timeouts, and retried as one.
+    TimedOut,
 }

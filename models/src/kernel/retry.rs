@@ -52,7 +52,7 @@ impl RetryDef {
     pub fn retries(&self, outcome: Outcome) -> bool {
         match outcome {
             Outcome::Ok { .. } => false,
-            Outcome::Timeout => self.on_timeout,
+            Outcome::Timeout | Outcome::Failed(Failure::TimedOut) => self.on_timeout,
             Outcome::Failed(Failure::Rejected) => self.on_503,
             Outcome::Failed(Failure::Aborted) => self.on_502,
             Outcome::Failed(Failure::RateLimited) => self.on_429,

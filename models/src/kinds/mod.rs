@@ -4,6 +4,7 @@
 
 pub mod balancer;
 pub mod cache;
+pub mod call;
 pub mod cdn;
 pub mod client;
 pub mod database;

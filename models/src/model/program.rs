@@ -1,13 +1,23 @@
 //! Compiled step programs: flat instruction lists a job runs from its
 //! first instruction to its last.
 
-use super::ids::{CacheId, DbId, KeyId, QueueId};
+use super::ids::{CacheId, DbId, KeyId, ProgramId, QueueId};
 
 /// A compiled step program.
 #[derive(Debug, Clone, Default)]
 pub struct Program {
     /// Instructions, run from 0 until the end.
     pub instrs: Vec<Instr>,
+}
+
+/// A `branch` step's arms: cumulative weights (the last is 1) and the
+/// name of the stream its draws come from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BranchDef {
+    /// Cumulative probabilities, one per arm.
+    pub cum: Vec<f64>,
+    /// Random stream name.
+    pub stream: String,
 }
 
 /// One instruction of a compiled program.
@@ -67,5 +77,29 @@ pub enum Instr {
         queue: QueueId,
         /// Partition key.
         key: Option<KeyId>,
+    },
+    /// A call to another service: see the call kind (`kinds/call`).
+    Call {
+        /// Index into the model's call steps.
+        call: u32,
+    },
+    /// Branches run at once by child jobs on the same pod; the program
+    /// goes on when all have ended.
+    Parallel {
+        /// One program per branch.
+        programs: Vec<ProgramId>,
+    },
+    /// Draw one arm by weight and go to its first instruction.
+    Branch {
+        /// Index into the model's branch steps (weights and stream).
+        branch: u32,
+        /// Each arm's first instruction (an empty arm: the end of the
+        /// step); arms end with a [`Instr::Jump`] past the step.
+        arms: Vec<u32>,
+    },
+    /// Go on at instruction `to`.
+    Jump {
+        /// The next instruction.
+        to: u32,
     },
 }

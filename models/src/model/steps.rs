@@ -3,7 +3,9 @@
 //! into [`crate::model::program::Instr`]s.
 
 use serde::{Deserialize, Serialize};
-use sim_core::DistSpec;
+use sim_core::{DistSpec, SimDuration};
+
+use super::retry::Retry;
 
 /// One step of an endpoint (or of a queue consumer's work).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +26,45 @@ pub enum Step {
     /// Scatter-gather: one read on each of several shards at once; the
     /// step ends when the slowest answers.
     Scatter(ScatterStep),
+    /// A request to another service's endpoint (directly or through a
+    /// balancer); the step ends with its answer.
+    Call(CallStep),
+    /// Branches of steps started at once; the step ends when every branch
+    /// has ended, or fails as soon as one fails.
+    Parallel(Vec<Vec<Step>>),
+    /// One of several branches of steps, drawn by weight.
+    Branch(Vec<BranchArm>),
+}
+
+/// The `call` step: a request to `endpoint` of `target` (a service, or a
+/// balancer in front of one), carrying the caller's key values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallStep {
+    /// A service (its ready pods in turn) or a load balancer.
+    pub target: String,
+    /// The callee's endpoint.
+    pub endpoint: String,
+    /// The network round trip of each attempt (default 0).
+    #[serde(default)]
+    pub latency: Option<DistSpec>,
+    /// Per attempt: the caller gives up after it (the callee keeps working).
+    #[serde(default)]
+    pub timeout: Option<SimDuration>,
+    /// Retries of failed attempts (as `workloads[].retry`; the budget is
+    /// this call step's own).
+    #[serde(default)]
+    pub retry: Option<Retry>,
+}
+
+/// One arm of a `branch` step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BranchArm {
+    /// Relative weight (positive; the weights need not sum to 1).
+    pub weight: f64,
+    /// The steps of this arm (`[]`: do nothing).
+    pub steps: Vec<Step>,
 }
 
 /// The `cache` step.

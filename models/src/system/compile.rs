@@ -13,13 +13,16 @@ use super::scenario::Scenario;
 use super::{faults, objectives, stability};
 use crate::kernel::resolve::{Path, Resolve, Sender};
 use crate::kinds::balancer::{self, LbDef};
+use crate::kinds::call::{self, CallDef};
 use crate::kinds::client::WorkloadDef;
 use crate::kinds::queue::QueueDef;
 use crate::kinds::service::{self, EndpointDef, ServiceDef};
 use crate::kinds::{cache, cdn, client, database, queue};
 use crate::model::faults::{FaultDef, FaultTarget};
+use crate::model::ids::{EndpointId, ProgramId};
 use crate::model::ids::{LbId, ServiceId};
 use crate::model::keys::KeyGen;
+use crate::model::program::Instr;
 use crate::model::vocab::{Destination, Target};
 use crate::scenario::{PathSeg, ScenarioError, parse_document};
 
@@ -188,6 +191,10 @@ pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioErr
         lbs.push(balancer::resolve(l, &p, ServiceId::new(service), cx)?);
     }
 
+    // ---- service calls: their targets, then no cycles
+    let calls = resolve_calls(cx, &b, &lbs, &services, &endpoints)?;
+    check_call_cycles(cx, &b, &calls, &endpoints, &services)?;
+
     // ---- caches
     let mut caches = Vec::new();
     for (i, c) in sc.caches.iter().enumerate() {
@@ -213,7 +220,7 @@ pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioErr
     b.check_invalidations(cx)?;
 
     // ---- workloads
-    let workloads = workloads(cx, sc, &b, &lbs, &services, &endpoints, &queues)?;
+    let workloads = workloads(cx, sc, &b, &calls, &lbs, &services, &endpoints, &queues)?;
     let key_names: Vec<String> = cx.keys.keys().cloned().collect();
 
     // ---- CDN edges
@@ -228,6 +235,7 @@ pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioErr
     let Builder {
         programs,
         step_dists,
+        branches,
         ..
     } = b;
     let objectives = objectives::resolve(cx, sc, duration)?;
@@ -268,6 +276,8 @@ pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioErr
         queues,
         programs,
         step_dists,
+        calls,
+        branches,
         objectives,
         faults,
     };
@@ -275,12 +285,140 @@ pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioErr
     Ok(model)
 }
 
+/// Each call step's target and endpoint, in the order the steps were
+/// compiled.
+fn resolve_calls(
+    cx: &Resolve<'_>,
+    b: &Builder<'_>,
+    lbs: &[LbDef],
+    services: &[ServiceDef],
+    endpoints: &[EndpointDef],
+) -> Result<Vec<CallDef>, ScenarioError> {
+    let mut calls = Vec::new();
+    for pc in &b.calls {
+        let dest = destination(
+            cx,
+            &pc.path.k("target"),
+            &pc.spec.target,
+            lbs,
+            services,
+            endpoints,
+        )?;
+        let from = endpoints
+            .iter()
+            .find(|e| e.program == pc.root)
+            .map(|e| format!("{}.{}", services[e.service].name, e.name))
+            .expect("calls are compiled in endpoints only");
+        calls.push(call::resolve(
+            &pc.spec,
+            &pc.path,
+            from,
+            pc.stream.clone(),
+            &dest,
+            cx,
+        )?);
+    }
+    Ok(calls)
+}
+
+/// The calls a program makes, directly or in its parallel branches.
+fn calls_in(programs: &[crate::model::program::Program], prog: ProgramId, out: &mut Vec<u32>) {
+    for ins in &programs[prog].instrs {
+        match ins {
+            Instr::Call { call } => out.push(*call),
+            Instr::Parallel { programs: subs } => {
+                for &p in subs {
+                    calls_in(programs, p, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Refuses a cycle in the call graph (an endpoint that calls itself,
+/// directly or through others): its requests would never end. The error
+/// is at the call step that closes the cycle, with the cycle's path.
+fn check_call_cycles(
+    cx: &Resolve<'_>,
+    b: &Builder<'_>,
+    calls: &[CallDef],
+    endpoints: &[EndpointDef],
+    services: &[ServiceDef],
+) -> Result<(), ScenarioError> {
+    if calls.is_empty() {
+        return Ok(());
+    }
+    let edges: Vec<Vec<u32>> = endpoints
+        .iter()
+        .map(|e| {
+            let mut out = Vec::new();
+            calls_in(&b.programs, e.program, &mut out);
+            out
+        })
+        .collect();
+    let name = |e: EndpointId| {
+        format!(
+            "{}.{}",
+            services[endpoints[e].service].name, endpoints[e].name
+        )
+    };
+    // 0 unvisited, 1 on the current path, 2 done.
+    let mut state = vec![0u8; endpoints.len()];
+    for start in 0..endpoints.len() {
+        if state[start] != 0 {
+            continue;
+        }
+        // Depth-first, with the path as (endpoint, next edge) frames.
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        state[start] = 1;
+        while let Some(&mut (e, ref mut next)) = stack.last_mut() {
+            let Some(&c) = edges[e].get(*next) else {
+                state[e] = 2;
+                stack.pop();
+                continue;
+            };
+            *next += 1;
+            let to = calls[c as usize].ep.ix();
+            match state[to] {
+                0 => {
+                    state[to] = 1;
+                    stack.push((to, 0));
+                }
+                1 => {
+                    let from = stack
+                        .iter()
+                        .position(|&(x, _)| x == to)
+                        .expect("on the path");
+                    let mut cycle: Vec<String> = stack[from..]
+                        .iter()
+                        .map(|&(x, _)| name(EndpointId::new(x)))
+                        .collect();
+                    cycle.push(name(EndpointId::new(to)));
+                    return Err(cx.err(
+                        &b.calls[c as usize].path,
+                        format!(
+                            "this call closes a cycle ({}): a request would call itself without end",
+                            cycle.join(" -> ")
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The workloads: unique names, their destinations, and every key the
-/// programs their requests reach (through publishes too) drawn by each.
+/// programs their requests reach (through publishes and calls too) drawn
+/// by each.
+#[allow(clippy::too_many_arguments)]
 fn workloads(
     cx: &Resolve<'_>,
     sc: &Scenario,
     b: &Builder<'_>,
+    calls: &[CallDef],
     lbs: &[LbDef],
     services: &[ServiceDef],
     endpoints: &[EndpointDef],
@@ -305,7 +443,8 @@ fn workloads(
         // Every key the reachable programs use must be drawn here.
         for &(e, _) in &def.mix {
             let ep = &endpoints[e];
-            let reach = reachable_keys(&b.programs, &b.key_uses, queues, ep.program);
+            let callee = |c: u32| endpoints[calls[c as usize].ep].program;
+            let reach = reachable_keys(&b.programs, &b.key_uses, queues, &callee, ep.program);
             for (kid, kpath) in reach {
                 if !def.keys.iter().any(|(id, _, _)| *id == kid) {
                     // What reads the key: a step, a queue's partitioning or

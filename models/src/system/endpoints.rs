@@ -6,7 +6,7 @@
 use sim_core::SimTime;
 use sim_core::stats::{CountSeries, LatencyHistogram, LatencySeries, SeriesSpec};
 
-use crate::doc::results::{EndpointResult, EndpointSeries, UserVisibleResult};
+use crate::doc::results::{EndpointResult, EndpointSeries, UserSeries, UserVisibleResult};
 use crate::kernel::kind::{Finish, ratio};
 use crate::kernel::outcome::Failure;
 use crate::kinds::client::calls::{Counts, UserView};
@@ -33,12 +33,38 @@ struct EpStats {
     rate_limited: u64,
     rate_limited_series: CountSeries,
     latency_series: LatencySeries,
+    /// Of the counts above, the requests service calls made (the rest are
+    /// users' requests, which alone make `overall`).
+    calls: Tally,
+}
+
+/// Requests by how they ended.
+#[derive(Clone, Copy, Default)]
+struct Tally {
+    count: u64,
+    ok: u64,
+    rejected: u64,
+    aborted: u64,
+    rate_limited: u64,
+    timeouts: u64,
+}
+
+/// The requests service calls made to an endpoint, over time.
+#[derive(Clone)]
+struct CallSeries {
+    ok: CountSeries,
+    timeouts: CountSeries,
+    rejected: CountSeries,
+    aborted: CountSeries,
+    rate_limited: CountSeries,
 }
 
 /// Every endpoint's ledger, and the latency of all endpoints together.
 #[derive(Clone)]
 pub struct Endpoints {
     eps: Vec<EpStats>,
+    /// Per endpoint, with service calls (else empty).
+    call_series: Vec<CallSeries>,
     /// Latencies of ok answers, all endpoints (measured period).
     pub overall: LatencyHistogram,
     overall_series: LatencySeries,
@@ -53,12 +79,27 @@ pub struct Leftovers {
     pub timeouts: Vec<u64>,
     /// Per endpoint: (when, count) of late requests for the series.
     pub timeout_marks: Vec<Vec<SimTime>>,
+    /// Of `in_flight`, the requests service calls made.
+    pub call_in_flight: u64,
 }
 
 impl Endpoints {
-    /// `n` endpoints, nothing counted.
-    pub fn new(n: usize, spec: SeriesSpec) -> Self {
+    /// `n` endpoints, nothing counted; `calls`: service calls make
+    /// requests too.
+    pub fn new(n: usize, spec: SeriesSpec, calls: bool) -> Self {
+        let series = || CallSeries {
+            ok: CountSeries::new(spec),
+            timeouts: CountSeries::new(spec),
+            rejected: CountSeries::new(spec),
+            aborted: CountSeries::new(spec),
+            rate_limited: CountSeries::new(spec),
+        };
         Endpoints {
+            call_series: if calls {
+                (0..n).map(|_| series()).collect()
+            } else {
+                Vec::new()
+            },
             eps: (0..n)
                 .map(|_| EpStats {
                     count: 0,
@@ -74,6 +115,7 @@ impl Endpoints {
                     rate_limited: 0,
                     rate_limited_series: CountSeries::new(spec),
                     latency_series: LatencySeries::new(spec),
+                    calls: Tally::default(),
                 })
                 .collect(),
             overall: LatencyHistogram::new(),
@@ -90,6 +132,52 @@ impl Endpoints {
     #[inline]
     pub fn arrived(&mut self, ep: EndpointId) {
         self.eps[ep.ix()].count += 1;
+    }
+
+    /// A measured request a service call made arrived at `ep`.
+    #[inline]
+    pub fn arrived_call(&mut self, ep: EndpointId) {
+        let e = &mut self.eps[ep.ix()];
+        e.count += 1;
+        e.calls.count += 1;
+    }
+
+    /// A request a service call made to `ep` was answered at `now` after
+    /// `latency` ns (whether its caller still waited for it or not).
+    #[inline]
+    pub fn ok_call(&mut self, ep: EndpointId, latency: u64, now: SimTime, measured: bool) {
+        self.call_series[ep.ix()].ok.add(now, 1.0);
+        let e = &mut self.eps[ep.ix()];
+        e.ok_series.add(now, 1.0);
+        e.latency_series.record(now, latency);
+        if measured {
+            e.ok += 1;
+            e.calls.ok += 1;
+            e.latency.record(latency);
+        }
+    }
+
+    /// A request a service call made to `ep` failed at `now`.
+    #[inline]
+    pub fn failed_call(&mut self, ep: EndpointId, failure: Failure, now: SimTime, measured: bool) {
+        self.failed(ep, failure, now, measured);
+        let c = &mut self.call_series[ep.ix()];
+        match failure {
+            Failure::Rejected => &mut c.rejected,
+            Failure::Aborted => &mut c.aborted,
+            Failure::RateLimited => &mut c.rate_limited,
+            Failure::TimedOut => &mut c.timeouts,
+        }
+        .add(now, 1.0);
+        if measured {
+            let t = &mut self.eps[ep.ix()].calls;
+            match failure {
+                Failure::Rejected => t.rejected += 1,
+                Failure::Aborted => t.aborted += 1,
+                Failure::RateLimited => t.rate_limited += 1,
+                Failure::TimedOut => t.timeouts += 1,
+            }
+        }
     }
 
     /// A request of `ep` was answered in time at `now` after `latency` ns.
@@ -125,6 +213,7 @@ impl Endpoints {
             Failure::Rejected => (&mut e.rejected_series, &mut e.rejected),
             Failure::Aborted => (&mut e.aborted_series, &mut e.aborted),
             Failure::RateLimited => (&mut e.rate_limited_series, &mut e.rate_limited),
+            Failure::TimedOut => (&mut e.timeout_series, &mut e.timeouts),
         };
         series.add(now, 1.0);
         if measured {
@@ -180,13 +269,16 @@ impl Endpoints {
                 }
             })
             .collect();
+        // `overall` is what users' requests saw: the rows without the
+        // requests service calls made.
         let sum = |f: fn(&EndpointResult) -> u64| endpoints.iter().map(f).sum::<u64>();
+        let calls = |f: fn(&Tally) -> u64| self.eps.iter().map(|e| f(&e.calls)).sum::<u64>();
         let (count, ok, timeouts, rejected, aborted) = (
-            sum(|e| e.count),
-            sum(|e| e.ok),
-            sum(|e| e.timeouts),
-            sum(|e| e.rejected),
-            sum(|e| e.aborted),
+            sum(|e| e.count) - calls(|t| t.count),
+            sum(|e| e.ok) - calls(|t| t.ok),
+            sum(|e| e.timeouts) - calls(|t| t.timeouts),
+            sum(|e| e.rejected) - calls(|t| t.rejected),
+            sum(|e| e.aborted) - calls(|t| t.aborted),
         );
         let mut overall = EndpointResult {
             name: "all".to_string(),
@@ -197,8 +289,8 @@ impl Endpoints {
             timeouts,
             rejected,
             aborted,
-            rate_limited: sum(|e| e.rate_limited),
-            in_flight: sum(|e| e.in_flight),
+            rate_limited: sum(|e| e.rate_limited) - calls(|t| t.rate_limited),
+            in_flight: sum(|e| e.in_flight) - left.call_in_flight,
             throughput_rps: ok as f64 / measured_s,
             error_rate: ratio(timeouts + rejected + aborted, count),
             latency: self.overall.summary(),
@@ -260,6 +352,37 @@ impl Endpoints {
                 }
             })
             .collect()
+    }
+
+    /// Users' requests over time (with service calls: the endpoints'
+    /// series without the calls'), None without calls.
+    pub fn user_series(&self, series: &[EndpointSeries], fin: &Finish<'_>) -> Option<UserSeries> {
+        if self.call_series.is_empty() {
+            return None;
+        }
+        let n = fin.spec.buckets;
+        let total = |all: &dyn Fn(&EndpointSeries) -> &Vec<f64>,
+                     calls: &dyn Fn(&CallSeries) -> &CountSeries| {
+            let mut v = vec![0.0; n];
+            for s in series {
+                for (x, y) in v.iter_mut().zip(all(s)) {
+                    *x += y;
+                }
+            }
+            for c in &self.call_series {
+                for (x, y) in v.iter_mut().zip(fin.per_sec(calls(c).values())) {
+                    *x -= y;
+                }
+            }
+            v.iter().map(|x| x.max(0.0)).collect()
+        };
+        Some(UserSeries {
+            ok_rps: total(&|s| &s.ok_rps, &|c| &c.ok),
+            timeouts_rps: total(&|s| &s.timeouts_rps, &|c| &c.timeouts),
+            rejected_rps: total(&|s| &s.rejected_rps, &|c| &c.rejected),
+            aborted_rps: total(&|s| &s.aborted_rps, &|c| &c.aborted),
+            rate_limited_rps: total(&|s| &s.rate_limited_rps, &|c| &c.rate_limited),
+        })
     }
 
     /// The overall latency over time.

@@ -38,12 +38,23 @@ impl World<'_> {
             in_flight: vec![0; n],
             timeouts: vec![0; n],
             timeout_marks: vec![Vec::new(); n],
+            call_in_flight: 0,
         };
         for (_, job) in self.cx.jobs.iter().filter(|(_, j)| j.live && !j.killed) {
-            let Reply::Client { workload, call } = job.reply else {
-                // Message attempts are counted by their queue; calls made by
-                // other jobs by their parent.
-                continue;
+            let (workload, call) = match job.reply {
+                Reply::Client { workload, call } => (workload, call),
+                // A call's attempt is in flight at its endpoint (and its call
+                // with the call step).
+                Reply::Call { .. } => {
+                    if job.measured {
+                        left.in_flight[job.route.ep.ix()] += 1;
+                        left.call_in_flight += 1;
+                    }
+                    continue;
+                }
+                // Message attempts are counted by their queue, parallel
+                // branches with their parent.
+                Reply::Fork(_) | Reply::Consumer { .. } => continue,
             };
             if call == Call::Settled {
                 continue;
@@ -86,6 +97,13 @@ impl World<'_> {
         let cdns = kind_results(&self.cdns, &m.cdns, &fin, &mut warnings);
         let databases = kind_results(&self.databases, &m.databases, &fin, &mut warnings);
         let queues = self.queues.finish(&fin, &mut warnings);
+        let mut calls = kind_results(&self.call_states, &m.calls, &fin, &mut warnings);
+        for (c, open) in calls
+            .iter_mut()
+            .zip(self.calls.open_measured(m.calls.len()))
+        {
+            c.in_flight = open;
+        }
 
         let cost = self.cost(&fin, ledger.completed);
         let mut endpoint_series = self.endpoints.series(
@@ -100,6 +118,7 @@ impl World<'_> {
         {
             s.retries_rps = fin.per_sec(retries);
         }
+        let users_series = self.endpoints.user_series(&endpoint_series, &fin);
         let time_series = TimeSeries {
             interval_s: fin.spec.interval.as_secs_f64(),
             buckets: fin.spec.buckets,
@@ -114,6 +133,7 @@ impl World<'_> {
                 .collect(),
             overall_latency: self.endpoints.overall_series(end),
             endpoints: endpoint_series,
+            users: users_series,
             services: m
                 .services
                 .iter()
@@ -170,6 +190,7 @@ impl World<'_> {
             cdns,
             databases,
             queues,
+            calls,
             cost,
             time_series,
             warnings,

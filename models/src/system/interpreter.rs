@@ -7,6 +7,7 @@ use sim_core::{SimDuration, SimTime};
 
 use super::world::World;
 use crate::kernel::job::Reply;
+use crate::kernel::outcome::Failure;
 use crate::kinds::cache::sim::{Got, Timeout, Waiter};
 use crate::kinds::database::DbState;
 use crate::kinds::database::sim::NO_ROW;
@@ -16,13 +17,15 @@ use crate::model::program::Instr;
 
 impl World<'_> {
     /// Executes job `j`'s program from its current instruction until it
-    /// must wait (a delay, a connection, a fetch) or ends. A killed job is
-    /// released instead.
+    /// must wait (a delay, a connection, a fetch, a call, its parallel
+    /// branches) or ends. A killed job — or a parallel branch whose parent
+    /// failed — is released instead.
     pub(super) fn run_program(&mut self, j: JobId) {
         let m = self.m;
-        if self.cx.jobs[j].killed {
+        let job = &self.cx.jobs[j];
+        if job.killed || matches!(job.reply, Reply::Fork(p) if self.cx.jobs[p].killed) {
             self.cache_abandon(j);
-            self.release(j);
+            self.end_job(j);
             return;
         }
         loop {
@@ -83,6 +86,28 @@ impl World<'_> {
                     self.queues.publish(j, queue.ix(), *key, &mut self.cx);
                     self.queues.publish_ack(queue.ix())
                 }
+                Instr::Call { call } => {
+                    self.cx.jobs[j].pc = next;
+                    self.call_start(j, *call);
+                    return;
+                }
+                Instr::Parallel { programs } => {
+                    self.cx.jobs[j].pc = next;
+                    self.fork(j, programs);
+                    return;
+                }
+                Instr::Branch { branch, arms } => {
+                    let b = *branch as usize;
+                    let u = self.branch_rngs[b].unit();
+                    let cum = &m.branches[b].cum;
+                    let arm = cum.iter().position(|&c| u < c).unwrap_or(cum.len() - 1);
+                    self.cx.jobs[j].pc = arms[arm];
+                    0
+                }
+                Instr::Jump { to } => {
+                    self.cx.jobs[j].pc = *to;
+                    0
+                }
             };
             if delay > 0 {
                 self.cx.resume(j, now + SimDuration(delay));
@@ -92,11 +117,13 @@ impl World<'_> {
     }
 
     /// Job `j`'s program ended: a request answers whoever sent it, a
-    /// message attempt ends at its consumer.
+    /// parallel branch tells its parent, a message attempt ends at its
+    /// consumer.
     #[inline]
     fn program_done(&mut self, j: JobId) {
         match self.cx.jobs[j].reply {
-            Reply::Client { .. } | Reply::Parent(_) => self.request_done(j),
+            Reply::Client { .. } | Reply::Call { .. } => self.request_done(j),
+            Reply::Fork(_) => self.end_job(j),
             Reply::Consumer { queue, consumer } => {
                 self.queues
                     .message_done(j, queue.ix(), consumer as usize, &mut self.cx);
@@ -304,12 +331,25 @@ impl World<'_> {
         let last = job.fanout == 0;
         let killed = job.killed;
         match job.reply {
-            Reply::Client { .. } | Reply::Parent(_) => {
+            Reply::Client { .. } | Reply::Call { .. } => {
                 if !killed {
-                    self.fail_request(j);
+                    self.fail_request(j, Failure::Aborted);
                 }
                 if last {
                     self.run_program(j); // killed: gives up its fetches, released
+                }
+            }
+            Reply::Fork(parent) => {
+                // The branch fails its parent; the other branches stop at
+                // their next step.
+                if !killed {
+                    self.cx.jobs[j].killed = true;
+                    if !self.cx.jobs[parent].killed {
+                        self.fail_request(parent, Failure::Aborted);
+                    }
+                }
+                if last {
+                    self.run_program(j);
                 }
             }
             Reply::Consumer { queue, consumer } => {

@@ -7,7 +7,7 @@
 //! `kind_events!` line here, plus one field in each root struct.
 
 use crate::kernel::cx::Event;
-use crate::kinds::{balancer, cache, cdn, client, database, queue, service};
+use crate::kinds::{balancer, cache, call, cdn, client, database, queue, service};
 use crate::model::ids::JobId;
 
 /// Every scheduled event of a run. Each variant carries only indices and
@@ -39,6 +39,9 @@ pub enum Ev {
     Database(database::Ev),
     /// A queue's event (consumers, retries, rebalances).
     Queue(queue::Ev),
+    /// A service call's event (arrivals after the round trip, timeouts,
+    /// retries).
+    Call(call::Ev),
 }
 
 impl Event for Ev {
@@ -69,6 +72,7 @@ kind_events! {
     Cdn: cdn,
     Database: database,
     Queue: queue,
+    Call: call,
 }
 
 #[cfg(test)]

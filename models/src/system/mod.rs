@@ -2,6 +2,7 @@
 //! lists every component kind. It compiles a scenario into a [`Model`]
 //! and runs it.
 
+mod call;
 pub mod compile;
 pub mod endpoints;
 pub mod faults;

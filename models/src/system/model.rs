@@ -11,13 +11,14 @@ use sim_core::{Dist, SimDuration};
 use crate::doc::slo::Objective;
 use crate::kinds::balancer::LbDef;
 use crate::kinds::cache::CacheDef;
+use crate::kinds::call::CallDef;
 use crate::kinds::cdn::CdnDef;
 use crate::kinds::client::WorkloadDef;
 use crate::kinds::database::DbDef;
 use crate::kinds::queue::QueueDef;
 use crate::kinds::service::{EndpointDef, ServiceDef};
 use crate::model::faults::FaultDef;
-use crate::model::program::Program;
+use crate::model::program::{BranchDef, Program};
 
 /// The whole resolved system.
 #[derive(Debug, Clone)]
@@ -56,6 +57,10 @@ pub struct Model {
     pub programs: Vec<Program>,
     /// Distributions of compute steps, with their random stream names.
     pub step_dists: Vec<(Dist, String)>,
+    /// Call steps, in compile order (`Instr::Call` indexes them).
+    pub calls: Vec<CallDef>,
+    /// Branch steps, in compile order (`Instr::Branch` indexes them).
+    pub branches: Vec<BranchDef>,
     /// The `slo` section's objectives, in file order.
     pub objectives: Vec<Objective>,
     /// Scheduled faults, in file order.

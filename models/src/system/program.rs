@@ -11,8 +11,8 @@ use crate::kinds::queue::{QueueDef, QueueKind};
 use crate::kinds::{cache, database, queue};
 use crate::model::KeyId;
 use crate::model::ids::{CacheId, DbId, ProgramId, QueueId};
-use crate::model::program::{Instr, Program};
-use crate::model::steps::{ScatterShards, Step};
+use crate::model::program::{BranchDef, Instr, Program};
+use crate::model::steps::{CallStep, ScatterShards, Step};
 use crate::scenario::ScenarioError;
 
 /// Compiles every program of a scenario, in file order.
@@ -30,6 +30,26 @@ pub struct Builder<'a> {
     cache_keys: IndexMap<usize, (KeyId, Path)>,
     /// Invalidations to check once every cache's key is known.
     invalidations: Vec<(usize, KeyId, Path)>,
+    /// Call steps, resolved once every service and balancer is (their
+    /// index is their `Instr::Call`'s).
+    pub calls: Vec<PendingCall>,
+    /// Branch steps' weights and streams.
+    pub branches: Vec<BranchDef>,
+    /// The program being compiled (its sub-programs come after it).
+    root: ProgramId,
+}
+
+/// A call step as written, with where it is and the program it is in.
+#[derive(Debug, Clone)]
+pub struct PendingCall {
+    /// The step.
+    pub spec: CallStep,
+    /// Its path (`...call`).
+    pub path: Path,
+    /// Its random streams' prefix.
+    pub stream: String,
+    /// The endpoint (or queue work) program it belongs to.
+    pub root: ProgramId,
 }
 
 /// Key paths recorded per program for reachability checks.
@@ -46,7 +66,26 @@ impl<'a> Builder<'a> {
             root_len: 0,
             cache_keys: IndexMap::new(),
             invalidations: Vec::new(),
+            calls: Vec::new(),
+            branches: Vec::new(),
+            root: ProgramId(0),
         }
+    }
+
+    /// A new, empty program's id (filled by the caller).
+    fn reserve(&mut self) -> ProgramId {
+        self.programs.push(Program::default());
+        self.key_uses.push(Vec::new());
+        ProgramId::new(self.programs.len() - 1)
+    }
+
+    /// The stream name of the step at `sp` of a program streamed as
+    /// `stream`: by the step's place within its program.
+    fn step_stream(&self, stream: &str, sp: &Path) -> String {
+        format!(
+            "{stream}/{}",
+            crate::scenario::format_path(&sp.0[self.root_len..])
+        )
     }
 
     /// A write invalidates the written key's value: only meaningful in a
@@ -100,10 +139,12 @@ impl Programs for Builder<'_> {
         // Streams are named by the step's place within its program, not in
         // the file, so adding a component elsewhere shifts no one's draws.
         self.root_len = p.0.len();
+        let id = self.reserve();
+        self.root = id;
         self.emit(cx, p, steps, stream, in_queue, &mut instrs, &mut uses)?;
-        self.programs.push(Program { instrs });
-        self.key_uses.push(uses);
-        Ok(ProgramId::new(self.programs.len() - 1))
+        self.programs[id] = Program { instrs };
+        self.key_uses[id] = uses;
+        Ok(id)
     }
 
     fn add_dist(&mut self, dist: Dist, stream: String) -> usize {
@@ -138,13 +179,7 @@ impl Builder<'_> {
                 Step::Compute(spec) => {
                     let dp = sp.k("compute");
                     let dist = cx.dist(&dp, spec)?;
-                    self.step_dists.push((
-                        dist,
-                        format!(
-                            "{stream}/{}",
-                            crate::scenario::format_path(&sp.0[self.root_len..])
-                        ),
-                    ));
+                    self.step_dists.push((dist, self.step_stream(stream, &sp)));
                     out.push(Instr::Compute {
                         dist: self.step_dists.len() - 1,
                     });
@@ -294,6 +329,99 @@ impl Builder<'_> {
                         key,
                     });
                 }
+                Step::Call(c) => {
+                    let cp = sp.k("call");
+                    not_in_queue(cx, &cp, in_queue, "make calls")?;
+                    out.push(Instr::Call {
+                        call: self.calls.len() as u32,
+                    });
+                    self.calls.push(PendingCall {
+                        spec: c.clone(),
+                        path: cp,
+                        stream: self.step_stream(stream, &sp),
+                        root: self.root,
+                    });
+                }
+                Step::Parallel(branches) => {
+                    let pp = sp.k("parallel");
+                    not_in_queue(cx, &pp, in_queue, "run parallel branches")?;
+                    if branches.is_empty() {
+                        return Err(cx.err(&pp, "a parallel step needs at least one branch"));
+                    }
+                    let mut programs = Vec::new();
+                    for (k, branch) in branches.iter().enumerate() {
+                        let bp = pp.i(k);
+                        if branch.is_empty() {
+                            return Err(cx.err(&bp, "a parallel branch needs at least one step"));
+                        }
+                        let id = self.reserve();
+                        let (mut instrs, mut sub_uses) = (Vec::new(), Vec::new());
+                        self.emit(
+                            cx,
+                            &bp,
+                            branch,
+                            stream,
+                            in_queue,
+                            &mut instrs,
+                            &mut sub_uses,
+                        )?;
+                        self.programs[id] = Program { instrs };
+                        self.key_uses[id] = sub_uses;
+                        programs.push(id);
+                    }
+                    out.push(Instr::Parallel { programs });
+                }
+                Step::Branch(arms) => {
+                    let bp = sp.k("branch");
+                    if arms.is_empty() {
+                        return Err(cx.err(&bp, "a branch step needs at least one arm"));
+                    }
+                    let total: f64 = arms.iter().map(|a| a.weight).sum();
+                    let mut cum = Vec::new();
+                    let mut acc = 0.0;
+                    for (k, arm) in arms.iter().enumerate() {
+                        let w = arm.weight;
+                        if !(w.is_finite() && w > 0.0) {
+                            return Err(cx.err(
+                                &bp.i(k).k("weight"),
+                                format!("a branch weight must be a positive number, got {w}"),
+                            ));
+                        }
+                        acc += w / total;
+                        cum.push(acc);
+                    }
+                    if let Some(last) = cum.last_mut() {
+                        *last = 1.0;
+                    }
+                    let branch = self.branches.len() as u32;
+                    self.branches.push(BranchDef {
+                        cum,
+                        stream: self.step_stream(stream, &sp),
+                    });
+                    let at = out.len();
+                    out.push(Instr::Branch {
+                        branch,
+                        arms: Vec::new(),
+                    });
+                    // Each arm ends with a jump past the step (an empty arm
+                    // is that jump alone).
+                    let (mut starts, mut jumps) = (Vec::new(), Vec::new());
+                    for (k, arm) in arms.iter().enumerate() {
+                        starts.push(out.len() as u32);
+                        let ap = bp.i(k).k("steps");
+                        self.emit(cx, &ap, &arm.steps, stream, in_queue, out, uses)?;
+                        jumps.push(out.len());
+                        out.push(Instr::Jump { to: 0 });
+                    }
+                    let end = out.len() as u32;
+                    for j in jumps {
+                        out[j] = Instr::Jump { to: end };
+                    }
+                    out[at] = Instr::Branch {
+                        branch,
+                        arms: starts,
+                    };
+                }
             }
         }
         Ok(())
@@ -320,42 +448,82 @@ impl Builder<'_> {
     }
 }
 
+/// Refuses a step a queue consumer's work cannot have (`what` it cannot
+/// do), at `p`.
+fn not_in_queue(
+    cx: &Resolve<'_>,
+    p: &Path,
+    in_queue: bool,
+    what: &str,
+) -> Result<(), ScenarioError> {
+    if in_queue {
+        return Err(cx.err(
+            p,
+            format!("a queue consumer's work cannot {what} (only a service's endpoints can)"),
+        ));
+    }
+    Ok(())
+}
+
 /// Puts `ins` before a compiled program's first instruction.
 fn prepend(prog: &mut Program, ins: Instr) {
     for i in &mut prog.instrs {
-        if let Instr::CacheGet { skip_to, .. } = i {
-            *skip_to += 1;
+        match i {
+            Instr::CacheGet { skip_to, .. } => *skip_to += 1,
+            Instr::Jump { to } => *to += 1,
+            Instr::Branch { arms, .. } => arms.iter_mut().for_each(|a| *a += 1),
+            _ => {}
         }
     }
     prog.instrs.insert(0, ins);
 }
 
-/// Keys used by a program and, through its publishes, by queue work.
+/// Keys used by a program and, through its publishes, its parallel
+/// branches and its calls (to any depth), by everything it reaches.
 pub fn reachable_keys(
     programs: &[Program],
     key_uses: &[KeyUse],
     queues: &[QueueDef],
+    callee: &dyn Fn(u32) -> ProgramId,
     prog: ProgramId,
 ) -> KeyUse {
-    let mut out: KeyUse = key_uses[prog].clone();
-    for ins in &programs[prog].instrs {
-        if let Instr::Publish { queue, .. } = ins
-            && let Some(q) = queues.get(queue.ix())
-        {
-            out.extend(key_uses[q.program].iter().cloned());
-            // Dead letters carry the message's keys on to their queue
-            // (validation refused cycles), routed by its partition key.
-            let mut dlq = q.dead_letter;
-            while let Some(d) = dlq.and_then(|d| queues.get(d.ix()).map(|x| (d.ix(), x))) {
-                out.extend(key_uses[d.1.program].iter().cloned());
-                if let Some(k) = d.1.partition_key {
-                    out.push((k, Path::root("queues").i(d.0).k("partition_key")));
+    let mut out: KeyUse = Vec::new();
+    let mut seen = vec![false; programs.len()];
+    let mut todo = vec![prog];
+    while let Some(p) = todo.pop() {
+        if std::mem::replace(&mut seen[p.ix()], true) {
+            continue;
+        }
+        out.extend(key_uses[p].iter().cloned());
+        for ins in &programs[p].instrs {
+            match ins {
+                Instr::Publish { queue, .. } => {
+                    if let Some(q) = queues.get(queue.ix()) {
+                        queue_keys(key_uses, queues, q, &mut out);
+                    }
                 }
-                dlq = d.1.dead_letter;
+                Instr::Parallel { programs } => todo.extend(programs.iter().copied()),
+                Instr::Call { call } => todo.push(callee(*call)),
+                _ => {}
             }
         }
     }
     out
+}
+
+/// The keys a message published to `q` needs: its work's, and its dead
+/// letters' on to their queues (validation refused cycles), routed by
+/// their partition keys.
+fn queue_keys(key_uses: &[KeyUse], queues: &[QueueDef], q: &QueueDef, out: &mut KeyUse) {
+    out.extend(key_uses[q.program].iter().cloned());
+    let mut dlq = q.dead_letter;
+    while let Some(d) = dlq.and_then(|d| queues.get(d.ix()).map(|x| (d.ix(), x))) {
+        out.extend(key_uses[d.1.program].iter().cloned());
+        if let Some(k) = d.1.partition_key {
+            out.push((k, Path::root("queues").i(d.0).k("partition_key")));
+        }
+        dlq = d.1.dead_letter;
+    }
 }
 
 #[cfg(test)]

@@ -69,16 +69,22 @@ impl World<'_> {
     }
 
     /// Sends request `j` of workload `w` — a new request or a client's
-    /// retry — through the workload's path: the CDN edge, the gateway and
-    /// balancer (or straight to the service), a pod.
+    /// retry — through the workload's path: the CDN edge, then its target.
     #[inline]
     fn send(&mut self, j: JobId, w: WorkloadId) {
-        let m = self.m;
         // ---- CDN edge: a hit is answered there, a miss goes on.
         if self.edge(j, w) {
             return;
         }
-        match m.workloads[w].target {
+        self.enter(j, self.m.workloads[w].target);
+    }
+
+    /// Request `j` enters `target`: the gateway and balancer (or straight
+    /// to the service), a pod.
+    #[inline]
+    pub(super) fn enter(&mut self, j: JobId, target: Target) {
+        let m = self.m;
+        match target {
             Target::Service(_) => self.dispatch(j),
             Target::Lb(l) => {
                 let def = &m.load_balancers[l];
@@ -214,18 +220,15 @@ impl World<'_> {
         };
         // Through a CDN edge, the response reaches the client later.
         let edge = self.edge_response(j);
-        let parent = self.cx.jobs.child_done(j);
         self.answer(j, (now - born).0 + edge);
         self.leave_lb(route.lb(), now);
         self.release(j);
         self.free_worker(j, route);
-        if let Some(p) = parent {
-            self.cx.resume(p, now);
-        }
     }
 
     /// Counts a request's answer after `latency` ns: ok, or a timeout if
-    /// the client gave up before it.
+    /// the client gave up before it. A call's attempt is counted at its
+    /// endpoint and settles its call.
     #[inline]
     pub(super) fn answer(&mut self, j: JobId, latency: u64) {
         let now = self.cx.now();
@@ -235,7 +238,12 @@ impl World<'_> {
         };
         let timeout = match reply {
             Reply::Client { workload, .. } => self.m.workloads[workload].timeout,
-            Reply::Parent(_) | Reply::Consumer { .. } => None,
+            Reply::Call { slot, tag } => {
+                self.endpoints.ok_call(ep, latency, now, measured);
+                self.call_settle(slot, tag, Outcome::Ok { latency });
+                return;
+            }
+            Reply::Fork(_) | Reply::Consumer { .. } => None,
         };
         let late = timeout.is_some_and(|t| latency > t.0);
         // The client: an attempt it gave up on was counted then; otherwise
@@ -278,6 +286,12 @@ impl World<'_> {
         let now = self.cx.now();
         let job = self.cx.jobs[j];
         let outcome = Outcome::Failed(failure);
+        if let Reply::Call { slot, tag } = job.reply {
+            self.endpoints
+                .failed_call(job.route.ep, failure, now, job.measured);
+            self.call_settle(slot, tag, outcome);
+            return;
+        }
         if !self
             .clients
             .outcome(j, outcome, &self.m.workloads, &mut self.cx)
@@ -289,37 +303,41 @@ impl World<'_> {
             Failure::Rejected => ledger.rejected += 1,
             Failure::Aborted => ledger.aborted += 1,
             Failure::RateLimited => ledger.rate_limited += 1,
+            Failure::TimedOut => ledger.failed += 1,
         }
         self.endpoints
             .failed(job.route.ep, failure, now, job.measured);
     }
 
-    /// Counts a request as failed by its pod or a dependency (HTTP 502)
+    /// Counts a request as failed in flight with `failure` — by its pod
+    /// (HTTP 502), or a dependency (a statement's 502, a call's outcome) —
     /// and lets go of its balancer connection; the job itself is released
     /// by the caller or at its next event.
-    fn count_abort(&mut self, j: JobId) {
+    fn count_fail(&mut self, j: JobId, failure: Failure) {
         let now = self.cx.now();
         let route = self.cx.jobs[j].route;
-        self.services[route.service].aborted += 1;
-        self.count_failure(j, Failure::Aborted);
+        if failure == Failure::Aborted {
+            self.services[route.service].aborted += 1;
+        }
+        self.count_failure(j, failure);
         self.leave_lb(route.lb(), now);
         self.cx.jobs[j].route.leave_lb();
     }
 
     /// A request fails at once because its pod is down.
     fn abort(&mut self, j: JobId) {
-        self.count_abort(j);
+        self.count_fail(j, Failure::Aborted);
         self.release(j);
     }
 
     /// A request fails because a dependency failed (a statement on a
-    /// shard that is down): the service answers with an error at once,
-    /// counted as `aborted`; its worker and balancer connection are freed
-    /// now. The job is marked killed and released by the caller, or at its
-    /// next event (a statement of it still running elsewhere).
-    pub(super) fn fail_request(&mut self, j: JobId) {
+    /// shard that is down: `Aborted`; a call: its outcome): the service
+    /// answers with that error at once; its worker and balancer connection
+    /// are freed now. The job is marked killed and released by the caller,
+    /// or at its next event (work of it still running elsewhere).
+    pub(super) fn fail_request(&mut self, j: JobId, failure: Failure) {
         let route = self.cx.jobs[j].route;
-        self.count_abort(j);
+        self.count_fail(j, failure);
         self.cx.jobs[j].killed = true;
         self.free_worker(j, route);
     }
@@ -335,7 +353,7 @@ impl World<'_> {
             self.abort(j);
         }
         for j in crashed.executing {
-            self.count_abort(j);
+            self.count_fail(j, Failure::Aborted);
             self.cx.jobs[j].killed = true;
         }
         self.services[s].after_crash(def, s, pod, crashed.was, &mut self.cx);

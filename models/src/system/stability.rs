@@ -11,47 +11,145 @@ use crate::scenario::ScenarioError;
 
 /// Minimum mean time a program holds its worker: compute, cache, database
 /// service and publish acknowledgement means, taking the cheaper branch of
-/// each cache lookup, and no queueing.
+/// each cache lookup, and no queueing; a call holds it for the callee's
+/// minimum plus the round trip, a parallel step for its longest branch, a
+/// branch step for the weighted mean of its arms.
 fn min_holding_ns(m: &Model, prog: ProgramId) -> f64 {
     let instrs = &m.programs[prog].instrs;
-    fn walk(m: &Model, instrs: &[Instr], from: usize, to: usize) -> f64 {
-        let mut t = 0.0;
-        let mut pc = from;
-        while pc < to {
-            match &instrs[pc] {
-                Instr::Compute { dist } => t += m.step_dists[*dist].0.mean_ns(),
-                Instr::CacheGet { cache, skip_to, .. } => {
-                    let c = &m.caches[*cache];
-                    let hit = c.hit.mean_ns();
-                    let miss = c.miss.mean_ns()
-                        + walk(m, instrs, pc + 1, skip_to - 1)
-                        + c.fill.as_ref().map_or(0.0, Dist::mean_ns);
-                    t += hit.min(miss);
-                    pc = *skip_to;
-                    continue;
+    walk(m, instrs, 0, instrs.len()).0
+}
+
+/// The minimum holding time from `from` up to `to` or a jump, and where
+/// the walk stopped (`to`, or the jump's target).
+fn walk(m: &Model, instrs: &[Instr], from: usize, to: usize) -> (f64, usize) {
+    let mut t = 0.0;
+    let mut pc = from;
+    while pc < to {
+        match &instrs[pc] {
+            Instr::Compute { dist } => t += m.step_dists[*dist].0.mean_ns(),
+            Instr::CacheGet { cache, skip_to, .. } => {
+                let c = &m.caches[*cache];
+                let hit = c.hit.mean_ns();
+                let miss = c.miss.mean_ns()
+                    + walk(m, instrs, pc + 1, skip_to - 1).0
+                    + c.fill.as_ref().map_or(0.0, Dist::mean_ns);
+                t += hit.min(miss);
+                pc = *skip_to;
+                continue;
+            }
+            Instr::CacheFill { .. } => {}
+            Instr::Read { db, .. } => t += m.databases[*db].read.mean_ns(),
+            // The slowest of several reads takes at least a read's mean.
+            Instr::Scatter { db, .. } => t += m.databases[*db].read.mean_ns(),
+            Instr::Write { db, .. } => t += m.databases[*db].write.mean_ns(),
+            Instr::Publish { queue, .. } => {
+                t += m.queues[*queue]
+                    .publish_latency
+                    .as_ref()
+                    .map_or(0.0, Dist::mean_ns)
+            }
+            Instr::Call { call } => {
+                let c = &m.calls[*call as usize];
+                t += c.latency.as_ref().map_or(0.0, Dist::mean_ns)
+                    + min_holding_ns(m, m.endpoints[c.ep].program);
+            }
+            Instr::Parallel { programs } => {
+                t += programs
+                    .iter()
+                    .map(|&p| min_holding_ns(m, p))
+                    .fold(0.0, f64::max);
+            }
+            Instr::Branch { branch, arms } => {
+                let mut prev = 0.0;
+                let mut end = to;
+                for (&cum, &start) in m.branches[*branch as usize].cum.iter().zip(arms) {
+                    let (arm, stop) = walk(m, instrs, start as usize, to);
+                    t += (cum - prev) * arm;
+                    prev = cum;
+                    end = stop;
                 }
-                Instr::CacheFill { .. } => {}
-                Instr::Read { db, .. } => t += m.databases[*db].read.mean_ns(),
-                // The slowest of several reads takes at least a read's mean.
-                Instr::Scatter { db, .. } => t += m.databases[*db].read.mean_ns(),
-                Instr::Write { db, .. } => t += m.databases[*db].write.mean_ns(),
-                Instr::Publish { queue, .. } => {
-                    t += m.queues[*queue]
-                        .publish_latency
-                        .as_ref()
-                        .map_or(0.0, Dist::mean_ns)
+                pc = end;
+                continue;
+            }
+            Instr::Jump { to } => return (t, *to as usize),
+        }
+        pc += 1;
+    }
+    (t, to)
+}
+
+/// Adds to `rates` (per endpoint) the calls a program run `rate` times a
+/// second surely makes — its own and its callees', to any depth; calls
+/// behind a cache miss or a retry may not happen and are left out.
+fn push_calls(m: &Model, prog: ProgramId, rate: f64, rates: &mut [f64]) {
+    let instrs = &m.programs[prog].instrs;
+    let mut pc = 0;
+    let mut weight = 1.0;
+    push_from(m, instrs, &mut pc, &mut weight, rate, rates);
+}
+
+fn push_from(
+    m: &Model,
+    instrs: &[Instr],
+    pc: &mut usize,
+    weight: &mut f64,
+    rate: f64,
+    rates: &mut [f64],
+) {
+    while let Some(ins) = instrs.get(*pc) {
+        match ins {
+            Instr::CacheGet { skip_to, .. } => {
+                *pc = *skip_to;
+                continue;
+            }
+            Instr::Call { call } => {
+                let ep = m.calls[*call as usize].ep;
+                rates[ep.ix()] += rate * *weight;
+                push_calls(m, m.endpoints[ep].program, rate * *weight, rates);
+            }
+            Instr::Parallel { programs } => {
+                for &p in programs {
+                    push_calls(m, p, rate * *weight, rates);
                 }
             }
-            pc += 1;
+            Instr::Branch { branch, arms } => {
+                let mut prev = 0.0;
+                let mut end = instrs.len();
+                for (&cum, &start) in m.branches[*branch as usize].cum.iter().zip(arms) {
+                    let mut at = start as usize;
+                    let mut w = *weight * (cum - prev);
+                    push_from(m, instrs, &mut at, &mut w, rate, rates);
+                    prev = cum;
+                    end = at;
+                }
+                *pc = end;
+                continue;
+            }
+            Instr::Jump { to } => {
+                *pc = *to as usize;
+                return;
+            }
+            _ => {}
         }
-        t
+        *pc += 1;
     }
-    walk(m, instrs, 0, instrs.len())
 }
 
 /// A service with an unbounded queue whose peak arrival rate needs more
 /// busy workers than it has would grow its queue without bound: refuse it.
 pub fn check(cx: &Resolve<'_>, m: &Model) -> Result<(), ScenarioError> {
+    // The calls open-loop workloads' requests make, per callee endpoint.
+    let mut called = vec![0.0; m.endpoints.len()];
+    if !m.calls.is_empty() {
+        for w in m.workloads.iter().filter(|w| w.users.is_none()) {
+            let (peak, _) = w.profile.peak(m.duration.0);
+            let mut prev = 0.0;
+            for &(e, cum) in &w.mix {
+                push_calls(m, m.endpoints[e].program, peak * (cum - prev), &mut called);
+                prev = cum;
+            }
+        }
+    }
     for (si, s) in m.services.iter().enumerate() {
         if s.queue_capacity.is_some() {
             continue;
@@ -73,6 +171,12 @@ pub fn check(cx: &Resolve<'_>, m: &Model) -> Result<(), ScenarioError> {
             for &(e, cum) in &w.mix {
                 demand += peak * (cum - prev) * min_holding_ns(m, m.endpoints[e].program) / 1e9;
                 prev = cum;
+            }
+        }
+        for &e in &s.endpoints {
+            if called[e.ix()] > 0.0 {
+                rate += called[e.ix()];
+                demand += called[e.ix()] * min_holding_ns(m, m.endpoints[e].program) / 1e9;
             }
         }
         let workers = f64::from(s.replicas) * f64::from(s.concurrency);

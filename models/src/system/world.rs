@@ -24,6 +24,7 @@ use crate::kernel::job::MAX_JOBS;
 use crate::kernel::kind::Kind;
 use crate::kinds::balancer::{self, LbState};
 use crate::kinds::cache::{self, CacheState};
+use crate::kinds::call::{self, CallState, CallTable};
 use crate::kinds::cdn::{self, CdnState};
 use crate::kinds::client::{self, Clients, WorkloadState};
 use crate::kinds::database::{self, DbState, Stmts};
@@ -70,6 +71,12 @@ pub struct World<'m> {
     pub(super) programs: Vec<ProgramId>,
     /// Streams of compute steps, per distribution.
     pub(super) steps: Vec<RngStream>,
+    /// Service calls in progress.
+    pub(super) calls: CallTable,
+    /// Each call step's streams, budget and figures.
+    pub(super) call_states: Vec<CallState>,
+    /// Streams of branch steps.
+    pub(super) branch_rngs: Vec<RngStream>,
     /// Component figures taken at the end of the observation window.
     snapshot: Option<Box<Results>>,
 }
@@ -98,7 +105,7 @@ impl<'m> World<'m> {
             clients: Clients::new(&m.workloads, m.endpoints.len(), m.keys.len(), &cx),
             balancers: start_all(&m.load_balancers, &cx),
             services: start_all(&m.services, &cx),
-            endpoints: Endpoints::new(m.endpoints.len(), spec),
+            endpoints: Endpoints::new(m.endpoints.len(), spec, !m.calls.is_empty()),
             caches: start_all(&m.caches, &cx),
             cdns: start_all(&m.cdns, &cx),
             databases: start_all(&m.databases, &cx),
@@ -110,6 +117,9 @@ impl<'m> World<'m> {
                 .iter()
                 .map(|(_, name)| cx.stream(name))
                 .collect(),
+            calls: CallTable::default(),
+            call_states: start_all(&m.calls, &cx),
+            branch_rngs: m.branches.iter().map(|b| cx.stream(&b.stream)).collect(),
             snapshot: None,
             cx,
         }
@@ -304,6 +314,11 @@ impl<'m> World<'m> {
                 }
             },
             Ev::Queue(e) => self.queues.on(e, &mut self.cx),
+            Ev::Call(e) => match e {
+                call::Ev::Arrive(j) => self.call_arrive(j),
+                call::Ev::Timeout { slot, tag } => self.call_timeout(slot, tag),
+                call::Ev::Retry(slot) => self.call_retry(slot),
+            },
         }
     }
 

@@ -3,6 +3,7 @@
 //! rate-limit refusals per second (lower panel, on their own scale so a
 //! trickle of errors under a flood of successes is still seen).
 
+use models::EndpointSeries;
 use models::Results;
 use plotters::prelude::*;
 
@@ -35,14 +36,27 @@ pub fn throughput_over_time(r: &Results) -> Result<Vec<Chart>, ChartError> {
     let mid = |i: usize| axis.bucket_mid(i, ts.interval_s);
     let n = ts.buckets;
     let offered = offered_rps(r);
-    let ok = sum_by_bucket(n, ts.endpoints.iter().map(|e| e.ok_rps.as_slice()));
-    let timeouts = sum_by_bucket(n, ts.endpoints.iter().map(|e| e.timeouts_rps.as_slice()));
-    let rejected = sum_by_bucket(n, ts.endpoints.iter().map(|e| e.rejected_rps.as_slice()));
+    // The totals are users' requests (with service calls, the endpoints
+    // count the calls' requests too).
+    let total = |f: fn(&EndpointSeries) -> &[f64], u: Option<&[f64]>| match u {
+        Some(u) => sum_by_bucket(n, std::iter::once(u)),
+        None => sum_by_bucket(n, ts.endpoints.iter().map(f)),
+    };
+    let users = ts.users.as_ref();
+    let ok = total(|e| &e.ok_rps, users.map(|u| u.ok_rps.as_slice()));
+    let timeouts = total(
+        |e| &e.timeouts_rps,
+        users.map(|u| u.timeouts_rps.as_slice()),
+    );
+    let rejected = total(
+        |e| &e.rejected_rps,
+        users.map(|u| u.rejected_rps.as_slice()),
+    );
     // Failures in flight (502) and rate-limit refusals (429), when present.
-    let aborted = sum_by_bucket(n, ts.endpoints.iter().map(|e| e.aborted_rps.as_slice()));
-    let limited = sum_by_bucket(
-        n,
-        ts.endpoints.iter().map(|e| e.rate_limited_rps.as_slice()),
+    let aborted = total(|e| &e.aborted_rps, users.map(|u| u.aborted_rps.as_slice()));
+    let limited = total(
+        |e| &e.rate_limited_rps,
+        users.map(|u| u.rate_limited_rps.as_slice()),
     );
     let has_aborted = aborted.iter().any(|v| *v > 0.0);
     let has_limited = limited.iter().any(|v| *v > 0.0);

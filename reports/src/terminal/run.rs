@@ -379,16 +379,27 @@ pub fn timeline(r: &Results, rows: usize) -> Option<Table> {
             .iter()
             .map(|w| mean(&w.offered_rps, a, b))
             .sum();
-        let ok: f64 = ts.endpoints.iter().map(|e| mean(&e.ok_rps, a, b)).sum();
-        let errors: f64 = ts
-            .endpoints
-            .iter()
-            .map(|e| {
-                mean(&e.timeouts_rps, a, b)
-                    + mean(&e.rejected_rps, a, b)
-                    + mean(&e.aborted_rps, a, b)
-            })
-            .sum();
+        // Users' requests: with service calls, the endpoints count the
+        // calls' requests too.
+        let (ok, errors) = match &ts.users {
+            Some(u) => (
+                mean(&u.ok_rps, a, b),
+                mean(&u.timeouts_rps, a, b)
+                    + mean(&u.rejected_rps, a, b)
+                    + mean(&u.aborted_rps, a, b),
+            ),
+            None => (
+                ts.endpoints.iter().map(|e| mean(&e.ok_rps, a, b)).sum(),
+                ts.endpoints
+                    .iter()
+                    .map(|e| {
+                        mean(&e.timeouts_rps, a, b)
+                            + mean(&e.rejected_rps, a, b)
+                            + mean(&e.aborted_rps, a, b)
+                    })
+                    .sum(),
+            ),
+        };
         let worst = ts.overall_latency
             [a.min(ts.overall_latency.len())..b.min(ts.overall_latency.len())]
             .iter()

@@ -409,7 +409,7 @@ impl Clients {
         let t = &mut self.totals;
         match outcome {
             Outcome::Ok { .. } => t.completed += 1,
-            Outcome::Timeout => t.failed += 1,
+            Outcome::Timeout | Outcome::Failed(Failure::TimedOut) => t.failed += 1,
             Outcome::Failed(Failure::Rejected) => t.rejected += 1,
             Outcome::Failed(Failure::Aborted) => t.aborted += 1,
             Outcome::Failed(Failure::RateLimited) => t.rate_limited += 1,
@@ -425,7 +425,7 @@ impl Clients {
                         h.record((at - born).0);
                     }
                 }
-                Outcome::Timeout => u.n.timeouts += 1,
+                Outcome::Timeout | Outcome::Failed(Failure::TimedOut) => u.n.timeouts += 1,
                 Outcome::Failed(Failure::Rejected) => u.n.rejected += 1,
                 Outcome::Failed(Failure::Aborted) => u.n.aborted += 1,
                 Outcome::Failed(Failure::RateLimited) => u.n.rate_limited += 1,

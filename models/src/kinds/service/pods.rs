@@ -18,6 +18,7 @@ use super::{Ev, ServiceDef, SvcState};
 use crate::kernel::Cx;
 use crate::kernel::backend::Backend;
 use crate::kernel::failures::exponential;
+use crate::kernel::job::Reply;
 use crate::model::ids::{JobId, ServiceId};
 
 /// Where a pod is in its life.
@@ -317,8 +318,11 @@ impl SvcState {
         queued.sort_unstable();
         let mut executing = Vec::new();
         for (j, job) in cx.jobs.iter() {
+            // Parallel branches are not requests: they stop at their next
+            // step, their parent being killed.
             if job.live
                 && !job.killed
+                && !matches!(job.reply, Reply::Fork(_))
                 && job.route.service == s
                 && job.route.pod() == Some(pod as u32)
                 && queued.binary_search(&j).is_err()

@@ -1,0 +1,292 @@
+//! Services that call services, against queueing theory: a tandem of
+//! M/M/1 stations through `call` steps, probabilistic routing through a
+//! `branch` step against Jackson's traffic equations with multi-worker
+//! stations, a fork-join of two M/M/1 stations through `parallel` against
+//! Nelson & Tantawi, and retries at k layers multiplying attempts by 3^k
+//! exactly. Then what the binary refuses: unknown targets and endpoints,
+//! a cycle in the call graph, bad branch weights, an empty parallel step.
+//!
+//! # How the tolerances were chosen
+//!
+//! The callers here hold a worker while they wait but have far more
+//! workers than requests in flight, so they add no queueing: each caller's
+//! latency is the sum (or the maximum) of its callees' sojourns. The
+//! callees are M/M/1 or M/M/c stations, whose mean sojourn over N
+//! customers has a standard deviation of √(2(1+ρ)/((1-ρ)^4 N)) / μ
+//! (Whitt 1989, through Little's law; see `validation.rs`). Tolerances are
+//! about five of those, summed over the stations (their errors may be
+//! correlated), and were checked against the spread over seeds 1–6.
+
+use serde_json::{Value, json};
+use sim_core::theory;
+
+use crate::cli::{Scratch, capsim};
+use crate::support::{SEED, close, run};
+
+/// A service with `concurrency` workers per pod whose one endpoint `x`
+/// runs `steps`.
+fn service(name: &str, concurrency: u32, steps: Value) -> Value {
+    json!({ "name": name, "replicas": 1, "concurrency": concurrency,
+            "endpoints": { "x": steps } })
+}
+
+/// An exponential compute step of mean `ms`.
+fn exp_ms(ms: f64) -> Value {
+    json!({ "compute": { "exponential": { "mean": format!("{ms}ms") } } })
+}
+
+/// A call of `target`'s endpoint `x`.
+fn call(target: &str) -> Value {
+    json!({ "call": { "target": target, "endpoint": "x" } })
+}
+
+/// Poisson arrivals at `rps` for `secs` (10 s warm-up) at `front.x`.
+fn system(secs: u64, rps: f64, services: Value) -> Value {
+    json!({
+        "name": "calls",
+        "seed": SEED,
+        "duration": format!("{secs}s"),
+        "warmup": "10s",
+        "workloads": [{ "name": "users", "target": "front", "rate": [{ "rps": rps }],
+                        "mix": { "x": 1 } }],
+        "services": services
+    })
+}
+
+/// Mean sojourn standard deviation of an M/M/c station over `n`
+/// customers, ms (the M/M/1 formula, a bound for c > 1 at the same ρ).
+fn sd_mean(rho: f64, mu_per_ms: f64, n: f64) -> f64 {
+    (2.0 * (1.0 + rho) / ((1.0 - rho).powi(4) * n)).sqrt() / mu_per_ms
+}
+
+/// Two M/M/1 stations in tandem (λ = 500/s; means 1 ms and 1.25 ms, so ρ
+/// = 0.5 and 0.625), called one after the other: by Burke's theorem the
+/// second sees Poisson arrivals too, and the sojourns are independent
+/// (Reich), so the caller's latency is hypoexponential with rates μ - λ =
+/// 0.5 and 0.3 per ms: mean 2 + 3.33 = 5.33 ms, quantiles by bisection of
+/// its survival function (a2·e^(-a1 t) - a1·e^(-a2 t)) / (a2 - a1):
+/// p50 4.414, p90 10.474, p99 18.354 ms.
+#[test]
+fn a_tandem_of_calls_adds_mm1_sojourns() {
+    let v = system(
+        600,
+        500.0,
+        json!([
+            service("front", 1000, json!([call("b"), call("c")])),
+            service("b", 1, json!([exp_ms(1.0)])),
+            service("c", 1, json!([exp_ms(1.25)])),
+        ]),
+    );
+    let r = run("tandem.json", &v);
+    let front = &r.endpoints[0];
+    let n = front.ok as f64;
+    // sd: 0.013 (b) + 0.030 (c) ms at N = 295,000; 5 sd = 0.21 ms.
+    let sd = sd_mean(0.5, 1.0, n) + sd_mean(0.625, 0.8, n);
+    close("mean, ms", front.latency.mean_ms, 2.0 + 1.0 / 0.3, 5.0 * sd);
+    // Quantiles: seeds 1–6 spread by 0.04 / 0.10 / 0.25 ms around theory.
+    close("p50, ms", front.latency.p50_ms, 4.414, 0.15);
+    close("p90, ms", front.latency.p90_ms, 10.474, 0.35);
+    close("p99, ms", front.latency.p99_ms, 18.354, 1.0);
+    // Each callee's own sojourn is 1/(μ - λ), and every request made by a
+    // call is counted at the callee's endpoint, none in `overall`.
+    close(
+        "b mean, ms",
+        r.endpoints[1].latency.mean_ms,
+        2.0,
+        5.0 * sd_mean(0.5, 1.0, n),
+    );
+    assert_eq!(r.overall.count, front.count);
+    assert_eq!(r.endpoints[1].count, front.count);
+    assert_eq!(r.calls.len(), 2);
+    assert_eq!(
+        (r.calls[0].from.as_str(), r.calls[0].to.as_str()),
+        ("front.x", "b.x")
+    );
+    assert_eq!(r.calls[0].calls, front.count);
+    assert_eq!(r.calls[1].calls, front.count);
+    assert_eq!(r.services[1].requests, front.count);
+}
+
+/// Probabilistic routing: 30% of requests call an M/M/4 station, 70% an
+/// M/M/10 one (λ = 10/ms, μ = 1/ms; ρ = 0.75 and 0.7). Jackson's traffic
+/// equations give λ_b = 3/ms and λ_c = 7/ms; each station is M/M/c, and
+/// the caller's mean is 0.3·W_b + 0.7·W_c (Erlang C).
+#[test]
+fn a_branch_routes_by_weight_as_jacksons_equations_say() {
+    let branch = json!([{ "branch": [
+        { "weight": 3, "steps": [call("b")] },
+        { "weight": 7, "steps": [call("c")] }
+    ] }]);
+    let v = system(
+        200,
+        10_000.0,
+        json!([
+            service("front", 1000, branch),
+            service("b", 4, json!([exp_ms(1.0)])),
+            service("c", 10, json!([exp_ms(1.0)])),
+        ]),
+    );
+    let r = run("branch.json", &v);
+    let n = r.endpoints[0].count as f64;
+    // A binomial share: sd √(0.21/N) = 0.0003 at N = 1.9M.
+    let share = r.endpoints[1].count as f64 / n;
+    close("share to b", share, 0.3, 5.0 * (0.21 / n).sqrt());
+    let (wb, wc) = (
+        theory::mmc_mean_sojourn(3.0, 1.0, 4),
+        theory::mmc_mean_sojourn(7.0, 1.0, 10),
+    );
+    let sd = 0.3 * sd_mean(0.75, 1.0, 0.3 * n) + 0.7 * sd_mean(0.7, 1.0, 0.7 * n);
+    close(
+        "b mean, ms",
+        r.endpoints[1].latency.mean_ms,
+        wb,
+        5.0 * sd_mean(0.75, 1.0, 0.3 * n),
+    );
+    close(
+        "c mean, ms",
+        r.endpoints[2].latency.mean_ms,
+        wc,
+        5.0 * sd_mean(0.7, 1.0, 0.7 * n),
+    );
+    close(
+        "caller mean, ms",
+        r.endpoints[0].latency.mean_ms,
+        0.3 * wb + 0.7 * wc,
+        5.0 * sd,
+    );
+}
+
+/// Fork-join: every request calls two M/M/1 stations at once (λ = 500/s,
+/// mean 1 ms, ρ = 0.5) and waits for both. Nelson & Tantawi (1988) give
+/// the exact mean for two servers: E[T] = (12 - ρ)/8 · 1/(μ - λ) = 2.875
+/// ms (against 2 ms for one and 3 ms for two independent ones).
+#[test]
+fn a_parallel_step_matches_nelson_and_tantawi() {
+    let v = system(
+        600,
+        500.0,
+        json!([
+            service(
+                "front",
+                1000,
+                json!([{ "parallel": [[call("b")], [call("c")]] }])
+            ),
+            service("b", 1, json!([exp_ms(1.0)])),
+            service("c", 1, json!([exp_ms(1.0)])),
+        ]),
+    );
+    let r = run("fork-join.json", &v);
+    let front = &r.endpoints[0];
+    let sd = 2.0 * sd_mean(0.5, 1.0, front.ok as f64);
+    close("fork-join mean, ms", front.latency.mean_ms, 2.875, 5.0 * sd);
+    assert_eq!(r.endpoints[1].count, front.count);
+    assert_eq!(r.endpoints[2].count, front.count);
+}
+
+/// Three layers each retry a failing call up to 3 attempts: the bottom
+/// service (its database down for the whole run) sees 3^3 = 27 attempts
+/// per user request, exactly; every layer's counts follow, and each user
+/// request fails once with the bottom's 502.
+#[test]
+fn retries_at_three_layers_multiply_attempts_by_27() {
+    let retrying = |target: &str| {
+        json!([{ "call": { "target": target, "endpoint": "x",
+                           "retry": { "max_attempts": 3, "retry_on": ["5xx"],
+                                      "backoff": { "base_interval": "1ms" } } } }])
+    };
+    let mut v = system(
+        20,
+        50.0,
+        json!([
+            service("front", 1000, retrying("l1")),
+            service("l1", 1000, retrying("l2")),
+            service("l2", 1000, retrying("l3")),
+            service("l3", 1000, json!([{ "read": { "db": "d" } }])),
+        ]),
+    );
+    v["warmup"] = json!("0s");
+    // Requests stop at 15 s, so every one has settled by 20 s.
+    v["workloads"][0]["rate"] = json!([{ "for": "15s", "rps": 50 }, { "rps": 0 }]);
+    v["workloads"][0]["keys"] = json!({ "k": { "uniform": { "n": 100 } } });
+    v["databases"] = json!([{ "name": "d", "shards": 1, "shard_key": "k", "connections": 10,
+                             "read_time": "1ms", "write_time": "1ms" }]);
+    v["faults"] = json!([{ "at": "0s", "for": "20s", "outage": { "database": "d" } }]);
+    let r = run("retries.json", &v);
+    let n = r.endpoints[0].count;
+    assert!(n > 600, "{n}");
+    let counts: Vec<u64> = r.endpoints.iter().map(|e| e.count).collect();
+    assert_eq!(counts, vec![n, 3 * n, 9 * n, 27 * n]);
+    for (layer, c) in r.calls.iter().enumerate() {
+        let calls = 3u64.pow(layer as u32) * n;
+        assert_eq!(
+            (c.calls, c.attempts, c.retries, c.errors, c.ok),
+            (calls, 3 * calls, 2 * calls, calls, 0),
+            "{} -> {}",
+            c.from,
+            c.to
+        );
+        assert_eq!(c.aborted, 3 * calls);
+    }
+    assert_eq!((r.overall.count, r.overall.aborted), (n, n));
+    assert_eq!(r.totals.aborted, n);
+}
+
+/// What the binary refuses in call, parallel and branch steps: exit 2,
+/// the file, line and column, the field's path, and a suggestion where a
+/// name is close.
+#[test]
+fn bad_calls_are_refused_with_their_location() {
+    let base = || {
+        system(
+            20,
+            10.0,
+            json!([
+                service("front", 10, json!([call("back")])),
+                service("back", 10, json!([exp_ms(1.0)])),
+            ]),
+        )
+    };
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "/services/0/endpoints/x/0",
+            json!({ "call": { "target": "bakc", "endpoint": "x" } }),
+            "services[0].endpoints.x[0].call.target: no load balancer or service named `bakc` (known: front, back)\n  help: did you mean `back`?",
+        ),
+        (
+            "/services/0/endpoints/x/0",
+            json!({ "call": { "target": "back", "endpoint": "y" } }),
+            "services[0].endpoints.x[0].call.endpoint: no endpoint of service `back` named `y` (known: x)",
+        ),
+        (
+            "/services/1/endpoints/x/0",
+            call("front"),
+            "services[1].endpoints.x[0].call: this call closes a cycle (front.x -> back.x -> front.x): a request would call itself without end",
+        ),
+        (
+            "/services/0/endpoints/x/0",
+            json!({ "branch": [{ "weight": -1, "steps": [] }] }),
+            "services[0].endpoints.x[0].branch[0].weight: a branch weight must be a positive number, got -1",
+        ),
+        (
+            "/services/0/endpoints/x/0",
+            json!({ "parallel": [] }),
+            "services[0].endpoints.x[0].parallel: a parallel step needs at least one branch",
+        ),
+        (
+            "/services/0/endpoints/x/0",
+            json!({ "call": { "target": "back", "endpoint": "x", "timeout": "0s" } }),
+            "services[0].endpoints.x[0].call.timeout: a timeout must be positive (omit it for none)",
+        ),
+    ];
+    let s = Scratch::new("bad-calls");
+    for (pointer, value, want) in cases {
+        let mut v = base();
+        *v.pointer_mut(pointer).expect("a path of the base") = value;
+        let text = serde_json::to_string_pretty(&v).expect("json");
+        let file = s.file("bad-call.json", &text);
+        let out = capsim(["validate", file.to_str().expect("utf-8")]);
+        assert_eq!(out.code, Some(2), "{want}: {out}");
+        assert!(out.stderr.contains(want), "want `{want}` in:\n{out}");
+        assert!(out.stderr.contains("bad-call.json:"), "{out}");
+    }
+}
