@@ -311,10 +311,11 @@ fn decimals_for(a: f64, n: i32) -> i32 {
 /// An exact zero is `0` (`0 ± 0%` for an error rate that was zero in
 /// every replication), while a figure that only rounds to zero keeps its
 /// decimals (`0.00 ± 0.42`) and, in a change, its sign (`+0 ± 30ms`), so
-/// that it is never taken for an exact zero. Money is the exception to
-/// the rule: it is written by [`money`] (cents, whole dollars from $100),
-/// as everywhere else, but for an exact zero, which is `$0` here too
-/// (`$7.48 ± $0/hour`: a cost every replication agreed on).
+/// that it is never taken for an exact zero. Money follows the interval
+/// too (`$2.271 ± $0.093`, `$0.8600 ± $0.0017`, `$247 ± $27`), and without
+/// one is written by [`money`] (cents, whole dollars from $100), as
+/// everywhere else; an exact zero is `$0` (`$7.48 ± $0/hour`: a cost
+/// every replication agreed on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Digits {
     /// Decimals set by an interval; `None`: four significant digits of
@@ -363,7 +364,12 @@ impl Digits {
     /// `v` in `unit` without what follows it.
     fn figure(self, v: f64, unit: Unit, signed: bool) -> String {
         if let Unit::Money(_) = unit {
-            let text = if v == 0.0 { "$0".into() } else { money(v) };
+            let text = match self.decimals {
+                _ if v == 0.0 => "$0".into(),
+                Some(d) if v < 0.0 => format!("-${}", fixed(-v, d)),
+                Some(d) => format!("${}", fixed(v, d)),
+                None => money(v),
+            };
             return if signed && v > 0.0 {
                 format!("+{text}")
             } else {
@@ -727,7 +733,15 @@ mod tests {
         assert_eq!(estimate(&est(0.0042, None), hour), "$0.0042/hour");
         assert_eq!(
             estimate(&est(247.3, Some(12.4)), Unit::Money("")),
-            "$247 ± $12.40"
+            "$247 ± $12"
+        );
+        assert_eq!(
+            estimate(&est(0.86, Some(0.0017)), Unit::Money("")),
+            "$0.8600 ± $0.0017"
+        );
+        assert_eq!(
+            change(&est(-2.2712, Some(0.0931)), Unit::Money("")),
+            "-$2.271 ± $0.093"
         );
         let d = Digits::of(&est(1.32, None), hour);
         assert_eq!(d.signed(-0.8347, hour), "-$0.83/hour");
