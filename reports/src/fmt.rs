@@ -12,7 +12,16 @@
 //! | count | [`int`] | `999`, `2,727,347` |
 //! | field path | [`short_path`] | `orders.shard_key` |
 //! | sweep value | [`value_text`], [`params`] | `hash`, `app.replicas=8 orders.strategy=hash` |
+//! | estimate, mean ± 95% half-width | [`estimate`] | `30.98 ± 0.15ms`, `0 ± 0%`, `2,999.7 ± 7.4 requests/s` |
+//! | signed change of an estimate | [`change`] | `+4.7 ± 3.3ms`, `-4.719 ± 0.091 pp`, `0 ± 0 pp` |
+//! | one figure of an estimate (its mean, a margin) | [`mean`], [`margin`], [`Digits`] | `30.98ms`, `+29.02ms`, `-$0.83/hour` |
+//!
+//! An estimate's figures are written in the unit of its metric
+//! ([`Unit`]): percentages for fractions, percentage points for their
+//! changes, `ms`, money as [`money`] writes it, plain numbers with their
+//! unit.
 
+use models::{Estimate, Slo};
 use serde_json::Value;
 
 /// A fraction as a percentage, with more decimals as it shrinks: one from
@@ -166,15 +175,295 @@ pub fn ms(v: f64) -> String {
 /// count are read in groups, and the ledger's terms line up with the
 /// figures on the page.
 pub fn int(v: u64) -> String {
-    let s = v.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
+    grouped(&v.to_string())
+}
+
+/// A string of digits with a comma between groups of three.
+fn grouped(digits: &str) -> String {
+    let n = digits.len();
+    let mut out = String::with_capacity(n + n / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (n - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
     }
     out
+}
+
+/// The unit of a metric, which says how [`estimate`], [`change`] and
+/// [`Digits`] write its figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit<'a> {
+    /// A fraction, written as a percentage: `62.7%`.
+    Percent,
+    /// A change of a fraction, in percentage points: `-4.72 pp` (so that
+    /// it is never read as a change relative to the value).
+    Points,
+    /// Milliseconds, glued to the figure as the objectives write limits:
+    /// `30.98ms`.
+    Ms,
+    /// Dollars, each figure written by [`money`], then what they are per
+    /// (`/hour`, or nothing where the column says it): `$7.48/hour`.
+    Money(&'a str),
+    /// A plain number, then its unit after a space when it has one:
+    /// `2,401 requests/s`, `1.35`.
+    Plain(&'a str),
+}
+
+impl<'a> Unit<'a> {
+    /// The unit of an objective's metric, from its `percent` and `unit`
+    /// fields (`$/hour` is money per hour).
+    pub fn of(slo: &'a Slo) -> Unit<'a> {
+        if slo.percent {
+            Unit::Percent
+        } else if slo.unit == "ms" {
+            Unit::Ms
+        } else if let Some(per) = slo.unit.strip_prefix('$') {
+            Unit::Money(per)
+        } else {
+            Unit::Plain(&slo.unit)
+        }
+    }
+
+    /// The unit of a change of this metric: percentage points for a
+    /// fraction, the metric's own unit otherwise.
+    pub fn change(self) -> Unit<'a> {
+        match self {
+            Unit::Percent => Unit::Points,
+            other => other,
+        }
+    }
+
+    /// What a fraction is multiplied by to be written.
+    fn scale(self) -> f64 {
+        match self {
+            Unit::Percent | Unit::Points => 100.0,
+            _ => 1.0,
+        }
+    }
+
+    /// What follows the figures: `%`, ` pp`, `ms`, `/hour`, ` requests/s`.
+    fn suffix(self) -> String {
+        match self {
+            Unit::Percent => "%".into(),
+            Unit::Points => " pp".into(),
+            Unit::Ms => "ms".into(),
+            Unit::Money(per) => per.into(),
+            Unit::Plain("") => String::new(),
+            Unit::Plain(u) => format!(" {u}"),
+        }
+    }
+}
+
+/// Most decimals any figure gets: a nanosecond of a latency in
+/// milliseconds, a hundredth of a part per million of a percentage; what
+/// lies beyond is below anything a simulation of requests resolves.
+const MAX_DECIMALS: i32 = 6;
+
+/// Significant digits of an interval's half-width, and so of the
+/// precision of its mean.
+const INTERVAL_DIGITS: i32 = 2;
+
+/// Significant digits of a figure without an interval.
+const SINGLE_DIGITS: i32 = 4;
+
+/// Most significant digits of a mean with an interval: past the sixth, a
+/// narrower interval is the rounding of the arithmetic, not a spread of
+/// the replications.
+const MEAN_DIGITS: i32 = 6;
+
+/// The decimals that give `a` (> 0) `n` significant digits, from 0 (the
+/// digits of a whole number are never rounded away) to [`MAX_DECIMALS`];
+/// one fewer when rounding carries into a new digit (`0.0996` to two
+/// digits is `0.10`, not `0.100`).
+fn decimals_for(a: f64, n: i32) -> i32 {
+    let d = (n - 1 - a.log10().floor() as i32).clamp(0, MAX_DECIMALS);
+    if d > 0 && (a * 10f64.powi(d)).round() >= 10f64.powi(n) {
+        d - 1
+    } else {
+        d
+    }
+}
+
+/// How many digits the figures of one estimate get — its mean, its
+/// half-width and the values read beside it (a margin to a limit, a
+/// replication's value, a tolerance), so that they all line up.
+///
+/// The rule: **an interval sets the precision**. The half-width is
+/// rounded to two significant digits and every figure to the same
+/// decimal place, as a measurement is written with its uncertainty
+/// (`30.98 ± 0.15`, `8,993 ± 42`, `0.8647 ± 0.0017`). A reader can trust
+/// every digit shown: the last one is where the interval begins to
+/// blur, so no digit is noise and none that the replications pinned
+/// down is hidden. Precision by magnitude does neither: it printed
+/// `1.21 ± 0.00` for an interval of 0.0013 and `6.20 ± 0.44` beside it,
+/// one hiding what is known and the other implying a certainty the
+/// other column denies. Whole numbers keep all their digits
+/// (`891 ± 175`, not `890 ± 180`), and a mean gets at most six
+/// significant digits.
+///
+/// Without an interval (a single replication) or with one of zero (all
+/// replications agreed), nothing sets the precision, and each figure gets
+/// four significant digits with its trailing zeros dropped (`83.49`,
+/// `0.1`, `2,401`), and a single value short of 100% never reads `100%`.
+///
+/// An exact zero is `0` (`0 ± 0%` for an error rate that was zero in
+/// every replication), while a figure that only rounds to zero keeps its
+/// decimals (`0.00 ± 0.42`) and, in a change, its sign (`+0 ± 30ms`), so
+/// that it is never taken for an exact zero. Money follows the interval
+/// too (`$2.271 ± $0.093`, `$0.8600 ± $0.0017`, `$247 ± $27`), and without
+/// one is written by [`money`] (cents, whole dollars from $100), as
+/// everywhere else; an exact zero is `$0` (`$7.48 ± $0/hour`: a cost
+/// every replication agreed on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digits {
+    /// Decimals set by an interval; `None`: four significant digits of
+    /// each figure.
+    decimals: Option<i32>,
+}
+
+impl Digits {
+    /// The digits of `e`'s figures written in `unit`.
+    pub fn of(e: &Estimate, unit: Unit) -> Digits {
+        let s = unit.scale();
+        let decimals = e
+            .ci95
+            .map(|h| h * s)
+            .filter(|h| h.is_finite() && *h > 0.0)
+            .map(|h| {
+                let m = (e.mean * s).abs();
+                let d = decimals_for(h, INTERVAL_DIGITS);
+                if m > 0.0 && m.is_finite() {
+                    d.min(decimals_for(m, MEAN_DIGITS))
+                } else {
+                    d
+                }
+            });
+        Digits { decimals }
+    }
+
+    /// `v` in `unit`: `30.98ms`, `0.1%`, `$7.48/hour`.
+    pub fn value(self, v: f64, unit: Unit) -> String {
+        self.text(v, unit, false)
+    }
+
+    /// `v` in `unit` with its sign (none on an exact zero): `+29.02ms`,
+    /// `-0.83 pp`, `-$0.83/hour`.
+    pub fn signed(self, v: f64, unit: Unit) -> String {
+        self.text(v, unit, true)
+    }
+
+    fn text(self, v: f64, unit: Unit, signed: bool) -> String {
+        if !v.is_finite() {
+            return "-".into();
+        }
+        format!("{}{}", self.figure(v, unit, signed), unit.suffix())
+    }
+
+    /// `v` in `unit` without what follows it.
+    fn figure(self, v: f64, unit: Unit, signed: bool) -> String {
+        if let Unit::Money(_) = unit {
+            let text = match self.decimals {
+                _ if v == 0.0 => "$0".into(),
+                Some(d) if v < 0.0 => format!("-${}", fixed(-v, d)),
+                Some(d) => format!("${}", fixed(v, d)),
+                None => money(v),
+            };
+            return if signed && v > 0.0 {
+                format!("+{text}")
+            } else {
+                text
+            };
+        }
+        let v = v * unit.scale();
+        if v == 0.0 {
+            return "0".into();
+        }
+        let a = v.abs();
+        let text = match self.decimals {
+            Some(d) => fixed(a, d),
+            None => {
+                let mut d = decimals_for(a, SINGLE_DIGITS);
+                // A share short of the whole never reads 100% (`99.996%`).
+                while unit == Unit::Percent
+                    && a < 100.0
+                    && d < MAX_DECIMALS
+                    && fixed(a, d).starts_with("100")
+                {
+                    d += 1;
+                }
+                let text = fixed(a, d);
+                if is_zero(&text) {
+                    format!("<0.{}1", "0".repeat(MAX_DECIMALS as usize - 1))
+                } else if text.contains('.') {
+                    text.trim_end_matches('0').trim_end_matches('.').to_string()
+                } else {
+                    text
+                }
+            }
+        };
+        if v < 0.0 && (signed || !is_zero(&text)) {
+            format!("-{text}")
+        } else if v > 0.0 && signed {
+            format!("+{text}")
+        } else {
+            text
+        }
+    }
+}
+
+/// Whether a figure's digits are all zeros (`0.00`).
+fn is_zero(text: &str) -> bool {
+    text.bytes().all(|b| matches!(b, b'0' | b'.' | b','))
+}
+
+/// `a` (>= 0) to `d` decimals, with thousands separators.
+fn fixed(a: f64, d: i32) -> String {
+    let text = format!("{a:.0$}", d as usize);
+    match text.split_once('.') {
+        Some((whole, frac)) => format!("{}.{frac}", grouped(whole)),
+        None => grouped(&text),
+    }
+}
+
+/// An estimate in its unit: the mean ± the half-width of its 95%
+/// interval, both to the [`Digits`] of the estimate, then the unit:
+/// `30.98 ± 0.15ms`, `62.7 ± 1.5%`, `0 ± 0%`, `$7.48 ± $0/hour`; the
+/// mean alone without an interval (`83.49ms`), `-` when it is not a
+/// number.
+pub fn estimate(e: &Estimate, unit: Unit) -> String {
+    with_interval(e, unit, false)
+}
+
+/// A change, as [`estimate`] with the mean's sign: `+0.86 ± 0.05ms`,
+/// `-4.72 ± 0.09 pp`, `0 ± 0 pp`. Pass the unit's [`Unit::change`] for
+/// percentage points.
+pub fn change(e: &Estimate, unit: Unit) -> String {
+    with_interval(e, unit, true)
+}
+
+/// The mean alone, to the [`Digits`] of its estimate: `30.98ms`.
+pub fn mean(e: &Estimate, unit: Unit) -> String {
+    Digits::of(e, unit).value(e.mean, unit)
+}
+
+/// A value read beside an estimate (the margin of its mean to a limit),
+/// signed and to the [`Digits`] of the estimate: `+29.02ms`, `-0.46 pp`.
+pub fn margin(e: &Estimate, v: f64, unit: Unit) -> String {
+    Digits::of(e, unit).signed(v, unit)
+}
+
+fn with_interval(e: &Estimate, unit: Unit, signed: bool) -> String {
+    if !e.mean.is_finite() {
+        return "-".into();
+    }
+    let d = Digits::of(e, unit);
+    let m = d.figure(e.mean, unit, signed);
+    match e.ci95.filter(|h| h.is_finite()) {
+        Some(h) => format!("{m} ± {}{}", d.figure(h, unit, false), unit.suffix()),
+        None => format!("{m}{}", unit.suffix()),
+    }
 }
 
 /// The last segment of a field path, with its parent when the path is
@@ -288,6 +577,216 @@ mod tests {
         assert_eq!(ms(-1500.0), "-1,500");
         assert_eq!(ms(f64::NAN), "-");
         assert_eq!(ms(f64::INFINITY), "-");
+    }
+
+    fn est(mean: f64, ci95: Option<f64>) -> Estimate {
+        let h = ci95.unwrap_or(0.0);
+        Estimate {
+            mean,
+            ci95,
+            low: mean - h,
+            high: mean + h,
+        }
+    }
+
+    #[test]
+    fn estimates_take_their_precision_from_the_interval() {
+        assert_eq!(
+            estimate(&est(30.9812, Some(0.1512)), Unit::Ms),
+            "30.98 ± 0.15ms"
+        );
+        assert_eq!(
+            estimate(&est(0.627, Some(0.0151)), Unit::Percent),
+            "62.7 ± 1.5%"
+        );
+        assert_eq!(
+            estimate(&est(8993.4, Some(42.3)), Unit::Plain("")),
+            "8,993 ± 42"
+        );
+        assert_eq!(
+            estimate(&est(2402.3, Some(8.3)), Unit::Plain("")),
+            "2,402.3 ± 8.3"
+        );
+        assert_eq!(
+            estimate(&est(0.8647, Some(0.0017)), Unit::Plain("")),
+            "0.8647 ± 0.0017"
+        );
+        // Whole numbers keep their digits.
+        assert_eq!(
+            estimate(&est(891.2, Some(175.4)), Unit::Plain("")),
+            "891 ± 175"
+        );
+        // Rounding that carries: two digits, not three.
+        assert_eq!(
+            estimate(&est(1.0, Some(0.0996)), Unit::Plain("")),
+            "1.00 ± 0.10"
+        );
+        // An interval far narrower than the mean stops at its sixth digit.
+        assert_eq!(
+            estimate(&est(1234.5678, Some(1e-9)), Unit::Plain("")),
+            "1,234.57 ± 0.00"
+        );
+        assert_eq!(mean(&est(30.9812, Some(0.1512)), Unit::Ms), "30.98ms");
+    }
+
+    #[test]
+    fn exact_zeros_are_zero() {
+        assert_eq!(estimate(&est(0.0, Some(0.0)), Unit::Percent), "0 ± 0%");
+        assert_eq!(estimate(&est(0.0, None), Unit::Percent), "0%");
+        assert_eq!(estimate(&est(0.0, Some(0.0)), Unit::Plain("")), "0 ± 0");
+        assert_eq!(change(&est(0.0, Some(0.0)), Unit::Points), "0 ± 0 pp");
+        assert_eq!(change(&est(-0.0, None), Unit::Ms), "0ms");
+        assert_eq!(estimate(&est(0.0, Some(0.42)), Unit::Plain("")), "0 ± 0.42");
+        assert_eq!(
+            estimate(&est(27.656191, Some(0.0)), Unit::Ms),
+            "27.66 ± 0ms"
+        );
+        // A figure that only rounds to zero keeps its decimals, and a
+        // change its sign.
+        assert_eq!(
+            estimate(&est(0.001, Some(0.42)), Unit::Plain("")),
+            "0.00 ± 0.42"
+        );
+        assert_eq!(
+            estimate(&est(-0.001, Some(0.42)), Unit::Plain("")),
+            "0.00 ± 0.42"
+        );
+        assert_eq!(
+            change(&est(-0.001, Some(0.42)), Unit::Plain("")),
+            "-0.00 ± 0.42"
+        );
+        assert_eq!(change(&est(0.4, Some(30.0)), Unit::Ms), "+0 ± 30ms");
+    }
+
+    #[test]
+    fn estimates_without_an_interval_get_four_digits() {
+        assert_eq!(estimate(&est(83.49, None), Unit::Ms), "83.49ms");
+        assert_eq!(estimate(&est(201.26, None), Unit::Ms), "201.3ms");
+        assert_eq!(estimate(&est(0.0119, None), Unit::Percent), "1.19%");
+        assert_eq!(
+            estimate(&est(2401.09, None), Unit::Plain("requests/s")),
+            "2,401 requests/s"
+        );
+        assert_eq!(estimate(&est(123_456.7, None), Unit::Ms), "123,457ms");
+        assert_eq!(estimate(&est(0.99996, None), Unit::Percent), "99.996%");
+        assert_eq!(estimate(&est(0.9999999, None), Unit::Percent), "99.99999%");
+        // A NaN interval is no interval.
+        assert_eq!(estimate(&est(1.5, Some(f64::NAN)), Unit::Plain("")), "1.5");
+    }
+
+    #[test]
+    fn tiny_and_huge_estimates() {
+        assert_eq!(
+            estimate(&est(1e-7, Some(2e-7)), Unit::Percent),
+            "0.000010 ± 0.000020%"
+        );
+        assert_eq!(estimate(&est(0.000_123_45, None), Unit::Ms), "0.000123ms");
+        assert_eq!(estimate(&est(3e-9, None), Unit::Ms), "<0.000001ms");
+        assert_eq!(
+            Digits::of(&est(1.0, None), Unit::Ms).signed(-3e-9, Unit::Ms),
+            "-<0.000001ms"
+        );
+        assert_eq!(
+            estimate(&est(1.5e9, Some(2.5e7)), Unit::Plain("requests/s")),
+            "1,500,000,000 ± 25,000,000 requests/s"
+        );
+    }
+
+    #[test]
+    fn intervals_wider_than_the_mean() {
+        assert_eq!(
+            estimate(&est(0.0003, Some(0.0005)), Unit::Percent),
+            "0.030 ± 0.050%"
+        );
+        assert_eq!(estimate(&est(0.3, Some(1.2)), Unit::Plain("")), "0.3 ± 1.2");
+        assert_eq!(change(&est(-0.3, Some(1.2)), Unit::Plain("")), "-0.3 ± 1.2");
+    }
+
+    #[test]
+    fn changes_and_margins_carry_their_sign() {
+        assert_eq!(
+            change(&est(-0.0472, Some(0.00094)), Unit::Points),
+            "-4.720 ± 0.094 pp"
+        );
+        assert_eq!(
+            change(&est(0.8643, Some(0.0538)), Unit::Ms),
+            "+0.864 ± 0.054ms"
+        );
+        let d = Digits::of(&est(30.9812, Some(0.1512)), Unit::Ms);
+        assert_eq!(d.signed(29.0188, Unit::Ms), "+29.02ms");
+        assert_eq!(
+            margin(&est(30.9812, Some(0.1512)), 29.0188, Unit::Ms),
+            "+29.02ms"
+        );
+        assert_eq!(d.signed(-0.4601, Unit::Ms), "-0.46ms");
+        assert_eq!(d.value(-0.4601, Unit::Ms), "-0.46ms");
+        let single = Digits::of(&est(1.19, None), Unit::Percent);
+        assert_eq!(single.signed(0.008088, Unit::Percent), "+0.8088%");
+        assert_eq!(single.signed(0.001, Unit::Percent), "+0.1%");
+    }
+
+    #[test]
+    fn money_is_written_as_money() {
+        let hour = Unit::Money("/hour");
+        assert_eq!(estimate(&est(7.48, Some(0.0)), hour), "$7.48 ± $0/hour");
+        assert_eq!(estimate(&est(0.0, Some(0.0)), hour), "$0 ± $0/hour");
+        assert_eq!(estimate(&est(0.0042, None), hour), "$0.0042/hour");
+        assert_eq!(
+            estimate(&est(247.3, Some(12.4)), Unit::Money("")),
+            "$247 ± $12"
+        );
+        assert_eq!(
+            estimate(&est(0.86, Some(0.0017)), Unit::Money("")),
+            "$0.8600 ± $0.0017"
+        );
+        assert_eq!(
+            change(&est(-2.2712, Some(0.0931)), Unit::Money("")),
+            "-$2.271 ± $0.093"
+        );
+        let d = Digits::of(&est(1.32, None), hour);
+        assert_eq!(d.signed(-0.8347, hour), "-$0.83/hour");
+        assert_eq!(d.signed(0.6844, hour), "+$0.68/hour");
+        assert_eq!(change(&est(0.0, Some(0.0)), hour), "$0 ± $0/hour");
+    }
+
+    #[test]
+    fn estimates_that_are_not_numbers() {
+        assert_eq!(estimate(&est(f64::NAN, Some(1.0)), Unit::Ms), "-");
+        assert_eq!(estimate(&est(f64::INFINITY, None), Unit::Percent), "-");
+        assert_eq!(
+            change(&est(f64::NEG_INFINITY, Some(1.0)), Unit::Points),
+            "-"
+        );
+        assert_eq!(mean(&est(f64::NAN, None), Unit::Ms), "-");
+        // An interval that is not a number is left out; the mean stays.
+        assert_eq!(
+            estimate(&est(30.9812, Some(f64::INFINITY)), Unit::Ms),
+            "30.98ms"
+        );
+        assert_eq!(margin(&est(1.0, Some(0.1)), f64::INFINITY, Unit::Ms), "-");
+        let d = Digits::of(&est(f64::NAN, Some(f64::NAN)), Unit::Ms);
+        assert_eq!(d.value(f64::NAN, Unit::Ms), "-");
+        assert_eq!(d.value(2.5, Unit::Ms), "2.5ms");
+    }
+
+    #[test]
+    fn units_of_objectives() {
+        let slo = |unit: &str, percent: bool| Slo {
+            text: String::new(),
+            metric: String::new(),
+            op: models::Op::Below,
+            limit: 1.0,
+            unit: unit.into(),
+            percent,
+        };
+        assert_eq!(Unit::of(&slo("", true)), Unit::Percent);
+        assert_eq!(Unit::of(&slo("", true)).change(), Unit::Points);
+        assert_eq!(Unit::of(&slo("ms", false)), Unit::Ms);
+        let cost = slo("$/hour", false);
+        assert_eq!(Unit::of(&cost), Unit::Money("/hour"));
+        let rps = slo("requests/s", false);
+        assert_eq!(Unit::of(&rps), Unit::Plain("requests/s"));
+        assert_eq!(Unit::of(&rps).change(), Unit::Plain("requests/s"));
     }
 
     #[test]

@@ -906,7 +906,7 @@ mod check {
         assert!(errors.starts_with("<tr class=\"hot\">"), "{errors}");
         assert!(errors.contains("✗ FAIL"), "{errors}");
         let o = &c.scenarios[0].objectives[1];
-        let mean = o.objective.slo.show(o.estimate.mean);
+        let mean = reports::fmt::mean(&o.estimate, reports::fmt::Unit::of(&o.objective.slo));
         assert!(mean.ends_with('%'), "{mean}");
         assert!(
             errors.contains(&format!(">{mean}</span><br><span class=\"note\">± ")),

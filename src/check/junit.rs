@@ -9,7 +9,8 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use models::{CheckReport, CheckStatus};
 
-use reports::terminal::check::{estimate, failure_sentence, label, limit_text};
+use reports::fmt::{Unit, change, estimate, margin};
+use reports::terminal::check::{failure_sentence, label, limit_text};
 
 /// The JUnit document of a check.
 pub fn junit(c: &CheckReport) -> String {
@@ -67,12 +68,12 @@ pub fn junit(c: &CheckReport) -> String {
                         })?;
                         for o in &s.objectives {
                             let name = label(o);
-                            let sl = &o.objective.slo;
+                            let unit = Unit::of(&o.objective.slo);
                             let mut detail = format!(
                                 "measured {} (limit {}, margin {}; {} replication(s), seed {})",
-                                estimate(sl, &o.estimate),
+                                estimate(&o.estimate, unit),
                                 limit_text(o),
-                                sl.show(o.margin),
+                                margin(&o.estimate, o.margin, unit),
                                 s.replications,
                                 s.seed
                             );
@@ -82,8 +83,8 @@ pub fn junit(c: &CheckReport) -> String {
                             if let Some(b) = &o.baseline {
                                 detail.push_str(&format!(
                                     "; baseline {}, worse by {}{}",
-                                    estimate(sl, &b.estimate),
-                                    estimate(sl, &b.worse_by),
+                                    estimate(&b.estimate, unit),
+                                    change(&b.worse_by, unit.change()),
                                     if b.regression { " (REGRESSION)" } else { "" }
                                 ));
                             }

@@ -13,9 +13,9 @@ use models::{
     BaselineComparison, CheckReport, CheckStatus, Estimate, ObjectiveCheck, Op, ScenarioCheck, Slo,
 };
 
-use super::page::{Html, card, charts_section, codes, escape, estimate, n, nav, page, t};
+use super::page::{Html, card, charts_section, codes, escape, n, nav, page, t};
 use crate::chart::Chart;
-use crate::fmt::pct;
+use crate::fmt::{Digits, Unit, estimate, margin, pct};
 
 /// Most failed objectives listed by name in the outcome box; the tables
 /// below have them all.
@@ -176,25 +176,28 @@ fn objective_cell(o: &ObjectiveCheck) -> String {
 }
 
 /// The "worse by" cell: the difference and its share of the baseline,
-/// then its interval, how it was computed and the allowed difference.
+/// then its interval, how it was computed and the allowed difference,
+/// fractions in percentage points.
 fn worse_cell(slo: &Slo, b: &BaselineComparison) -> String {
     let w = &b.worse_by;
+    let unit = Unit::of(slo).change();
+    let d = Digits::of(w, unit);
     let relative = b
         .worse_by_relative
         .map_or(String::new(), |r| format!(" ({:+.1}%)", r * 100.0));
     let interval = match w.ci95 {
         Some(_) => format!(
             "95%: {} to {}<br>",
-            escape(&signed(slo, w.low)),
-            escape(&signed(slo, w.high))
+            escape(&d.signed(w.low, unit)),
+            escape(&d.signed(w.high, unit))
         ),
         None => String::new(),
     };
     format!(
         "{}{relative}<br><span class=\"note\">{interval}{} · allowed {}</span>",
-        escape(&signed(slo, w.mean)),
+        escape(&d.signed(w.mean, unit)),
         if b.paired { "paired" } else { "Welch" },
-        escape(&signed(slo, b.threshold))
+        escape(&d.signed(b.threshold, unit))
     )
 }
 
@@ -205,12 +208,12 @@ fn failure_reason(c: &CheckReport, o: &ObjectiveCheck) -> String {
     match o.status {
         CheckStatus::Fail => why.push(format!(
             "measured {} against a limit of {}",
-            escape(&estimate(&o.estimate, |v| slo.show(v))),
+            escape(&estimate(&o.estimate, Unit::of(slo))),
             limit_text(slo)
         )),
         CheckStatus::Marginal if c.strict => why.push(format!(
             "marginal ({} against a limit of {}; fails under strict)",
-            escape(&estimate(&o.estimate, |v| slo.show(v))),
+            escape(&estimate(&o.estimate, Unit::of(slo))),
             limit_text(slo)
         )),
         _ => {}
@@ -412,27 +415,20 @@ fn limit_text(slo: &Slo) -> String {
     format!("{op} {}", escape(&slo.limit_text()))
 }
 
-/// A value with its sign: `+12.30ms`, `-0.500%`.
-fn signed(slo: &Slo, v: f64) -> String {
-    if v > 0.0 {
-        format!("+{}", slo.show(v))
-    } else {
-        slo.show(v)
-    }
-}
-
 /// How much worse than the baseline, with its interval when there is one:
-/// `+12.30ms (95%: +8.10ms to +16.50ms)`.
+/// `+12.3ms (95%: +8.1ms to +16.5ms)`, fractions in percentage points.
 fn worse_text(slo: &Slo, b: &BaselineComparison) -> String {
     let w = &b.worse_by;
+    let unit = Unit::of(slo).change();
+    let d = Digits::of(w, unit);
     match w.ci95 {
         Some(_) => format!(
             "{} (95%: {} to {})",
-            signed(slo, w.mean),
-            signed(slo, w.low),
-            signed(slo, w.high)
+            d.signed(w.mean, unit),
+            d.signed(w.low, unit),
+            d.signed(w.high, unit)
         ),
-        None => signed(slo, w.mean),
+        None => d.signed(w.mean, unit),
     }
 }
 
@@ -447,32 +443,24 @@ fn status_html(c: &CheckReport, o: &ObjectiveCheck) -> String {
     }
 }
 
-/// The per-replication values, for a cell's tooltip.
-fn values_title(slo: &Slo, values: &[f64]) -> String {
-    escape(&format!(
-        "per replication: {}",
-        values
-            .iter()
-            .map(|v| slo.show(*v))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
-}
-
 /// A mean in the objective's unit and, on a second line, ± the 95%
 /// half-width (narrow columns leave the objective room), with the values
-/// of each replication as a tooltip.
+/// of each replication as a tooltip, all to the digits of the estimate.
 fn measured(slo: &Slo, e: &Estimate, values: &[f64]) -> String {
-    let half = match e.ci95 {
-        Some(h) if h != 0.0 => {
-            format!("<br><span class=\"note\">± {}</span>", escape(&slo.show(h)))
-        }
-        _ => String::new(),
+    let unit = Unit::of(slo);
+    let d = Digits::of(e, unit);
+    let half = match e.ci95.filter(|h| h.is_finite()) {
+        Some(h) => format!(
+            "<br><span class=\"note\">± {}</span>",
+            escape(&d.value(h, unit))
+        ),
+        None => String::new(),
     };
+    let each: Vec<String> = values.iter().map(|v| d.value(*v, unit)).collect();
     format!(
         "<span title=\"{}\">{}</span>{half}",
-        values_title(slo, values),
-        escape(&slo.show(e.mean))
+        escape(&format!("per replication: {}", each.join(", "))),
+        escape(&d.value(e.mean, unit))
     )
 }
 
@@ -554,7 +542,8 @@ fn scenario_section(c: &CheckReport, i: usize, s: &ScenarioCheck) -> String {
     let mut tb = Html::new(&header);
     for o in &s.objectives {
         let slo = &o.objective.slo;
-        let margin = escape(&signed(slo, o.margin));
+        let unit = Unit::of(slo);
+        let margin = escape(&margin(&o.estimate, o.margin, unit));
         let mut row = vec![
             t(objective_cell(o)),
             n(limit_text(slo)),

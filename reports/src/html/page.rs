@@ -7,7 +7,6 @@
 
 use std::fmt::Write as _;
 
-use models::Estimate;
 use serde_json::Value;
 
 use crate::chart::{Chart, slug};
@@ -113,40 +112,6 @@ pub(crate) fn num(v: f64) -> String {
         "0".into()
     } else {
         format!("{v:.3}")
-    }
-}
-
-/// A mean ± 95% half-width, each value shown by `show` (used where the
-/// unit has its own formatter, such as an objective's).
-pub(crate) fn estimate(e: &Estimate, show: impl Fn(f64) -> String) -> String {
-    match e.ci95 {
-        Some(h) if h != 0.0 => format!("{} ± {}", show(e.mean), show(h)),
-        _ => show(e.mean),
-    }
-}
-
-/// A mean ± 95% half-width times `scale`, both to the same decimals (set
-/// by the mean's size), then `suffix`: `30.98 ± 0.15`, `62.7 ± 1.5%`. No
-/// interval is shown without replications or when they all agreed.
-pub(crate) fn est(e: &Estimate, scale: f64, suffix: &str) -> String {
-    let m = e.mean * scale;
-    let d = if m.abs() >= 100.0 {
-        0
-    } else if m.abs() >= 10.0 {
-        1
-    } else if m.abs() >= 1.0 || m == 0.0 {
-        2
-    } else {
-        3
-    };
-    let m_text = if m == 0.0 {
-        "0".to_string()
-    } else {
-        format!("{m:.d$}")
-    };
-    match e.ci95 {
-        Some(h) if h != 0.0 => format!("{m_text} ± {:.d$}{suffix}", h * scale),
-        _ => format!("{m_text}{suffix}"),
     }
 }
 
@@ -346,24 +311,6 @@ mod tests {
             escape("<script>alert('x') & \"y\"</script>"),
             "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
         );
-    }
-
-    #[test]
-    fn estimates_share_their_decimals() {
-        let e = Estimate {
-            mean: 0.627,
-            ci95: Some(0.0151),
-            low: 0.0,
-            high: 0.0,
-        };
-        assert_eq!(est(&e, 100.0, "%"), "62.7 ± 1.5%");
-        let zero = Estimate {
-            mean: 0.0,
-            ci95: Some(0.0),
-            low: 0.0,
-            high: 0.0,
-        };
-        assert_eq!(est(&zero, 100.0, "%"), "0%");
     }
 
     #[test]

@@ -5,11 +5,9 @@ use std::fmt::Write as _;
 
 use models::{Check, Evaluated, PlanResult, Slo, Status, Verdict};
 
-use super::page::{
-    Html, charts_section, escape, est, estimate, n, nav, num, page, params_text, t, value,
-};
+use super::page::{Html, charts_section, escape, n, nav, page, params_text, t, value};
 use crate::chart::Chart;
-use crate::fmt::money;
+use crate::fmt::{Unit, estimate, margin, money};
 use crate::shared::evaluated_header;
 
 fn verdict_html(v: Verdict) -> &'static str {
@@ -28,12 +26,15 @@ fn status_html(s: Status) -> &'static str {
     }
 }
 
+/// The unit of an objective's figures (a plain number for a check whose
+/// objective the plan does not list).
+fn unit_of(slo: Option<&Slo>) -> Unit<'_> {
+    slo.map_or(Unit::Plain(""), Unit::of)
+}
+
 /// An objective's estimate in its unit.
 fn check_value(slo: Option<&Slo>, c: &Check) -> String {
-    match slo {
-        Some(s) => escape(&estimate(&c.estimate, |v| s.show(v))),
-        None => escape(&estimate(&c.estimate, num)),
-    }
+    escape(&estimate(&c.estimate, unit_of(slo)))
 }
 
 /// The page of a plan: the objectives, the chosen variant and its checks,
@@ -100,12 +101,12 @@ pub fn plan_page(p: &PlanResult, charts: &[Chart]) -> String {
         Some(c) => {
             let _ = writeln!(
                 b,
-                "<div class=\"box good\"><p><b>{}</b> at <b>{}</b> per hour ({} replication{}, p99 {} ms)</p></div>",
+                "<div class=\"box good\"><p><b>{}</b> at <b>{}</b> per hour ({} replication{}, p99 {})</p></div>",
                 params_text(&c.params),
                 money(c.cost_per_hour),
                 c.replications,
                 if c.replications == 1 { "" } else { "s" },
-                est(&c.p99_ms, 1.0, "")
+                estimate(&c.p99_ms, Unit::Ms)
             );
             b.push_str(&checks_table(p, c));
             b.push_str("<p class=\"note\">An objective holds when the whole 95% interval is on the good side of its limit. Margin = distance of the mean to the limit, positive on the good side.</p>\n");
@@ -149,7 +150,7 @@ fn checks_table(p: &PlanResult, e: &Evaluated) -> String {
             &[
                 t(format!("<code>{}</code>", escape(&c.slo))),
                 n(check_value(slo, c)),
-                n(escape(&slo.map_or(num(c.margin), |s| s.show(c.margin)))),
+                n(escape(&margin(&c.estimate, c.margin, unit_of(slo)))),
                 t(verdict_html(c.verdict)),
             ],
         );
@@ -181,7 +182,7 @@ fn evaluated_table(p: &PlanResult) -> String {
             t(label),
             n(e.replications.to_string()),
             n(money(e.cost_per_hour)),
-            n(est(&e.p99_ms, 1.0, "")),
+            n(estimate(&e.p99_ms, Unit::Plain(""))),
         ];
         for s in &p.slos {
             row.push(match e.checks.iter().find(|c| c.slo == s.text) {

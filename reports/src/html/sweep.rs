@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 
 use models::{SweepResult, VariantSummary};
 
-use super::page::{Html, charts_section, codes, escape, est, n, nav, page, params_text, t, value};
+use super::page::{Html, charts_section, codes, escape, n, nav, page, params_text, t, value};
 use crate::chart::Chart;
-use crate::fmt::{money, pct, short_path};
+use crate::fmt::{Unit, estimate, pct, short_path};
 use crate::shared::{names_of, sharded};
 
 /// The page of a sweep: what was varied, one row per variant (its
@@ -95,20 +95,22 @@ fn variants_table(s: &SweepResult) -> String {
     header.push(("$ per M requests".into(), true));
     let header_refs: Vec<(&str, bool)> = header.iter().map(|(h, k)| (h.as_str(), *k)).collect();
     let mut tb = Html::new(&header_refs);
-    let get = |v: &VariantSummary, k: &str, scale: f64, suffix: &str| {
+    let get = |v: &VariantSummary, k: &str, unit: Unit| {
         v.metrics
             .get(k)
-            .map_or("-".to_string(), |e| est(e, scale, suffix))
+            .map_or("-".to_string(), |e| estimate(e, unit))
     };
+    let number = Unit::Plain("");
+    let dollars = Unit::Money("");
     for v in &s.variants {
         let mut row = vec![n(v.index.to_string())];
         for p in &paths {
             row.push(t(v.params.get(*p).map_or("-".into(), value)));
         }
         row.push(n(v.replications.to_string()));
-        row.push(n(get(v, "throughput_rps", 1.0, "")));
-        row.push(n(get(v, "p99_ms", 1.0, "")));
-        let errors = get(v, "error_rate", 100.0, "%");
+        row.push(n(get(v, "throughput_rps", number)));
+        row.push(n(get(v, "p99_ms", number)));
+        let errors = get(v, "error_rate", Unit::Percent);
         let bad = v.metrics.get("error_rate").is_some_and(|e| e.mean > 0.0);
         row.push(n(if bad {
             format!("<span class=\"bad\">{errors}</span>")
@@ -116,8 +118,8 @@ fn variants_table(s: &SweepResult) -> String {
             errors
         }));
         for d in &dbs {
-            row.push(n(get(v, &format!("db.{d}.hot_spot_index"), 1.0, "")));
-            row.push(n(get(v, &format!("db.{d}.hot_spot_interval"), 1.0, "")));
+            row.push(n(get(v, &format!("db.{d}.hot_spot_index"), number)));
+            row.push(n(get(v, &format!("db.{d}.hot_spot_interval"), number)));
         }
         if any_moved {
             row.push(n(if v.keys_moved.is_empty() {
@@ -131,16 +133,10 @@ fn variants_table(s: &SweepResult) -> String {
             }));
         }
         for c in &caches {
-            row.push(n(get(v, &format!("cache.{c}.hit_ratio"), 100.0, "%")));
+            row.push(n(get(v, &format!("cache.{c}.hit_ratio"), Unit::Percent)));
         }
-        row.push(n(v
-            .metrics
-            .get("cost.per_hour")
-            .map_or("-".into(), |e| money(e.mean))));
-        row.push(n(v
-            .metrics
-            .get("cost.per_million_requests")
-            .map_or("-".into(), |e| money(e.mean))));
+        row.push(n(get(v, "cost.per_hour", dollars)));
+        row.push(n(get(v, "cost.per_million_requests", dollars)));
         tb.row("", &row);
     }
     format!(

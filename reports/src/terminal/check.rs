@@ -7,21 +7,8 @@ use std::fmt::Write as _;
 use comfy_table::Cell;
 use models::{CheckReport, CheckStatus, Estimate, ObjectiveCheck, Slo};
 
-use super::{estimate_text, table};
-use crate::fmt::pct;
-
-/// An estimate with its interval and unit: `183.20 ± 4.10 ms`.
-pub fn estimate(s: &Slo, e: &Estimate) -> String {
-    let scale = if s.percent { 100.0 } else { 1.0 };
-    let unit = if s.percent { "%" } else { s.unit.as_str() };
-    // Glued like the limits are written (`120ms`, `0.1%`); words apart.
-    let sep = if unit.is_empty() || unit == "%" || unit == "ms" {
-        ""
-    } else {
-        " "
-    };
-    format!("{}{sep}{unit}", estimate_text(e, scale))
-}
+use super::table;
+use crate::fmt::{Digits, Unit, change, estimate, margin, mean, pct};
 
 /// The result word of an objective.
 pub fn result_word(o: &ObjectiveCheck, strict: bool) -> String {
@@ -49,18 +36,19 @@ pub fn label(o: &ObjectiveCheck) -> String {
 /// Why an objective failed, in one sentence.
 pub fn failure_sentence(o: &ObjectiveCheck, strict: bool) -> Option<String> {
     let s = &o.objective.slo;
+    let unit = Unit::of(s);
     let mut parts = Vec::new();
     match o.status {
         CheckStatus::Fail => parts.push(format!(
             "{} is {} (limit {})",
             what(o),
-            estimate(s, &o.estimate),
+            estimate(&o.estimate, unit),
             limit_text(o)
         )),
         CheckStatus::Marginal if strict => parts.push(format!(
             "{} is {}: its 95% interval straddles the limit {} (--strict)",
             what(o),
-            estimate(s, &o.estimate),
+            estimate(&o.estimate, unit),
             limit_text(o)
         )),
         _ => {}
@@ -73,18 +61,9 @@ pub fn failure_sentence(o: &ObjectiveCheck, strict: bool) -> Option<String> {
         parts.push(format!(
             "{} regresses from {} to {}{rel}, beyond the tolerance of {}",
             what(o),
-            point(s, b.estimate.mean),
-            point(s, o.estimate.mean),
-            change(
-                s,
-                &Estimate {
-                    mean: b.threshold,
-                    ci95: None,
-                    low: b.threshold,
-                    high: b.threshold
-                }
-            )
-            .trim_start_matches('+'),
+            mean(&b.estimate, unit),
+            mean(&o.estimate, unit),
+            Digits::of(&b.worse_by, unit.change()).value(b.threshold, unit.change()),
         ));
     }
     (!parts.is_empty()).then(|| parts.join("; "))
@@ -104,36 +83,6 @@ pub fn limit_text(o: &ObjectiveCheck) -> String {
     o.objective.slo.limit_text()
 }
 
-/// A single value at the table's precision: `6.16ms`, `89.92%`.
-pub fn point(s: &Slo, v: f64) -> String {
-    estimate(
-        s,
-        &Estimate {
-            mean: v,
-            ci95: None,
-            low: v,
-            high: v,
-        },
-    )
-}
-
-/// A change of the metric, signed, at the table's precision, with its
-/// interval; fractions in percentage points (`+1.01 pp`).
-fn change(s: &Slo, e: &Estimate) -> String {
-    let mean = if e.mean == 0.0 { 0.0 } else { e.mean };
-    let e = Estimate { mean, ..e.clone() };
-    let text = if s.percent {
-        format!("{} pp", estimate_text(&e, 100.0))
-    } else {
-        estimate(s, &e)
-    };
-    if text.starts_with('-') {
-        text
-    } else {
-        format!("+{text}")
-    }
-}
-
 /// What is measured, for sentences: `endpoint checkout p99 over 60s–150s`.
 fn what(o: &ObjectiveCheck) -> String {
     let text = &o.objective.slo.text;
@@ -147,9 +96,12 @@ fn what(o: &ObjectiveCheck) -> String {
     }
 }
 
-/// The baseline column: `180.00ms → +12.40 ± 2.10ms (+6.9%)`.
+/// The baseline column: the baseline's mean, then the change of the
+/// value (current − baseline) with its interval, fractions in percentage
+/// points: `6.196ms → +0.864 ± 0.054ms (+13.9%)`.
 fn baseline_cell(o: &ObjectiveCheck) -> String {
     let s = &o.objective.slo;
+    let unit = Unit::of(s);
     let Some(b) = &o.baseline else {
         return "—".to_string();
     };
@@ -175,8 +127,8 @@ fn baseline_cell(o: &ObjectiveCheck) -> String {
     };
     format!(
         "{} → {}{rel}{how}",
-        point(s, b.estimate.mean),
-        change(s, &delta)
+        mean(&b.estimate, unit),
+        change(&delta, unit.change())
     )
 }
 
@@ -225,16 +177,18 @@ pub fn summary(c: &CheckReport) -> String {
         let mut t = table(&header, header.len());
         for o in &s.objectives {
             let sl = &o.objective.slo;
+            let unit = Unit::of(sl);
             let pct = if sl.limit != 0.0 {
                 format!(" ({:+.0}%)", o.margin / sl.limit.abs() * 100.0)
             } else {
                 String::new()
             };
+            let margin = margin(&o.estimate, o.margin, unit);
             let mut row = vec![
                 Cell::new(label(o)),
                 Cell::new(limit_text(o)),
-                Cell::new(estimate(sl, &o.estimate)),
-                Cell::new(format!("{}{pct}", sl.show(o.margin))),
+                Cell::new(estimate(&o.estimate, unit)),
+                Cell::new(format!("{margin}{pct}")),
             ];
             if c.baseline.is_some() {
                 row.push(Cell::new(baseline_cell(o)));

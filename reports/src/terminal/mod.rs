@@ -10,7 +10,6 @@ pub mod sweep;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Table};
-use models::Estimate;
 
 /// A table in the terminal style (UTF-8 borders, condensed rows) with
 /// `header`; the columns from `right_from` on are right-aligned (numbers).
@@ -24,20 +23,4 @@ pub(crate) fn table<S: std::fmt::Display>(header: &[S], right_from: usize) -> Ta
         }
     }
     t
-}
-
-/// `mean ± half-width` with precision suited to the magnitude.
-pub fn estimate_text(e: &Estimate, scale: f64) -> String {
-    let m = e.mean * scale;
-    let digits = if m.abs() >= 100.0 {
-        0
-    } else if m.abs() >= 1.0 {
-        2
-    } else {
-        4
-    };
-    match e.ci95 {
-        Some(h) => format!("{m:.digits$} ± {:.digits$}", h * scale),
-        None => format!("{m:.digits$}"),
-    }
 }

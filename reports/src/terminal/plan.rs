@@ -6,22 +6,13 @@ use std::fmt::Write as _;
 
 use models::{Check, Evaluated, Op, PlanResult, Slo, Status, Verdict};
 
-use super::{estimate_text, table};
-use crate::fmt::{int, money, params};
+use super::table;
+use crate::fmt::{Digits, Unit, estimate, int, margin, money, params};
 use crate::shared::evaluated_header;
 
+/// An objective's estimate in its unit: `30.98 ± 0.15ms`, `0 ± 0%`.
 fn check_text(s: &Slo, c: &Check) -> String {
-    let scale = if s.percent { 100.0 } else { 1.0 };
-    let unit = if s.percent { "%" } else { s.unit.as_str() };
-    format!(
-        "{}{}",
-        estimate_text(&c.estimate, scale),
-        if unit.is_empty() {
-            String::new()
-        } else {
-            format!(" {unit}")
-        }
-    )
+    estimate(&c.estimate, Unit::of(s))
 }
 
 fn verdict_word(v: Verdict) -> &'static str {
@@ -53,7 +44,7 @@ fn why(e: &Evaluated, slos: &[Slo]) -> String {
                 "{} fails: {} is {side} the limit by {} ({rel:.0}%)",
                 s.text,
                 check_text(s, c),
-                s.show(over.abs())
+                Digits::of(&c.estimate, Unit::of(s)).value(over.abs(), Unit::of(s))
             ),
             _ => format!(
                 "{} is unsure after {} replications: {} straddles the limit",
@@ -104,7 +95,7 @@ pub fn summary(p: &PlanResult) -> String {
                     "  {:<28} {:>22}  margin {}  {}",
                     s.text,
                     check_text(s, ch),
-                    s.show(ch.margin),
+                    margin(&ch.estimate, ch.margin, Unit::of(s)),
                     verdict_word(ch.verdict)
                 );
             }
@@ -132,7 +123,7 @@ pub fn summary(p: &PlanResult) -> String {
             ),
             int(u64::from(e.replications)),
             money(e.cost_per_hour),
-            estimate_text(&e.p99_ms, 1.0),
+            estimate(&e.p99_ms, Unit::Plain("")),
         ];
         for (s, c) in p.slos.iter().zip(&e.checks) {
             row.push(format!("{} {}", check_text(s, c), verdict_word(c.verdict)));

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use models::{SweepResult, VariantSummary};
 use serde_json::Value;
 
-use super::{estimate_text, table};
-use crate::fmt::{int, money, params, pct, short_path, value_text};
+use super::table;
+use crate::fmt::{Unit, estimate, int, params, pct, short_path, value_text};
 use crate::shared::{names_of, sharded};
 
 /// The summary printed after a sweep: [`variants`], then
@@ -88,25 +88,23 @@ pub fn variants(result: &SweepResult) -> String {
         header.push("$/M req".into());
     }
     let mut t = table(&header, result.identity.dims.len());
-    let get = |v: &VariantSummary, name: &str, scale: f64| {
+    let get = |v: &VariantSummary, name: &str, unit: Unit| {
         v.metrics
             .get(name)
-            .map_or("-".to_string(), |e| estimate_text(e, scale))
+            .map_or("-".to_string(), |e| estimate(e, unit))
     };
+    let number = Unit::Plain("");
+    let dollars = Unit::Money("");
     for v in sorted(result) {
         let mut row: Vec<String> = v.params.values().map(value_text).collect();
         row.push(int(u64::from(v.replications)));
-        row.push(get(v, "throughput_rps", 1.0));
-        row.push(get(v, "p99_ms", 1.0));
-        row.push(get(v, "mean_ms", 1.0));
-        row.push(
-            v.metrics
-                .get("error_rate")
-                .map_or("-".into(), |e| pct(e.mean)),
-        );
+        row.push(get(v, "throughput_rps", number));
+        row.push(get(v, "p99_ms", number));
+        row.push(get(v, "mean_ms", number));
+        row.push(get(v, "error_rate", Unit::Percent));
         for d in &dbs {
-            row.push(get(v, &format!("db.{d}.hot_spot_index"), 1.0));
-            row.push(get(v, &format!("db.{d}.hot_spot_interval"), 1.0));
+            row.push(get(v, &format!("db.{d}.hot_spot_index"), number));
+            row.push(get(v, &format!("db.{d}.hot_spot_interval"), number));
         }
         if any_moved {
             row.push(if v.keys_moved.is_empty() {
@@ -120,26 +118,18 @@ pub fn variants(result: &SweepResult) -> String {
             });
         }
         for c in &caches {
-            row.push(get(v, &format!("cache.{c}.hit_ratio"), 1.0));
+            row.push(get(v, &format!("cache.{c}.hit_ratio"), Unit::Percent));
         }
         for s in &sessions {
-            row.push(
-                v.metrics
-                    .get(&format!("service.{s}.session_loss_rate"))
-                    .map_or("-".into(), |e| pct(e.mean)),
-            );
+            row.push(get(
+                v,
+                &format!("service.{s}.session_loss_rate"),
+                Unit::Percent,
+            ));
         }
-        row.push(
-            v.metrics
-                .get("cost.per_hour")
-                .map_or("-".into(), |e| money(e.mean)),
-        );
+        row.push(get(v, "cost.per_hour", dollars));
         if has("cost.per_million_requests") {
-            row.push(
-                v.metrics
-                    .get("cost.per_million_requests")
-                    .map_or("-".into(), |e| money(e.mean)),
-            );
+            row.push(get(v, "cost.per_million_requests", dollars));
         }
         t.add_row(row);
     }
