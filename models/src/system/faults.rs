@@ -282,8 +282,11 @@ mod tests {
     fn refusals() {
         let b = targets();
         let top = ("\"faults\":", "{");
+        // A fault, where its error points (a field and its value), the
+        // message, and the suggestion if any.
+        type Case<'a> = (Value, (&'a str, &'a str), &'a str, Option<&'a str>);
         #[rustfmt::skip]
-        let cases: Vec<(Value, (&str, &str), &str, Option<&str>)> = vec![
+        let cases: Vec<Case> = vec![
             (json!({ "at": "30s", "kill_pods": { "service": "app", "count": 1 } }), ("\"at\":", "\"30s\""),
              "faults[0].at: the fault starts at 30s but the run lasts 20s", None),
             (json!({ "at": "10s" }), top,

@@ -367,7 +367,7 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             let r = x >> 33;
             let k = (r % 30) * (r % 30) % 30; // skewed towards some keys
-            if r % 53 == 0 {
+            if r.is_multiple_of(53) {
                 c.remove(k);
                 reference.retain(|e| e.0 != k);
                 continue;
