@@ -22,8 +22,8 @@ use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
 use crate::kernel::Cx;
 use crate::kernel::cx::Event;
 use crate::kernel::kind::{Finish, Kind, ratio};
-use crate::kernel::store::Store;
 use crate::kernel::store::lru::Lookup;
+use crate::kernel::store::{Store, expiry};
 use crate::model::ids::{EndpointId, JobId};
 
 use crate::kernel::resolve::{Path, Resolve};
@@ -295,7 +295,7 @@ impl CdnState {
     ) -> Option<SimDuration> {
         let name = response_key(pos, value);
         self.requests += 1;
-        if self.store.get(name, now.0, None) != Lookup::Hit {
+        if self.store.get(name, now, None) != Lookup::Hit {
             self.misses += 1;
             return None;
         }
@@ -308,10 +308,7 @@ impl CdnState {
     /// client has it.
     pub fn respond(&mut self, def: &CdnDef, pos: usize, value: u64, now: SimTime) -> u64 {
         let name = response_key(pos, value);
-        self.store.insert(
-            name,
-            def.ttl.map_or(u64::MAX, |t| now.0.saturating_add(t.0)),
-        );
+        self.store.insert(name, expiry(now, def.ttl));
         def.miss.sample(&mut self.miss_rng)
             + def
                 .origin_latency
