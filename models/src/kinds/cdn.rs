@@ -306,14 +306,17 @@ impl CdnState {
     /// The origin answered a request that missed: the edge stores the
     /// response (with its TTL). Returns the time the edge adds before the
     /// client has it.
-    pub fn respond(&mut self, def: &CdnDef, pos: usize, value: u64, now: SimTime) -> u64 {
+    pub fn respond(&mut self, def: &CdnDef, pos: usize, value: u64, now: SimTime) -> SimDuration {
         let name = response_key(pos, value);
         self.store.insert(name, expiry(now, def.ttl));
-        def.miss.sample(&mut self.miss_rng)
-            + def
-                .origin_latency
-                .as_ref()
-                .map_or(0, |d| d.sample(&mut self.origin_rng))
+        // Distributions draw raw ns; their sum is added as before.
+        SimDuration(
+            def.miss.sample(&mut self.miss_rng)
+                + def
+                    .origin_latency
+                    .as_ref()
+                    .map_or(0, |d| d.sample(&mut self.origin_rng)),
+        )
     }
 
     /// Requests looked up at the edge in the measured period (billed).

@@ -35,7 +35,7 @@ impl Queues<'_> {
         let now = cx.now();
         let cons = &mut self.topics[q].consumers[c];
         let rng = cons.fail_rng.as_mut().expect("a failure stream");
-        let at = now + SimDuration(exponential(rng, mtbf));
+        let at = now + exponential(rng, mtbf);
         let life = cons.life;
         self.queue_ev(at, q, What::Crash, c, life, cx);
     }
@@ -65,9 +65,9 @@ impl Queues<'_> {
         let cons = &mut self.topics[q].consumers[c];
         let repair = match (&mut cons.fail_rng, mttr > 0.0) {
             (Some(rng), true) => exponential(rng, mttr),
-            _ => 0,
+            _ => SimDuration::ZERO,
         };
-        self.queue_ev(now + SimDuration(repair), q, What::Restart, c, life, cx);
+        self.queue_ev(now + repair, q, What::Restart, c, life, cx);
         self.update_stuck(q, cx);
     }
 
