@@ -234,6 +234,12 @@ impl Add for SimDuration {
     }
 }
 
+impl AddAssign for SimDuration {
+    fn add_assign(&mut self, o: SimDuration) {
+        self.0 = self.0.saturating_add(o.0);
+    }
+}
+
 impl serde::Serialize for SimDuration {
     /// Serialises as the duration string, e.g. `"250ms"`.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -299,5 +305,14 @@ mod tests {
             assert_eq!(d.to_string(), text);
             assert_eq!(SimDuration::parse(&d.to_string()).unwrap(), d);
         }
+    }
+
+    #[test]
+    fn adding_durations_saturates() {
+        let mut d = SimDuration::from_millis(2);
+        d += SimDuration::from_micros(500);
+        assert_eq!(d, SimDuration(2_500_000));
+        d += SimDuration(u64::MAX);
+        assert_eq!(d, SimDuration(u64::MAX));
     }
 }

@@ -2,7 +2,7 @@
 //! and the exponential draws of random failures and repairs.
 
 use sim_core::stats::TimeWeighted;
-use sim_core::{RngStream, SimTime};
+use sim_core::{RngStream, SimDuration, SimTime};
 
 /// Slow-down factors in effect on a node (overlapping slow-downs
 /// multiply).
@@ -36,9 +36,9 @@ pub fn scaled(d: u64, factor: f64) -> u64 {
     }
 }
 
-/// An exponential draw of mean `mean` ns.
-pub fn exponential(rng: &mut RngStream, mean: f64) -> u64 {
-    (-rng.unit_open0().ln() * mean).round() as u64
+/// An exponential draw of mean `mean` ns, rounded to the nanosecond.
+pub fn exponential(rng: &mut RngStream, mean: f64) -> SimDuration {
+    SimDuration((-rng.unit_open0().ln() * mean).round() as u64)
 }
 
 /// Failures and slow-downs of one node: a shard's primary or a cache
@@ -83,23 +83,23 @@ impl Health {
     }
 
     /// One more outage; true if it takes the node down.
-    pub fn down(&mut self, now: u64) -> bool {
+    pub fn down(&mut self, now: SimTime) -> bool {
         self.outages += 1;
         if self.outages > 1 {
             return false;
         }
         self.failures += 1;
-        self.down_tw.set(SimTime(now), 1.0);
+        self.down_tw.set(now, 1.0);
         true
     }
 
     /// One outage fewer; true if the node is up again.
-    pub fn up(&mut self, now: u64) -> bool {
+    pub fn up(&mut self, now: SimTime) -> bool {
         self.outages -= 1;
         if self.outages > 0 {
             return false;
         }
-        self.down_tw.set(SimTime(now), 0.0);
+        self.down_tw.set(now, 0.0);
         true
     }
 

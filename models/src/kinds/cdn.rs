@@ -22,8 +22,8 @@ use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
 use crate::kernel::Cx;
 use crate::kernel::cx::Event;
 use crate::kernel::kind::{Finish, Kind, ratio};
-use crate::kernel::store::Store;
 use crate::kernel::store::lru::Lookup;
+use crate::kernel::store::{Store, expiry};
 use crate::model::ids::{EndpointId, JobId};
 
 use crate::kernel::resolve::{Path, Resolve};
@@ -295,7 +295,7 @@ impl CdnState {
     ) -> Option<SimDuration> {
         let name = response_key(pos, value);
         self.requests += 1;
-        if self.store.get(name, now.0, None) != Lookup::Hit {
+        if self.store.get(name, now, None) != Lookup::Hit {
             self.misses += 1;
             return None;
         }
@@ -306,17 +306,17 @@ impl CdnState {
     /// The origin answered a request that missed: the edge stores the
     /// response (with its TTL). Returns the time the edge adds before the
     /// client has it.
-    pub fn respond(&mut self, def: &CdnDef, pos: usize, value: u64, now: SimTime) -> u64 {
+    pub fn respond(&mut self, def: &CdnDef, pos: usize, value: u64, now: SimTime) -> SimDuration {
         let name = response_key(pos, value);
-        self.store.insert(
-            name,
-            def.ttl.map_or(u64::MAX, |t| now.0.saturating_add(t.0)),
-        );
-        def.miss.sample(&mut self.miss_rng)
-            + def
-                .origin_latency
-                .as_ref()
-                .map_or(0, |d| d.sample(&mut self.origin_rng))
+        self.store.insert(name, expiry(now, def.ttl));
+        // Distributions draw raw ns; their sum is added as before.
+        SimDuration(
+            def.miss.sample(&mut self.miss_rng)
+                + def
+                    .origin_latency
+                    .as_ref()
+                    .map_or(0, |d| d.sample(&mut self.origin_rng)),
+        )
     }
 
     /// Requests looked up at the edge in the measured period (billed).

@@ -145,20 +145,20 @@ impl World<'_> {
 
     /// The origin has answered request `j`: if it came through an edge
     /// (so it missed there), the edge stores the response. Returns the
-    /// time the edge adds before the client has it (0 without an edge).
+    /// time the edge adds before the client has it (zero without an edge).
     #[inline]
-    fn edge_response(&mut self, j: JobId) -> u64 {
+    fn edge_response(&mut self, j: JobId) -> SimDuration {
         let m = self.m;
         if m.cdns.is_empty() {
-            return 0;
+            return SimDuration::ZERO;
         }
         let job = self.cx.jobs[j];
         let Reply::Client { workload, .. } = job.reply else {
-            return 0;
+            return SimDuration::ZERO;
         };
         let Some((c, Some(pos))) = edge_of(&m.cdns, m.workloads[workload].target, job.route.ep)
         else {
-            return 0;
+            return SimDuration::ZERO;
         };
         let def = &m.cdns[c];
         let value = def.key.map_or(0, |k| self.cx.key(j, k));
@@ -220,7 +220,7 @@ impl World<'_> {
         };
         // Through a CDN edge, the response reaches the client later.
         let edge = self.edge_response(j);
-        self.answer(j, (now - born).0 + edge);
+        self.answer(j, (now - born).0 + edge.as_nanos());
         self.leave_lb(route.lb(), now);
         self.release(j);
         self.free_worker(j, route);

@@ -360,9 +360,12 @@ impl<'m> World<'m> {
                 count,
                 length,
                 ..
-            } => self
-                .queues
-                .partition_consumers(queue.ix(), count, length, &mut self.cx),
+            } => self.queues.partition_consumers(
+                queue.ix(),
+                count,
+                SimDuration(length),
+                &mut self.cx,
+            ),
         }
     }
 

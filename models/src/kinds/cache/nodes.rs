@@ -14,7 +14,6 @@
 //! it; the node keeps its keys. Capacity stays one pool for the whole
 //! cache.
 
-use sim_core::SimDuration;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::Sink;
@@ -88,7 +87,7 @@ impl CacheState {
         let h = &mut self.nodes[n];
         let dt = exponential(h.fail_rng.as_mut().expect("a failure stream"), mtbf);
         cx.after(
-            SimDuration(dt),
+            dt,
             Ev::NodeDown {
                 cache: c,
                 node: n as u32,
@@ -103,7 +102,7 @@ impl CacheState {
         let h = &mut self.nodes[n];
         let dt = exponential(h.fail_rng.as_mut().expect("a failure stream"), mttr);
         cx.after(
-            SimDuration(dt),
+            dt,
             Ev::NodeUp {
                 cache: c,
                 node: n as u32,
@@ -120,7 +119,7 @@ impl CacheState {
 
     /// One more outage of node `n`: if it goes down now, its keys are lost.
     fn node_down(&mut self, n: usize, cx: &Cx<impl Sink>) {
-        if !self.nodes[n].down(cx.now().0) {
+        if !self.nodes[n].down(cx.now()) {
             return;
         }
         let nodes = &self.nodes;
@@ -131,7 +130,7 @@ impl CacheState {
     /// One outage of node `n` fewer: it serves again, empty, when none is
     /// left.
     fn node_up(&mut self, n: usize, cx: &Cx<impl Sink>) {
-        self.nodes[n].up(cx.now().0);
+        self.nodes[n].up(cx.now());
     }
 
     /// Starts (or ends) an outage of one node or all.

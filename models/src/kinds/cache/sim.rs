@@ -26,6 +26,7 @@ use super::nodes::node_state;
 use super::{CacheDef, CacheState, Ev, TtlMode};
 use crate::kernel::Cx;
 use crate::kernel::failures::scaled;
+use crate::kernel::store::expiry;
 use crate::kernel::store::lru::{KeyMap, Lookup};
 use crate::model::ids::JobId;
 
@@ -110,11 +111,11 @@ impl CacheState {
         let now = cx.now();
         self.lookups_series.add(now, 1.0);
         let renew = match (def.ttl_mode, def.ttl) {
-            (TtlMode::Access, Some(t)) => Some(now.0.saturating_add(t.0)),
+            (TtlMode::Access, Some(t)) => Some(now + t),
             _ => None,
         };
         let (down, factor) = node_state(&self.nodes, value);
-        if !down && self.store.get(value, now.0, renew) == Lookup::Hit {
+        if !down && self.store.get(value, now, renew) == Lookup::Hit {
             self.hits += 1;
             self.hits_series.add(now, 1.0);
             return Got::Hit(scaled(def.hit.sample(&mut self.hit_rng), factor));
@@ -156,10 +157,7 @@ impl CacheState {
     /// key.
     pub fn store(&mut self, def: &CacheDef, value: u64, fill: bool, now: SimTime) -> Vec<Waiter> {
         if !node_state(&self.nodes, value).0 {
-            self.store.insert(
-                value,
-                def.ttl.map_or(u64::MAX, |t| now.0.saturating_add(t.0)),
-            );
+            self.store.insert(value, expiry(now, def.ttl));
         }
         let Some(f) = self.fetches.keys.get_mut(&value) else {
             return Vec::new();

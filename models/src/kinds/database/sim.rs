@@ -290,7 +290,7 @@ impl DbState {
         let h = &mut self.shards[s].health;
         let dt = exponential(h.fail_rng.as_mut().expect("a failure stream"), mtbf);
         cx.after(
-            SimDuration(dt),
+            dt,
             Ev::ShardDown {
                 db: d,
                 shard: s as u32,
@@ -313,7 +313,7 @@ impl DbState {
         let h = &mut self.shards[s].health;
         let dt = exponential(h.fail_rng.as_mut().expect("a failure stream"), mttr);
         cx.after(
-            SimDuration(dt),
+            dt,
             Ev::ShardUp {
                 db: d,
                 shard: s as u32,
@@ -343,7 +343,7 @@ impl DbState {
     ) -> Vec<JobId> {
         let now = cx.now();
         let sh = &mut self.shards[s];
-        if !sh.health.down(now.0) {
+        if !sh.health.down(now) {
             return Vec::new();
         }
         let waiting: Vec<u32> = sh.primary.queue.drain(..).collect();
@@ -372,7 +372,7 @@ impl DbState {
     /// One outage of the shard's primary fewer; it serves again when none
     /// is left.
     pub fn primary_up(&mut self, s: usize, now: SimTime) {
-        self.shards[s].health.up(now.0);
+        self.shards[s].health.up(now);
     }
 
     /// Starts (or ends) a slow-down by `factor` of one shard or all (their

@@ -43,7 +43,7 @@
 use sim_core::SimTime;
 
 use super::Sink;
-use super::topic::{Hold, MSG_HEAD, Meta, TopicState, push_message};
+use super::topic::{Hold, MSG_HEAD, Meta, TopicState, published_at, push_message};
 use super::{Ev, QueueDef, What};
 use crate::kernel::Cx;
 use crate::kernel::job::{Job, Reply, Route};
@@ -71,7 +71,7 @@ impl Queues<'_> {
 
     pub(super) fn queue_ev(
         &mut self,
-        at: u64,
+        at: SimTime,
         queue: usize,
         what: What,
         consumer: usize,
@@ -79,7 +79,7 @@ impl Queues<'_> {
         cx: &mut Cx<impl Sink>,
     ) {
         cx.at(
-            SimTime(at),
+            at,
             Ev {
                 queue: queue as u16,
                 what,
@@ -116,7 +116,7 @@ impl Queues<'_> {
 
     /// The job publishes a message with its key values to `queue`.
     pub fn publish(&mut self, j: JobId, queue: usize, key: Option<usize>, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
+        let now = cx.now();
         let value = key.map(|k| cx.key(j, k));
         let part = self.pick_partition(queue, value);
         let meta = self.poison_meta(queue);
@@ -127,7 +127,8 @@ impl Queues<'_> {
             def.retention,
             stride,
             part,
-            [now, meta],
+            now,
+            meta,
             cx.jobs.keys(j),
         );
         self.wake(queue, part, cx);
@@ -217,30 +218,30 @@ impl Queues<'_> {
     /// The consumer starts an attempt at the message it holds: its work
     /// runs as a new job.
     pub(super) fn begin_attempt(&mut self, queue: usize, c: usize, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
+        let now = cx.now();
         let program = self.defs[queue].program;
         let t = &mut self.topics[queue];
         let cons = &mut t.consumers[c];
-        cons.busy_tw.set(SimTime(now), 1.0);
-        let published = cons.msg[0];
-        let measured = cx.period.measures(SimTime(published));
+        cons.busy_tw.set(now, 1.0);
+        let published = published_at(&cons.msg);
+        let measured = cx.period.measures(published);
         if cons.msg[1] & Meta::STARTED == 0 {
             cons.msg[1] |= Meta::STARTED;
             if measured {
-                t.wait.record(now - published);
+                t.wait.record(now.saturating_since(published).as_nanos());
             }
         }
         let reply = Reply::Consumer {
             queue: QueueId::new(queue),
             consumer: c as u32,
         };
-        let mut job = Job::new(reply, Route::default(), program, SimTime(now), measured);
-        job.born = SimTime(published);
+        let mut job = Job::new(reply, Route::default(), program, now, measured);
+        job.born = published;
         let j = cx.jobs.alloc(job);
         let cons = &mut self.topics[queue].consumers[c];
         cons.hold = Hold::Running(j);
         cx.jobs.keys_mut(j).copy_from_slice(&cons.msg[MSG_HEAD..]);
-        cx.resume(j, SimTime(now));
+        cx.resume(j, now);
     }
 
     /// The work of message job `j` ran to its end: the attempt succeeded,
@@ -294,32 +295,32 @@ impl Queues<'_> {
         failed: bool,
         cx: &mut Cx<impl Sink>,
     ) {
-        let now = cx.now().0;
+        let now = cx.now();
         let cons = &mut self.topics[q].consumers[c];
         cons.hold = Hold::Done { failed };
-        cons.busy_tw.set(SimTime(now), 0.0);
+        cons.busy_tw.set(now, 0.0);
         cx.jobs.release(j);
     }
 
     /// The consumer's message is processed: acknowledged (committed).
     pub(super) fn ack(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
+        let now = cx.now();
         let t = &mut self.topics[q];
         t.consumed += 1;
         t.lag -= 1;
-        t.lag_tw.set(SimTime(now), t.lag as f64);
-        t.lag_series.set(SimTime(now), t.lag as f64);
+        t.lag_tw.set(now, t.lag as f64);
+        t.lag_series.set(now, t.lag as f64);
         let cons = &mut t.consumers[c];
-        let published = cons.msg[0];
-        if cx.period.measures(SimTime(published)) {
-            t.e2e.record(now - published);
+        let published = published_at(&cons.msg);
+        if cx.period.measures(published) {
+            t.e2e.record(now.saturating_since(published).as_nanos());
         }
         let p = &mut t.partitions[cons.part as usize];
         p.consumed += 1;
         p.lag -= 1;
-        p.lag_tw.set(SimTime(now), p.lag as f64);
+        p.lag_tw.set(now, p.lag as f64);
         cons.hold = Hold::Idle;
-        cons.busy_tw.set(SimTime(now), 0.0);
+        cons.busy_tw.set(now, 0.0);
     }
 
     /// The consumer is free again: it takes its next message, or lets a

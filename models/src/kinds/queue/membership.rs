@@ -2,7 +2,7 @@
 //! partitions, session (heartbeat) timeouts, and a topic's eager
 //! rebalances (see `group.rs` for the whole picture).
 
-use sim_core::SimTime;
+use sim_core::SimDuration;
 
 use super::group::Queues;
 use super::topic::{Hold, assign};
@@ -32,10 +32,10 @@ impl Queues<'_> {
         let Some((mtbf, _)) = self.defs[q].consumer_failures else {
             return;
         };
-        let now = cx.now().0;
+        let now = cx.now();
         let cons = &mut self.topics[q].consumers[c];
         let rng = cons.fail_rng.as_mut().expect("a failure stream");
-        let at = now.saturating_add(exponential(rng, mtbf));
+        let at = now + exponential(rng, mtbf);
         let life = cons.life;
         self.queue_ev(at, q, What::Crash, c, life, cx);
     }
@@ -43,7 +43,7 @@ impl Queues<'_> {
     /// The consumer's process crashes: what it holds is lost (and handed
     /// out again), and it comes back after a repair time.
     pub(super) fn crash_consumer(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
+        let now = cx.now();
         let work_queue = self.defs[q].is_work_queue();
         let t = &mut self.topics[q];
         t.crashes += 1;
@@ -65,9 +65,9 @@ impl Queues<'_> {
         let cons = &mut self.topics[q].consumers[c];
         let repair = match (&mut cons.fail_rng, mttr > 0.0) {
             (Some(rng), true) => exponential(rng, mttr),
-            _ => 0,
+            _ => SimDuration::ZERO,
         };
-        self.queue_ev(now.saturating_add(repair), q, What::Restart, c, life, cx);
+        self.queue_ev(now + repair, q, What::Restart, c, life, cx);
         self.update_stuck(q, cx);
     }
 
@@ -80,7 +80,7 @@ impl Queues<'_> {
         was_present: bool,
         cx: &mut Cx<impl Sink>,
     ) {
-        let now = cx.now().0;
+        let now = cx.now();
         let timeout = self.defs[q].session_timeout;
         let cons = &mut self.topics[q].consumers[c];
         if !was_present {
@@ -89,14 +89,7 @@ impl Queues<'_> {
         cons.absent_seq = cons.absent_seq.wrapping_add(1);
         if cons.member {
             let seq = cons.absent_seq;
-            self.queue_ev(
-                now.saturating_add(timeout),
-                q,
-                What::SessionTimeout,
-                c,
-                seq,
-                cx,
-            );
+            self.queue_ev(now + timeout, q, What::SessionTimeout, c, seq, cx);
         }
     }
 
@@ -199,15 +192,15 @@ impl Queues<'_> {
     }
 
     /// A scheduled network partition cuts `count` consumers of `q` off
-    /// for `length` ns: the lowest-numbered ones that are present.
+    /// for `length`: the lowest-numbered ones that are present.
     pub fn partition_consumers(
         &mut self,
         q: usize,
         count: u32,
-        length: u64,
+        length: SimDuration,
         cx: &mut Cx<impl Sink>,
     ) {
-        let now = cx.now().0;
+        let heal = cx.now() + length;
         let victims: Vec<usize> = (0..self.topics[q].consumers.len())
             .filter(|&c| self.topics[q].consumers[c].present())
             .take(count as usize)
@@ -216,7 +209,7 @@ impl Queues<'_> {
             self.topics[q].cuts += 1;
             self.topics[q].consumers[c].cut = true;
             self.go_silent(q, c, true, cx);
-            self.queue_ev(now.saturating_add(length), q, What::Heal, c, 0, cx);
+            self.queue_ev(heal, q, What::Heal, c, 0, cx);
         }
         self.update_stuck(q, cx);
     }
@@ -257,14 +250,14 @@ impl Queues<'_> {
     /// its pause starts again once the barrier is passed, and it counts
     /// as one rebalance.
     pub(super) fn rebalance(&mut self, q: usize, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
+        let now = cx.now();
         let t = &mut self.topics[q];
         t.generation = t.generation.wrapping_add(1);
         if !t.paused {
             t.rebalances += 1;
             t.paused = true;
             t.paused_since = now;
-            t.paused_series.set(SimTime(now), 1.0);
+            t.paused_series.set(now, 1.0);
         }
         for c in 0..self.topics[q].consumers.len() {
             let cons = &mut self.topics[q].consumers[c];
@@ -282,7 +275,7 @@ impl Queues<'_> {
     /// and no silent member is left in the group: then, after the pause,
     /// the partitions are dealt.
     pub(super) fn try_join(&mut self, q: usize, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
+        let now = cx.now();
         let t = &mut self.topics[q];
         if !t.paused || t.join_scheduled == t.generation {
             return;
@@ -303,15 +296,15 @@ impl Queues<'_> {
     /// The rebalance of `generation` ends (unless a later one started):
     /// the members get their partitions and resume.
     pub(super) fn rebalance_done(&mut self, q: usize, generation: u32, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
+        let now = cx.now();
         let def = &self.defs[q];
         let t = &mut self.topics[q];
         if t.generation != generation || !t.paused {
             return;
         }
         t.paused = false;
-        t.paused_ns += now - t.paused_since;
-        t.paused_series.set(SimTime(now), 0.0);
+        t.paused_before += now.saturating_since(t.paused_since);
+        t.paused_series.set(now, 0.0);
         let members: Vec<u32> = (0..t.consumers.len() as u32)
             .filter(|&c| t.consumers[c as usize].member)
             .collect();
@@ -327,7 +320,7 @@ impl Queues<'_> {
         if self.defs[q].is_work_queue() {
             return;
         }
-        let now = cx.now().0;
+        let now = cx.now();
         let t = &mut self.topics[q];
         let stuck: usize = t
             .consumers
@@ -336,7 +329,7 @@ impl Queues<'_> {
             .map(|c| c.partitions.len())
             .sum();
         if stuck as f64 != t.stuck_tw.value() {
-            t.stuck_tw.set(SimTime(now), stuck as f64);
+            t.stuck_tw.set(now, stuck as f64);
         }
     }
 }

@@ -178,11 +178,11 @@ pub struct QueueDef {
     /// Random consumer crashes: (mean ns between failures, mean ns to
     /// repair).
     pub consumer_failures: Option<(f64, f64)>,
-    /// Time until a silent consumer is removed, ns: the session timeout of
-    /// a topic's group, the heartbeat timeout of a work queue's broker.
-    pub session_timeout: u64,
-    /// Topics: the stop of every consumer on a rebalance, ns.
-    pub rebalance_pause: u64,
+    /// Time until a silent consumer is removed: the session timeout of a
+    /// topic's group, the heartbeat timeout of a work queue's broker.
+    pub session_timeout: SimDuration,
+    /// Topics: the stop of every consumer on a rebalance.
+    pub rebalance_pause: SimDuration,
     /// Topics: how partitions are dealt to members.
     pub assignor: Assignor,
     /// Price per consumer-hour.
@@ -310,11 +310,11 @@ pub fn resolve(
         }
     };
     let session_timeout = if work_queue {
-        q.heartbeat.map_or(DEFAULT_HEARTBEAT.0, |d| d.0)
+        q.heartbeat.unwrap_or(DEFAULT_HEARTBEAT)
     } else {
-        q.session_timeout.map_or(DEFAULT_SESSION_TIMEOUT.0, |d| d.0)
+        q.session_timeout.unwrap_or(DEFAULT_SESSION_TIMEOUT)
     };
-    if session_timeout == 0 {
+    if session_timeout == SimDuration::ZERO {
         let field = if work_queue {
             "heartbeat"
         } else {
@@ -353,7 +353,7 @@ pub fn resolve(
         dead_letter,
         consumer_failures,
         session_timeout,
-        rebalance_pause: q.rebalance_pause.map_or(DEFAULT_REBALANCE_PAUSE.0, |d| d.0),
+        rebalance_pause: q.rebalance_pause.unwrap_or(DEFAULT_REBALANCE_PAUSE),
         assignor: q.assignor.unwrap_or_default(),
         price_per_consumer_hour: cx
             .price(&p.k("price_per_consumer_hour"), q.price_per_consumer_hour)?,
@@ -509,7 +509,11 @@ impl<'m> Queues<'m> {
                     .enumerate()
                     .fold((0, 0), |best, (i, n)| if n > best.1 { (i, n) } else { best });
                 let mean_published = t.published as f64 / t.partitions.len() as f64;
-                let paused_ns = t.paused_ns + if t.paused { end.0 - t.paused_since } else { 0 };
+                let paused = if t.paused {
+                    t.paused_before + end.saturating_since(t.paused_since)
+                } else {
+                    t.paused_before
+                };
                 QueueResult {
                     name: def.name.clone(),
                     partitions: def.partitions,
@@ -548,7 +552,7 @@ impl<'m> Queues<'m> {
                     consumers_cut: t.cuts,
                     session_timeouts: t.session_timeouts,
                     rebalances: t.rebalances,
-                    rebalance_paused_s: paused_ns as f64 / 1e9,
+                    rebalance_paused_s: paused.as_secs_f64(),
                     stuck_partition_s: t.stuck_tw.integral(end) / 1e9,
                     partition_detail: t
                         .partitions

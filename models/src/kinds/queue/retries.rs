@@ -3,7 +3,7 @@
 //! whole picture).
 
 use serde::{Deserialize, Serialize};
-use sim_core::{SimDuration, SimTime};
+use sim_core::SimDuration;
 
 use super::group::Queues;
 use super::topic::{Hold, MSG_HEAD, Meta, push_message};
@@ -70,25 +70,25 @@ pub struct MessageRetryDef {
     pub max_attempts: u32,
     /// Where a failed message waits.
     pub mode: RetryMode,
-    /// Wait before the first retry, ns.
-    pub backoff: u64,
+    /// Wait before the first retry.
+    pub backoff: SimDuration,
     /// Growth of the wait per retry.
     pub multiplier: f64,
-    /// Longest wait, ns.
-    pub max_backoff: u64,
+    /// Longest wait.
+    pub max_backoff: SimDuration,
 }
 
 impl MessageRetryDef {
     /// The wait before the attempt that follows `failed` failed attempts
-    /// (`failed` ≥ 1), ns: `backoff × multiplier^(failed-1)`, at most
-    /// `max_backoff`.
-    pub fn delay(&self, failed: u32) -> u64 {
+    /// (`failed` ≥ 1): `backoff × multiplier^(failed-1)`, rounded to the
+    /// nanosecond, at most `max_backoff`.
+    pub fn delay(&self, failed: u32) -> SimDuration {
         let exp = i32::try_from(failed.saturating_sub(1)).unwrap_or(i32::MAX);
-        let d = self.backoff as f64 * self.multiplier.powi(exp);
-        if d >= self.max_backoff as f64 {
+        let d = self.backoff.as_nanos() as f64 * self.multiplier.powi(exp);
+        if d >= self.max_backoff.as_nanos() as f64 {
             self.max_backoff
         } else {
-            d.round() as u64
+            SimDuration(d.round() as u64)
         }
     }
 }
@@ -111,9 +111,9 @@ pub fn resolve(
         None => MessageRetryDef {
             max_attempts: 1,
             mode: RetryMode::Blocking,
-            backoff: 0,
+            backoff: SimDuration::ZERO,
             multiplier: 1.0,
-            max_backoff: 0,
+            max_backoff: SimDuration::ZERO,
         },
         Some(r) => {
             let rp = p.k("retry");
@@ -153,19 +153,15 @@ pub fn resolve(
                 ));
             }
             let (backoff, max_backoff) = if r.mode == RetryMode::Requeue {
-                (0, 0)
+                (SimDuration::ZERO, SimDuration::ZERO)
             } else {
-                let backoff = r.backoff.map_or(DEFAULT_BACKOFF.0, |d| d.0);
-                let max_backoff = r
-                    .max_backoff
-                    .map_or(DEFAULT_MAX_BACKOFF.0.max(backoff), |d| d.0);
+                let backoff = r.backoff.unwrap_or(DEFAULT_BACKOFF);
+                let max_backoff = r.max_backoff.unwrap_or(DEFAULT_MAX_BACKOFF.max(backoff));
                 if max_backoff < backoff {
                     return Err(cx.err(
                         &rp.k("max_backoff"),
                         format!(
-                            "the longest backoff ({}) is shorter than the first ({})",
-                            SimDuration(max_backoff),
-                            SimDuration(backoff)
+                            "the longest backoff ({max_backoff}) is shorter than the first ({backoff})"
                         ),
                     ));
                 }
@@ -186,7 +182,7 @@ impl Queues<'_> {
     /// The consumer's attempt failed (its job is released): retry the
     /// message by the queue's policy, or dead-letter it.
     pub(super) fn attempt_failed(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
+        let now = cx.now();
         let def = &self.defs[q];
         let retry = def.retry;
         let t = &mut self.topics[q];
@@ -198,7 +194,7 @@ impl Queues<'_> {
             let msg = std::mem::take(&mut cons.msg);
             let part = cons.part as usize;
             cons.hold = Hold::Idle;
-            cons.busy_tw.set(SimTime(now), 0.0);
+            cons.busy_tw.set(now, 0.0);
             self.dead_letter(q, part, &msg, cx);
             self.topics[q].consumers[c].msg = msg;
             self.after_free(q, c, cx);
@@ -209,10 +205,10 @@ impl Queues<'_> {
         match retry.mode {
             RetryMode::Blocking if !t.paused || def.is_work_queue() => {
                 cons.hold = Hold::Backoff;
-                cons.busy_tw.set(SimTime(now), 1.0);
+                cons.busy_tw.set(now, 1.0);
                 cons.backoff_seq = cons.backoff_seq.wrapping_add(1);
                 let seq = cons.backoff_seq;
-                self.queue_ev(now.saturating_add(delay), q, What::Backoff, c, seq, cx);
+                self.queue_ev(now + delay, q, What::Backoff, c, seq, cx);
             }
             RetryMode::Blocking | RetryMode::Requeue => {
                 // A rebalance is pending: the consumer seeks back to the
@@ -225,8 +221,8 @@ impl Queues<'_> {
                 let msg = std::mem::take(&mut cons.msg);
                 let part = cons.part;
                 cons.hold = Hold::Idle;
-                cons.busy_tw.set(SimTime(now), 0.0);
-                let due = now.saturating_add(delay);
+                cons.busy_tw.set(now, 0.0);
+                let due = now + delay;
                 t.delayed_seq += 1;
                 t.delayed.insert((due, t.delayed_seq), (part, msg));
                 self.queue_ev(due, q, What::RetryDue, 0, 0, cx);
@@ -238,7 +234,7 @@ impl Queues<'_> {
     /// The consumer's held message goes back to the head of its partition
     /// (of the work queue), and the consumer holds nothing.
     pub(super) fn put_back(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
+        let now = cx.now();
         let t = &mut self.topics[q];
         let cons = &mut t.consumers[c];
         if cons.hold == Hold::Idle {
@@ -249,7 +245,7 @@ impl Queues<'_> {
             lane.push_front(w);
         }
         cons.msg.clear();
-        cons.busy_tw.set(SimTime(now), 0.0);
+        cons.busy_tw.set(now, 0.0);
         cons.hold = Hold::Idle;
     }
 
@@ -257,7 +253,7 @@ impl Queues<'_> {
     /// topic from their partition's retry lane, on a work queue from the
     /// tail of the queue (a TTL queue dead-letters them back).
     pub(super) fn retries_due(&mut self, q: usize, cx: &mut Cx<impl Sink>) {
-        let now = cx.now().0;
+        let now = cx.now();
         let work_queue = self.defs[q].is_work_queue();
         let mut parts = Vec::new();
         let t = &mut self.topics[q];
@@ -288,16 +284,16 @@ impl Queues<'_> {
         msg: &[u64],
         cx: &mut Cx<impl Sink>,
     ) {
-        let now = cx.now().0;
+        let now = cx.now();
         let t = &mut self.topics[q];
         t.dead_lettered += 1;
         t.lag -= 1;
-        t.lag_tw.set(SimTime(now), t.lag as f64);
-        t.lag_series.set(SimTime(now), t.lag as f64);
-        t.dead_series.add(SimTime(now), 1.0);
+        t.lag_tw.set(now, t.lag as f64);
+        t.lag_series.set(now, t.lag as f64);
+        t.dead_series.add(now, 1.0);
         let p = &mut t.partitions[part];
         p.lag -= 1;
-        p.lag_tw.set(SimTime(now), p.lag as f64);
+        p.lag_tw.set(now, p.lag as f64);
         let Some(d) = self.defs[q].dead_letter.map(QueueId::ix) else {
             return;
         };
@@ -310,7 +306,8 @@ impl Queues<'_> {
             self.defs[d].retention,
             MSG_HEAD + self.nkeys,
             dpart,
-            [now, meta],
+            now,
+            meta,
             keys,
         );
         self.wake(d, dpart, cx);

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use sim_core::stats::{CountSeries, GaugeSeries, LatencyHistogram, TimeWeighted};
-use sim_core::{RngStream, SimTime};
+use sim_core::{RngStream, SimDuration, SimTime};
 
 use super::{Assignor, QueueDef};
 use crate::kernel::Cx;
@@ -12,8 +12,9 @@ use crate::kernel::cx::Event;
 use crate::model::ids::JobId;
 
 /// A queue partition (a work queue has one: its FIFO). Messages are
-/// stored flat, [`MSG_HEAD`] words (`published_at`, [`Meta`] bits) and
-/// then the message's key values.
+/// stored flat, [`MSG_HEAD`] words (the publish time in ns, read with
+/// [`published_at`], and the [`Meta`] bits) and then the message's key
+/// values.
 #[derive(Clone)]
 pub struct Partition {
     pub msgs: VecDeque<u64>,
@@ -31,6 +32,12 @@ pub struct Partition {
 /// Words before the keys of a stored message: its publish time and its
 /// [`Meta`] bits.
 pub const MSG_HEAD: usize = 2;
+
+/// When the stored message `msg` (flat, as in a partition) was published.
+#[inline]
+pub fn published_at(msg: &[u64]) -> SimTime {
+    SimTime(msg[0])
+}
 
 /// The meta word of a stored message.
 pub struct Meta;
@@ -141,9 +148,9 @@ pub struct TopicState {
     pub rebalances: u64,
     /// Every consumer stopped for a rebalance since `paused_since`.
     pub paused: bool,
-    pub paused_since: u64,
-    /// Time paused before `paused_since`, ns.
-    pub paused_ns: u64,
+    pub paused_since: SimTime,
+    /// Time paused before `paused_since`.
+    pub paused_before: SimDuration,
     pub paused_series: GaugeSeries,
     /// Rebalances started (the group's generation).
     pub generation: u32,
@@ -155,7 +162,7 @@ pub struct TopicState {
     pub dead_series: CountSeries,
     /// Retry-topic messages waiting for their backoff: (due, sequence) ->
     /// (partition, flat message).
-    pub delayed: BTreeMap<(u64, u64), (u32, Vec<u64>)>,
+    pub delayed: BTreeMap<(SimTime, u64), (u32, Vec<u64>)>,
     pub delayed_seq: u64,
 }
 
@@ -232,8 +239,8 @@ impl TopicState {
             session_timeouts: 0,
             rebalances: 0,
             paused: false,
-            paused_since: 0,
-            paused_ns: 0,
+            paused_since: SimTime::ZERO,
+            paused_before: SimDuration::ZERO,
             paused_series: GaugeSeries::new(spec),
             generation: 0,
             join_scheduled: u32::MAX,
@@ -288,17 +295,18 @@ pub fn assign(assignor: Assignor, members: &[u32], consumers: &mut [Consumer], o
     }
 }
 
-/// Appends a message to partition `part` of `t`, dropping the partition's
-/// oldest waiting message first when it holds `retention` already.
+/// Appends a message published `now` with `meta` bits to partition `part`
+/// of `t`, dropping the partition's oldest waiting message first when it
+/// holds `retention` already.
 pub fn push_message(
     t: &mut TopicState,
     retention: u64,
     stride: usize,
     part: usize,
-    head: [u64; MSG_HEAD],
+    now: SimTime,
+    meta: u64,
     keys: &[u64],
 ) {
-    let now = SimTime(head[0]);
     let p = &mut t.partitions[part];
     if (p.msgs.len() / stride) as u64 >= retention {
         p.msgs.drain(..stride);
@@ -306,7 +314,7 @@ pub fn push_message(
         t.dropped += 1;
         t.lag -= 1;
     }
-    p.msgs.extend(head);
+    p.msgs.extend([now.as_nanos(), meta]);
     p.msgs.extend(keys);
     p.published += 1;
     p.lag += 1;

@@ -275,7 +275,7 @@ impl SvcState {
         let rng = p.fail_rng.as_mut().expect("a failure stream");
         let dt = exponential(rng, mtbf);
         cx.after(
-            SimDuration(dt),
+            dt,
             Ev::PodCrash {
                 svc: s,
                 pod: pod as u32,
@@ -383,11 +383,11 @@ impl SvcState {
         let p = &mut self.pods[pod];
         let repair = match (&mut p.fail_rng, mttr > 0.0) {
             (Some(rng), true) => exponential(rng, mttr),
-            _ => 0,
+            _ => SimDuration::ZERO,
         };
         let life = p.life;
         cx.after(
-            SimDuration(repair) + SimDuration(def.restart_delay),
+            repair + SimDuration(def.restart_delay),
             Ev::PodRestart {
                 svc: s,
                 pod: pod as u32,
