@@ -28,6 +28,9 @@ pub fn run_page(r: &Results, charts: &[Chart]) -> String {
         r.format_version
     );
     let mut sections = vec![("summary", "Summary"), ("endpoints", "Endpoints")];
+    if !r.calls.is_empty() {
+        sections.push(("calls", "Calls"));
+    }
     if !r.services.is_empty() || !r.load_balancers.is_empty() {
         sections.push(("services", "Services"));
     }

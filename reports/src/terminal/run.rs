@@ -42,8 +42,8 @@ pub fn summary(r: &Results) -> String {
 
     // Columns for failures in flight (502) and 429s only when the run has
     // any: most runs have neither.
-    let any_aborted = r.overall.aborted > 0;
-    let any_limited = r.overall.rate_limited > 0;
+    let any_aborted = r.endpoints.iter().any(|e| e.aborted > 0);
+    let any_limited = r.endpoints.iter().any(|e| e.rate_limited > 0);
     let mut header = vec![
         "endpoint", "count", "ok/s", "errors", "timeouts", "rejected",
     ];
@@ -69,8 +69,15 @@ pub fn summary(r: &Results) -> String {
         })
         .collect();
     if r.endpoints.len() > 1 {
+        // With service calls, the endpoints count the calls' requests too:
+        // the last row is the users' alone.
+        let all = if r.calls.is_empty() {
+            "all endpoints"
+        } else {
+            "users' requests"
+        };
         rows.push((
-            "all endpoints".to_string(),
+            all.to_string(),
             &r.overall,
             r.time_series.overall_latency.as_slice(),
         ));
@@ -106,6 +113,14 @@ pub fn summary(r: &Results) -> String {
         "Endpoints (latency of ok responses over the measured period; worst p99 = worst {} interval with at least {MIN_P99_SAMPLES} responses)\n{e}\n",
         secs(iv)
     );
+
+    if !r.calls.is_empty() {
+        let _ = writeln!(
+            out,
+            "Calls (one row per call step; latency as the caller saw it, retries and round trips included)\n{}\n",
+            calls(r)
+        );
+    }
 
     if let Some(tl) = timeline(r, 12) {
         let _ = writeln!(
@@ -335,6 +350,33 @@ pub fn summary(r: &Results) -> String {
         g.requests_per_sec / 1e6
     );
     out
+}
+
+/// One row per call step: the edge, its calls and attempts, how they
+/// failed, and the latency the caller saw.
+fn calls(r: &Results) -> Table {
+    let mut t = table(
+        &[
+            "call", "calls", "attempts", "retries", "timeouts", "rejected", "failed", "errors",
+            "p50 ms", "p99 ms",
+        ],
+        1,
+    );
+    for c in &r.calls {
+        t.add_row(vec![
+            format!("{} -> {}", c.from, c.to),
+            int(c.calls),
+            int(c.attempts),
+            int(c.retries),
+            int(c.timeouts),
+            int(c.rejected),
+            int(c.aborted),
+            pct(c.error_rate),
+            ms(c.latency.p50_ms),
+            ms(c.latency.p99_ms),
+        ]);
+    }
+    t
 }
 
 /// A compact timeline: the time series folded into at most `rows` windows,

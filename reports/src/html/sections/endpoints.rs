@@ -11,8 +11,8 @@ pub(crate) fn endpoints(r: &Results) -> String {
     let iv = r.time_series.interval_s;
     // Failures in flight (502) and 429s get a column only when there are
     // any.
-    let any_aborted = r.overall.aborted > 0;
-    let any_limited = r.overall.rate_limited > 0;
+    let any_aborted = r.endpoints.iter().any(|e| e.aborted > 0);
+    let any_limited = r.endpoints.iter().any(|e| e.rate_limited > 0);
     let mut header = vec![
         ("endpoint", false),
         ("requests", true),
@@ -60,8 +60,14 @@ pub(crate) fn endpoints(r: &Results) -> String {
         })
         .collect();
     if r.endpoints.len() > 1 {
+        // With service calls the rows count the calls' requests too; the
+        // last row is the users' alone.
         rows.push((
-            "all endpoints".into(),
+            if r.calls.is_empty() {
+                "all endpoints".into()
+            } else {
+                "users' requests".into()
+            },
             &r.overall,
             r.time_series.overall_latency.as_slice(),
             "total",
@@ -100,8 +106,13 @@ pub(crate) fn endpoints(r: &Results) -> String {
         tb.row(class, &cells);
     }
     format!(
-        "<section id=\"endpoints\">\n<h2>Endpoints</h2>\n<p class=\"note\">Requests that arrived after the warm-up. Latency is that of ok responses, arrival to response, as the client sees it. Errors = timeouts + rejections (503) + failures in flight (502, a crash), as a share of requests; refusals by a rate limiter (429) are counted apart. Worst interval p99: the worst {} interval with at least 100 responses.{}</p>\n{}</section>\n",
+        "<section id=\"endpoints\">\n<h2>Endpoints</h2>\n<p class=\"note\">Requests that arrived after the warm-up. Latency is that of ok responses, arrival to response, as the client sees it. Errors = timeouts + rejections (503) + failures in flight (502, a crash), as a share of requests; refusals by a rate limiter (429) are counted apart. Worst interval p99: the worst {} interval with at least 100 responses.{}{}</p>\n{}</section>\n{}",
         secs(iv),
+        if r.calls.is_empty() {
+            ""
+        } else {
+            " Requests that service calls made are counted at the callee's endpoint as it answered them (whether its caller still waited or not); the last row, users' requests, is what the workloads' users saw."
+        },
         match &r.overall.user_visible {
             Some(u) => format!(
                 " With retries or closed-loop users these rows count <b>attempts</b>; users sent {} requests, {} retries followed, and {} of the requests failed at their last attempt (p99 over all attempts and backoffs: {} ms).",
@@ -112,6 +123,61 @@ pub(crate) fn endpoints(r: &Results) -> String {
             ),
             None => String::new(),
         },
+        tb.finish(),
+        calls(r)
+    )
+}
+
+/// One row per call step (nothing without calls): the edge, its calls and
+/// attempts, how attempts failed, and the latency the caller saw.
+fn calls(r: &Results) -> String {
+    if r.calls.is_empty() {
+        return String::new();
+    }
+    let mut tb = Html::new(&[
+        ("caller", false),
+        ("callee", false),
+        ("calls", true),
+        ("attempts", true),
+        ("retries", true),
+        ("timeouts", true),
+        ("rejected (503)", true),
+        ("failed (502)", true),
+        ("errors", true),
+        ("p50 ms", true),
+        ("p99 ms", true),
+    ]);
+    for c in &r.calls {
+        let lat = |v: f64| {
+            if c.latency.count == 0 {
+                "-".to_string()
+            } else {
+                ms(v)
+            }
+        };
+        tb.row(
+            "",
+            &[
+                t(escape(&c.from)),
+                t(escape(&c.to)),
+                n(int(c.calls)),
+                n(int(c.attempts)),
+                n(int(c.retries)),
+                n(int(c.timeouts)),
+                n(int(c.rejected)),
+                n(int(c.aborted)),
+                n(if c.errors > 0 {
+                    format!("<span class=\"bad\">{}</span>", pct(c.error_rate))
+                } else {
+                    "0%".into()
+                }),
+                n(lat(c.latency.p50_ms)),
+                n(lat(c.latency.p99_ms)),
+            ],
+        );
+    }
+    format!(
+        "<section id=\"calls\">\n<h2>Calls</h2>\n<p class=\"note\">One row per call step, for calls whose caller arrived after the warm-up. Attempts = first attempts + retries; timeouts, rejections and failures count attempts; errors are calls that failed for good (their caller failed with them). Latency is what the caller saw: from the call to its answer, round trips, backoffs and retries included.</p>\n{}</section>\n",
         tb.finish()
     )
 }
