@@ -231,6 +231,75 @@ fn retries_at_three_layers_multiply_attempts_by_27() {
     assert_eq!(r.totals.aborted, n);
 }
 
+/// A circuit breaker in front of a service whose database is down for
+/// [60 s, 120 s) (100 calls/s; window 100, minimum 20, 50%, open for 10 s,
+/// 10 half-open probes). Failures replace successes in the window: the
+/// 50th failure (at about 60.5 s) opens it. Every 10 s it lets 10 probes
+/// through, which fail at once, and opens again: at about 70.5, 80.6,
+/// 90.6, 100.7 and 110.7 s. The next probes, at about 120.8 s, find the
+/// database back: it closes. So 50 + 5 × 10 = 100 attempts reach the sick
+/// service (a few more if statements were running when it went down),
+/// the breaker opens 6 times for about 60 s, and the other attempts of
+/// the outage and those until the last probes (about 6,000 - 100 + 80)
+/// are short-circuited (Poisson, sd ≈ 77; tolerance 5 sd).
+#[test]
+fn a_circuit_breaker_lets_only_probes_through_an_outage() {
+    let call = json!([{ "call": { "target": "back", "endpoint": "x", "circuit_breaker": {
+        "window": 100, "minimum_calls": 20, "failure_rate_threshold": "50%",
+        "open_for": "10s", "half_open_calls": 10 } } }]);
+    let mut v = system(
+        180,
+        100.0,
+        json!([
+            service("front", 1000, call),
+            service("back", 1000, json!([{ "read": { "db": "d" } }])),
+        ]),
+    );
+    v["warmup"] = json!("0s");
+    v["workloads"][0]["keys"] = json!({ "k": { "uniform": { "n": 100 } } });
+    v["databases"] = json!([{ "name": "d", "shards": 1, "shard_key": "k", "connections": 10,
+                             "read_time": "1ms", "write_time": "1ms" }]);
+    v["faults"] = json!([{ "at": "60s", "for": "60s", "outage": { "database": "d" } }]);
+    let r = run("breaker.json", &v);
+    let c = &r.calls[0];
+    let b = c.circuit_breaker.as_ref().expect("breaker figures");
+    let failed = r.endpoints[1].aborted;
+    assert!(
+        (100..=110).contains(&failed),
+        "attempts failed at the sick service: {failed}"
+    );
+    assert_eq!(b.opened, 6);
+    close("time open, s", b.open_s, 60.0, 1.5);
+    close("short-circuited", b.short_circuited as f64, 5980.0, 400.0);
+    assert_eq!(
+        c.attempts + b.short_circuited,
+        c.calls,
+        "a short-circuited call is not retried"
+    );
+    // What users saw: the failures (502) and the short circuits (503),
+    // and nothing else; after 121 s every request succeeds.
+    let f = &r.endpoints[0];
+    assert_eq!((f.aborted, f.rejected), (failed, b.short_circuited));
+    assert_eq!(f.ok + f.aborted + f.rejected + f.in_flight, f.count);
+    let users = r.time_series.users.as_ref().expect("users' series");
+    let iv = r.time_series.interval_s;
+    for (i, (a, b)) in users
+        .aborted_rps
+        .iter()
+        .zip(&users.rejected_rps)
+        .enumerate()
+    {
+        let t = i as f64 * iv;
+        if t >= 125.0 {
+            assert_eq!(
+                a + b,
+                0.0,
+                "errors at {t}s: the breaker closed after the outage"
+            );
+        }
+    }
+}
+
 /// What the binary refuses in call, parallel and branch steps: exit 2,
 /// the file, line and column, the field's path, and a suggestion where a
 /// name is close.
@@ -271,6 +340,18 @@ fn bad_calls_are_refused_with_their_location() {
             "/services/0/endpoints/x/0",
             json!({ "parallel": [] }),
             "services[0].endpoints.x[0].parallel: a parallel step needs at least one branch",
+        ),
+        (
+            "/services/0/endpoints/x/0",
+            json!({ "call": { "target": "back", "endpoint": "x",
+                              "circuit_breaker": { "window": 10, "minimum_calls": 20 } } }),
+            "services[0].endpoints.x[0].call.circuit_breaker.minimum_calls: minimum_calls is 1 to the window (10), got 20",
+        ),
+        (
+            "/services/0/endpoints/x/0",
+            json!({ "call": { "target": "back", "endpoint": "x",
+                              "circuit_breaker": { "failure_rate_threshold": 0 } } }),
+            "services[0].endpoints.x[0].call.circuit_breaker.failure_rate_threshold: a failure rate threshold is above 0 and at most 1 (100%), got 0",
         ),
         (
             "/services/0/endpoints/x/0",

@@ -223,7 +223,8 @@ pub fn assert_invariants(r: &Results, ctx: &str) {
         check!(
             ctx,
             c.calls == c.ok + c.errors + c.in_flight
-                && c.attempts >= c.calls
+                && c.attempts + c.circuit_breaker.as_ref().map_or(0, |b| b.short_circuited)
+                    >= c.calls
                 && c.retries <= c.attempts
                 && c.latency.count == c.ok,
             "call {} -> {}: {} calls != {} ok + {} errors + {} in flight, or {} attempts, {} retries",

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::{DistSpec, SimDuration};
 
 use super::retry::Retry;
+use super::vocab::Fraction;
 
 /// One step of an endpoint (or of a queue consumer's work).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,7 +29,7 @@ pub enum Step {
     Scatter(ScatterStep),
     /// A request to another service's endpoint (directly or through a
     /// balancer); the step ends with its answer.
-    Call(CallStep),
+    Call(Box<CallStep>),
     /// Branches of steps started at once; the step ends when every branch
     /// has ended, or fails as soon as one fails.
     Parallel(Vec<Vec<Step>>),
@@ -55,6 +56,32 @@ pub struct CallStep {
     /// this call step's own).
     #[serde(default)]
     pub retry: Option<Retry>,
+    /// A circuit breaker in front of the callee (Resilience4j's
+    /// count-based breaker).
+    #[serde(default)]
+    pub circuit_breaker: Option<CircuitBreaker>,
+}
+
+/// A count-based circuit breaker, with Resilience4j's names and defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitBreaker {
+    /// Failure rate at or above which the breaker opens (default 0.5; a
+    /// number or a percentage).
+    #[serde(default)]
+    pub failure_rate_threshold: Option<Fraction>,
+    /// The last N attempts the failure rate is computed over (default 100).
+    #[serde(default)]
+    pub window: Option<u32>,
+    /// Attempts recorded before the rate is judged (default 20).
+    #[serde(default)]
+    pub minimum_calls: Option<u32>,
+    /// How long it stays open before letting probes through (default 60s).
+    #[serde(default)]
+    pub open_for: Option<SimDuration>,
+    /// Probes let through when half-open (default 10).
+    #[serde(default)]
+    pub half_open_calls: Option<u32>,
 }
 
 /// One arm of a `branch` step.

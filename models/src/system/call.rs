@@ -36,6 +36,15 @@ impl World<'_> {
         let tag = self.calls.attempt(slot);
         let s = self.calls.get(slot);
         let def = &m.calls[s.call as usize];
+        if !self.call_states[s.call as usize].permit(s.measured, now) {
+            // Short-circuited: fails at once, not retried.
+            let outcome = Outcome::Failed(Failure::Rejected);
+            self.calls.decide(slot);
+            self.call_states[s.call as usize].settled(&s, outcome, now);
+            self.calls.close(slot);
+            self.job_failed(s.parent, Failure::Rejected);
+            return;
+        }
         let rtt = self.call_states[s.call as usize].attempt(def, s.measured);
         let lb = match def.target {
             Target::Lb(l) => Some(l),
@@ -107,6 +116,7 @@ impl World<'_> {
         let c = s.call as usize;
         let def = &self.m.calls[c];
         let killed = self.cx.jobs[s.parent].killed;
+        self.call_states[c].ended(outcome, now);
         let next = if killed {
             Next::Settle(outcome)
         } else {

@@ -336,7 +336,7 @@ impl Builder<'_> {
                         call: self.calls.len() as u32,
                     });
                     self.calls.push(PendingCall {
-                        spec: c.clone(),
+                        spec: (**c).clone(),
                         path: cp,
                         stream: self.step_stream(stream, &sp),
                         root: self.root,

@@ -355,15 +355,17 @@ pub fn summary(r: &Results) -> String {
 /// One row per call step: the edge, its calls and attempts, how they
 /// failed, and the latency the caller saw.
 fn calls(r: &Results) -> Table {
-    let mut t = table(
-        &[
-            "call", "calls", "attempts", "retries", "timeouts", "rejected", "failed", "errors",
-            "p50 ms", "p99 ms",
-        ],
-        1,
-    );
+    let breakers = r.calls.iter().any(|c| c.circuit_breaker.is_some());
+    let mut header = vec![
+        "call", "calls", "attempts", "retries", "timeouts", "rejected", "failed",
+    ];
+    if breakers {
+        header.extend(["short-circuited", "open s"]);
+    }
+    header.extend(["errors", "p50 ms", "p99 ms"]);
+    let mut t = table(&header, 1);
     for c in &r.calls {
-        t.add_row(vec![
+        let mut row = vec![
             format!("{} -> {}", c.from, c.to),
             int(c.calls),
             int(c.attempts),
@@ -371,10 +373,22 @@ fn calls(r: &Results) -> Table {
             int(c.timeouts),
             int(c.rejected),
             int(c.aborted),
+        ];
+        if breakers {
+            let (n, s) = c
+                .circuit_breaker
+                .as_ref()
+                .map_or(("-".into(), "-".into()), |b| {
+                    (int(b.short_circuited), format!("{:.1}", b.open_s))
+                });
+            row.extend([n, s]);
+        }
+        row.extend([
             pct(c.error_rate),
             ms(c.latency.p50_ms),
             ms(c.latency.p99_ms),
         ]);
+        t.add_row(row);
     }
     t
 }

@@ -20,9 +20,14 @@
 //! - **Failure.** A call that fails for good fails its parent with the
 //!   last attempt's outcome: 503, 502, 429, or 504 for a timeout.
 //!
+//! - **Circuit breaker** (`breaker.rs`): an open breaker fails an
+//!   attempt at once (503, counted as `short_circuited`, not retried).
+//!
 //! Attempts are matched to their slot by a generation number, so an
 //! answer that arrives after its attempt timed out (or after the slot was
 //! reused) is recognised as stale.
+
+pub mod breaker;
 
 use serde::{Deserialize, Serialize};
 use sim_core::stats::{LatencyHistogram, LatencySummary};
@@ -38,6 +43,7 @@ use crate::model::ids::{EndpointId, JobId, ServiceId};
 use crate::model::steps::CallStep;
 use crate::model::vocab::{Destination, Target};
 use crate::scenario::ScenarioError;
+use breaker::{Breaker, BreakerDef, BreakerResult};
 
 /// A resolved call step.
 #[derive(Debug, Clone)]
@@ -58,6 +64,8 @@ pub struct CallDef {
     pub timeout: Option<SimDuration>,
     /// Retries.
     pub retry: Option<RetryDef>,
+    /// Circuit breaker.
+    pub breaker: Option<BreakerDef>,
     /// Prefix of the step's random streams.
     pub stream: String,
 }
@@ -101,6 +109,11 @@ pub fn resolve(
             .retry
             .as_ref()
             .map(|r| retry::resolve(cx, &at.k("retry"), r))
+            .transpose()?,
+        breaker: spec
+            .circuit_breaker
+            .as_ref()
+            .map(|b| breaker::resolve(cx, &at.k("circuit_breaker"), b))
             .transpose()?,
         stream,
     })
@@ -248,6 +261,7 @@ struct Counts {
     attempts: u64,
     retries: u64,
     refused: u64,
+    short_circuited: u64,
     timeouts: u64,
     rejected: u64,
     aborted: u64,
@@ -263,6 +277,7 @@ pub struct CallState {
     budget: Option<Budget>,
     n: Counts,
     latency: LatencyHistogram,
+    breaker: Option<Breaker>,
 }
 
 impl CallState {
@@ -273,6 +288,27 @@ impl CallState {
             b.deposit(now.0);
         }
         self.n.calls += u64::from(measured);
+    }
+
+    /// May an attempt go out now (its breaker, if any, is not open)? A
+    /// refused one is counted as short-circuited.
+    #[inline]
+    pub fn permit(&mut self, measured: bool, now: SimTime) -> bool {
+        let Some(b) = &mut self.breaker else {
+            return true;
+        };
+        let ok = b.permit(now);
+        self.n.short_circuited += u64::from(!ok && measured);
+        ok
+    }
+
+    /// An attempt that went out ended now with `outcome` (its breaker
+    /// records it).
+    #[inline]
+    pub fn ended(&mut self, outcome: Outcome, now: SimTime) {
+        if let Some(b) = &mut self.breaker {
+            b.record(!matches!(outcome, Outcome::Ok { .. }), now);
+        }
     }
 
     /// An attempt goes out: its round trip, ns.
@@ -355,13 +391,14 @@ impl Kind for CallState {
                 .map(Budget::new),
             n: Counts::default(),
             latency: LatencyHistogram::new(),
+            breaker: def.breaker.map(Breaker::new),
         }
     }
 
     /// Calls are measured by their parent's birth, not reset.
     fn reset(&mut self, _now: SimTime) {}
 
-    fn finish(&self, def: &CallDef, _fin: &Finish<'_>, warnings: &mut Vec<String>) -> CallResult {
+    fn finish(&self, def: &CallDef, fin: &Finish<'_>, warnings: &mut Vec<String>) -> CallResult {
         let n = &self.n;
         if self.latency.clamped() > 0 {
             warnings.push(format!(
@@ -388,6 +425,11 @@ impl Kind for CallState {
             rate_limited: n.rate_limited,
             error_rate: crate::kernel::kind::ratio(n.errors, n.calls),
             latency: self.latency.summary(),
+            circuit_breaker: self.breaker.as_ref().map(|b| BreakerResult {
+                short_circuited: n.short_circuited,
+                opened: b.opened,
+                open_s: b.open_s(fin.end()),
+            }),
         }
     }
 }
@@ -427,6 +469,9 @@ pub struct CallResult {
     /// What the caller saw, ok calls: from the call to its answer,
     /// retries and round trips included.
     pub latency: LatencySummary,
+    /// The breaker's figures (with a `circuit_breaker`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circuit_breaker: Option<BreakerResult>,
 }
 
 #[cfg(test)]
@@ -443,6 +488,7 @@ mod tests {
             latency: None,
             timeout: None,
             retry,
+            breaker: None,
             stream: "s".into(),
         }
     }

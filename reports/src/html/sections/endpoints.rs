@@ -134,7 +134,8 @@ fn calls(r: &Results) -> String {
     if r.calls.is_empty() {
         return String::new();
     }
-    let mut tb = Html::new(&[
+    let breakers = r.calls.iter().any(|c| c.circuit_breaker.is_some());
+    let mut header = vec![
         ("caller", false),
         ("callee", false),
         ("calls", true),
@@ -143,10 +144,12 @@ fn calls(r: &Results) -> String {
         ("timeouts", true),
         ("rejected (503)", true),
         ("failed (502)", true),
-        ("errors", true),
-        ("p50 ms", true),
-        ("p99 ms", true),
-    ]);
+    ];
+    if breakers {
+        header.extend([("short-circuited", true), ("breaker open s", true)]);
+    }
+    header.extend([("errors", true), ("p50 ms", true), ("p99 ms", true)]);
+    let mut tb = Html::new(&header);
     for c in &r.calls {
         let lat = |v: f64| {
             if c.latency.count == 0 {
@@ -155,26 +158,35 @@ fn calls(r: &Results) -> String {
                 ms(v)
             }
         };
-        tb.row(
-            "",
-            &[
-                t(escape(&c.from)),
-                t(escape(&c.to)),
-                n(int(c.calls)),
-                n(int(c.attempts)),
-                n(int(c.retries)),
-                n(int(c.timeouts)),
-                n(int(c.rejected)),
-                n(int(c.aborted)),
-                n(if c.errors > 0 {
-                    format!("<span class=\"bad\">{}</span>", pct(c.error_rate))
-                } else {
-                    "0%".into()
-                }),
-                n(lat(c.latency.p50_ms)),
-                n(lat(c.latency.p99_ms)),
-            ],
-        );
+        let mut cells = vec![
+            t(escape(&c.from)),
+            t(escape(&c.to)),
+            n(int(c.calls)),
+            n(int(c.attempts)),
+            n(int(c.retries)),
+            n(int(c.timeouts)),
+            n(int(c.rejected)),
+            n(int(c.aborted)),
+        ];
+        if breakers {
+            let (k, s) = c
+                .circuit_breaker
+                .as_ref()
+                .map_or(("-".into(), "-".into()), |b| {
+                    (int(b.short_circuited), format!("{:.1}", b.open_s))
+                });
+            cells.extend([n(k), n(s)]);
+        }
+        cells.extend([
+            n(if c.errors > 0 {
+                format!("<span class=\"bad\">{}</span>", pct(c.error_rate))
+            } else {
+                "0%".into()
+            }),
+            n(lat(c.latency.p50_ms)),
+            n(lat(c.latency.p99_ms)),
+        ]);
+        tb.row("", &cells);
     }
     format!(
         "<section id=\"calls\">\n<h2>Calls</h2>\n<p class=\"note\">One row per call step, for calls whose caller arrived after the warm-up. Attempts = first attempts + retries; timeouts, rejections and failures count attempts; errors are calls that failed for good (their caller failed with them). Latency is what the caller saw: from the call to its answer, round trips, backoffs and retries included.</p>\n{}</section>\n",
