@@ -300,6 +300,62 @@ fn a_circuit_breaker_lets_only_probes_through_an_outage() {
     }
 }
 
+/// Hedging a bimodal service (Dean & Barroso, "The Tail at Scale"): 99%
+/// of its answers take 1 ms, 1% take 100 ms, and it has workers to spare.
+/// Without hedging the p99.9 is the slow mode, 100 ms. Hedged after 5 ms
+/// (one extra copy), a slow first copy is overtaken by a second that is
+/// fast with probability 0.99: the caller waits 5 + 1 = 6 ms, and both
+/// are slow only with probability 10^-4, below the 0.1% tail. The extra
+/// copies are the slow first ones: 1% of calls (binomial, sd √(0.0099/N),
+/// tolerance 5 sd).
+#[test]
+fn hedging_cuts_the_tail_of_a_bimodal_service() {
+    let bimodal = json!([{ "branch": [
+        { "weight": 99, "steps": [{ "compute": "1ms" }] },
+        { "weight": 1, "steps": [{ "compute": "100ms" }] }
+    ] }]);
+    let case = |hedge: Value| {
+        let mut call = json!({ "target": "back", "endpoint": "x" });
+        if !hedge.is_null() {
+            call["hedge"] = hedge;
+        }
+        run(
+            "hedge.json",
+            &system(
+                120,
+                1000.0,
+                json!([
+                    service("front", 10_000, json!([{ "call": call }])),
+                    service("back", 10_000, bimodal.clone()),
+                ]),
+            ),
+        )
+    };
+    let plain = case(Value::Null);
+    close(
+        "p99.9 without hedging, ms",
+        plain.endpoints[0].latency.p999_ms,
+        100.0,
+        0.2,
+    );
+    let hedged = case(json!({ "after": "5ms", "max_extra": 1 }));
+    let f = &hedged.endpoints[0].latency;
+    close("p99.9 hedged, ms", f.p999_ms, 6.0, 0.1);
+    close("p90 hedged, ms", f.p90_ms, 1.0, 0.01);
+    let c = &hedged.calls[0];
+    let n = c.calls as f64;
+    let extra = c.hedges.expect("hedge figures") as f64 / n;
+    close(
+        "extra copies per call",
+        extra,
+        0.01,
+        5.0 * (0.0099 / n).sqrt(),
+    );
+    assert_eq!(c.attempts, c.calls, "a hedged copy is not an attempt");
+    // The losers run on at the callee: every copy is counted there.
+    assert_eq!(hedged.endpoints[1].count, c.calls + c.hedges.unwrap_or(0));
+}
+
 /// What the binary refuses in call, parallel and branch steps: exit 2,
 /// the file, line and column, the field's path, and a suggestion where a
 /// name is close.

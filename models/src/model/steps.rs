@@ -60,6 +60,22 @@ pub struct CallStep {
     /// count-based breaker).
     #[serde(default)]
     pub circuit_breaker: Option<CircuitBreaker>,
+    /// Hedged requests: another copy when no answer came after a while.
+    #[serde(default)]
+    pub hedge: Option<Hedge>,
+}
+
+/// Hedged requests (Dean & Barroso, "The Tail at Scale"; Envoy's and
+/// gRPC's hedging policy).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hedge {
+    /// Without an answer after this long, another copy goes out (and again
+    /// after as long, up to `max_extra`).
+    pub after: SimDuration,
+    /// Extra copies per attempt (default 1).
+    #[serde(default)]
+    pub max_extra: Option<u32>,
 }
 
 /// A count-based circuit breaker, with Resilience4j's names and defaults.

@@ -45,7 +45,24 @@ impl World<'_> {
             self.job_failed(s.parent, Failure::Rejected);
             return;
         }
-        let rtt = self.call_states[s.call as usize].attempt(def, s.measured);
+        if let Some(t) = def.timeout {
+            self.cx.after(t, call::Ev::Timeout { slot, tag });
+        }
+        if let Some((after, _)) = def.hedge {
+            self.cx.after(after, call::Ev::Hedge { slot, tag });
+        }
+        self.call_send(slot, tag, false);
+    }
+
+    /// Sends a copy of attempt `tag` of the call in `slot` (`hedge`: an
+    /// extra one): a child job carrying the parent's keys, sent after the
+    /// round trip.
+    fn call_send(&mut self, slot: u32, tag: u32, hedge: bool) {
+        let m = self.m;
+        let now = self.cx.now();
+        let s = self.calls.get(slot);
+        let def = &m.calls[s.call as usize];
+        let rtt = self.call_states[s.call as usize].attempt(def, s.measured, hedge);
         let lb = match def.target {
             Target::Lb(l) => Some(l),
             Target::Service(_) => None,
@@ -58,9 +75,6 @@ impl World<'_> {
             s.measured,
         ));
         copy_keys(&mut self.cx.jobs, s.parent, child);
-        if let Some(t) = def.timeout {
-            self.cx.after(t, call::Ev::Timeout { slot, tag });
-        }
         if rtt == 0 {
             self.call_arrive(child);
         } else {
@@ -89,6 +103,26 @@ impl World<'_> {
         self.call_settle(slot, tag, Outcome::Timeout);
     }
 
+    /// The hedging delay of attempt `tag` of the call in `slot` passed:
+    /// unless it was answered (or its parent failed), another copy goes
+    /// out, and another after the same delay, up to `max_extra`.
+    pub(super) fn call_hedge(&mut self, slot: u32, tag: u32) {
+        let Some(s) = self.calls.current(slot, tag) else {
+            return;
+        };
+        let Some((after, extra)) = self.m.calls[s.call as usize].hedge else {
+            return;
+        };
+        if s.copies > extra || self.cx.jobs[s.parent].killed {
+            return;
+        }
+        self.calls.copy(slot);
+        if s.copies < extra {
+            self.cx.after(after, call::Ev::Hedge { slot, tag });
+        }
+        self.call_send(slot, tag, true);
+    }
+
     /// The backoff of the call in `slot` ended: its next attempt goes out,
     /// unless its parent failed meanwhile.
     pub(super) fn call_retry(&mut self, slot: u32) {
@@ -111,12 +145,19 @@ impl World<'_> {
         let Some(mut s) = self.calls.current(slot, tag) else {
             return;
         };
-        self.calls.decide(slot);
         let now = self.cx.now();
         let c = s.call as usize;
+        self.call_states[c].ended(outcome, now);
+        // A hedged copy that failed while others are out: the others may
+        // still answer. (A timeout ends every copy.)
+        let failed_copy = !matches!(outcome, Outcome::Ok { .. } | Outcome::Timeout);
+        if failed_copy && s.out > 1 && self.calls.copy_failed(slot) {
+            self.call_states[c].copy_failed(outcome, s.measured);
+            return;
+        }
+        self.calls.decide(slot);
         let def = &self.m.calls[c];
         let killed = self.cx.jobs[s.parent].killed;
-        self.call_states[c].ended(outcome, now);
         let next = if killed {
             Next::Settle(outcome)
         } else {

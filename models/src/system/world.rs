@@ -318,6 +318,7 @@ impl<'m> World<'m> {
                 call::Ev::Arrive(j) => self.call_arrive(j),
                 call::Ev::Timeout { slot, tag } => self.call_timeout(slot, tag),
                 call::Ev::Retry(slot) => self.call_retry(slot),
+                call::Ev::Hedge { slot, tag } => self.call_hedge(slot, tag),
             },
         }
     }

@@ -359,6 +359,10 @@ fn calls(r: &Results) -> Table {
     let mut header = vec![
         "call", "calls", "attempts", "retries", "timeouts", "rejected", "failed",
     ];
+    let hedged = r.calls.iter().any(|c| c.hedges.is_some());
+    if hedged {
+        header.push("hedges");
+    }
     if breakers {
         header.extend(["short-circuited", "open s"]);
     }
@@ -374,6 +378,9 @@ fn calls(r: &Results) -> Table {
             int(c.rejected),
             int(c.aborted),
         ];
+        if hedged {
+            row.push(c.hedges.map_or("-".into(), int));
+        }
         if breakers {
             let (n, s) = c
                 .circuit_breaker

@@ -45,6 +45,9 @@ use crate::model::vocab::{Destination, Target};
 use crate::scenario::ScenarioError;
 use breaker::{Breaker, BreakerDef, BreakerResult};
 
+/// Most extra copies of a hedged attempt.
+pub const MAX_HEDGES: u32 = 10;
+
 /// A resolved call step.
 #[derive(Debug, Clone)]
 pub struct CallDef {
@@ -66,6 +69,8 @@ pub struct CallDef {
     pub retry: Option<RetryDef>,
     /// Circuit breaker.
     pub breaker: Option<BreakerDef>,
+    /// Hedging: (delay, extra copies per attempt).
+    pub hedge: Option<(SimDuration, u32)>,
     /// Prefix of the step's random streams.
     pub stream: String,
 }
@@ -110,6 +115,23 @@ pub fn resolve(
             .as_ref()
             .map(|r| retry::resolve(cx, &at.k("retry"), r))
             .transpose()?,
+        hedge: match &spec.hedge {
+            None => None,
+            Some(h) => {
+                let hp = at.k("hedge");
+                if h.after == SimDuration::ZERO {
+                    return Err(cx.err(&hp.k("after"), "the hedging delay must be positive"));
+                }
+                let extra = h.max_extra.unwrap_or(1);
+                if extra == 0 || extra > MAX_HEDGES {
+                    return Err(cx.err(
+                        &hp.k("max_extra"),
+                        format!("max_extra is 1 to {MAX_HEDGES} extra copies, got {extra}"),
+                    ));
+                }
+                Some((h.after, extra))
+            }
+        },
         breaker: spec
             .circuit_breaker
             .as_ref()
@@ -133,6 +155,14 @@ pub enum Ev {
     },
     /// The backoff of call slot `slot` ended: its next attempt goes out.
     Retry(u32),
+    /// The hedging delay of attempt `tag` of call slot `slot` passed:
+    /// another copy goes out unless it was answered.
+    Hedge {
+        /// The call's slot.
+        slot: u32,
+        /// The attempt's generation.
+        tag: u32,
+    },
 }
 
 /// A call in progress.
@@ -148,6 +178,11 @@ pub struct Slot {
     pub tag: u32,
     /// Attempts sent so far.
     pub attempts: u32,
+    /// Copies of the current attempt not answered yet (1, or more when
+    /// hedged).
+    pub out: u32,
+    /// Copies of the current attempt sent.
+    pub copies: u32,
     /// When the call was made.
     pub start: SimTime,
     /// The last backoff, ns (decorrelated jitter starts from it).
@@ -172,6 +207,8 @@ impl CallTable {
             call,
             tag,
             attempts: 0,
+            out: 0,
+            copies: 0,
             start: now,
             sleep: 0,
             measured,
@@ -215,7 +252,26 @@ impl CallTable {
     pub fn attempt(&mut self, slot: u32) -> u32 {
         let s = &mut self.slots[slot as usize];
         s.attempts += 1;
+        s.out = 1;
+        s.copies = 1;
         s.tag
+    }
+
+    /// Another copy of the current attempt goes out (hedging).
+    #[inline]
+    pub fn copy(&mut self, slot: u32) {
+        let s = &mut self.slots[slot as usize];
+        s.out += 1;
+        s.copies += 1;
+    }
+
+    /// A copy of the current attempt failed while others are out: returns
+    /// whether others are still out (then the attempt goes on without it).
+    #[inline]
+    pub fn copy_failed(&mut self, slot: u32) -> bool {
+        let s = &mut self.slots[slot as usize];
+        s.out -= 1;
+        s.out > 0
     }
 
     /// The call's last backoff, ns.
@@ -262,6 +318,7 @@ struct Counts {
     retries: u64,
     refused: u64,
     short_circuited: u64,
+    hedges: u64,
     timeouts: u64,
     rejected: u64,
     aborted: u64,
@@ -311,10 +368,31 @@ impl CallState {
         }
     }
 
-    /// An attempt goes out: its round trip, ns.
+    /// A copy of a failed attempt's outcome while other copies are out.
     #[inline]
-    pub fn attempt(&mut self, def: &CallDef, measured: bool) -> u64 {
-        self.n.attempts += u64::from(measured);
+    pub fn copy_failed(&mut self, outcome: Outcome, measured: bool) {
+        self.count_failure(outcome, u64::from(measured));
+    }
+
+    fn count_failure(&mut self, outcome: Outcome, m: u64) {
+        match outcome {
+            Outcome::Ok { .. } => {}
+            Outcome::Timeout | Outcome::Failed(Failure::TimedOut) => self.n.timeouts += m,
+            Outcome::Failed(Failure::Rejected) => self.n.rejected += m,
+            Outcome::Failed(Failure::Aborted) => self.n.aborted += m,
+            Outcome::Failed(Failure::RateLimited) => self.n.rate_limited += m,
+        }
+    }
+
+    /// An attempt (`hedge`: an extra copy of one) goes out: its round
+    /// trip, ns.
+    #[inline]
+    pub fn attempt(&mut self, def: &CallDef, measured: bool, hedge: bool) -> u64 {
+        if hedge {
+            self.n.hedges += u64::from(measured);
+        } else {
+            self.n.attempts += u64::from(measured);
+        }
         match (&def.latency, &mut self.rtt) {
             (Some(d), Some(rng)) => d.sample(rng),
             _ => 0,
@@ -331,13 +409,7 @@ impl CallState {
         now: SimTime,
     ) -> Next {
         let m = u64::from(slot.measured);
-        match outcome {
-            Outcome::Ok { .. } => {}
-            Outcome::Timeout | Outcome::Failed(Failure::TimedOut) => self.n.timeouts += m,
-            Outcome::Failed(Failure::Rejected) => self.n.rejected += m,
-            Outcome::Failed(Failure::Aborted) => self.n.aborted += m,
-            Outcome::Failed(Failure::RateLimited) => self.n.rate_limited += m,
-        }
+        self.count_failure(outcome, m);
         if let Some(r) = &def.retry
             && r.retries(outcome)
             && slot.attempts < r.max_attempts
@@ -425,6 +497,7 @@ impl Kind for CallState {
             rate_limited: n.rate_limited,
             error_rate: crate::kernel::kind::ratio(n.errors, n.calls),
             latency: self.latency.summary(),
+            hedges: def.hedge.map(|_| n.hedges),
             circuit_breaker: self.breaker.as_ref().map(|b| BreakerResult {
                 short_circuited: n.short_circuited,
                 opened: b.opened,
@@ -469,6 +542,10 @@ pub struct CallResult {
     /// What the caller saw, ok calls: from the call to its answer,
     /// retries and round trips included.
     pub latency: LatencySummary,
+    /// Extra copies sent by hedging (with a `hedge`); not in `attempts`.
+    /// The losers are left running at the callee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hedges: Option<u64>,
     /// The breaker's figures (with a `circuit_breaker`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub circuit_breaker: Option<BreakerResult>,
@@ -489,6 +566,7 @@ mod tests {
             timeout: None,
             retry,
             breaker: None,
+            hedge: None,
             stream: "s".into(),
         }
     }

@@ -145,6 +145,10 @@ fn calls(r: &Results) -> String {
         ("rejected (503)", true),
         ("failed (502)", true),
     ];
+    let hedged = r.calls.iter().any(|c| c.hedges.is_some());
+    if hedged {
+        header.push(("hedges", true));
+    }
     if breakers {
         header.extend([("short-circuited", true), ("breaker open s", true)]);
     }
@@ -168,6 +172,9 @@ fn calls(r: &Results) -> String {
             n(int(c.rejected)),
             n(int(c.aborted)),
         ];
+        if hedged {
+            cells.push(n(c.hedges.map_or("-".into(), int)));
+        }
         if breakers {
             let (k, s) = c
                 .circuit_breaker
@@ -189,7 +196,7 @@ fn calls(r: &Results) -> String {
         tb.row("", &cells);
     }
     format!(
-        "<section id=\"calls\">\n<h2>Calls</h2>\n<p class=\"note\">One row per call step, for calls whose caller arrived after the warm-up. Attempts = first attempts + retries; timeouts, rejections and failures count attempts; errors are calls that failed for good (their caller failed with them). Latency is what the caller saw: from the call to its answer, round trips, backoffs and retries included.</p>\n{}</section>\n",
+        "<section id=\"calls\">\n<h2>Calls</h2>\n<p class=\"note\">One row per call step, for calls whose caller arrived after the warm-up. Attempts = first attempts + retries (hedged copies apart); timeouts, rejections and failures count attempts; errors are calls that failed for good (their caller failed with them). Latency is what the caller saw: from the call to its answer, round trips, backoffs and retries included.</p>\n{}</section>\n",
         tb.finish()
     )
 }
