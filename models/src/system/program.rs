@@ -12,7 +12,7 @@ use crate::kinds::{cache, database, queue};
 use crate::model::KeyId;
 use crate::model::ids::{CacheId, DbId, ProgramId, QueueId};
 use crate::model::program::{BranchDef, Instr, Program};
-use crate::model::steps::{CallStep, ScatterShards, Step};
+use crate::model::steps::{BranchArm, CallStep, ScatterShards, Step};
 use crate::scenario::ScenarioError;
 
 /// Compiles every program of a scenario, in file order.
@@ -50,6 +50,13 @@ pub struct PendingCall {
     pub stream: String,
     /// The endpoint (or queue work) program it belongs to.
     pub root: ProgramId,
+}
+
+/// What the emission of a program's steps carries down to nested steps.
+struct Emit<'a, 'r> {
+    cx: &'a Resolve<'r>,
+    stream: &'a str,
+    in_queue: bool,
 }
 
 /// Key paths recorded per program for reachability checks.
@@ -345,85 +352,104 @@ impl Builder<'_> {
                 Step::Parallel(branches) => {
                     let pp = sp.k("parallel");
                     not_in_queue(cx, &pp, in_queue, "run parallel branches")?;
-                    if branches.is_empty() {
-                        return Err(cx.err(&pp, "a parallel step needs at least one branch"));
-                    }
-                    let mut programs = Vec::new();
-                    for (k, branch) in branches.iter().enumerate() {
-                        let bp = pp.i(k);
-                        if branch.is_empty() {
-                            return Err(cx.err(&bp, "a parallel branch needs at least one step"));
-                        }
-                        let id = self.reserve();
-                        let (mut instrs, mut sub_uses) = (Vec::new(), Vec::new());
-                        self.emit(
-                            cx,
-                            &bp,
-                            branch,
-                            stream,
-                            in_queue,
-                            &mut instrs,
-                            &mut sub_uses,
-                        )?;
-                        self.programs[id] = Program { instrs };
-                        self.key_uses[id] = sub_uses;
-                        programs.push(id);
-                    }
+                    let programs = self.parallel(cx, &pp, branches, stream)?;
                     out.push(Instr::Parallel { programs });
                 }
                 Step::Branch(arms) => {
+                    let stream_of_step = self.step_stream(stream, &sp);
                     let bp = sp.k("branch");
-                    if arms.is_empty() {
-                        return Err(cx.err(&bp, "a branch step needs at least one arm"));
-                    }
-                    let total: f64 = arms.iter().map(|a| a.weight).sum();
-                    let mut cum = Vec::new();
-                    let mut acc = 0.0;
-                    for (k, arm) in arms.iter().enumerate() {
-                        let w = arm.weight;
-                        if !(w.is_finite() && w > 0.0) {
-                            return Err(cx.err(
-                                &bp.i(k).k("weight"),
-                                format!("a branch weight must be a positive number, got {w}"),
-                            ));
-                        }
-                        acc += w / total;
-                        cum.push(acc);
-                    }
-                    if let Some(last) = cum.last_mut() {
-                        *last = 1.0;
-                    }
-                    let branch = self.branches.len() as u32;
-                    self.branches.push(BranchDef {
-                        cum,
-                        stream: self.step_stream(stream, &sp),
-                    });
-                    let at = out.len();
-                    out.push(Instr::Branch {
-                        branch,
-                        arms: Vec::new(),
-                    });
-                    // Each arm ends with a jump past the step (an empty arm
-                    // is that jump alone).
-                    let (mut starts, mut jumps) = (Vec::new(), Vec::new());
-                    for (k, arm) in arms.iter().enumerate() {
-                        starts.push(out.len() as u32);
-                        let ap = bp.i(k).k("steps");
-                        self.emit(cx, &ap, &arm.steps, stream, in_queue, out, uses)?;
-                        jumps.push(out.len());
-                        out.push(Instr::Jump { to: 0 });
-                    }
-                    let end = out.len() as u32;
-                    for j in jumps {
-                        out[j] = Instr::Jump { to: end };
-                    }
-                    out[at] = Instr::Branch {
-                        branch,
-                        arms: starts,
+                    let ctx = Emit {
+                        cx,
+                        stream,
+                        in_queue,
                     };
+                    self.branch(&ctx, &bp, arms, stream_of_step, out, uses)?;
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Each branch of the `parallel` step at `pp` as a program of its own.
+    fn parallel(
+        &mut self,
+        cx: &Resolve<'_>,
+        pp: &Path,
+        branches: &[Vec<Step>],
+        stream: &str,
+    ) -> Result<Vec<ProgramId>, ScenarioError> {
+        if branches.is_empty() {
+            return Err(cx.err(pp, "a parallel step needs at least one branch"));
+        }
+        let mut programs = Vec::new();
+        for (k, branch) in branches.iter().enumerate() {
+            let bp = pp.i(k);
+            if branch.is_empty() {
+                return Err(cx.err(&bp, "a parallel branch needs at least one step"));
+            }
+            let id = self.reserve();
+            let (mut instrs, mut uses) = (Vec::new(), Vec::new());
+            self.emit(cx, &bp, branch, stream, false, &mut instrs, &mut uses)?;
+            self.programs[id] = Program { instrs };
+            self.key_uses[id] = uses;
+            programs.push(id);
+        }
+        Ok(programs)
+    }
+
+    /// The `branch` step at `bp`: a draw among the arms, each arm's steps
+    /// inline and ending with a jump past the step (an empty arm is that
+    /// jump alone).
+    fn branch(
+        &mut self,
+        e: &Emit<'_, '_>,
+        bp: &Path,
+        arms: &[BranchArm],
+        stream: String,
+        out: &mut Vec<Instr>,
+        uses: &mut KeyUse,
+    ) -> Result<(), ScenarioError> {
+        let cx = e.cx;
+        if arms.is_empty() {
+            return Err(cx.err(bp, "a branch step needs at least one arm"));
+        }
+        let total: f64 = arms.iter().map(|a| a.weight).sum();
+        let mut cum = Vec::new();
+        let mut acc = 0.0;
+        for (k, arm) in arms.iter().enumerate() {
+            let w = arm.weight;
+            if !(w.is_finite() && w > 0.0) {
+                return Err(cx.err(
+                    &bp.i(k).k("weight"),
+                    format!("a branch weight must be a positive number, got {w}"),
+                ));
+            }
+            acc += w / total;
+            cum.push(acc);
+        }
+        if let Some(last) = cum.last_mut() {
+            *last = 1.0;
+        }
+        let branch = self.branches.len() as u32;
+        self.branches.push(BranchDef { cum, stream });
+        let at = out.len();
+        out.push(Instr::Jump { to: 0 }); // the branch, once its arms are known
+        let (mut starts, mut jumps) = (Vec::new(), Vec::new());
+        for (k, arm) in arms.iter().enumerate() {
+            starts.push(out.len() as u32);
+            let ap = bp.i(k).k("steps");
+            self.emit(cx, &ap, &arm.steps, e.stream, e.in_queue, out, uses)?;
+            jumps.push(out.len());
+            out.push(Instr::Jump { to: 0 });
+        }
+        let end = out.len() as u32;
+        for j in jumps {
+            out[j] = Instr::Jump { to: end };
+        }
+        out[at] = Instr::Branch {
+            branch,
+            arms: starts,
+        };
         Ok(())
     }
 
