@@ -356,6 +356,59 @@ fn hedging_cuts_the_tail_of_a_bimodal_service() {
     assert_eq!(hedged.endpoints[1].count, c.calls + c.hedges.unwrap_or(0));
 }
 
+/// Deadline propagation (gRPC): users give up after 100 ms; the frontend
+/// computes 60 ms, then calls a backend (its own timeout 1 s) that
+/// computes twice 100 ms. Propagated, the call's timeout is what is left
+/// of the deadline, 40 ms: it fails with 504 at exactly 100 ms, and the
+/// backend, past the deadline after its first 100 ms, stops there — half
+/// the work. Without propagation the backend runs both steps and answers
+/// at 260 ms, to a user who left at 100 ms. All times are constant, so
+/// the counts are exact and the backend's busy time halves.
+#[test]
+fn a_propagated_deadline_stops_work_nobody_waits_for() {
+    let case = |propagate: bool| {
+        let mut v = system(
+            60,
+            20.0,
+            json!([
+                service(
+                    "front",
+                    1000,
+                    json!([{ "compute": "60ms" },
+                    { "call": { "target": "back", "endpoint": "x", "timeout": "1s",
+                                "propagate_deadline": propagate } }])
+                ),
+                service(
+                    "back",
+                    1000,
+                    json!([{ "compute": "100ms" }, { "compute": "100ms" }])
+                ),
+            ]),
+        );
+        v["workloads"][0]["timeout"] = json!("100ms");
+        run("deadline.json", &v)
+    };
+    let (with, without) = (case(true), case(false));
+    let (f, b, c) = (&with.endpoints[0], &with.endpoints[1], &with.calls[0]);
+    assert_eq!(
+        (b.ok, b.timeouts + b.in_flight),
+        (0, b.count),
+        "the backend stops"
+    );
+    assert_eq!(c.timeouts + c.in_flight, c.attempts);
+    assert_eq!(
+        f.timeouts + f.in_flight,
+        f.count,
+        "users get a 504 at their deadline"
+    );
+    assert_eq!(
+        without.endpoints[1].ok + without.endpoints[1].in_flight,
+        without.endpoints[1].count
+    );
+    let ratio = with.services[1].utilisation / without.services[1].utilisation;
+    close("backend busy time, propagated / not", ratio, 0.5, 0.01);
+}
+
 /// What the binary refuses in call, parallel and branch steps: exit 2,
 /// the file, line and column, the field's path, and a suggestion where a
 /// name is close.

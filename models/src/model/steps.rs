@@ -63,6 +63,11 @@ pub struct CallStep {
     /// Hedged requests: another copy when no answer came after a while.
     #[serde(default)]
     pub hedge: Option<Hedge>,
+    /// gRPC-style deadlines: an attempt's timeout is at most what is left
+    /// of the caller's deadline, and the callee stops working on a request
+    /// whose deadline has passed, at its next step.
+    #[serde(default)]
+    pub propagate_deadline: bool,
 }
 
 /// Hedged requests (Dean & Barroso, "The Tail at Scale"; Envoy's and

@@ -7,7 +7,7 @@
 //! through [`World::call_settle`], which retries, resumes the parent or
 //! fails it with the call's outcome.
 
-use sim_core::SimDuration;
+use sim_core::{SimDuration, SimTime};
 
 use super::world::World;
 use crate::kernel::job::{Job, Reply, Route};
@@ -45,7 +45,28 @@ impl World<'_> {
             self.job_failed(s.parent, Failure::Rejected);
             return;
         }
-        if let Some(t) = def.timeout {
+        // The attempt's timeout: its own, or (propagating) at most what is
+        // left of the caller's deadline, which the callee gets.
+        let mut timeout = def.timeout;
+        if def.propagate {
+            let left = self.deadline(s.parent).map(|d| d - now);
+            if left == Some(SimDuration::ZERO) {
+                // Already past: DEADLINE_EXCEEDED without sending.
+                self.calls.decide(slot);
+                let outcome = Outcome::Failed(Failure::TimedOut);
+                self.call_states[s.call as usize].settled(&s, outcome, now);
+                self.calls.close(slot);
+                self.job_failed(s.parent, Failure::TimedOut);
+                return;
+            }
+            timeout = match (timeout, left) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let deadline = timeout.map_or(SimTime(u64::MAX), |t| now + t);
+            self.calls.set_deadline(slot, deadline);
+        }
+        if let Some(t) = timeout {
             self.cx.after(t, call::Ev::Timeout { slot, tag });
         }
         if let Some((after, _)) = def.hedge {
@@ -75,6 +96,15 @@ impl World<'_> {
             s.measured,
         ));
         copy_keys(&mut self.cx.jobs, s.parent, child);
+        if let Some(k) = self.deadline_slot {
+            // A callee has a deadline only through a propagating call.
+            let d = if def.propagate {
+                s.deadline.0
+            } else {
+                u64::MAX
+            };
+            self.cx.jobs.keys_mut(child)[k] = d;
+        }
         if rtt == 0 {
             self.call_arrive(child);
         } else {
@@ -200,6 +230,49 @@ impl World<'_> {
                 self.run_program(j); // released
             }
             Reply::Consumer { .. } => unreachable!("queue work makes no calls"),
+        }
+    }
+
+    /// Job `j`'s deadline, when deadlines propagate and it has one (a
+    /// client's request: its birth plus the client's timeout; a call's
+    /// attempt: what its caller gave it; a parallel branch: its parent's).
+    #[inline]
+    pub(super) fn deadline(&self, j: JobId) -> Option<SimTime> {
+        let k = self.deadline_slot?;
+        let d = self.cx.jobs.key(j, k);
+        (d != u64::MAX).then_some(SimTime(d))
+    }
+
+    /// A request of workload `w` is sent now (a first attempt or a retry):
+    /// its deadline is its client's timeout.
+    #[inline]
+    pub(super) fn set_client_deadline(&mut self, j: JobId, timeout: Option<SimDuration>) {
+        if let Some(k) = self.deadline_slot {
+            let now = self.cx.now();
+            self.cx.jobs.keys_mut(j)[k] = timeout.map_or(u64::MAX, |t| (now + t).0);
+        }
+    }
+
+    /// A request made by a propagating call whose deadline has passed
+    /// stops at its next step: it answers 504, as a gRPC server does with
+    /// DEADLINE_EXCEEDED (its caller has given up already). True when it
+    /// stopped.
+    #[inline]
+    pub(super) fn past_deadline(&mut self, j: JobId) -> bool {
+        let Some(d) = self.deadline(j) else {
+            return false;
+        };
+        if self.cx.now() <= d {
+            return false;
+        }
+        match self.cx.jobs[j].reply {
+            Reply::Call { .. } | Reply::Fork(_) => {
+                self.job_failed(j, Failure::TimedOut);
+                true
+            }
+            // A client's own request runs on after its client gave up, as
+            // without deadlines.
+            Reply::Client { .. } | Reply::Consumer { .. } => false,
         }
     }
 

@@ -28,6 +28,9 @@ impl World<'_> {
             self.end_job(j);
             return;
         }
+        if self.deadline_slot.is_some() && self.past_deadline(j) {
+            return;
+        }
         loop {
             let now = self.cx.now();
             let (program, pc) = {

@@ -41,6 +41,7 @@ impl World<'_> {
             self.endpoints.arrived(ep);
         }
         self.clients.open(j, w, ep, def, &mut self.cx);
+        self.set_client_deadline(j, def.timeout);
         self.send(j, w);
     }
 
@@ -51,6 +52,7 @@ impl World<'_> {
         if job.measured {
             self.endpoints.arrived(job.route.ep);
         }
+        self.set_client_deadline(j, self.m.workloads[w].timeout);
         self.send(j, w);
     }
 

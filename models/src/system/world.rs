@@ -77,6 +77,9 @@ pub struct World<'m> {
     pub(super) call_states: Vec<CallState>,
     /// Streams of branch steps.
     pub(super) branch_rngs: Vec<RngStream>,
+    /// With propagated deadlines: the key slot of a job that holds its
+    /// deadline (ns; `u64::MAX` for none), after the scenario's keys.
+    pub(super) deadline_slot: Option<usize>,
     /// Component figures taken at the end of the observation window.
     snapshot: Option<Box<Results>>,
 }
@@ -88,10 +91,14 @@ impl<'m> World<'m> {
             interval: m.interval,
             buckets: m.duration.0.div_ceil(m.interval.0) as usize,
         };
+        // A job carries its deadline as one more key when a call
+        // propagates deadlines (so it is copied with the keys).
+        let deadlines = m.calls.iter().any(|c| c.propagate);
+        let nkeys = m.keys.len() + usize::from(deadlines);
         let cx = Cx::new(
             seed,
             spec,
-            m.keys.len(),
+            nkeys,
             SimTime(m.duration.0),
             SimTime(m.warmup.0),
         );
@@ -102,7 +109,7 @@ impl<'m> World<'m> {
                 .iter()
                 .map(|w| WorkloadState::start(w, &m.keys, &cx))
                 .collect(),
-            clients: Clients::new(&m.workloads, m.endpoints.len(), m.keys.len(), &cx),
+            clients: Clients::new(&m.workloads, m.endpoints.len(), nkeys, &cx),
             balancers: start_all(&m.load_balancers, &cx),
             services: start_all(&m.services, &cx),
             endpoints: Endpoints::new(m.endpoints.len(), spec, !m.calls.is_empty()),
@@ -110,7 +117,7 @@ impl<'m> World<'m> {
             cdns: start_all(&m.cdns, &cx),
             databases: start_all(&m.databases, &cx),
             stmts: Stmts::default(),
-            queues: Queues::start(&m.queues, m.keys.len(), &cx),
+            queues: Queues::start(&m.queues, nkeys, &cx),
             programs: m.endpoints.iter().map(|e| e.program).collect(),
             steps: m
                 .step_dists
@@ -120,6 +127,7 @@ impl<'m> World<'m> {
             calls: CallTable::default(),
             call_states: start_all(&m.calls, &cx),
             branch_rngs: m.branches.iter().map(|b| cx.stream(&b.stream)).collect(),
+            deadline_slot: deadlines.then_some(m.keys.len()),
             snapshot: None,
             cx,
         }

@@ -71,6 +71,8 @@ pub struct CallDef {
     pub breaker: Option<BreakerDef>,
     /// Hedging: (delay, extra copies per attempt).
     pub hedge: Option<(SimDuration, u32)>,
+    /// Deadlines propagate through this call.
+    pub propagate: bool,
     /// Prefix of the step's random streams.
     pub stream: String,
 }
@@ -132,6 +134,7 @@ pub fn resolve(
                 Some((h.after, extra))
             }
         },
+        propagate: spec.propagate_deadline,
         breaker: spec
             .circuit_breaker
             .as_ref()
@@ -178,6 +181,8 @@ pub struct Slot {
     pub tag: u32,
     /// Attempts sent so far.
     pub attempts: u32,
+    /// The current attempt's deadline (propagated), as the callee gets it.
+    pub deadline: SimTime,
     /// Copies of the current attempt not answered yet (1, or more when
     /// hedged).
     pub out: u32,
@@ -207,6 +212,7 @@ impl CallTable {
             call,
             tag,
             attempts: 0,
+            deadline: SimTime(u64::MAX),
             out: 0,
             copies: 0,
             start: now,
@@ -272,6 +278,12 @@ impl CallTable {
         let s = &mut self.slots[slot as usize];
         s.out -= 1;
         s.out > 0
+    }
+
+    /// The current attempt's deadline, as the callee gets it.
+    #[inline]
+    pub fn set_deadline(&mut self, slot: u32, deadline: SimTime) {
+        self.slots[slot as usize].deadline = deadline;
     }
 
     /// The call's last backoff, ns.
@@ -567,6 +579,7 @@ mod tests {
             retry,
             breaker: None,
             hedge: None,
+            propagate: false,
             stream: "s".into(),
         }
     }
