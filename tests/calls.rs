@@ -409,6 +409,94 @@ fn a_propagated_deadline_stops_work_nobody_waits_for() {
     close("backend busy time, propagated / not", ratio, 0.5, 0.01);
 }
 
+/// A slow dependency (200 ms) behind a frontend of 4 workers per pod at
+/// 100 requests/s: with threads each request holds its worker for the
+/// call, 100 × 0.2 = 20 busy workers are needed, and the pod (4 workers,
+/// 10 waiting places) refuses most requests. As an event loop with 4
+/// cores, a request holds a core only for its 1 ms of compute: nothing is
+/// refused, and the cores are 100 × 1 ms / 4 = 2.5% busy — the figure a
+/// CPU-based autoscaler reads.
+#[test]
+fn a_slow_call_exhausts_threads_but_not_an_event_loop() {
+    let case = |execution: &str| {
+        let mut front = service(
+            "front",
+            4,
+            json!([{ "compute": "1ms" }, { "call": { "target": "back", "endpoint": "x" } }]),
+        );
+        front["execution"] = json!(execution);
+        front["queue_capacity"] = json!(10);
+        run(
+            "execution.json",
+            &system(
+                120,
+                100.0,
+                json!([
+                    front,
+                    service("back", 1000, json!([{ "compute": "200ms" }]))
+                ]),
+            ),
+        )
+    };
+    let threads = case("threads");
+    let f = &threads.endpoints[0];
+    assert!(
+        f.rejected as f64 > 0.7 * f.count as f64,
+        "{} of {}",
+        f.rejected,
+        f.count
+    );
+    let event_loop = case("event_loop");
+    let f = &event_loop.endpoints[0];
+    assert_eq!(f.rejected, 0);
+    close("p50, ms", f.latency.p50_ms, 201.0, 0.5);
+    // Busy fraction of 4 cores: sd of a Poisson count over 110 s is
+    // √11000 / 11000 = 1% relative; tolerance 5%.
+    close(
+        "core utilisation",
+        event_loop.services[0].utilisation,
+        0.025,
+        0.025 * 0.05,
+    );
+}
+
+/// The tandem of M/M/1 stations again, the first being the caller itself:
+/// an event loop with one core computing 1 ms (exponential) and then
+/// calling an M/M/1 service of mean 1.25 ms (λ = 500/s). The core is free
+/// while the call waits, so the caller is an M/M/1 station (ρ = 0.5) in
+/// series with the callee (ρ = 0.625): mean 2 + 3.33 = 5.33 ms.
+#[test]
+fn an_event_loop_caller_is_an_mm1_station_in_tandem() {
+    let mut front = service(
+        "front",
+        1,
+        json!([exp_ms(1.0), { "call": { "target": "c", "endpoint": "x" } }]),
+    );
+    front["execution"] = json!("event_loop");
+    let r = run(
+        "event-loop-tandem.json",
+        &system(
+            600,
+            500.0,
+            json!([front, service("c", 1, json!([exp_ms(1.25)]))]),
+        ),
+    );
+    let n = r.endpoints[0].ok as f64;
+    let sd = sd_mean(0.5, 1.0, n) + sd_mean(0.625, 0.8, n);
+    close(
+        "mean, ms",
+        r.endpoints[0].latency.mean_ms,
+        2.0 + 1.0 / 0.3,
+        5.0 * sd,
+    );
+    close(
+        "caller's core utilisation",
+        r.services[0].utilisation,
+        0.5,
+        0.005,
+    );
+}
+
 /// What the binary refuses in call, parallel and branch steps: exit 2,
 /// the file, line and column, the field's path, and a suggestion where a
 /// name is close.
@@ -461,6 +549,12 @@ fn bad_calls_are_refused_with_their_location() {
             json!({ "call": { "target": "back", "endpoint": "x",
                               "circuit_breaker": { "failure_rate_threshold": 0 } } }),
             "services[0].endpoints.x[0].call.circuit_breaker.failure_rate_threshold: a failure rate threshold is above 0 and at most 1 (100%), got 0",
+        ),
+        (
+            "/services/0",
+            json!({ "name": "front", "replicas": 1, "concurrency": 10, "max_in_flight": 100,
+                    "endpoints": { "x": [call("back")] } }),
+            "services[0].max_in_flight: max_in_flight bounds an event loop's requests; with threads, concurrency does (set \"execution\": \"event_loop\")",
         ),
         (
             "/services/0/endpoints/x/0",

@@ -147,6 +147,8 @@ pub struct Job {
     /// statement failed, its consumer was removed): already counted, and
     /// released at its next event without running further.
     pub killed: bool,
+    /// It holds one of its event-loop pod's cores (while it computes).
+    pub core: bool,
 }
 
 impl Job {
@@ -170,6 +172,7 @@ impl Job {
             measured,
             live: true,
             killed: false,
+            core: false,
         }
     }
 

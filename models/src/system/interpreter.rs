@@ -22,6 +22,9 @@ impl World<'_> {
     /// failed — is released instead.
     pub(super) fn run_program(&mut self, j: JobId) {
         let m = self.m;
+        if self.event_loops && self.cx.jobs[j].core {
+            self.release_core(j);
+        }
         let job = &self.cx.jobs[j];
         if job.killed || matches!(job.reply, Reply::Fork(p) if self.cx.jobs[p].killed) {
             self.cache_abandon(j);
@@ -44,6 +47,9 @@ impl World<'_> {
             let next = pc + 1;
             let delay = match ins {
                 Instr::Compute { dist } => {
+                    if self.event_loops && !self.take_core(j) {
+                        return; // waits for a core at this step
+                    }
                     self.cx.jobs[j].pc = next;
                     m.step_dists[*dist].0.sample(&mut self.steps[*dist])
                 }
@@ -117,6 +123,55 @@ impl World<'_> {
                 return;
             }
         }
+    }
+
+    /// Request `j` is about to compute: on an event-loop pod it needs a
+    /// core. True when it may compute now (it has one, or its pod runs
+    /// threads); false when it waits in its pod's run queue.
+    fn take_core(&mut self, j: JobId) -> bool {
+        let job = &self.cx.jobs[j];
+        let s = job.route.service;
+        let def = &self.m.services[s];
+        if !def.event_loop || matches!(job.reply, Reply::Consumer { .. }) {
+            return true;
+        }
+        let pod = job.route.pod().expect("a request that computes has a pod") as usize;
+        let now = self.cx.now();
+        if !self.services[s].take_core(def, pod, j, now) {
+            return false;
+        }
+        self.cx.jobs[j].core = true;
+        true
+    }
+
+    /// Request `j`'s computation ended: its core goes to the next request
+    /// waiting for one, which starts computing (or, failed meanwhile, is
+    /// released and passes the core on).
+    fn release_core(&mut self, j: JobId) {
+        let m = self.m;
+        let now = self.cx.now();
+        let job = &mut self.cx.jobs[j];
+        job.core = false;
+        let s = job.route.service;
+        let pod = job.route.pod().expect("a request that computed has a pod") as usize;
+        let Some(k) = self.services[s].free_core(&m.services[s], pod, now) else {
+            return;
+        };
+        self.cx.jobs[k].core = true;
+        let reply = self.cx.jobs[k].reply;
+        let orphan = matches!(reply, Reply::Fork(p) if self.cx.jobs[p].killed);
+        let next = &mut self.cx.jobs[k];
+        if next.killed || orphan {
+            self.cx.resume(k, now); // releases the core at once
+            return;
+        }
+        let Some(&Instr::Compute { dist }) = m.programs[next.program].instrs.get(next.pc as usize)
+        else {
+            unreachable!("a request waits for a core at a compute step")
+        };
+        next.pc += 1;
+        let d = m.step_dists[dist].0.sample(&mut self.steps[dist]);
+        self.cx.resume(k, now + SimDuration(d));
     }
 
     /// Job `j`'s program ended: a request answers whoever sent it, a

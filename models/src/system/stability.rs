@@ -78,6 +78,48 @@ fn walk(m: &Model, instrs: &[Instr], from: usize, to: usize) -> (f64, usize) {
     (t, to)
 }
 
+/// Mean compute time of a program on its own pod's cores (an event
+/// loop's demand): its compute steps, every parallel branch's, the
+/// weighted mean of a branch step's arms; waits hold no core. Compute in a
+/// cache's `on_miss` is left out (it may not run).
+fn compute_ns(m: &Model, prog: ProgramId) -> f64 {
+    let instrs = &m.programs[prog].instrs;
+    compute_from(m, instrs, 0).0
+}
+
+/// Compute from `pc` to the end or a jump, and where it stopped.
+fn compute_from(m: &Model, instrs: &[Instr], mut pc: usize) -> (f64, usize) {
+    let mut t = 0.0;
+    while let Some(ins) = instrs.get(pc) {
+        match ins {
+            Instr::Compute { dist } => t += m.step_dists[*dist].0.mean_ns(),
+            Instr::CacheGet { skip_to, .. } => {
+                pc = *skip_to;
+                continue;
+            }
+            Instr::Parallel { programs } => {
+                t += programs.iter().map(|&p| compute_ns(m, p)).sum::<f64>();
+            }
+            Instr::Branch { branch, arms } => {
+                let mut prev = 0.0;
+                let mut end = instrs.len();
+                for (&cum, &start) in m.branches[*branch as usize].cum.iter().zip(arms) {
+                    let (arm, stop) = compute_from(m, instrs, start as usize);
+                    t += (cum - prev) * arm;
+                    prev = cum;
+                    end = stop;
+                }
+                pc = end;
+                continue;
+            }
+            Instr::Jump { to } => return (t, *to as usize),
+            _ => {}
+        }
+        pc += 1;
+    }
+    (t, instrs.len())
+}
+
 /// Adds to `rates` (per endpoint) the calls a program run `rate` times a
 /// second surely makes — its own and its callees', to any depth; calls
 /// behind a cache miss or a retry may not happen and are left out.
@@ -151,9 +193,25 @@ pub fn check(cx: &Resolve<'_>, m: &Model) -> Result<(), ScenarioError> {
         }
     }
     for (si, s) in m.services.iter().enumerate() {
-        if s.queue_capacity.is_some() {
+        // An event loop's run queue (requests waiting for a core) is
+        // bounded only by max_in_flight.
+        let bounded = if s.event_loop {
+            s.queue_capacity.is_some() && s.slots != u32::MAX
+        } else {
+            s.queue_capacity.is_some()
+        };
+        if bounded {
             continue;
         }
+        // What a request holds: a worker for its whole life, or an event
+        // loop's core while it computes.
+        let holding = |p: ProgramId| {
+            if s.event_loop {
+                compute_ns(m, p)
+            } else {
+                min_holding_ns(m, p)
+            }
+        };
         let mut rate = 0.0;
         let mut demand = 0.0;
         let mut at = 0;
@@ -169,14 +227,14 @@ pub fn check(cx: &Resolve<'_>, m: &Model) -> Result<(), ScenarioError> {
             at = t;
             let mut prev = 0.0;
             for &(e, cum) in &w.mix {
-                demand += peak * (cum - prev) * min_holding_ns(m, m.endpoints[e].program) / 1e9;
+                demand += peak * (cum - prev) * holding(m.endpoints[e].program) / 1e9;
                 prev = cum;
             }
         }
         for &e in &s.endpoints {
             if called[e.ix()] > 0.0 {
                 rate += called[e.ix()];
-                demand += called[e.ix()] * min_holding_ns(m, m.endpoints[e].program) / 1e9;
+                demand += called[e.ix()] * holding(m.endpoints[e].program) / 1e9;
             }
         }
         let workers = f64::from(s.replicas) * f64::from(s.concurrency);

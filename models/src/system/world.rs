@@ -80,6 +80,8 @@ pub struct World<'m> {
     /// With propagated deadlines: the key slot of a job that holds its
     /// deadline (ns; `u64::MAX` for none), after the scenario's keys.
     pub(super) deadline_slot: Option<usize>,
+    /// Some service runs an event loop (its requests take cores to compute).
+    pub(super) event_loops: bool,
     /// Component figures taken at the end of the observation window.
     snapshot: Option<Box<Results>>,
 }
@@ -128,6 +130,7 @@ impl<'m> World<'m> {
             call_states: start_all(&m.calls, &cx),
             branch_rngs: m.branches.iter().map(|b| cx.stream(&b.stream)).collect(),
             deadline_slot: deadlines.then_some(m.keys.len()),
+            event_loops: m.services.iter().any(|s| s.event_loop),
             snapshot: None,
             cx,
         }

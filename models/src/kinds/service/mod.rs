@@ -32,7 +32,8 @@ pub use sessions::{SessionStore, Sessions, SessionsDef};
 pub const SECTION: &str = "services";
 
 /// An application service: `replicas` pods, each with `concurrency`
-/// workers and a bounded FIFO queue. A worker is held for the whole
+/// workers (or, as an event loop, cores: see [`Execution`]) and a bounded
+/// FIFO queue. With threads, a worker is held for the whole
 /// request, including its waits on caches, databases and queues.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,6 +71,28 @@ pub struct Service {
     /// Where the service keeps its users' sessions (login, cart).
     #[serde(default)]
     pub sessions: Option<Sessions>,
+    /// How a pod runs its requests: `threads` (a worker per request, held
+    /// for its whole life) or `event_loop` (`concurrency` cores, held only
+    /// while computing).
+    #[serde(default)]
+    pub execution: Execution,
+    /// Event loop: requests a pod has admitted at most (beyond it they
+    /// wait in its queue). Absent: no limit.
+    #[serde(default)]
+    pub max_in_flight: Option<u32>,
+}
+
+/// How a service's pods run requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Execution {
+    /// Thread per request: a worker is held for the request's whole life,
+    /// its waits on calls, caches, databases and publishes included.
+    #[default]
+    Threads,
+    /// An event loop (Node.js, Netty, async Rust): a request holds one of
+    /// the pod's `concurrency` cores only while it computes.
+    EventLoop,
 }
 
 /// A resolved service.
@@ -100,6 +123,11 @@ pub struct ServiceDef {
     pub sessions: Option<SessionsDef>,
     /// A scheduled fault kills its pods (then pods can come and go).
     pub faulted: bool,
+    /// An event loop: `concurrency` is cores, held only while computing.
+    pub event_loop: bool,
+    /// Requests a pod runs at once: its workers (threads), or
+    /// `max_in_flight` (event loop; `u32::MAX` without a limit).
+    pub slots: u32,
 }
 
 /// A resolved endpoint.
@@ -157,7 +185,23 @@ pub fn resolve(
             programs,
         )?),
     };
+    let event_loop = s.execution == Execution::EventLoop;
+    let slots = match (event_loop, s.max_in_flight) {
+        (false, None) => s.concurrency,
+        (false, Some(_)) => {
+            return Err(cx.err(
+                &p.k("max_in_flight"),
+                "max_in_flight bounds an event loop's requests; with threads, concurrency does (set \"execution\": \"event_loop\")",
+            ));
+        }
+        (true, Some(0)) => {
+            return Err(cx.err(&p.k("max_in_flight"), "max_in_flight must be at least 1"));
+        }
+        (true, m) => m.unwrap_or(u32::MAX),
+    };
     Ok(ServiceDef {
+        event_loop,
+        slots,
         sessions,
         name: s.name.clone(),
         replicas: s.replicas,

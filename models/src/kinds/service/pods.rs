@@ -48,8 +48,14 @@ pub struct Pod {
     /// Incremented when the pod crashes or goes: events of an earlier
     /// life are ignored.
     pub life: u32,
-    /// Busy workers.
+    /// Busy workers (event loop: busy cores).
     pub busy: u32,
+    /// Event loop: requests admitted (running or waiting for a core or a
+    /// dependency); 0 with threads.
+    pub admitted: u32,
+    /// Event loop: requests waiting for a core to compute, first come
+    /// first served.
+    pub run_queue: VecDeque<JobId>,
     /// Requests waiting for a worker, first come first served.
     pub queue: VecDeque<JobId>,
     /// Busy workers over time.
@@ -76,6 +82,8 @@ impl Pod {
             registered: phase == Phase::Ready,
             life: 0,
             busy: 0,
+            admitted: 0,
+            run_queue: VecDeque::new(),
             queue: VecDeque::new(),
             busy_tw: TimeWeighted::new(SimTime::ZERO, 0.0),
             queue_tw: TimeWeighted::new(SimTime::ZERO, 0.0),
@@ -87,9 +95,22 @@ impl Pod {
         }
     }
 
-    /// Requests in flight at this pod (busy + waiting), for least-connections.
+    /// Requests in flight at this pod (running + waiting), for
+    /// least-connections. (An event loop's busy cores are among its
+    /// admitted requests.)
     pub fn load(&self) -> usize {
-        self.busy as usize + self.queue.len()
+        self.busy.max(self.admitted) as usize + self.queue.len()
+    }
+
+    /// Requests it runs now: busy workers, or an event loop's admitted
+    /// requests.
+    #[inline]
+    fn running(&self, def: &ServiceDef) -> u32 {
+        if def.event_loop {
+            self.admitted
+        } else {
+            self.busy
+        }
     }
 }
 
@@ -166,7 +187,7 @@ impl SvcState {
             p.aborted += 1;
             return Admit::Down;
         }
-        let runs = p.busy < def.concurrency;
+        let runs = p.running(def) < def.slots;
         let waits = !runs
             && def
                 .queue_capacity
@@ -177,7 +198,12 @@ impl SvcState {
         }
         let p = &mut self.pods[pod];
         p.requests += 1;
-        if runs {
+        if runs && def.event_loop {
+            // Admitted: it takes a core only when it computes.
+            self.wait_n += 1;
+            p.admitted += 1;
+            Admit::Runs
+        } else if runs {
             self.wait_n += 1; // served at once: a wait of zero
             p.busy += 1;
             p.busy_tw.set(now, f64::from(p.busy));
@@ -235,6 +261,11 @@ impl SvcState {
             self.wait_sum_ns += (now - cx.jobs[n].wait_from).0 as f64;
             self.wait_n += 1;
             cx.resume(n, now);
+        } else if def.event_loop {
+            p.admitted -= 1;
+            if p.phase == Phase::Draining && p.admitted == 0 && p.busy == 0 {
+                self.pod_gone(pod, now);
+            }
         } else {
             p.busy -= 1;
             p.busy_tw.set(now, f64::from(p.busy));
@@ -249,6 +280,49 @@ impl SvcState {
                 self.pod_gone(pod, now);
             }
         }
+    }
+
+    /// Event loop: request `j` on `pod` needs a core to compute. True
+    /// when it has one now; otherwise it waits in the pod's run queue.
+    #[inline]
+    pub fn take_core(&mut self, def: &ServiceDef, pod: usize, j: JobId, now: SimTime) -> bool {
+        let p = &mut self.pods[pod];
+        if p.busy >= def.concurrency {
+            p.run_queue.push_back(j);
+            return false;
+        }
+        self.core_busy(def, pod, 1, now);
+        true
+    }
+
+    /// Event loop: a computation on `pod` ended, its core is free. Returns
+    /// the next request waiting for a core, which has it now.
+    #[inline]
+    pub fn free_core(&mut self, def: &ServiceDef, pod: usize, now: SimTime) -> Option<JobId> {
+        if let Some(next) = self.pods[pod].run_queue.pop_front() {
+            return Some(next);
+        }
+        self.core_busy(def, pod, -1, now);
+        let p = &self.pods[pod];
+        if p.phase == Phase::Draining && p.admitted == 0 && p.busy == 0 {
+            self.pod_gone(pod, now);
+        }
+        None
+    }
+
+    /// Busy cores of `pod` change by `d`: utilisation and the autoscaler
+    /// follow cores, as a CPU-based HPA does.
+    #[inline]
+    fn core_busy(&mut self, def: &ServiceDef, pod: usize, d: i32, now: SimTime) {
+        let p = &mut self.pods[pod];
+        p.busy = p.busy.saturating_add_signed(d);
+        p.busy_tw.set(now, f64::from(p.busy));
+        self.busy_total = self.busy_total.saturating_add_signed(i64::from(d));
+        if self.hpa {
+            self.hpa_busy.set(now, self.busy_total as f64);
+        }
+        let cap = self.capacity(def.concurrency);
+        self.util_series.set(now, self.busy_total as f64 / cap);
     }
 
     /// Schedules the first random crash of every pod (with `failures`).
@@ -333,10 +407,20 @@ impl SvcState {
         let p = &mut self.pods[pod];
         p.crashes += 1;
         p.life += 1;
-        self.busy_total -= u64::from(p.busy);
         self.queued_total -= waiting.len() as u64;
-        p.busy = 0;
-        p.busy_tw.set(now, 0.0);
+        if def.event_loop {
+            // Cores come back as the killed requests' computations end
+            // (they release them); those waiting for one are resumed to
+            // be released.
+            p.admitted = 0;
+            for j in p.run_queue.drain(..) {
+                cx.resume(j, now);
+            }
+        } else {
+            self.busy_total -= u64::from(p.busy);
+            p.busy = 0;
+            p.busy_tw.set(now, 0.0);
+        }
         p.queue_tw.set(now, 0.0);
         p.aborted += (executing.len() + waiting.len()) as u64;
         if self.hpa {
