@@ -60,14 +60,9 @@ fn walk(m: &Model, instrs: &[Instr], from: usize, to: usize) -> (f64, usize) {
                     .fold(0.0, f64::max);
             }
             Instr::Branch { branch, arms } => {
-                let mut prev = 0.0;
-                let mut end = to;
-                for (&cum, &start) in m.branches[*branch as usize].cum.iter().zip(arms) {
-                    let (arm, stop) = walk(m, instrs, start as usize, to);
-                    t += (cum - prev) * arm;
-                    prev = cum;
-                    end = stop;
-                }
+                let (arm, end) =
+                    weighted_arms(m, *branch, arms, to, |start| walk(m, instrs, start, to));
+                t += arm;
                 pc = end;
                 continue;
             }
@@ -76,6 +71,26 @@ fn walk(m: &Model, instrs: &[Instr], from: usize, to: usize) -> (f64, usize) {
         pc += 1;
     }
     (t, to)
+}
+
+/// A branch step's arms measured by `arm` (a figure, and where the arm
+/// ended): their mean by the arms' weights, and where the step ends
+/// (`to` if it has no arm).
+fn weighted_arms(
+    m: &Model,
+    branch: u32,
+    arms: &[u32],
+    to: usize,
+    mut arm: impl FnMut(usize) -> (f64, usize),
+) -> (f64, usize) {
+    let (mut t, mut prev, mut end) = (0.0, 0.0, to);
+    for (&cum, &start) in m.branches[branch as usize].cum.iter().zip(arms) {
+        let (x, stop) = arm(start as usize);
+        t += (cum - prev) * x;
+        prev = cum;
+        end = stop;
+    }
+    (t, end)
 }
 
 /// Mean compute time of a program on its own pod's cores (an event
@@ -101,14 +116,10 @@ fn compute_from(m: &Model, instrs: &[Instr], mut pc: usize) -> (f64, usize) {
                 t += programs.iter().map(|&p| compute_ns(m, p)).sum::<f64>();
             }
             Instr::Branch { branch, arms } => {
-                let mut prev = 0.0;
-                let mut end = instrs.len();
-                for (&cum, &start) in m.branches[*branch as usize].cum.iter().zip(arms) {
-                    let (arm, stop) = compute_from(m, instrs, start as usize);
-                    t += (cum - prev) * arm;
-                    prev = cum;
-                    end = stop;
-                }
+                let (arm, end) = weighted_arms(m, *branch, arms, instrs.len(), |start| {
+                    compute_from(m, instrs, start)
+                });
+                t += arm;
                 pc = end;
                 continue;
             }
