@@ -558,6 +558,17 @@ fn bad_calls_are_refused_with_their_location() {
         ),
         (
             "/services/0/endpoints/x/0",
+            json!({ "call": { "target": "back", "endpoint": "x",
+                              "hedge": { "after": "5ms", "max_extra": 11 } } }),
+            "services[0].endpoints.x[0].call.hedge.max_extra: max_extra is 1 to 10 extra copies, got 11",
+        ),
+        (
+            "/services/0/endpoints/x/0",
+            json!({ "parallel": [[]] }),
+            "services[0].endpoints.x[0].parallel[0]: a parallel branch needs at least one step",
+        ),
+        (
+            "/services/0/endpoints/x/0",
             json!({ "call": { "target": "back", "endpoint": "x", "timeout": "0s" } }),
             "services[0].endpoints.x[0].call.timeout: a timeout must be positive (omit it for none)",
         ),
