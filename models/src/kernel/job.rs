@@ -269,6 +269,14 @@ impl Jobs {
         &mut self.keys[base..base + self.nkeys]
     }
 
+    /// Job `to` carries job `from`'s key values (a child its parent's).
+    #[inline]
+    pub fn copy_keys(&mut self, from: JobId, to: JobId) {
+        let n = self.nkeys;
+        self.keys
+            .copy_within(from.ix() * n..from.ix() * n + n, to.ix() * n);
+    }
+
     /// Every slot with its job, alive or not, in slot order.
     pub fn iter(&self) -> impl Iterator<Item = (JobId, &Job)> {
         self.slab

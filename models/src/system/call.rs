@@ -12,7 +12,7 @@ use sim_core::{SimDuration, SimTime};
 use super::world::World;
 use crate::kernel::job::{Job, Reply, Route};
 use crate::kernel::outcome::{Failure, Outcome};
-use crate::kinds::call::{self, Next};
+use crate::kinds::call::{self, Next, Slot};
 use crate::model::ids::{JobId, ProgramId};
 use crate::model::vocab::Target;
 
@@ -38,11 +38,7 @@ impl World<'_> {
         let def = &m.calls[s.call as usize];
         if !self.call_states[s.call as usize].permit(s.measured, now) {
             // Short-circuited: fails at once, not retried.
-            let outcome = Outcome::Failed(Failure::Rejected);
-            self.calls.decide(slot);
-            self.call_states[s.call as usize].settled(&s, outcome, now);
-            self.calls.close(slot);
-            self.job_failed(s.parent, Failure::Rejected);
+            self.call_fails_now(slot, &s, Failure::Rejected);
             return;
         }
         // The attempt's timeout: its own, or (propagating) at most what is
@@ -52,11 +48,7 @@ impl World<'_> {
             let left = self.deadline(s.parent).map(|d| d - now);
             if left == Some(SimDuration::ZERO) {
                 // Already past: DEADLINE_EXCEEDED without sending.
-                self.calls.decide(slot);
-                let outcome = Outcome::Failed(Failure::TimedOut);
-                self.call_states[s.call as usize].settled(&s, outcome, now);
-                self.calls.close(slot);
-                self.job_failed(s.parent, Failure::TimedOut);
+                self.call_fails_now(slot, &s, Failure::TimedOut);
                 return;
             }
             timeout = match (timeout, left) {
@@ -95,7 +87,7 @@ impl World<'_> {
             now + SimDuration(rtt),
             s.measured,
         ));
-        copy_keys(&mut self.cx.jobs, s.parent, child);
+        self.cx.jobs.copy_keys(s.parent, child);
         if let Some(k) = self.deadline_slot {
             // A callee has a deadline only through a propagating call.
             let d = if def.propagate {
@@ -110,6 +102,16 @@ impl World<'_> {
         } else {
             self.cx.after(SimDuration(rtt), call::Ev::Arrive(child));
         }
+    }
+
+    /// The call in `slot` (`s`) ends now, without sending an attempt,
+    /// with `failure`: counted, its slot freed (later news of it is
+    /// stale), and its parent failed with it.
+    fn call_fails_now(&mut self, slot: u32, s: &Slot, failure: Failure) {
+        let now = self.cx.now();
+        self.call_states[s.call as usize].settled(s, Outcome::Failed(failure), now);
+        self.calls.close(slot);
+        self.job_failed(s.parent, failure);
     }
 
     /// An attempt reaches its callee: counted at the callee's endpoint and
@@ -292,7 +294,7 @@ impl World<'_> {
                     self.cx
                         .jobs
                         .alloc(Job::new(Reply::Fork(j), route, p, now, parent.measured));
-                copy_keys(&mut self.cx.jobs, j, child);
+                self.cx.jobs.copy_keys(j, child);
                 child
             })
             .collect();
@@ -310,14 +312,5 @@ impl World<'_> {
         if let Some(p) = parent {
             self.run_program(p);
         }
-    }
-}
-
-/// The child `to` carries `from`'s key values.
-fn copy_keys(jobs: &mut crate::kernel::job::Jobs, from: JobId, to: JobId) {
-    let n = jobs.keys(from).len();
-    for k in 0..n {
-        let v = jobs.key(from, k);
-        jobs.keys_mut(to)[k] = v;
     }
 }
