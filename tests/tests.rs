@@ -79,6 +79,9 @@ mod calls;
 /// the flash sale's report, against committed hashes; how a refactor
 /// proves it changed nothing.
 mod golden;
+/// The topology: edges count what the components count, a database
+/// step's latency against M/M/c, the picture in `run --out`.
+mod topology;
 
 /// The layering of `models/src`: no import circles, no kind importing
 /// another.

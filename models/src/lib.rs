@@ -110,8 +110,8 @@ pub use doc::results::{
     CacheResult, CacheSeries, CallResult, CdnResult, Cost, CostItem, DbResult, DbSeries,
     EndpointResult, EndpointSeries, Engine, FORMAT_VERSION, LbResult, PartitionResult, PodResult,
     QueueResult, QueueSeries, ReplicaResult, Results, ScaleEvent, ScenarioInfo, ServiceResult,
-    ServiceSeries, SessionResult, ShardResult, TimeSeries, Totals, UserSeries, UserTotals,
-    UserVisibleResult, WorkloadSeries,
+    ServiceSeries, SessionResult, ShardResult, TimeSeries, Topology, TopologyEdge, TopologyNode,
+    Totals, UserSeries, UserTotals, UserVisibleResult, WorkloadSeries,
 };
 pub use doc::slo::{Objective, Window, metrics};
 pub use doc::sweeps::{

@@ -51,6 +51,7 @@ fn files(charts: Vec<Chart>, page: String) -> Vec<ReportFile> {
 /// Every chart of one run's report, in reading order.
 pub fn run_charts(r: &models::Results) -> Result<Vec<Chart>, ChartError> {
     let mut out = Vec::new();
+    out.extend(charts::topology(r)?);
     out.extend(charts::latency_over_time(r)?);
     out.extend(charts::throughput_over_time(r)?);
     out.extend(charts::utilisation_over_time(r)?);

@@ -56,6 +56,10 @@ pub struct Results {
     /// Per `call` step: an edge of the call graph (absent without calls).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<CallResult>,
+    /// The system as a graph: its components and the paths requests took
+    /// between them, with rates and latencies.
+    #[serde(default)]
+    pub topology: Topology,
     /// What the run cost.
     pub cost: Cost,
     /// Fixed-interval time series over the whole run.
@@ -172,6 +176,71 @@ pub struct UserVisibleResult {
     /// Latency of ok requests from the first attempt's sending to the
     /// answer: failed attempts and backoffs included.
     pub latency: LatencySummary,
+}
+
+/// The system as a graph: every workload, balancer, CDN edge, service,
+/// cache, database and queue as a node, and every path requests and
+/// messages took between them as an edge, measured over the measured
+/// period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Topology {
+    /// Components, by kind in this order: workloads, load balancers, CDN
+    /// edges, services, caches, databases, queues; each kind in file
+    /// order.
+    pub nodes: Vec<TopologyNode>,
+    /// Paths between components, in the order of their first use in the
+    /// scenario.
+    pub edges: Vec<TopologyEdge>,
+}
+
+/// One component of the system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopologyNode {
+    /// `kind:name`, unique (a service and a database may share a name).
+    pub id: String,
+    /// `workload`, `load_balancer`, `cdn`, `service`, `cache`, `database`
+    /// or `queue`.
+    pub kind: String,
+    /// The component's name in the scenario.
+    pub name: String,
+    /// The highest utilisation it reached: a service's busiest time-series
+    /// bucket of the measured period (busy workers, or cores, over all),
+    /// a database's busiest shard in its busiest bucket, a queue's
+    /// consumers over the measured period. Absent for kinds without a
+    /// capacity of their own (workloads, balancers, CDN edges, caches, a
+    /// queue without consumers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_utilisation: Option<f64>,
+}
+
+/// One path between two components: what went along it in the measured
+/// period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopologyEdge {
+    /// The node it leaves (an id of `nodes`).
+    pub from: String,
+    /// The node it reaches.
+    pub to: String,
+    /// What travels along it: `requests` (a workload's attempts),
+    /// `origin` (a CDN edge's misses and uncached requests), `route` (a
+    /// balancer's dispatches to pods), `lookup` (cache lookups), `read`,
+    /// `write`, `scatter` (database statements; a scatter counts once),
+    /// `publish`, `call` (a call step), `dead_letter` (messages moved to a
+    /// dead-letter queue).
+    pub kind: String,
+    /// How many went along it in the measured period.
+    pub count: u64,
+    /// `count / measured_s`.
+    pub rate_rps: f64,
+    /// How long the step took as its sender waited for it, for the kinds
+    /// that are a wait (`requests`: the client's view of ok answers;
+    /// `lookup`, `read`, `write`, `scatter`, `publish`: the step, queueing
+    /// included; `call`: the call step, retries and backoffs included, as
+    /// `calls[].latency`). Steps that failed are not in it. Absent for
+    /// `origin`, `route` and `dead_letter`. Quantiles to 2 significant
+    /// digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencySummary>,
 }
 
 /// Cost of the run.
@@ -294,6 +363,7 @@ impl Results {
         self.overall = fin.overall;
         self.endpoints = fin.endpoints;
         self.calls = fin.calls;
+        self.topology.edges = fin.topology.edges;
         for (q, f) in self.queues.iter_mut().zip(fin.queues) {
             q.end_to_end = f.end_to_end;
         }

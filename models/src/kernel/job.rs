@@ -134,8 +134,9 @@ pub struct Job {
     /// When it was born: sent by its client, made by its parent, or (for a
     /// message attempt) when its message was published.
     pub born: SimTime,
-    /// When it began to wait for a worker.
-    pub wait_from: SimTime,
+    /// When its current wait began: for a worker (queued at its pod), or
+    /// for the answer of the step it waits on (see `edge`).
+    pub since: SimTime,
     /// What it waits for before its program goes on: database statements
     /// (1 for a read or write, one per shard for a scatter) or children.
     pub fanout: u32,
@@ -149,6 +150,10 @@ pub struct Job {
     pub killed: bool,
     /// It holds one of its event-loop pod's cores (while it computes).
     pub core: bool,
+    /// The topology edge of the step it waits on (a cache, database,
+    /// queue or call step, begun at `since`), or `u32::MAX` for none.
+    /// Fits in the padding: a job stays one cache line.
+    pub edge: u32,
 }
 
 impl Job {
@@ -167,12 +172,13 @@ impl Job {
             program,
             pc: 0,
             born: now,
-            wait_from: now,
+            since: now,
             fanout: 0,
             measured,
             live: true,
             killed: false,
             core: false,
+            edge: u32::MAX,
         }
     }
 
@@ -317,6 +323,12 @@ impl std::ops::IndexMut<JobId> for Jobs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A job is one cache line: the slab is walked by every event.
+    #[test]
+    fn a_job_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<Job>(), 64);
+    }
 
     fn request(reply: Reply) -> Job {
         Job::new(reply, Route::default(), ProgramId(0), SimTime(5), true)

@@ -10,6 +10,7 @@ use sim_core::SimDuration;
 use super::model::Model;
 use super::program::{Builder, reachable_keys};
 use super::scenario::Scenario;
+use super::topology::TopologyDef;
 use super::{faults, objectives, stability};
 use crate::kernel::resolve::{Path, Resolve, Sender};
 use crate::kinds::balancer::{self, LbDef};
@@ -258,7 +259,7 @@ pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioErr
             | FaultDef::PartitionConsumers { .. } => {}
         }
     }
-    let model = Model {
+    let mut model = Model {
         name: sc.name.clone(),
         description: sc.description.clone(),
         seed: sc.seed,
@@ -280,7 +281,9 @@ pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioErr
         branches,
         objectives,
         faults,
+        topology: TopologyDef::default(),
     };
+    model.topology = TopologyDef::build(&model);
     stability::check(cx, &model)?;
     Ok(model)
 }

@@ -155,7 +155,7 @@ impl World<'_> {
             queues: self.queues.series(&fin),
         };
         let events = self.cx.events();
-        Results {
+        let mut results = Results {
             format_version: FORMAT_VERSION,
             capsim_version: env!("CARGO_PKG_VERSION").to_string(),
             scenario: ScenarioInfo {
@@ -194,7 +194,10 @@ impl World<'_> {
             cost,
             time_series,
             warnings,
-        }
+            topology: Default::default(),
+        };
+        results.topology = self.edges.finish(m, &results, &fin);
+        results
     }
 
     /// What the run cost: every component's price times what was billed,

@@ -12,8 +12,9 @@ use crate::kinds::cache::sim::{Got, Timeout, Waiter};
 use crate::kinds::database::DbState;
 use crate::kinds::database::sim::NO_ROW;
 use crate::model::KeyId;
-use crate::model::ids::{CacheId, DbId, JobId};
+use crate::model::ids::{CacheId, DbId, JobId, ProgramId};
 use crate::model::program::Instr;
+use crate::system::topology::NO_EDGE;
 
 impl World<'_> {
     /// Executes job `j`'s program from its current instruction until it
@@ -31,6 +32,7 @@ impl World<'_> {
             self.end_job(j);
             return;
         }
+        self.step_ended(j);
         if self.deadline_slot.is_some() && self.past_deadline(j) {
             return;
         }
@@ -58,6 +60,7 @@ impl World<'_> {
                     key,
                     skip_to,
                 } => {
+                    self.step_started(j, program, pc);
                     let value = self.cx.key(j, *key);
                     let c = *cache;
                     match self.caches[c].get(&m.caches[c], j, value, &mut self.cx) {
@@ -82,20 +85,24 @@ impl World<'_> {
                     self.caches[c].fill_latency(&m.caches[c], value)
                 }
                 Instr::Read { db, key } | Instr::Write { db, key, .. } => {
+                    self.step_started(j, program, pc);
                     let write = matches!(ins, Instr::Write { .. });
                     self.db_start(j, *db, *key, write);
                     return;
                 }
                 Instr::Scatter { db, key, shards } => {
+                    self.step_started(j, program, pc);
                     self.scatter_start(j, *db, *key, *shards);
                     return;
                 }
                 Instr::Publish { queue, key } => {
+                    self.step_started(j, program, pc);
                     self.cx.jobs[j].pc = next;
                     self.queues.publish(j, queue.ix(), *key, &mut self.cx);
                     self.queues.publish_ack(queue.ix())
                 }
                 Instr::Call { call } => {
+                    self.step_started(j, program, pc);
                     self.cx.jobs[j].pc = next;
                     self.call_start(j, *call);
                     return;
@@ -122,6 +129,38 @@ impl World<'_> {
                 self.cx.resume(j, now + SimDuration(delay));
                 return;
             }
+            self.step_ended(j);
+        }
+    }
+
+    /// Job `j` begins the step at `pc` of `program`, a step to another
+    /// component: it is counted on its topology edge, and timed from now.
+    #[inline]
+    fn step_started(&mut self, j: JobId, program: ProgramId, pc: u32) {
+        let e = self.m.topology.steps[program][pc as usize];
+        let now = self.cx.now();
+        let job = &mut self.cx.jobs[j];
+        job.edge = e;
+        job.since = now;
+        if job.measured {
+            self.edges.count(e);
+        }
+    }
+
+    /// Job `j` has its turn again: the step it waited on (if any) has
+    /// answered, and its time goes on the step's edge.
+    #[inline]
+    fn step_ended(&mut self, j: JobId) {
+        let now = self.cx.now();
+        let job = &mut self.cx.jobs[j];
+        let e = job.edge;
+        if e == NO_EDGE {
+            return;
+        }
+        job.edge = NO_EDGE;
+        if job.measured {
+            let ns = (now - job.since).0;
+            self.edges.record(e, ns);
         }
     }
 

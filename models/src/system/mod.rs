@@ -16,6 +16,7 @@ mod request;
 pub mod reshard;
 pub mod scenario;
 pub mod stability;
+pub mod topology;
 pub mod world;
 
 pub use model::Model;

@@ -19,6 +19,7 @@ use crate::kinds::queue::QueueDef;
 use crate::kinds::service::{EndpointDef, ServiceDef};
 use crate::model::faults::FaultDef;
 use crate::model::program::{BranchDef, Program};
+use crate::system::topology::TopologyDef;
 
 /// The whole resolved system.
 #[derive(Debug, Clone)]
@@ -65,4 +66,6 @@ pub struct Model {
     pub objectives: Vec<Objective>,
     /// Scheduled faults, in file order.
     pub faults: Vec<FaultDef>,
+    /// The edges between components, and which step goes along which.
+    pub topology: TopologyDef,
 }

@@ -19,6 +19,7 @@ use crate::kinds::cdn::{self, CdnDef};
 use crate::kinds::service::Admit;
 use crate::model::ids::{EndpointId, JobId, LbId, WorkloadId};
 use crate::model::vocab::Target;
+use crate::system::topology::NO_EDGE;
 
 /// The CDN edge in front of `origin` and the position of `ep` among its
 /// endpoints (None: the endpoint bypasses the edge).
@@ -39,6 +40,7 @@ impl World<'_> {
         };
         if measured {
             self.endpoints.arrived(ep);
+            self.edges.count(self.m.topology.workloads[w.ix()]);
         }
         self.clients.open(j, w, ep, def, &mut self.cx);
         self.set_client_deadline(j, def.timeout);
@@ -51,6 +53,7 @@ impl World<'_> {
         let job = self.cx.jobs[j];
         if job.measured {
             self.endpoints.arrived(job.route.ep);
+            self.edges.count(self.m.topology.workloads[w.ix()]);
         }
         self.set_client_deadline(j, self.m.workloads[w].timeout);
         self.send(j, w);
@@ -190,7 +193,13 @@ impl World<'_> {
             self.reject(j);
             return;
         };
-        self.cx.jobs[j].route.set_pod(Some(pod as u32));
+        let job = &mut self.cx.jobs[j];
+        job.route.set_pod(Some(pod as u32));
+        if let Some(l) = route.lb()
+            && job.measured
+        {
+            self.edges.count(m.topology.balancers[l.ix()]);
+        }
         match self.services[s].admit(&m.services[s], pod, j, &mut self.cx) {
             Admit::Runs => self.run_program(j),
             Admit::Queued => {}
@@ -238,14 +247,17 @@ impl World<'_> {
             let job = &self.cx.jobs[j];
             (job.reply, job.born, job.route.ep, job.measured)
         };
-        let timeout = match reply {
-            Reply::Client { workload, .. } => self.m.workloads[workload].timeout,
+        let (timeout, edge) = match reply {
+            Reply::Client { workload, .. } => (
+                self.m.workloads[workload].timeout,
+                self.m.topology.workloads[workload.ix()],
+            ),
             Reply::Call { slot, tag } => {
                 self.endpoints.ok_call(ep, latency, now, measured);
                 self.call_settle(slot, tag, Outcome::Ok { latency });
                 return;
             }
-            Reply::Fork(_) | Reply::Consumer { .. } => None,
+            Reply::Fork(_) | Reply::Consumer { .. } => (None, NO_EDGE),
         };
         let late = timeout.is_some_and(|t| latency > t.0);
         // The client: an attempt it gave up on was counted then; otherwise
@@ -268,6 +280,9 @@ impl World<'_> {
         } else {
             self.cx.ledger.completed += 1;
             self.endpoints.ok(ep, latency, now, measured);
+            if measured && edge != NO_EDGE {
+                self.edges.record(edge, latency);
+            }
         }
     }
 

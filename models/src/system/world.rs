@@ -18,6 +18,7 @@ use sim_core::{RngStream, SimDuration, SimTime};
 use super::endpoints::Endpoints;
 use super::kinds::Ev;
 use super::model::Model;
+use super::topology::EdgeStats;
 use crate::doc::results::Results;
 use crate::kernel::Cx;
 use crate::kernel::job::MAX_JOBS;
@@ -82,6 +83,8 @@ pub struct World<'m> {
     pub(super) deadline_slot: Option<usize>,
     /// Some service runs an event loop (its requests take cores to compute).
     pub(super) event_loops: bool,
+    /// What went along each edge of the topology.
+    pub(super) edges: EdgeStats,
     /// Component figures taken at the end of the observation window.
     snapshot: Option<Box<Results>>,
 }
@@ -131,6 +134,7 @@ impl<'m> World<'m> {
             branch_rngs: m.branches.iter().map(|b| cx.stream(&b.stream)).collect(),
             deadline_slot: deadlines.then_some(m.keys.len()),
             event_loops: m.services.iter().any(|s| s.event_loop),
+            edges: EdgeStats::new(&m.topology),
             snapshot: None,
             cx,
         }

@@ -11,6 +11,7 @@ mod pods;
 mod queue;
 mod sweep;
 mod throughput;
+mod topology;
 mod utilisation;
 
 pub use cache::cache_hit_ratio;
@@ -23,4 +24,5 @@ pub use pods::pods_over_time;
 pub use queue::queue_lag;
 pub use sweep::sweep_charts;
 pub use throughput::throughput_over_time;
+pub use topology::{TOPOLOGY_FILE, topology};
 pub use utilisation::utilisation_over_time;

@@ -246,30 +246,38 @@ pub(crate) fn charts_section(charts: &[Chart]) -> String {
     }
     out.push_str("</ol>\n");
     for c in charts {
-        let id = chart_id(c);
-        let file = escape(&c.file);
-        let title = escape(&c.title);
-        let _ = write!(
-            out,
-            "<figure id=\"{id}\">\n<h3>{title}</h3>\n<p class=\"look\">{}</p>\n",
-            escape(&c.what_to_look_at)
-        );
-        let svg = c.svg.trim_start();
-        if svg.starts_with("<svg ") && !active(svg) {
-            let _ = writeln!(
-                out,
-                "<svg role=\"img\" aria-label=\"{title}\" {}",
-                &svg["<svg ".len()..]
-            );
-        } else {
-            let _ = writeln!(out, "<img src=\"{file}\" alt=\"{title}\">");
-        }
-        let _ = write!(
-            out,
-            "<figcaption>Chart file: <a href=\"{file}\">{file}</a></figcaption>\n</figure>\n"
-        );
+        out.push_str(&figure(c));
     }
     out.push_str("</section>\n");
+    out
+}
+
+/// One chart as a figure: its title, what to look at, the SVG inline (or
+/// as an image when it is not plain SVG) and a link to its file.
+pub(crate) fn figure(c: &Chart) -> String {
+    let mut out = String::new();
+    let id = chart_id(c);
+    let file = escape(&c.file);
+    let title = escape(&c.title);
+    let _ = write!(
+        out,
+        "<figure id=\"{id}\">\n<h3>{title}</h3>\n<p class=\"look\">{}</p>\n",
+        escape(&c.what_to_look_at)
+    );
+    let svg = c.svg.trim_start();
+    if svg.starts_with("<svg ") && !active(svg) {
+        let _ = writeln!(
+            out,
+            "<svg role=\"img\" aria-label=\"{title}\" {}",
+            &svg["<svg ".len()..]
+        );
+    } else {
+        let _ = writeln!(out, "<img src=\"{file}\" alt=\"{title}\">");
+    }
+    let _ = write!(
+        out,
+        "<figcaption>Chart file: <a href=\"{file}\">{file}</a></figcaption>\n</figure>\n"
+    );
     out
 }
 

@@ -5,15 +5,19 @@ use std::fmt::Write as _;
 
 use models::Results;
 
-use super::page::{charts_section, escape, nav, page, warnings_box};
+use super::page::{charts_section, escape, figure, nav, page, warnings_box};
 use super::sections;
 use crate::chart::Chart;
 use crate::fmt::{int, secs};
 
-/// The page of one run: scenario, headline figures, warnings, the tables
-/// of endpoints, services, databases, caches, queues and cost, then every
-/// chart.
+/// The page of one run: scenario, the topology, headline figures,
+/// warnings, the tables of endpoints, services, databases, caches, queues
+/// and cost, then every other chart.
 pub fn run_page(r: &Results, charts: &[Chart]) -> String {
+    let (topology, charts): (Vec<Chart>, Vec<Chart>) = charts
+        .iter()
+        .cloned()
+        .partition(|c| c.file == crate::charts::TOPOLOGY_FILE);
     let s = &r.scenario;
     let mut b = String::new();
     let _ = write!(
@@ -27,7 +31,11 @@ pub fn run_page(r: &Results, charts: &[Chart]) -> String {
         escape(&r.capsim_version),
         r.format_version
     );
-    let mut sections = vec![("summary", "Summary"), ("endpoints", "Endpoints")];
+    let mut sections = Vec::new();
+    if !topology.is_empty() {
+        sections.push(("topology", "Topology"));
+    }
+    sections.extend([("summary", "Summary"), ("endpoints", "Endpoints")]);
     if !r.calls.is_empty() {
         sections.push(("calls", "Calls"));
     }
@@ -44,8 +52,15 @@ pub fn run_page(r: &Results, charts: &[Chart]) -> String {
         sections.push(("queues", "Queues"));
     }
     sections.push(("cost", "Cost"));
-    b.push_str(&nav(&sections, charts));
+    b.push_str(&nav(&sections, &charts));
     b.push_str(&warnings_box(&r.warnings));
+    for c in &topology {
+        let _ = write!(
+            b,
+            "<section id=\"topology\">\n<h2>Topology</h2>\n{}</section>\n",
+            figure(c)
+        );
+    }
     b.push_str(&sections::summary(r));
     b.push_str(&sections::endpoints(r));
     b.push_str(&sections::services(r));
@@ -53,7 +68,7 @@ pub fn run_page(r: &Results, charts: &[Chart]) -> String {
     b.push_str(&sections::caches(r));
     b.push_str(&sections::queues(r));
     b.push_str(&sections::cost(r));
-    b.push_str(&charts_section(charts));
+    b.push_str(&charts_section(&charts));
     let g = &r.engine;
     let _ = writeln!(
         b,

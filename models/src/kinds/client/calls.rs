@@ -460,7 +460,8 @@ impl Clients {
         cx.jobs.measured_live -= usize::from(call.first.measured);
         let mut job = Job {
             born: now,
-            wait_from: now,
+            since: now,
+            edge: u32::MAX,
             ..call.first
         };
         set_call(&mut job, Call::Open(c));

@@ -223,7 +223,7 @@ impl SvcState {
                 self.hpa_queued.set(now, self.queued_total as f64);
             }
             self.queue_series.set(now, self.queued_total as f64);
-            cx.jobs[j].wait_from = now;
+            cx.jobs[j].since = now;
             Admit::Queued
         } else {
             p.rejected += 1;
@@ -258,7 +258,7 @@ impl SvcState {
                 self.hpa_queued.set(now, self.queued_total as f64);
             }
             self.queue_series.set(now, self.queued_total as f64);
-            self.wait_sum_ns += (now - cx.jobs[n].wait_from).0 as f64;
+            self.wait_sum_ns += (now - cx.jobs[n].since).0 as f64;
             self.wait_n += 1;
             cx.resume(n, now);
         } else if def.event_loop {
