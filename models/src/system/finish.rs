@@ -196,7 +196,9 @@ impl World<'_> {
             warnings,
             topology: Default::default(),
         };
-        results.topology = self.edges.finish(m, &results, &fin);
+        results.topology = self
+            .edges
+            .finish(m, &results, &fin, &self.endpoints.overall);
         results
     }
 

@@ -280,7 +280,7 @@ impl World<'_> {
         } else {
             self.cx.ledger.completed += 1;
             self.endpoints.ok(ep, latency, now, measured);
-            if measured && edge != NO_EDGE {
+            if measured && edge != NO_EDGE && self.m.topology.time_workloads {
                 self.edges.record(edge, latency);
             }
         }

@@ -11,7 +11,7 @@
 //! A job remembers the edge of the step it waits on and when the step
 //! began; the step ends at the job's next turn in the interpreter.
 
-use sim_core::stats::CoarseHistogram;
+use sim_core::stats::{CoarseHistogram, LatencyHistogram};
 
 use super::model::Model;
 use crate::doc::results::{Results, Topology, TopologyEdge, TopologyNode};
@@ -145,6 +145,10 @@ pub struct TopologyDef {
     pub steps: Vec<Vec<u32>>,
     /// Per workload: its requests' edge.
     pub workloads: Vec<u32>,
+    /// The workloads' edges are timed as the run goes (more than one
+    /// workload); with one, its edge's latency is the overall latency,
+    /// whose samples are the same.
+    pub time_workloads: bool,
     /// Per balancer: its dispatches' edge.
     pub balancers: Vec<u32>,
     /// Per CDN edge: its origin requests' edge.
@@ -158,6 +162,7 @@ impl TopologyDef {
     /// The edges of `m`.
     pub fn build(m: &Model) -> TopologyDef {
         let mut t = TopologyDef {
+            time_workloads: m.workloads.len() > 1,
             steps: m
                 .programs
                 .iter()
@@ -274,8 +279,15 @@ impl EdgeStats {
     }
 
     /// The results' topology: the nodes with their peak utilisation (from
-    /// `r`'s sections and series), the edges with what went along them.
-    pub fn finish(&self, m: &Model, r: &Results, fin: &Finish<'_>) -> Topology {
+    /// `r`'s sections and series), the edges with what went along them
+    /// (a single workload's latency from `overall`, the users' ok answers).
+    pub fn finish(
+        &self,
+        m: &Model,
+        r: &Results,
+        fin: &Finish<'_>,
+        overall: &LatencyHistogram,
+    ) -> Topology {
         let def = &m.topology;
         let measured_s = fin.measured_s();
         let (first, last) = measured_buckets(fin);
@@ -340,6 +352,9 @@ impl EdgeStats {
                     0.0
                 },
                 latency: e.kind.timed().then(|| {
+                    if e.kind == EdgeKind::Requests && !def.time_workloads {
+                        return overall.summary();
+                    }
                     self.latency[i]
                         .as_ref()
                         .map(|h| h.summary())
