@@ -264,18 +264,22 @@ impl EdgeStats {
         }
     }
 
-    /// One more went along edge `e`.
+    /// One more went along edge `e` ([`NO_EDGE`]: nothing to count).
     #[inline]
     pub fn count(&mut self, e: u32) {
-        self.counts[e as usize] += 1;
+        if let Some(c) = self.counts.get_mut(e as usize) {
+            *c += 1;
+        }
     }
 
-    /// One went along timed edge `e` in `ns`.
+    /// One went along timed edge `e` in `ns` ([`NO_EDGE`]: nothing to
+    /// record).
     #[inline]
     pub fn record(&mut self, e: u32, ns: u64) {
-        self.latency[e as usize]
-            .get_or_insert_with(|| Box::new(CoarseHistogram::new()))
-            .record(ns);
+        if let Some(h) = self.latency.get_mut(e as usize) {
+            h.get_or_insert_with(|| Box::new(CoarseHistogram::new()))
+                .record(ns);
+        }
     }
 
     /// The results' topology: the nodes with their peak utilisation (from
