@@ -321,26 +321,32 @@ pub struct Digits {
     /// Decimals set by an interval; `None`: four significant digits of
     /// each figure.
     decimals: Option<i32>,
+    /// The same for figures written in seconds rather than milliseconds
+    /// (see [`SECONDS_FROM_MS`]).
+    decimals_s: Option<i32>,
 }
 
 impl Digits {
     /// The digits of `e`'s figures written in `unit`.
     pub fn of(e: &Estimate, unit: Unit) -> Digits {
-        let s = unit.scale();
-        let decimals = e
-            .ci95
-            .map(|h| h * s)
-            .filter(|h| h.is_finite() && *h > 0.0)
-            .map(|h| {
-                let m = (e.mean * s).abs();
-                let d = decimals_for(h, INTERVAL_DIGITS);
-                if m > 0.0 && m.is_finite() {
-                    d.min(decimals_for(m, MEAN_DIGITS))
-                } else {
-                    d
-                }
-            });
-        Digits { decimals }
+        let decimals = |s: f64| {
+            e.ci95
+                .map(|h| h * s)
+                .filter(|h| h.is_finite() && *h > 0.0)
+                .map(|h| {
+                    let m = (e.mean * s).abs();
+                    let d = decimals_for(h, INTERVAL_DIGITS);
+                    if m > 0.0 && m.is_finite() {
+                        d.min(decimals_for(m, MEAN_DIGITS))
+                    } else {
+                        d
+                    }
+                })
+        };
+        Digits {
+            decimals: decimals(unit.scale()),
+            decimals_s: decimals(1e-3),
+        }
     }
 
     /// `v` in `unit`: `30.98ms`, `0.1%`, `$7.48/hour`.
@@ -358,7 +364,21 @@ impl Digits {
         if !v.is_finite() {
             return "-".into();
         }
+        if in_seconds(v, unit) {
+            return format!(
+                "{} s",
+                self.seconds().figure(v / 1e3, Unit::Plain(""), signed)
+            );
+        }
         format!("{}{}", self.figure(v, unit, signed), unit.suffix())
+    }
+
+    /// The digits of the same figures written in seconds.
+    fn seconds(self) -> Digits {
+        Digits {
+            decimals: self.decimals_s,
+            ..self
+        }
     }
 
     /// `v` in `unit` without what follows it.
@@ -413,6 +433,16 @@ impl Digits {
     }
 }
 
+/// From this many milliseconds a latency is written in seconds, as a
+/// person reads it: `326.4 s`, not `326,418ms`.
+const SECONDS_FROM_MS: f64 = 10_000.0;
+
+/// Whether `v` in `unit` is a latency long enough to be written in
+/// seconds.
+fn in_seconds(v: f64, unit: Unit) -> bool {
+    unit == Unit::Ms && v.abs() >= SECONDS_FROM_MS
+}
+
 /// Whether a figure's digits are all zeros (`0.00`).
 fn is_zero(text: &str) -> bool {
     text.bytes().all(|b| matches!(b, b'0' | b'.' | b','))
@@ -459,10 +489,16 @@ fn with_interval(e: &Estimate, unit: Unit, signed: bool) -> String {
         return "-".into();
     }
     let d = Digits::of(e, unit);
-    let m = d.figure(e.mean, unit, signed);
+    // A long latency and its interval are both in seconds.
+    let (d, scale, unit, suffix) = if in_seconds(e.mean, unit) {
+        (d.seconds(), 1e-3, Unit::Plain(""), " s".to_string())
+    } else {
+        (d, 1.0, unit, unit.suffix())
+    };
+    let m = d.figure(e.mean * scale, unit, signed);
     match e.ci95.filter(|h| h.is_finite()) {
-        Some(h) => format!("{m} ± {}{}", d.figure(h, unit, false), unit.suffix()),
-        None => format!("{m}{}", unit.suffix()),
+        Some(h) => format!("{m} ± {}{suffix}", d.figure(h * scale, unit, false)),
+        None => format!("{m}{suffix}"),
     }
 }
 
@@ -667,11 +703,35 @@ mod tests {
             estimate(&est(2401.09, None), Unit::Plain("requests/s")),
             "2,401 requests/s"
         );
-        assert_eq!(estimate(&est(123_456.7, None), Unit::Ms), "123,457ms");
+        assert_eq!(estimate(&est(9_999.4, None), Unit::Ms), "9,999ms");
+        assert_eq!(estimate(&est(123_456.7, None), Unit::Ms), "123.5 s");
         assert_eq!(estimate(&est(0.99996, None), Unit::Percent), "99.996%");
         assert_eq!(estimate(&est(0.9999999, None), Unit::Percent), "99.99999%");
         // A NaN interval is no interval.
         assert_eq!(estimate(&est(1.5, Some(f64::NAN)), Unit::Plain("")), "1.5");
+    }
+
+    /// Latencies of 10 s or more are written in seconds, with their
+    /// intervals and margins: the digits follow the interval as in
+    /// milliseconds, three decimals fewer.
+    #[test]
+    fn long_latencies_are_written_in_seconds() {
+        assert_eq!(estimate(&est(326_418.0, None), Unit::Ms), "326.4 s");
+        assert_eq!(
+            estimate(&est(326_418.0, Some(2_160.0)), Unit::Ms),
+            "326.4 ± 2.2 s"
+        );
+        assert_eq!(
+            estimate(&est(12_345.6, Some(15.0)), Unit::Ms),
+            "12.346 ± 0.015 s"
+        );
+        assert_eq!(
+            change(&est(-20_000.0, Some(40.0)), Unit::Ms),
+            "-20.000 ± 0.040 s"
+        );
+        let e = est(326_418.0, Some(2_160.0));
+        assert_eq!(margin(&e, -326_118.0, Unit::Ms), "-326.1 s");
+        assert_eq!(margin(&e, 250.0, Unit::Ms), "+250ms");
     }
 
     #[test]

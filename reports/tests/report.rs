@@ -479,6 +479,45 @@ mod well_formed {
         assert!(charts[0].svg.contains("<polyline"), "the frontier is drawn");
     }
 
+    /// A plan's margins on a fraction are in percentage points (a margin
+    /// of 5 points to an 80% limit is not "5%" of anything), and a failing
+    /// variant's shortfall too.
+    #[test]
+    fn plan_margins_on_fractions_are_in_points() {
+        let check = |m: f64, verdict: &str| {
+            let est =
+                serde_json::json!({ "mean": m, "ci95": 0.01, "low": m - 0.01, "high": m + 0.01 });
+            serde_json::json!([{ "slo": "util<80%", "estimate": est, "verdict": verdict, "margin": 0.8 - m }])
+        };
+        let variant = |i: usize, r: u32, m: f64, verdict: &str, status: &str| {
+            serde_json::json!({ "index": i, "params": { "services.app.replicas": r }, "replications": 3,
+                    "cost_per_hour": 0.1 * f64::from(r),
+                    "p99_ms": { "mean": 10.0, "ci95": 1.0, "low": 9.0, "high": 11.0 },
+                    "checks": check(m, verdict), "status": status })
+        };
+        let evaluated = vec![
+            variant(1, 2, 0.9, "fails", "fails"),
+            variant(2, 3, 0.75, "holds", "meets"),
+        ];
+        let p: models::PlanResult = serde_json::from_value(serde_json::json!({
+            "identity": { "scenario": "shop", "scenario_hash": "0", "sets": [],
+                          "name": "grow", "dims": [{ "path": "services.app.replicas", "values": [2, 3] }],
+                          "replications": 3, "seed": 1 },
+            "slos": [{ "text": "util<80%", "metric": "utilisation", "op": "below", "limit": 0.8,
+                       "unit": "", "percent": true }],
+            "grid_size": 2, "runs": 6, "search": "services.app.replicas",
+            "chosen": evaluated[1].clone(),
+            "evaluated": evaluated,
+            "frontier": [0, 1],
+            "unstable": []
+        }))
+        .expect("a plan document");
+        let text = reports::terminal::plan::summary(&p);
+        assert!(text.contains("margin +5.0 pp"), "{text}");
+        assert!(text.contains("over the limit by 10.0 pp"), "{text}");
+        assert!(!text.contains("margin +5.0%"), "{text}");
+    }
+
     #[test]
     fn plan_without_prices_places_variants_by_their_parameter() {
         let p = saved_plan("mmc-plan.json");

@@ -44,7 +44,8 @@ fn why(e: &Evaluated, slos: &[Slo]) -> String {
                 "{} fails: {} is {side} the limit by {} ({rel:.0}%)",
                 s.text,
                 check_text(s, c),
-                Digits::of(&c.estimate, Unit::of(s)).value(over.abs(), Unit::of(s))
+                Digits::of(&c.estimate, Unit::of(s).change())
+                    .value(over.abs(), Unit::of(s).change())
             ),
             _ => format!(
                 "{} is unsure after {} replications: {} straddles the limit",
@@ -95,7 +96,7 @@ pub fn summary(p: &PlanResult) -> String {
                     "  {:<28} {:>22}  margin {}  {}",
                     s.text,
                     check_text(s, ch),
-                    margin(&ch.estimate, ch.margin, Unit::of(s)),
+                    margin(&ch.estimate, ch.margin, Unit::of(s).change()),
                     verdict_word(ch.verdict)
                 );
             }
