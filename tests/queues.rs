@@ -864,3 +864,39 @@ fn pilot() {
         }
     }
 }
+
+// ------------------------------------------------- a backlog that grows
+
+/// Consumers that cannot keep up are named in a warning: 4 consumers of
+/// 1 ms messages offered 6,000 a second (ρ = 1.5) fall behind by about
+/// 2,000 messages a second to the end of the run; at ρ = 0.8 (the M/M/c
+/// case above) the lag stays small and nothing is said.
+#[test]
+fn a_lag_growing_to_the_end_is_warned_about() {
+    let over = run(&system(
+        SEED,
+        20.0,
+        6000.0,
+        uniform_keys(),
+        json!({ "kind": "work_queue" }),
+        json!({}),
+    ));
+    let lag = q(&over, "q").lag_at_end as f64;
+    // About 2,000/s over 25 s (warm-up included), give or take the
+    // Poisson noise of the arrivals (±5 sd of 150,000 is ±2,000).
+    close("lag at the end", lag, 2000.0 * 25.0, 5000.0);
+    let w: Vec<&String> = over
+        .warnings
+        .iter()
+        .filter(|w| w.contains("queue `q`: its lag grew to the end of the run"))
+        .collect();
+    assert_eq!(w.len(), 1, "{:?}", over.warnings);
+    assert!(w[0].contains("4 consumer(s) never caught up"), "{}", w[0]);
+
+    let fine = run(&work_queue_case(SEED));
+    assert!(
+        fine.warnings.iter().all(|w| !w.contains("lag grew")),
+        "{:?}",
+        fine.warnings
+    );
+}

@@ -502,6 +502,9 @@ impl<'m> Queues<'m> {
                             .unwrap_or_default()
                     ));
                 }
+                if let Some(w) = never_caught_up(def, t, end) {
+                    warnings.push(w);
+                }
                 let (hottest, max_published) = t
                     .partitions
                     .iter()
@@ -593,6 +596,39 @@ impl<'m> Queues<'m> {
             })
             .collect()
     }
+}
+
+/// Lag from which a growing backlog is worth a warning, messages.
+const GROWING_LAG_MIN: u64 = 100;
+
+/// A warning when the queue's consumers never caught up: its lag at the
+/// end is at least [`GROWING_LAG_MIN`], within 20% of the most it
+/// reached, and a fifth more than three quarters into the run (a lag that
+/// grows with time rises about a third over the last quarter; one that
+/// merely fluctuates does not stay at its maximum).
+fn never_caught_up(def: &QueueDef, t: &TopicState, end: SimTime) -> Option<String> {
+    let lag = t.lag;
+    let max = t.lag_tw.max();
+    let lag_f = lag as f64;
+    // Without consumers the backlog is the point (a dead-letter queue)
+    // or has its own warning.
+    if def.consumers == 0 || lag < GROWING_LAG_MIN || lag_f < 0.8 * max {
+        return None;
+    }
+    let series = t.lag_series.finish(end);
+    let at = series.len() * 3 / 4;
+    let earlier = *series.get(at).filter(|v| v.is_finite())?;
+    if lag_f < 1.2 * earlier {
+        return None;
+    }
+    let when = t.lag_series.spec().bucket_start(at);
+    Some(format!(
+        "queue `{}`: its lag grew to the end of the run ({:.0} messages at {}, {lag} at the end): its {} consumer(s) never caught up; add consumers (and partitions), make their work lighter, or run longer to see how far it goes",
+        def.name,
+        earlier,
+        SimDuration(when.0),
+        def.consumers
+    ))
 }
 
 #[cfg(test)]
