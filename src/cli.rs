@@ -63,13 +63,17 @@ random numbers), so variants differ by their change, not by seed noise.")]
       --slo 'p99<250ms' --slo 'errors<0.1%' --slo 'endpoint:checkout:p99<400ms'
   capsim plan scenarios/mmc.json --vary services.station.concurrency=9..=20 --slo 'p99<5ms'
   capsim plan scenarios/sharding-compare.json --name reshard  # vary and slo from the scenario's sweep
+  capsim plan scenarios/flash-sale.json --vary services.app.replicas=6..=12  # the scenario's slo section
+  capsim plan scenarios/flash-sale.json --vary services.app.replicas=6..=12 \
+      --slo 'service:app:utilisation<0.9@8m..17m'   # judged over a window of the run
 
 Objectives: p50|p90|p99|p999|mean<DURATION, errors|timeouts|rejections<PERCENT,
 throughput>RPS, endpoint:NAME:(p50|p90|p99|p999|mean|errors|timeouts|rejections|throughput),
 service:NAME:utilisation,
 db:NAME:(hot_spot|utilisation), cache:NAME:hit_ratio, queue:NAME:(lag|e2e_p99),
-cost<$/HOUR, cost_per_million<$. An objective holds when its whole 95%
-interval is on the good side. The first ascending numeric --vary is searched
+cost<$/HOUR, cost_per_million<$, any of them over a window with @FROM..TO.
+Without --slo, the scenario's `slo` section (windows included) is judged.
+An objective holds when its whole 95% interval is on the good side. The first ascending numeric --vary is searched
 by bisection (assumed monotone); --exhaustive evaluates every variant.
 Exit codes: 0 a variant meets the objectives, 1 none does, 2 bad input.")]
     Plan(PlanArgs),

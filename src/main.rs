@@ -321,16 +321,37 @@ fn merge_parts(a: MergeArgs) -> Result<(), Failure> {
 }
 
 fn plan(a: PlanArgs) -> Result<(), Failure> {
-    let setup = grid_setup(&a.grid, None)?;
+    let mut setup = grid_setup(&a.grid, None)?;
+    // The objectives: --slo, else the scenario sweep's `slo`, else the
+    // scenario's own `slo` section, windows included.
+    let base = setup.base_model()?;
     let texts = if a.slo.is_empty() {
         setup.slo.clone()
     } else {
         a.slo.clone()
     };
-    let slos = texts
-        .iter()
-        .map(|t| slo::parse(t).map_err(Failure::Input))
-        .collect::<Result<Vec<_>, _>>()?;
+    let slos = if texts.is_empty() {
+        base.objectives
+            .iter()
+            .map(models::Objective::as_slo)
+            .collect()
+    } else {
+        texts
+            .iter()
+            .map(|t| slo::parse(t).map_err(Failure::Input))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    for s in &slos {
+        if let Some((_, w)) = models::split_windowed(&s.metric) {
+            if w.to > base.duration {
+                return Err(Failure::Input(format!(
+                    "--slo {}: the window ends at {} but the run lasts {}",
+                    s.text, w.to, base.duration
+                )));
+            }
+            setup.observe.push(s.metric.clone());
+        }
+    }
     if a.min_replications < 2 {
         return Err(Failure::Input(
             "--min-replications must be at least 2: one run has no confidence interval".into(),

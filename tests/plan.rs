@@ -351,3 +351,100 @@ fn bad_objectives_exit_2_and_write_nothing() {
         assert!(!out.join("plan.json").exists(), "{o}");
     }
 }
+
+// ------------------------------------------- objectives over a window
+
+/// A station busy at its peak only: 100 requests/s, then 500/s for a
+/// minute, then 100/s again, exponential service of 10 ms on c workers
+/// (queue of 200, so an overloaded variant is not refused as unstable).
+/// Over the peak minute the load is 5 erlangs, which needs c ≥ 7 for
+/// "utilisation below 80%" (5/7 = 71%; 5/6 = 83%). Over the whole run
+/// even c = 2 looks fine: saturated at the peak it serves only 2 erlangs
+/// there and rejects the rest, so its whole-run utilisation is
+/// (1 + 2 + 1)/(2 × 3) = 67% — the wrong answer, with confidence,
+/// that whole-run objectives give.
+fn peaky(s: &Scratch, slo: Value) -> PathBuf {
+    let v = json!({
+        "name": "peaky", "seed": SEED, "duration": "180s", "warmup": "0s",
+        "workloads": [{ "name": "w", "target": "s", "mix": { "x": 1 },
+                        "rate": [{ "for": "60s", "rps": 100 }, { "for": "60s", "rps": 500 },
+                                 { "for": "60s", "rps": 100 }] }],
+        "services": [{ "name": "s", "replicas": 1, "concurrency": 2, "queue_capacity": 200,
+                       "endpoints": { "x": [{ "compute": { "exponential": { "mean": "10ms" } } }] } }],
+        "slo": slo
+    });
+    s.file("peaky.json", &v.to_string())
+}
+
+/// The chosen concurrency of a plan printed as JSON.
+fn chosen_c(o: &crate::cli::Outcome) -> u64 {
+    let doc: Value = serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("{e}: {o}"));
+    doc["chosen"]["params"]["services.s.concurrency"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no choice: {o}"))
+}
+
+/// With no `--slo`, a plan judges the scenario's `slo` section, windows
+/// included, on the window's own figures: the whole-run objective alone
+/// accepts a station saturated at the peak; the peak window
+/// needs 7. The same window on the command line (`@60s..120s`) decides
+/// the same.
+#[test]
+fn a_plan_judges_the_scenarios_objectives_over_their_windows() {
+    let s = Scratch::new("plan-window");
+    let vary = "services.s.concurrency=2..=10";
+    let run = |sc: &Path, extra: &[&str]| {
+        let mut a: Vec<String> = ["plan", &arg(sc), "--vary", vary, "-q", "--format", "json"]
+            .iter()
+            .map(|x| x.to_string())
+            .collect();
+        a.extend(extra.iter().map(|x| x.to_string()));
+        let o = capsim(a);
+        assert_eq!(o.code, Some(0), "{o}");
+        o
+    };
+    let whole = json!([{ "service": "s", "max_utilisation": 0.8 }]);
+    let both = json!([
+        { "service": "s", "max_utilisation": 0.8 },
+        { "name": "peak", "window": { "from": "60s", "to": "120s" },
+          "service": "s", "max_utilisation": 0.8 }
+    ]);
+    let c_whole = chosen_c(&run(&peaky(&s, whole), &[]));
+    assert!(c_whole <= 4, "whole run only: c = {c_whole}");
+    let o = run(&peaky(&s, both.clone()), &[]);
+    assert_eq!(chosen_c(&o), 7, "{o}");
+    let doc: Value = serde_json::from_str(&o.stdout).expect("json");
+    let texts: Vec<&str> = doc["slos"]
+        .as_array()
+        .expect("slos")
+        .iter()
+        .map(|x| x["text"].as_str().expect("text"))
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "service s utilisation < 80%",
+            "peak: service s utilisation < 80% over 1m–2m"
+        ],
+        "{o}"
+    );
+    let cli = run(
+        &peaky(&s, json!([])),
+        &["--slo", "service:s:utilisation<0.8@60s..120s"],
+    );
+    assert_eq!(chosen_c(&cli), 7, "{cli}");
+
+    // A window past the run's end is refused.
+    let mut a: Vec<String> = ["plan", &arg(&peaky(&s, json!([]))), "--vary", vary, "-q"]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+    a.extend(["--slo".into(), "p99<1s@1m..10m".into()]);
+    let o = capsim(a);
+    assert_eq!(o.code, Some(2), "{o}");
+    assert!(
+        o.stderr
+            .contains("the window ends at 10m but the run lasts 3m"),
+        "{o}"
+    );
+}

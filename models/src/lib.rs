@@ -113,7 +113,7 @@ pub use doc::results::{
     ServiceSeries, SessionResult, ShardResult, TimeSeries, Topology, TopologyEdge, TopologyNode,
     Totals, UserSeries, UserTotals, UserVisibleResult, WorkloadSeries,
 };
-pub use doc::slo::{Objective, Window, metrics};
+pub use doc::slo::{Objective, Window, metrics, split_windowed, windowed};
 pub use doc::sweeps::{
     CONFIDENCE, Check, Dimension, Estimate, Evaluated, Op, PlanResult, Slo, Status, SweepIdentity,
     SweepResult, UnstableVariant, VariantSummary, Verdict, short_number,

@@ -60,7 +60,7 @@ pub fn plan(
 ) -> Result<PlanResult, SweepError> {
     if slos.is_empty() {
         return Err(SweepError::Input(
-            "plan needs at least one objective: --slo 'p99<250ms' (or `slo` in the scenario's sweep)".into(),
+            "plan needs at least one objective: --slo 'p99<250ms', or an `slo` section in the scenario (or in its sweep)".into(),
         ));
     }
     let min_r = opt.min_replications.max(2);

@@ -1,5 +1,6 @@
 //! Service-level objectives on the command line: `p99<250ms`,
-//! `errors<0.1%`, `endpoint:checkout:p99<400ms`, `cache:products:hit_ratio>0.8`.
+//! `errors<0.1%`, `endpoint:checkout:p99<400ms`, `cache:products:hit_ratio>0.8`,
+//! and over a window of the run: `endpoint:checkout:p99<400ms@8m..17m`.
 
 use sim_core::SimDuration;
 
@@ -10,14 +11,19 @@ timeouts<0.1%, rejections<0.1%, rate_limited<1%, user_errors<1%, user_p99<300ms,
 endpoint:NAME:p99<400ms (p50, p90, p99, p999, mean, errors, timeouts, rejections, rate_limited, user_errors, user_p99, throughput), \
 service:NAME:utilisation<0.8, service:NAME:session_loss<1%, \
 db:NAME:hot_spot<1.5, db:NAME:hot_spot_interval<1.5, db:NAME:utilisation<0.7, cache:NAME:hit_ratio>0.8, queue:NAME:lag<1000, \
-queue:NAME:e2e_p99<2s, queue:NAME:dead_letters<100, db:NAME:stale_reads<1%, cost<25 (per hour), cost_per_million<3";
+queue:NAME:e2e_p99<2s, queue:NAME:dead_letters<100, db:NAME:stale_reads<1%, cost<25 (per hour), cost_per_million<3; \
+any of them over a window of the run with @FROM..TO: p99<400ms@8m..17m";
 
 /// Parses one objective.
 pub fn parse(text: &str) -> Result<Slo, String> {
     let bad = |why: String| format!("--slo {text}: {why}; {HELP}");
-    let (lhs, op, rhs) = if let Some((l, r)) = text.split_once('<') {
+    let (text_limit, window) = match text.rsplit_once('@') {
+        Some((l, w)) => (l, Some(window(w).map_err(&bad)?)),
+        None => (text, None),
+    };
+    let (lhs, op, rhs) = if let Some((l, r)) = text_limit.split_once('<') {
         (l, Op::Below, r.trim_start_matches('='))
-    } else if let Some((l, r)) = text.split_once('>') {
+    } else if let Some((l, r)) = text_limit.split_once('>') {
         (l, Op::Above, r.trim_start_matches('='))
     } else {
         return Err(bad("no `<` or `>`".into()));
@@ -137,12 +143,28 @@ pub fn parse(text: &str) -> Result<Slo, String> {
     }
     Ok(Slo {
         text: text.to_string(),
-        metric,
+        metric: match window {
+            Some(w) => models::windowed(&metric, w),
+            None => metric,
+        },
         op,
         limit,
         unit,
         percent: matches!(kind, Kind::Fraction),
     })
+}
+
+/// A window written `FROM..TO` (`8m..17m`).
+fn window(text: &str) -> Result<models::Window, String> {
+    let (from, to) = text
+        .split_once("..")
+        .ok_or_else(|| format!("the window `{text}` is not FROM..TO (e.g. @8m..17m)"))?;
+    let d = |t: &str| SimDuration::parse(t.trim()).map_err(|e| format!("the window `{text}`: {e}"));
+    let (from, to) = (d(from)?, d(to)?);
+    if from >= to {
+        return Err(format!("the window `{text}` ends before it starts"));
+    }
+    Ok(models::Window { from, to })
 }
 
 enum Kind {
@@ -186,6 +208,20 @@ mod tests {
             "endpoint.checkout.rejection_rate"
         );
         assert_eq!(parse("timeouts<1%").unwrap().metric, "timeout_rate");
+        // Over a window: the metric's windowed name, durations canonical.
+        let s = parse("endpoint:checkout:p99<400ms@480s..17m").unwrap();
+        assert_eq!(
+            (s.metric.as_str(), s.limit),
+            ("endpoint.checkout.p99_ms@8m..17m", 400.0)
+        );
+        assert_eq!(
+            models::split_windowed(&s.metric).map(|(m, w)| (m, w.to)),
+            Some(("endpoint.checkout.p99_ms", SimDuration::from_secs(1020)))
+        );
+        assert_eq!(
+            parse("errors<1%@0s..1m").unwrap().metric,
+            "error_rate@0s..1m"
+        );
     }
 
     #[test]
@@ -197,6 +233,9 @@ mod tests {
             ("errors<lots", "not a number"),
             ("endpoint::p99<1s", "empty component name"),
             ("db:x:p99<1s", "unknown objective"),
+            ("p99<1s@8m", "not FROM..TO"),
+            ("p99<1s@8m..2m", "ends before it starts"),
+            ("p99<1s@8x..9m", "the window `8x..9m`"),
         ] {
             let e = parse(t).unwrap_err();
             assert!(e.contains(needle), "{t}: {e}");

@@ -75,6 +75,9 @@ pub struct SweepSetup {
     pub seed: u64,
     /// SLOs kept with the scenario-file sweep.
     pub slo: Vec<String>,
+    /// Windowed metrics (`METRIC@FROM..TO`) every run records beside its
+    /// scenario's windowed objectives: those of the plan's `--slo`.
+    pub observe: Vec<String>,
     /// Variants refused as unstable (an unbounded queue fed faster than it
     /// drains), with the reason: a sweep refuses to run them, the planner
     /// counts them as failing.
@@ -190,6 +193,7 @@ impl SweepSetup {
             replications,
             seed,
             slo,
+            observe: Vec::new(),
             unstable: IndexMap::new(),
         };
         let mut setup = setup;
@@ -279,10 +283,48 @@ impl SweepSetup {
             .run_full()
             .map_err(|e| SweepError::Input(format!("{}: variant {}: {e}", self.file, v.label())))?;
         let mut rec = RunRecord::new(run, v.index, rep, seed, &out);
+        self.observe_windows(&model, seed, &mut rec)
+            .map_err(|e| SweepError::Input(format!("{}: variant {}: {e}", self.file, v.label())))?;
         if rep == 0 {
             rec.keys_moved = keys_moved(base, &model, self.seed);
         }
         Ok(rec.round_trip())
+    }
+
+    /// Adds to `rec` the windowed metrics of the model's objectives and of
+    /// [`SweepSetup::observe`]: one run per distinct window, which
+    /// measures the requests arriving in it (as `capsim check` does), with
+    /// the same seed.
+    fn observe_windows(
+        &self,
+        model: &Model,
+        seed: u64,
+        rec: &mut RunRecord,
+    ) -> Result<(), models::RunError> {
+        let mut wanted: IndexMap<models::Window, Vec<&str>> = IndexMap::new();
+        let names = model
+            .objectives
+            .iter()
+            .map(|o| o.id.as_str())
+            .chain(self.observe.iter().map(String::as_str));
+        for (metric, w) in names.filter_map(models::split_windowed) {
+            let metrics = wanted.entry(w).or_default();
+            if !metrics.contains(&metric) {
+                metrics.push(metric);
+            }
+        }
+        for (w, metrics) in wanted {
+            let out = models::World::new(model, seed)
+                .window(w.from, w.to)
+                .run_full()?;
+            let all = models::metrics(&out.results);
+            for m in metrics {
+                if let Some(&v) = all.get(m) {
+                    rec.metrics.insert(models::windowed(m, w), v);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// What executing runs needs once per sweep, not once per chunk: the

@@ -142,12 +142,28 @@ pub struct Objective {
     pub tolerance: Option<f64>,
 }
 
+/// The name of `metric` measured over window `w`, as plans and sweeps
+/// record it and objectives are identified: `endpoint.checkout.p99_ms@8m..17m`.
+pub fn windowed(metric: &str, w: Window) -> String {
+    format!("{metric}@{}..{}", w.from, w.to)
+}
+
+/// The metric and window of a windowed metric name ([`windowed`]); None
+/// for a whole-run metric or a window that does not read.
+pub fn split_windowed(name: &str) -> Option<(&str, Window)> {
+    let (metric, w) = name.split_once('@')?;
+    let (from, to) = w.split_once("..")?;
+    let from = SimDuration::parse(from.trim()).ok()?;
+    let to = SimDuration::parse(to.trim()).ok()?;
+    Some((metric, Window { from, to }))
+}
+
 impl Objective {
     /// Builds an objective from its limit (whose `text` reads like
     /// `endpoint checkout p99 < 300ms`).
     pub fn new(name: Option<String>, slo: Slo, window: Option<Window>) -> Objective {
         let id = match window {
-            Some(w) => format!("{}@{}..{}", slo.metric, w.from, w.to),
+            Some(w) => windowed(&slo.metric, w),
             None => slo.metric.clone(),
         };
         Objective {
@@ -164,6 +180,20 @@ impl Objective {
         match self.window {
             Some(w) => format!("{} over {w}", self.slo.text),
             None => self.slo.text.clone(),
+        }
+    }
+
+    /// The objective as plans and sweeps judge it: its metric is
+    /// [`Objective::id`] (the window's figure for a windowed one), its text
+    /// the entry's name and [`Objective::describe`].
+    pub fn as_slo(&self) -> Slo {
+        Slo {
+            text: match &self.name {
+                Some(n) => format!("{n}: {}", self.describe()),
+                None => self.describe(),
+            },
+            metric: self.id.clone(),
+            ..self.slo.clone()
         }
     }
 }
