@@ -28,7 +28,16 @@ pub fn parse(text: &str) -> Result<Slo, String> {
     } else {
         return Err(bad("no `<` or `>`".into()));
     };
-    let parts: Vec<&str> = lhs.trim().split(':').collect();
+    let mut parts: Vec<&str> = lhs.trim().split(':').collect();
+    // The scenario file's names for the same objectives.
+    if let [scope, _, m] = parts.as_mut_slice() {
+        if *scope == "database" {
+            *scope = "db";
+        }
+        *m = file_name(scope, m);
+    } else if let [m] = parts.as_mut_slice() {
+        *m = file_name("", m);
+    }
     let (metric, kind) = match parts.as_slice() {
         [m] => match *m {
             "p50" => ("p50_ms".to_string(), Kind::Duration),
@@ -154,6 +163,32 @@ pub fn parse(text: &str) -> Result<Slo, String> {
     })
 }
 
+/// The command line's name of an objective the scenario file names
+/// `m` (in an `slo` entry about a `scope`: "" for the whole system), or
+/// `m` itself.
+fn file_name<'a>(scope: &str, m: &'a str) -> &'a str {
+    match (scope, m) {
+        (_, "error_rate") => "errors",
+        (_, "timeout_rate") => "timeouts",
+        (_, "rejection_rate") => "rejections",
+        (_, "rate_limited_rate") => "rate_limited",
+        (_, "user_error_rate") => "user_errors",
+        (_, "min_throughput_rps") => "throughput",
+        ("", "max_cost_per_hour") => "cost",
+        ("", "max_cost_per_million_requests") => "cost_per_million",
+        ("service" | "db", "max_utilisation") => "utilisation",
+        ("service", "max_session_loss_rate") => "session_loss",
+        ("db", "max_hot_spot_index") => "hot_spot",
+        ("db", "max_hot_spot_index_by_interval") => "hot_spot_interval",
+        ("db", "max_stale_read_ratio") => "stale_reads",
+        ("cache", "min_hit_ratio") => "hit_ratio",
+        ("queue", "max_lag") => "lag",
+        ("queue", "max_end_to_end_p99") => "e2e_p99",
+        ("queue", "max_dead_lettered") => "dead_letters",
+        _ => m,
+    }
+}
+
 /// A window written `FROM..TO` (`8m..17m`).
 fn window(text: &str) -> Result<models::Window, String> {
     let (from, to) = text
@@ -222,6 +257,39 @@ mod tests {
             parse("errors<1%@0s..1m").unwrap().metric,
             "error_rate@0s..1m"
         );
+        // The scenario file's names read the same.
+        for (file, cli) in [
+            ("error_rate<1%", "errors<1%"),
+            ("min_throughput_rps>900", "throughput>900"),
+            ("max_cost_per_hour<10", "cost<10"),
+            (
+                "endpoint:checkout:timeout_rate<1%",
+                "endpoint:checkout:timeouts<1%",
+            ),
+            (
+                "service:app:max_utilisation<0.98",
+                "service:app:utilisation<0.98",
+            ),
+            (
+                "database:catalog:max_hot_spot_index<1.6",
+                "db:catalog:hot_spot<1.6",
+            ),
+            (
+                "database:catalog:max_utilisation<0.5",
+                "db:catalog:utilisation<0.5",
+            ),
+            ("cache:c:min_hit_ratio>0.5", "cache:c:hit_ratio>0.5"),
+            ("queue:q:max_lag<200", "queue:q:lag<200"),
+            ("queue:q:max_end_to_end_p99<1s", "queue:q:e2e_p99<1s"),
+            ("queue:q:max_dead_lettered<5", "queue:q:dead_letters<5"),
+        ] {
+            let (a, b) = (parse(file).unwrap(), parse(cli).unwrap());
+            assert_eq!(
+                (a.metric, a.limit, a.op),
+                (b.metric, b.limit, b.op),
+                "{file}"
+            );
+        }
     }
 
     #[test]
