@@ -49,7 +49,21 @@ fn sorted(result: &SweepResult) -> Vec<&VariantSummary> {
     v
 }
 
-/// The table of variants printed after a sweep.
+/// The unit of a recorded metric, from its name: latencies end in `_ms`,
+/// fractions in `rate`, `ratio` or `utilisation`.
+fn unit_of(metric: &str) -> Unit<'static> {
+    let m = metric.split('@').next().unwrap_or(metric);
+    if m.ends_with("_ms") {
+        Unit::Ms
+    } else if m.ends_with("rate") || m.ends_with("ratio") || m.ends_with("utilisation") {
+        Unit::Percent
+    } else {
+        Unit::Plain("")
+    }
+}
+
+/// The table of variants printed after a sweep: its figures, then the
+/// windowed figures of the scenario's objectives, then cost.
 pub fn variants(result: &SweepResult) -> String {
     let mut header: Vec<String> = result
         .identity
@@ -82,6 +96,24 @@ pub fn variants(result: &SweepResult) -> String {
     }
     for s in &sessions {
         header.push(format!("{s} sessions lost"));
+    }
+    // The scenario's windowed objectives' figures (METRIC@FROM..TO).
+    let windowed: Vec<String> = first
+        .map(|v| {
+            v.metrics
+                .keys()
+                .filter(|k| k.contains('@'))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    for k in &windowed {
+        let (metric, window) = k.split_once('@').unwrap_or((k, ""));
+        header.push(format!(
+            "{} @{}",
+            short_path(metric),
+            window.replace("..", "–")
+        ));
     }
     header.push("$/hour".into());
     if has("cost.per_million_requests") {
@@ -126,6 +158,9 @@ pub fn variants(result: &SweepResult) -> String {
                 &format!("service.{s}.session_loss_rate"),
                 Unit::Percent,
             ));
+        }
+        for k in &windowed {
+            row.push(get(v, k, unit_of(k)));
         }
         row.push(get(v, "cost.per_hour", dollars));
         if has("cost.per_million_requests") {
