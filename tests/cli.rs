@@ -548,12 +548,15 @@ fn bad_inputs() -> Vec<Bad> {
         says: &["duration: invalid duration \"5 parsecs\"", "parsecs"],
         help: None,
     });
-    let text = tiny_with(r#""rate": [{ "rps": 200 }],"#, r#""rate": { "profile": "sael" },"#)
-        .replacen(
-            r#""duration": "10s","#,
-            r#""duration": "10s", "profiles": { "sale": [{ "rps": 200 }] },"#,
-            1,
-        );
+    let text = tiny_with(
+        r#""rate": [{ "rps": 200 }],"#,
+        r#""rate": { "profile": "sael" },"#,
+    )
+    .replacen(
+        r#""duration": "10s","#,
+        r#""duration": "10s", "profiles": { "sale": [{ "rps": 200 }] },"#,
+        1,
+    );
     cases.push(Bad {
         what: "workload sharing a profile that does not exist",
         at: Some(position(&text, r#""sael""#)),

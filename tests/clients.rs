@@ -680,7 +680,10 @@ fn closed_loop_users_are_scaled_by_the_load_factor() {
 #[test]
 fn a_profile_shared_by_shares_offers_what_one_workload_on_it_offers() {
     let sale = json!([{ "for": "30s", "rps": 500 }, { "for": "30s", "ramp_to": 1500 }]);
-    let one = open_loop(json!({ "profile": "sale" }), json!({ "profiles": { "sale": sale } }));
+    let one = open_loop(
+        json!({ "profile": "sale" }),
+        json!({ "profiles": { "sale": sale } }),
+    );
     let mut three = one.clone();
     let shares = [0.6, 0.3, 0.1];
     three["workloads"] = shares
