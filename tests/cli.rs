@@ -548,6 +548,23 @@ fn bad_inputs() -> Vec<Bad> {
         says: &["duration: invalid duration \"5 parsecs\"", "parsecs"],
         help: None,
     });
+    let text = tiny_with(
+        r#""rate": [{ "rps": 200 }],"#,
+        r#""rate": { "profile": "sael" },"#,
+    )
+    .replacen(
+        r#""duration": "10s","#,
+        r#""duration": "10s", "profiles": { "sale": [{ "rps": 200 }] },"#,
+        1,
+    );
+    cases.push(Bad {
+        what: "workload sharing a profile that does not exist",
+        at: Some(position(&text, r#""sael""#)),
+        text,
+        args: &[],
+        says: &["workloads[0].rate.profile: no rate profile named `sael` (known: sale)"],
+        help: Some("sale"),
+    });
     // Overrides are not in the file: no position, the --set is named.
     cases.push(Bad {
         what: "--set without `=`",
@@ -564,6 +581,15 @@ fn bad_inputs() -> Vec<Bad> {
         args: &["--set", "services.ap.replicas=3"],
         says: &["--set services.ap.replicas=3: no element named `ap` in `services`"],
         help: Some("app"),
+    });
+    cases.push(Bad {
+        what: "--set giving a load factor of zero",
+        at: None,
+        text: TINY.to_owned(),
+        args: &["--set", "load_factor=0"],
+        says: &["load_factor: the load factor must be a finite number > 0 \
+             (1 is today's traffic), got 0 (value from --set load_factor=0)"],
+        help: None,
     });
     cases.push(Bad {
         what: "--set giving a bad value",

@@ -3,7 +3,8 @@
 //! retries (independent attempts on an Erlang loss system, the retry
 //! budget's cap), timeouts that abandon work the servers keep doing, the
 //! retry storm of `scenarios/retry-storm.json` and its cure, diurnal rate
-//! profiles, and a bad setting refused by the binary (exit 2, file, line
+//! profiles, traffic what-ifs (`load_factor`, shared `profiles`), and a
+//! bad setting refused by the binary (exit 2, file, line
 //! and column). What a workload refuses is tested beside it, in
 //! `models/src/kinds/client/`.
 //!
@@ -604,6 +605,123 @@ fn a_ramp_after_a_diurnal_segment_starts_from_its_last_rate() {
     assert!((p.rate_at(6 * h - 1) - 300.0).abs() < 1e-6);
     assert!((p.rate_at(6 * h + h / 2) - 150.0).abs() < 1e-6);
     assert_eq!(m.duration.0, 7 * h);
+}
+
+// ----------------------------------------------------- traffic what-ifs
+
+/// One open-loop workload on a service far from saturation (8 workers of
+/// 1 ms: 8,000/s), with `rate` and the top-level `extra` fields.
+fn open_loop(rate: Value, extra: Value) -> Value {
+    let mut v = json!({
+        "name": "traffic",
+        "workloads": [{ "name": "w", "target": "app", "mix": { "get": 1 }, "rate": rate }],
+        "services": [{ "name": "app", "replicas": 1, "concurrency": 8,
+                       "endpoints": { "get": [{ "compute": { "exponential": { "mean": "1ms" } } }] } }]
+    });
+    for (k, x) in extra.as_object().expect("fields") {
+        v[k] = x.clone();
+    }
+    v
+}
+
+/// `load_factor` 1.5 on 50 s at 1,000/s then a 50 s ramp to 2,000/s:
+/// λT = 50,000 + 75,000 = 125,000 arrivals, 187,500 scaled. The count is
+/// Poisson, so the tolerance is 5 sd (5·√187,500 ≈ 2,165); the unscaled
+/// run, 62,500 fewer, is 29 tolerances away.
+#[test]
+fn a_load_factor_multiplies_poisson_arrivals() {
+    let rate = json!([{ "for": "50s", "rps": 1000 }, { "for": "50s", "ramp_to": 2000 }]);
+    let v = open_loop(rate, json!({ "load_factor": 1.5 }));
+    let model = load(&v, &[]);
+    let s = 1_000_000_000u64;
+    let expected = model.workloads[0].profile.expected_arrivals(100 * s);
+    assert!((expected - 1.5 * 125_000.0).abs() < 1e-6, "{expected}");
+    let n = run(&v).totals.generated as f64;
+    assert!(
+        (n - expected).abs() <= 5.0 * expected.sqrt(),
+        "{n} arrivals, expected {expected}"
+    );
+}
+
+/// `users` 7 × `load_factor` 1.5 = 10.5 users, rounded to 11: each
+/// thinks 1 s (exponential) and is served in 1 ms, so the users send
+/// 11 / 1.001 s ≈ 10.99 requests/s, 21,978 in 2,000 s. Each user's
+/// requests are a renewal process with cv ≈ 1, so the count's sd is about
+/// its square root: 5 sd ≈ 741, while 10 or 12 users are 2,000 away.
+#[test]
+fn closed_loop_users_are_scaled_by_the_load_factor() {
+    let v = json!({
+        "name": "users scaled",
+        "duration": "2000s",
+        "load_factor": 1.5,
+        "workloads": [{ "name": "users", "target": "app", "users": 7, "mix": { "get": 1 },
+                        "think_time": { "exponential": { "mean": "1s" } } }],
+        "services": [{ "name": "app", "replicas": 1, "concurrency": 100,
+                       "endpoints": { "get": [{ "compute": "1ms" }] } }]
+    });
+    let users = load(&v, &[]).workloads[0].users.as_ref().map(|c| c.users);
+    assert_eq!(users, Some(11));
+    let expected = 11.0 / 1.001 * 2000.0;
+    let n = run(&v).totals.generated as f64;
+    assert!(
+        (n - expected).abs() <= 5.0 * expected.sqrt(),
+        "{n} requests, expected {expected:.0}"
+    );
+}
+
+/// One profile (30 s at 500/s, then a 30 s ramp to 1,500/s: 45,000
+/// arrivals) shared by three workloads with shares 0.6/0.3/0.1 offers what
+/// one workload on the profile offers: their segments' rates are the
+/// profile's times the share, exactly (bit for bit; rates interpolated
+/// within a ramp agree to 1e-12, relative: rounding); each workload's count is Poisson with the
+/// share of 45,000 as mean (within 5 sd), and the two totals, independent
+/// Poisson counts of the same mean, differ by less than 5·√(2·45,000) ≈
+/// 1,500.
+#[test]
+fn a_profile_shared_by_shares_offers_what_one_workload_on_it_offers() {
+    let sale = json!([{ "for": "30s", "rps": 500 }, { "for": "30s", "ramp_to": 1500 }]);
+    let one = open_loop(
+        json!({ "profile": "sale" }),
+        json!({ "profiles": { "sale": sale } }),
+    );
+    let mut three = one.clone();
+    let shares = [0.6, 0.3, 0.1];
+    three["workloads"] = shares
+        .iter()
+        .enumerate()
+        .map(|(i, share)| {
+            let mut w = one["workloads"][0].clone();
+            w["name"] = json!(format!("w{i}"));
+            w["rate"] = json!({ "profile": "sale", "share": share });
+            w
+        })
+        .collect();
+    let (m1, m3) = (load(&one, &[]), load(&three, &[]));
+    let whole = &m1.workloads[0].profile;
+    let s = 1_000_000_000u64;
+    assert_eq!(whole.expected_arrivals(60 * s), 45_000.0);
+    for (w, share) in m3.workloads.iter().zip(shares) {
+        assert_eq!(w.profile, whole.scaled(share), "{}", w.name);
+        // Within a ramp the interpolation rounds differently (a few ulps).
+        for t in [0, 10 * s, 45 * s, 59 * s] {
+            let (got, want) = (w.profile.rate_at(t), whole.rate_at(t) * share);
+            assert!((got - want).abs() <= 1e-12 * want, "{got} vs {want}");
+        }
+    }
+    let (r1, r3) = (run(&one), run(&three));
+    let series = &r3.time_series;
+    for (w, share) in series.workloads.iter().zip(shares) {
+        let n: f64 = (w.offered_rps.iter().sum::<f64>() * series.interval_s).round();
+        let mean = 45_000.0 * share;
+        assert!(
+            (n - mean).abs() <= 5.0 * f64::sqrt(mean),
+            "{}: {n} arrivals, expected {mean}",
+            w.name
+        );
+    }
+    let (n1, n3) = (r1.totals.generated as f64, r3.totals.generated as f64);
+    assert!((n1 - 45_000.0).abs() <= 5.0 * 45_000f64.sqrt(), "{n1}");
+    assert!((n1 - n3).abs() <= 5.0 * 90_000f64.sqrt(), "{n1} vs {n3}");
 }
 
 // -------------------------------------------------------------- bad input

@@ -1,5 +1,7 @@
 //! The compile driver: a scenario's text in, the resolved [`Model`] out,
-//! or the first error in a fixed order — names, durations, keys, then each
+//! or the first error in a fixed order — names, the traffic knobs
+//! (`load_factor`, `profiles` and the workloads' references to them),
+//! durations, keys, then each
 //! section (services with their programs, balancers, caches, databases,
 //! queues), cache invalidations, workloads, CDN edges, objectives, faults,
 //! and stability last. The order is a promise to users: the first error
@@ -15,7 +17,7 @@ use super::{faults, objectives, stability};
 use crate::kernel::resolve::{Path, Resolve, Sender};
 use crate::kinds::balancer::{self, LbDef};
 use crate::kinds::call::{self, CallDef};
-use crate::kinds::client::WorkloadDef;
+use crate::kinds::client::{Traffic, WorkloadDef};
 use crate::kinds::queue::QueueDef;
 use crate::kinds::service::{self, EndpointDef, ServiceDef};
 use crate::kinds::{cache, cdn, client, database, queue};
@@ -149,6 +151,10 @@ pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioErr
         ));
     }
 
+    // ---- traffic: the load factor, the shared rate profiles and the
+    // workloads' references to them
+    let traffic = client::traffic::resolve(cx, sc.load_factor, &sc.profiles, &sc.workloads)?;
+
     // ---- durations
     let (duration, interval) = durations(cx, sc)?;
 
@@ -221,7 +227,9 @@ pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioErr
     b.check_invalidations(cx)?;
 
     // ---- workloads
-    let workloads = workloads(cx, sc, &b, &calls, &lbs, &services, &endpoints, &queues)?;
+    let workloads = workloads(
+        cx, sc, &traffic, &b, &calls, &lbs, &services, &endpoints, &queues,
+    )?;
     let key_names: Vec<String> = cx.keys.keys().cloned().collect();
 
     // ---- CDN edges
@@ -420,6 +428,7 @@ fn check_call_cycles(
 fn workloads(
     cx: &Resolve<'_>,
     sc: &Scenario,
+    traffic: &Traffic,
     b: &Builder<'_>,
     calls: &[CallDef],
     lbs: &[LbDef],
@@ -442,7 +451,7 @@ fn workloads(
         }
         wnames.push(&w.name);
         let dest = destination(cx, &p.k("target"), &w.target, lbs, services, endpoints)?;
-        let def = client::resolve(w, &p, &dest, cx)?;
+        let def = client::resolve(w, &p, &dest, traffic, cx)?;
         // Every key the reachable programs use must be drawn here.
         for &(e, _) in &def.mix {
             let ep = &endpoints[e];
@@ -488,6 +497,7 @@ fn durations(cx: &Resolve<'_>, sc: &Scenario) -> Result<(SimDuration, SimDuratio
         // Closed-loop users (no `rate`) send until the end: open-ended.
         let total: Option<u64> = w
             .rate
+            .segments(&sc.profiles)
             .iter()
             .map(|s| s.length.map(|d| d.0))
             .try_fold(0u64, |acc, d| d.map(|d| acc.saturating_add(d)))

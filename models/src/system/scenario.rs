@@ -8,7 +8,7 @@ use super::objectives::SloEntry;
 use crate::kinds::balancer::LoadBalancer;
 use crate::kinds::cache::Cache;
 use crate::kinds::cdn::Cdn;
-use crate::kinds::client::Workload;
+use crate::kinds::client::{RateSegment, Workload};
 use crate::kinds::database::Database;
 use crate::kinds::queue::Queue;
 use crate::kinds::service::Service;
@@ -37,6 +37,16 @@ pub struct Scenario {
     /// Width of one time-series bucket (default: duration / 120, at least 1s).
     #[serde(default)]
     pub time_series_interval: Option<SimDuration>,
+    /// Multiplies every open-loop rate (`rps`, `ramp_to`, diurnal `min`
+    /// and `max`) and every closed-loop `users` count (rounded to the
+    /// nearest integer, at least 1): "what if traffic is 30% higher" is
+    /// `--set load_factor=1.3`. Positive and finite; absent means 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_factor: Option<f64>,
+    /// Named rate profiles (segments as in a workload's `rate`) that
+    /// workloads share with `"rate": {"profile": NAME, "share": NUMBER}`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub profiles: IndexMap<String, Vec<RateSegment>>,
     /// Traffic sources.
     pub workloads: Vec<Workload>,
     /// Load balancers in front of services.

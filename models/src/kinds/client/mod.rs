@@ -5,6 +5,7 @@
 pub mod arrivals;
 pub mod calls;
 pub mod profile;
+pub mod traffic;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -24,8 +25,8 @@ use crate::model::vocab::{Destination, Target};
 use crate::scenario::ScenarioError;
 use arrivals::Arrivals;
 pub use calls::Clients;
-use profile::RateSegment;
-pub use profile::{RateProfile, RateSeg};
+pub use profile::{RateProfile, RateSeg, RateSegment};
+pub use traffic::{Rate, Traffic};
 
 /// The section's name in the file.
 pub const SECTION: &str = "workloads";
@@ -41,9 +42,11 @@ pub struct Workload {
     /// The load balancer or service that receives the requests.
     pub target: String,
     /// Open loop: the arrival-rate profile, a list of segments played in
-    /// order. Exactly one of `rate` and `users`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rate: Vec<RateSegment>,
+    /// order, or `{"profile": NAME, "share": NUMBER}`, a share of a named
+    /// profile of the top-level `profiles`. Exactly one of `rate` and
+    /// `users`.
+    #[serde(default, skip_serializing_if = "Rate::is_empty")]
+    pub rate: Rate,
     /// Closed loop: this many users, each sending a request, waiting for
     /// its outcome (retries included), thinking for a draw of
     /// `think_time`, and sending the next. Exactly one of `rate` and
@@ -109,12 +112,14 @@ pub struct ClosedLoop {
 /// Most closed-loop users of one workload.
 pub const MAX_USERS: u64 = 1_000_000;
 
-/// A workload's source of requests: its rate profile (open loop), or its
-/// users (closed loop) with the profile of their highest possible rate.
+/// A workload's source of requests, scaled by the scenario's `traffic`:
+/// its rate profile (open loop), or its users (closed loop) with the
+/// profile of their highest possible rate.
 fn workload_source(
     cx: &Resolve<'_>,
     p: &Path,
     w: &Workload,
+    traffic: &Traffic,
 ) -> Result<(RateProfile, Option<ClosedLoop>), ScenarioError> {
     let Some(users) = w.users else {
         if w.think_time.is_some() {
@@ -129,7 +134,7 @@ fn workload_source(
                 "a workload needs `rate` (open loop: a rate profile) or `users` and `think_time` (closed loop)",
             ));
         }
-        return Ok((profile::resolve(cx, &p.k("rate"), &w.rate)?, None));
+        return Ok((traffic.offered(cx, &p.k("rate"), &w.rate)?, None));
     };
     if !w.rate.is_empty() || cx.has_field(p, "rate") {
         return Err(cx.err(
@@ -150,6 +155,7 @@ fn workload_source(
         ));
     };
     let think_time = cx.dist(&p.k("think_time"), spec)?;
+    let users = traffic.users(cx, &p.k("users"), users)?;
     let mean = think_time.mean_ns();
     if !(mean.is_finite() && mean > 0.0) {
         return Err(cx.err(
@@ -173,16 +179,17 @@ fn workload_source(
 }
 
 /// Checks workload `spec` (at `p`), whose name and target the driver has
-/// checked, and resolves it.
+/// checked, and resolves it, its rate or users scaled by `traffic`.
 pub fn resolve(
     spec: &Workload,
     p: &Path,
     dest: &Destination<'_>,
+    traffic: &Traffic,
     cx: &Resolve<'_>,
 ) -> Result<WorkloadDef, ScenarioError> {
     let w = spec;
     // ---- open or closed loop, retries
-    let (profile, users) = workload_source(cx, p, w)?;
+    let (profile, users) = workload_source(cx, p, w, traffic)?;
     let retry = w
         .retry
         .as_ref()

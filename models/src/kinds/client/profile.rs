@@ -123,6 +123,26 @@ impl DiurnalDef {
 }
 
 impl RateProfile {
+    /// The same profile with every rate multiplied by `k` (constant rates,
+    /// ramps' ends, diurnal troughs and peaks); `k = 1` changes no bits.
+    pub fn scaled(&self, k: f64) -> RateProfile {
+        let segments = self
+            .segments
+            .iter()
+            .map(|s| RateSeg {
+                from: s.from * k,
+                to: s.to * k,
+                diurnal: s.diurnal.map(|d| DiurnalDef {
+                    min: d.min * k,
+                    max: d.max * k,
+                    ..d
+                }),
+                ..s.clone()
+            })
+            .collect();
+        RateProfile { segments }
+    }
+
     /// The rate at time `t_ns`, requests per second.
     pub fn rate_at(&self, t_ns: u64) -> f64 {
         for s in &self.segments {
@@ -251,6 +271,8 @@ fn diurnal(cx: &Resolve<'_>, p: &Path, d: &Diurnal) -> Result<DiurnalDef, Scenar
     })
 }
 
+/// Checks the segments at `p` (a workload's `rate` or an entry of
+/// `profiles`) and resolves them, unscaled.
 pub fn resolve(
     cx: &Resolve<'_>,
     p: &Path,
