@@ -350,6 +350,57 @@ fn scale_down_waits_for_the_stabilisation_window() {
     assert_eq!(s.scaling.last().unwrap().to, 1, "{:?}", s.scaling);
 }
 
+/// Kubernetes' walkthrough spike, end to end: one pod carries 61
+/// requests at once (61 closed-loop users, 1 s of compute, 1 µs of think
+/// time) against a target of 10 in flight per pod, ratio 6.1 as the
+/// walkthrough's 305% CPU against 50%: desired ceil(6.1) = 7. The
+/// default behaviour allows max(100%, 4 pods) per 15 s: 1 → 5 at the
+/// first sync, 5 → 7 at the second. New pods take 10 min to start, so
+/// the one ready pod keeps the metric where it was (61 × 1 s / 1.000001 s,
+/// within 0.1% of 61).
+#[test]
+fn the_walkthrough_spike_scales_1_5_7() {
+    let v = json!({
+        "name": "hpa-spike",
+        "duration": "2m",
+        "workloads": [{"name": "users", "target": "app", "users": 61, "think_time": "1us",
+                       "mix": {"get": 1}}],
+        "services": [{"name": "app", "replicas": 1, "concurrency": 100, "startup_time": "10m",
+                      "autoscaling": {"min_replicas": 1, "max_replicas": 10,
+                                      "metric": "in_flight", "target": 10},
+                      "endpoints": {"get": [{"compute": "1s"}]}}]
+    });
+    let r = run(&v, SEED);
+    let s = &r.services[0];
+    let seen: Vec<(f64, u32, u32)> = s.scaling.iter().map(|e| (e.at_s, e.from, e.to)).collect();
+    assert_eq!(seen, [(15.0, 1, 5), (30.0, 5, 7)]);
+    for e in &s.scaling {
+        assert!((e.metric - 61.0).abs() < 0.061, "{:?}", s.scaling);
+    }
+}
+
+/// A fresh deployment does not scale down within its first stabilisation
+/// window: the controller's first recommendation is the 10 pods it
+/// started with. 100/s × 20 ms = 2 busy workers of 80 (utilisation 0.025
+/// against 0.5) ask for 1 pod from the first sync on; the count stays 10
+/// until that first recommendation is 5 min old, then drops at once (100%
+/// per 15 s allowed).
+#[test]
+fn a_fresh_deployment_waits_a_window_before_scaling_down() {
+    let v = json!({
+        "name": "hpa-fresh",
+        "duration": "6m",
+        "workloads": [{"name": "users", "target": "app", "rate": [{"rps": 100}], "mix": {"get": 1}}],
+        "services": [{"name": "app", "replicas": 10, "concurrency": 8,
+                      "autoscaling": {"min_replicas": 1, "max_replicas": 10, "target": 0.5},
+                      "endpoints": {"get": [{"compute": "20ms"}]}}]
+    });
+    let r = run(&v, SEED);
+    let s = &r.services[0];
+    let seen: Vec<(f64, u32, u32)> = s.scaling.iter().map(|e| (e.at_s, e.from, e.to)).collect();
+    assert_eq!(seen, [(300.0, 10, 1)]);
+}
+
 /// Requests killed with their pod but whose work is still running at the
 /// end (a 2 s compute, a kill 1 s before the end) are counted once, as
 /// aborted, not again as in flight: the ledger balances.

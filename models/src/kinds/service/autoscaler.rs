@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimTime};
 
 use super::Sink;
+use super::behavior::{self, Behavior, BehaviorDef};
 use super::pods::{Phase, Pod};
 use super::{Ev, Service, ServiceDef, SvcState};
 use crate::kernel::Cx;
@@ -13,9 +14,9 @@ use crate::scenario::ScenarioError;
 
 /// Kubernetes Horizontal Pod Autoscaler rules: every `sync_period`,
 /// desired = ceil(ready × metric / target), skipped while
-/// |metric / target − 1| ≤ `tolerance`, bounded by min and max; a scale
-/// down takes the highest desired count of the last `scale_down_stabilization`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// |metric / target − 1| ≤ `tolerance`, then stabilised and rate-limited
+/// by `behavior` and bounded by min and max.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Autoscaling {
     /// Fewest pods.
@@ -34,10 +35,32 @@ pub struct Autoscaling {
     /// Relative change of the metric ignored (Kubernetes: 0.1).
     #[serde(default = "default_tolerance")]
     pub tolerance: f64,
-    /// A scale down uses the highest recommendation of this window
-    /// (Kubernetes: 5m).
-    #[serde(default = "default_stabilization")]
-    pub scale_down_stabilization: SimDuration,
+    /// Shorthand for `behavior.scale_down.stabilization_window` (5m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_down_stabilization: Option<SimDuration>,
+    /// Stabilisation windows and rate limits of each direction
+    /// (Kubernetes' defaults when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behavior: Option<Behavior>,
+}
+
+/// An autoscaler's rules, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutoscalingDef {
+    /// Fewest pods.
+    pub min_replicas: u32,
+    /// Most pods.
+    pub max_replicas: u32,
+    /// What is measured per ready pod.
+    pub metric: ScaleMetric,
+    /// Target of the metric per pod.
+    pub target: f64,
+    /// How often the autoscaler decides.
+    pub sync_period: SimDuration,
+    /// Relative change of the metric ignored.
+    pub tolerance: f64,
+    /// Stabilisation and rate limits, defaults filled in.
+    pub behavior: BehaviorDef,
 }
 
 fn default_sync() -> SimDuration {
@@ -48,9 +71,9 @@ fn default_tolerance() -> f64 {
     0.1
 }
 
-fn default_stabilization() -> SimDuration {
-    SimDuration::from_secs(300)
-}
+/// Kubernetes' scale-down stabilisation window
+/// (`--horizontal-pod-autoscaler-downscale-stabilization`), ns.
+const DEFAULT_DOWN_WINDOW: u64 = 300 * sim_core::time::SECS;
 
 /// What an autoscaler measures per ready pod, averaged over the last sync
 /// period.
@@ -71,8 +94,8 @@ pub fn resolve(
     cx: &Resolve<'_>,
     p: &Path,
     s: &Service,
-    a: Autoscaling,
-) -> Result<Autoscaling, ScenarioError> {
+    a: &Autoscaling,
+) -> Result<AutoscalingDef, ScenarioError> {
     if a.min_replicas == 0 {
         return Err(cx.err(&p.k("min_replicas"), "must be at least 1"));
     }
@@ -115,7 +138,29 @@ pub fn resolve(
     if !(a.tolerance.is_finite() && (0.0..1.0).contains(&a.tolerance)) {
         return Err(cx.err(&p.k("tolerance"), "must be in [0, 1)"));
     }
-    Ok(a)
+    let down_given = a
+        .behavior
+        .as_ref()
+        .and_then(|b| b.scale_down.as_ref())
+        .is_some_and(|r| r.stabilization_window.is_some());
+    if a.scale_down_stabilization.is_some() && down_given {
+        return Err(cx.err(
+            &p.k("scale_down_stabilization"),
+            "give either scale_down_stabilization or behavior.scale_down.stabilization_window, not both (the first is a shorthand for the second)",
+        ));
+    }
+    let down_window = a
+        .scale_down_stabilization
+        .map_or(DEFAULT_DOWN_WINDOW, |d| d.0);
+    Ok(AutoscalingDef {
+        min_replicas: a.min_replicas,
+        max_replicas: a.max_replicas,
+        metric: a.metric,
+        target: a.target,
+        sync_period: a.sync_period,
+        tolerance: a.tolerance,
+        behavior: behavior::resolve(cx, &p.k("behavior"), a.behavior.as_ref(), down_window)?,
+    })
 }
 
 /// Most scaling decisions kept for the results.
@@ -124,14 +169,17 @@ const MAX_SCALE_EVENTS: usize = 1000;
 impl SvcState {
     /// The autoscaler decides: every `sync_period` it averages its metric
     /// per ready pod over the last period, computes desired = ceil(ready ×
-    /// metric / target), does nothing while the ratio is within
-    /// `tolerance` of 1, bounds the result by min and max, and scales down
-    /// only to the highest recommendation of the last
-    /// `scale_down_stabilization`. New pods are paid for from the moment
-    /// they are requested and serve after their start-up; removed pods
-    /// stop taking requests, finish what they hold, then go.
+    /// metric / target), keeps the current count while the ratio is within
+    /// `tolerance` of 1, then stabilises and rate-limits the change as its
+    /// `behavior` says and bounds it by min and max (see [`behavior`]).
+    /// New pods are paid for from the moment they are requested and serve
+    /// after their start-up; removed pods stop taking requests, finish
+    /// what they hold, then go.
     pub fn autoscale(&mut self, def: &ServiceDef, s: ServiceId, cx: &mut Cx<impl Sink>) {
-        let a = def.autoscaling.expect("scheduled only with an autoscaler");
+        let a = def
+            .autoscaling
+            .as_ref()
+            .expect("scheduled only with an autoscaler");
         let t = cx.now();
         let now = t.0;
         let busy = self.hpa_busy.integral(t);
@@ -164,32 +212,16 @@ impl SvcState {
         let period = (now - self.hpa_last_at) as f64;
         self.hpa_last_at = now;
         let carried = pod_time / period;
-        let mut desired = if (ratio - 1.0).abs() <= a.tolerance {
+        let desired = if (ratio - 1.0).abs() <= a.tolerance {
             current
         } else {
+            // `as` saturates: a huge ratio asks for u32::MAX, bounded below.
             (carried * ratio - 1e-9).ceil().max(0.0) as u32
         };
-        desired = desired.clamp(a.min_replicas, a.max_replicas);
-        // Scale-down stabilisation: the highest recommendation in the window.
-        self.hpa_recs.push_back((now, desired));
-        while self
-            .hpa_recs
-            .front()
-            .is_some_and(|&(at, _)| at + a.scale_down_stabilization.0 < now)
-        {
-            self.hpa_recs.pop_front();
-        }
-        let stable = self
-            .hpa_recs
-            .iter()
-            .map(|&(_, d)| d)
-            .max()
-            .unwrap_or(desired);
-        let target = if desired > current {
-            desired
-        } else {
-            stable.min(current)
-        };
+        let bounds = (a.min_replicas, a.max_replicas);
+        let target = self
+            .hpa_history
+            .decide(&a.behavior, bounds, now, current, desired);
         if target == current {
             return;
         }
@@ -255,7 +287,7 @@ impl SvcState {
 mod tests {
     use serde_json::{Value, json};
 
-    use crate::system::compile::testing::{assert_refused, base, merged};
+    use crate::system::compile::testing::{accepted, assert_refused, base, changed, merged};
 
     /// What an autoscaler refuses: bounds that exclude the service's
     /// replicas or each other, targets, periods and tolerances out of
@@ -327,7 +359,40 @@ mod tests {
                     rules(json!({ "metric": "cpu" })),
                     "services[0].autoscaling.metric: unknown variant `cpu`",
                 ),
+                (
+                    at,
+                    rules(json!({
+                        "scale_down_stabilization": "2m",
+                        "behavior": { "scale_down": { "stabilization_window": "1m" } }
+                    })),
+                    "services[0].autoscaling.scale_down_stabilization: give either scale_down_stabilization or behavior.scale_down.stabilization_window, not both",
+                ),
             ],
         );
+    }
+
+    /// `scale_down_stabilization` is a shorthand for
+    /// `behavior.scale_down.stabilization_window`: both give the same
+    /// rules, and either may be combined with the rest of a behaviour.
+    #[test]
+    fn the_shorthand_sets_the_scale_down_window() {
+        let rules = |fields: Value| {
+            let a = merged(
+                &json!({ "min_replicas": 1, "max_replicas": 4, "target": 0.6 }),
+                fields,
+            );
+            let m = accepted(&changed(&base(), &[("/services/0/autoscaling", a)]));
+            m.services[0].autoscaling.clone().expect("an autoscaler")
+        };
+        let short = rules(json!({ "scale_down_stabilization": "2m",
+                                  "behavior": { "scale_down": { "select_policy": "min" } } }));
+        let long = rules(json!({ "behavior": { "scale_down": {
+            "stabilization_window": "2m", "select_policy": "min" } } }));
+        assert_eq!(short, long);
+        assert_eq!(short.behavior.down.window, 120_000_000_000);
+        // Without either, Kubernetes' 5 minutes.
+        let default = rules(json!({}));
+        assert_eq!(default.behavior.down.window, 300_000_000_000);
+        assert_eq!(default.behavior.up.window, 0);
     }
 }

@@ -3,11 +3,10 @@
 //! crashes, the autoscaler and sessions.
 
 pub mod autoscaler;
+pub mod behavior;
 pub mod pods;
 pub mod result;
 pub mod sessions;
-
-use std::collections::VecDeque;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -22,7 +21,8 @@ use crate::model::ids::{EndpointId, ProgramId, ServiceId};
 use crate::model::steps::Step;
 use crate::model::vocab::Failures;
 use crate::scenario::ScenarioError;
-pub use autoscaler::Autoscaling;
+pub use autoscaler::{Autoscaling, AutoscalingDef};
+use behavior::History;
 pub use pods::{Admit, Phase, Pod};
 use result::{PodResult, ScaleEvent, ServiceResult, ServiceSeries, SessionResult};
 use sessions::SessionTable;
@@ -117,7 +117,7 @@ pub struct ServiceDef {
     /// Random crashes: (mean ns between failures, mean ns to repair).
     pub failures: Option<(f64, f64)>,
     /// Autoscaler.
-    pub autoscaling: Option<Autoscaling>,
+    pub autoscaling: Option<AutoscalingDef>,
     /// Session handling (external sessions' round trip is the first
     /// instruction of every endpoint program).
     pub sessions: Option<SessionsDef>,
@@ -221,7 +221,7 @@ pub fn resolve(
                 Some((f.mtbf.0 as f64, f.mttr.0 as f64))
             }
         },
-        autoscaling: match s.autoscaling {
+        autoscaling: match &s.autoscaling {
             None => None,
             Some(a) => Some(autoscaler::resolve(cx, &p.k("autoscaling"), s, a)?),
         },
@@ -300,8 +300,8 @@ pub struct SvcState {
     hpa_last: (f64, f64, f64),
     /// When the autoscaler last decided, ns.
     hpa_last_at: u64,
-    /// (time ns, desired) recommendations inside the scale-down window.
-    hpa_recs: VecDeque<(u64, u32)>,
+    /// The autoscaler's recommendations and scale events.
+    hpa_history: History,
     ready_series: GaugeSeries,
     billed_series: GaugeSeries,
     /// Scaling decisions: (time ns, from, to, metric per pod).
@@ -334,7 +334,7 @@ impl SvcState {
     /// random crashes, then its autoscaler.
     pub fn schedule_start(&mut self, s: ServiceId, def: &ServiceDef, cx: &mut Cx<impl Sink>) {
         self.schedule_crashes(s, def, cx);
-        if let Some(a) = def.autoscaling {
+        if let Some(a) = &def.autoscaling {
             cx.at(SimTime::ZERO + a.sync_period, Ev::Autoscale(s));
         }
     }
@@ -376,7 +376,10 @@ impl Kind for SvcState {
         let rng = |name: String| cx.stream(&name);
         let s = def;
         let dynamic = s.autoscaling.is_some() || s.failures.is_some() || s.faulted;
-        let max = s.autoscaling.map_or(s.replicas, |a| a.max_replicas);
+        let max = s
+            .autoscaling
+            .as_ref()
+            .map_or(s.replicas, |a| a.max_replicas);
         let mut pods: Vec<Pod> = (0..s.replicas).map(|_| Pod::new(Phase::Ready)).collect();
         if s.failures.is_some() {
             for (i, p) in pods.iter_mut().enumerate() {
@@ -408,7 +411,7 @@ impl Kind for SvcState {
             hpa_queued: tw(),
             hpa_last: (0.0, 0.0, 0.0),
             hpa_last_at: 0,
-            hpa_recs: Default::default(),
+            hpa_history: History::new(s.replicas),
             ready_series: pods_gauge.clone(),
             billed_series: pods_gauge,
             scale_events: Vec::new(),
