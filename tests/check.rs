@@ -221,6 +221,12 @@ fn holding_objectives_pass_with_exit_0_and_junit_cases() {
     // One case per limit: p99, error_rate, throughput, p99, utilisation, cost.
     let cases = junit_cases(&junit);
     assert_eq!(cases.len(), 6, "{cases:?}");
+    // Margins on fractions are in percentage points, not percent.
+    let xml = fs::read_to_string(&junit).expect("junit");
+    assert!(
+        xml.contains("(limit 0.1%, margin +0.1 pp;") && !xml.contains("margin +0.1%"),
+        "{xml}"
+    );
     assert!(
         cases.iter().all(|c| c.0 == "step" && c.2.is_none()),
         "{cases:?}"

@@ -73,7 +73,7 @@ pub fn junit(c: &CheckReport) -> String {
                                 "measured {} (limit {}, margin {}; {} replication(s), seed {})",
                                 estimate(&o.estimate, unit),
                                 limit_text(o),
-                                margin(&o.estimate, o.margin, unit),
+                                margin(&o.estimate, o.margin, unit.change()),
                                 s.replications,
                                 s.seed
                             );
