@@ -364,20 +364,24 @@ impl Digits {
         if !v.is_finite() {
             return "-".into();
         }
-        if in_seconds(v, unit) {
-            return format!(
-                "{} s",
-                self.seconds().figure(v / 1e3, Unit::Plain(""), signed)
-            );
-        }
-        format!("{}{}", self.figure(v, unit, signed), unit.suffix())
+        let (d, scale, unit, suffix) = self.shown(v, unit);
+        format!("{}{suffix}", d.figure(v * scale, unit, signed))
     }
 
-    /// The digits of the same figures written in seconds.
-    fn seconds(self) -> Digits {
-        Digits {
-            decimals: self.decimals_s,
-            ..self
+    /// How figures in `unit` are written when `v` is the one that decides
+    /// (an estimate's mean, or the value itself): the digits, the factor
+    /// applied to each figure, its unit and what follows. A latency of
+    /// [`SECONDS_FROM_MS`] or more is written in seconds, with the digits
+    /// of the estimate in seconds.
+    fn shown(self, v: f64, unit: Unit) -> (Digits, f64, Unit, String) {
+        if unit == Unit::Ms && v.abs() >= SECONDS_FROM_MS {
+            let d = Digits {
+                decimals: self.decimals_s,
+                ..self
+            };
+            (d, 1e-3, Unit::Plain(""), " s".into())
+        } else {
+            (self, 1.0, unit, unit.suffix())
         }
     }
 
@@ -437,12 +441,6 @@ impl Digits {
 /// person reads it: `326.4 s`, not `326,418ms`.
 const SECONDS_FROM_MS: f64 = 10_000.0;
 
-/// Whether `v` in `unit` is a latency long enough to be written in
-/// seconds.
-fn in_seconds(v: f64, unit: Unit) -> bool {
-    unit == Unit::Ms && v.abs() >= SECONDS_FROM_MS
-}
-
 /// Whether a figure's digits are all zeros (`0.00`).
 fn is_zero(text: &str) -> bool {
     text.bytes().all(|b| matches!(b, b'0' | b'.' | b','))
@@ -488,13 +486,8 @@ fn with_interval(e: &Estimate, unit: Unit, signed: bool) -> String {
     if !e.mean.is_finite() {
         return "-".into();
     }
-    let d = Digits::of(e, unit);
     // A long latency and its interval are both in seconds.
-    let (d, scale, unit, suffix) = if in_seconds(e.mean, unit) {
-        (d.seconds(), 1e-3, Unit::Plain(""), " s".to_string())
-    } else {
-        (d, 1.0, unit, unit.suffix())
-    };
+    let (d, scale, unit, suffix) = Digits::of(e, unit).shown(e.mean, unit);
     let m = d.figure(e.mean * scale, unit, signed);
     match e.ci95.filter(|h| h.is_finite()) {
         Some(h) => format!("{m} ± {}{suffix}", d.figure(h * scale, unit, false)),

@@ -14,10 +14,12 @@ use crate::fmt::{int, secs};
 /// warnings, the tables of endpoints, services, databases, caches, queues
 /// and cost, then every other chart.
 pub fn run_page(r: &Results, charts: &[Chart]) -> String {
-    let (topology, charts): (Vec<Chart>, Vec<Chart>) = charts
+    // The topology comes first among the charts (`run_charts`).
+    let first = charts
         .iter()
-        .cloned()
-        .partition(|c| c.file == crate::charts::TOPOLOGY_FILE);
+        .take_while(|c| c.file == crate::charts::TOPOLOGY_FILE)
+        .count();
+    let (topology, charts) = charts.split_at(first);
     let s = &r.scenario;
     let mut b = String::new();
     let _ = write!(
@@ -52,9 +54,9 @@ pub fn run_page(r: &Results, charts: &[Chart]) -> String {
         sections.push(("queues", "Queues"));
     }
     sections.push(("cost", "Cost"));
-    b.push_str(&nav(&sections, &charts));
+    b.push_str(&nav(&sections, charts));
     b.push_str(&warnings_box(&r.warnings));
-    for c in &topology {
+    for c in topology {
         let _ = write!(
             b,
             "<section id=\"topology\">\n<h2>Topology</h2>\n{}</section>\n",
@@ -68,7 +70,7 @@ pub fn run_page(r: &Results, charts: &[Chart]) -> String {
     b.push_str(&sections::caches(r));
     b.push_str(&sections::queues(r));
     b.push_str(&sections::cost(r));
-    b.push_str(&charts_section(&charts));
+    b.push_str(&charts_section(charts));
     let g = &r.engine;
     let _ = writeln!(
         b,
