@@ -109,7 +109,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         sets.push(format!("seed={seed}"));
     }
     let (_, model) = models::load_file(&a.scenario, &sets)?;
-    let results = models::simulate(&model)
+    let results = models::simulate_judged(&model)
         .map_err(|e| Failure::Input(format!("{}: {e}", a.scenario.display())))?;
     let json = serde_json::to_string_pretty(&results).context("serialising the results")?;
     if let Some(dir) = &a.out {
@@ -234,6 +234,16 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
     let setup = grid_setup(&a.grid, a.replications)?;
     let started = std::time::Instant::now();
     setup.require_stable()?;
+    const SHOWN: usize = 5;
+    for w in setup.warnings.iter().take(SHOWN) {
+        eprintln!("warning: {w}");
+    }
+    if setup.warnings.len() > SHOWN {
+        eprintln!(
+            "warning: ... and {} more objectives not measured",
+            setup.warnings.len() - SHOWN
+        );
+    }
     if let Some(p) = partition {
         let runs = p.runs(setup.runs());
         let bar = progress(runs.len(), a.grid.quiet);
@@ -330,6 +340,9 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
     } else {
         a.slo.clone()
     };
+    if texts.is_empty() {
+        check::refuse_unmeasured(&setup.file, &base, "plan").map_err(Failure::Input)?;
+    }
     let slos = if texts.is_empty() {
         base.objectives
             .iter()

@@ -605,3 +605,209 @@ fn duplicate_objectives_and_bare_tolerances_are_refused() {
     assert_eq!(out.code, Some(2), "{out}");
     assert!(out.stderr.contains("write 5%"), "{out}");
 }
+
+/// `capsim run` judges the scenario's objectives on its one run, as a
+/// load-testing tool judges its thresholds: every objective of the file,
+/// in file order, with exactly the figure `capsim check` measures in its
+/// first replication (same seed, same window runs), and the verdict of
+/// that figure against the limit. With c = 4 and a bounded queue the
+/// spike (1000/s of 5 ms on 4 workers, ρ = 1.25) saturates the pod: its
+/// windowed utilisation is about 1 and its throughput at most 800/s, so
+/// those fail where c = 10 holds them; the cost holds either way.
+#[test]
+fn run_judges_the_scenarios_objectives_as_check_does() {
+    let s = Scratch::new("run-objectives");
+    for c in [10, 4] {
+        let text = step_scenario(c, HOLDING).replace(
+            "\"concurrency\": 4,",
+            "\"concurrency\": 4, \"queue_capacity\": 20,",
+        );
+        let f = s.file(&format!("step{c}.json"), &text);
+        let run = capsim([
+            "run".as_ref(),
+            f.as_os_str(),
+            "--format".as_ref(),
+            "json".as_ref(),
+        ])
+        .success();
+        let r = run.results();
+        let out = s.dir.join(format!("check{c}"));
+        capsim([
+            "check".as_ref(),
+            f.as_os_str(),
+            "--replications".as_ref(),
+            "1".as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "-q".as_ref(),
+        ]);
+        let check = read_check(&out.join("check.json"));
+        let checked = &check.scenarios[0].objectives;
+        assert_eq!(r.objectives.len(), checked.len());
+        for (o, k) in r.objectives.iter().zip(checked) {
+            assert_eq!(o.objective.id, k.objective.id);
+            let v = o.value.expect("measured");
+            assert_eq!(
+                v, k.values[0],
+                "{}: run and check measure alike",
+                o.objective.id
+            );
+            let holds = match o.objective.slo.op {
+                models::Op::Below => v < o.objective.slo.limit,
+                models::Op::Above => v > o.objective.slo.limit,
+            };
+            let want = if holds {
+                models::RunVerdict::Holds
+            } else {
+                models::RunVerdict::Fails
+            };
+            assert_eq!(o.verdict, want, "{}: {v}", o.objective.id);
+        }
+        let verdict = |id: &str| {
+            r.objectives
+                .iter()
+                .find(|o| o.objective.id == id)
+                .unwrap_or_else(|| panic!("{id}"))
+                .verdict
+        };
+        let expect = if c == 10 {
+            models::RunVerdict::Holds
+        } else {
+            models::RunVerdict::Fails
+        };
+        assert_eq!(verdict("service.app.utilisation@11s..19s"), expect);
+        assert_eq!(verdict("endpoint.get.throughput_rps@11s..19s"), expect);
+        assert_eq!(verdict("cost.per_hour"), models::RunVerdict::Holds);
+        // The table says it too, one mark per objective.
+        let table = capsim(["run".as_ref(), f.as_os_str()]).success().stdout;
+        let marks = table.matches("✓ holds").count() + table.matches("✗ FAILS").count();
+        assert_eq!(marks, r.objectives.len(), "{table}");
+        assert_eq!(table.contains("✗ FAILS"), c == 4, "c = {c}: {table}");
+        assert!(
+            table.contains("Objectives (the scenario's `slo`"),
+            "{table}"
+        );
+    }
+    // Without an `slo` section the document has no `objectives` field.
+    let f = s.file("none.json", &step_scenario(10, "[]"));
+    let out = capsim([
+        "run".as_ref(),
+        f.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ])
+    .success();
+    assert!(!out.stdout.contains("\"objectives\""), "{out}");
+}
+
+/// A run shortened by `--set duration` below an objective's window
+/// reports that objective as not measured, with a warning, and judges
+/// the others; `sweep` runs and warns; `check` and `plan` refuse (exit 2)
+/// naming the objective and the `--set`; the same window past a duration
+/// written in the file stays a located error.
+#[test]
+fn a_shortened_run_reports_a_window_it_cannot_see_as_not_measured() {
+    let s = Scratch::new("not-measured");
+    let f = s.file("step.json", &step_scenario(10, HOLDING));
+    let short = "duration=15s";
+    let run = capsim([
+        "run".as_ref(),
+        f.as_os_str(),
+        "--set".as_ref(),
+        short.as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ])
+    .success();
+    let r = run.results();
+    let unmeasured: Vec<&str> = r
+        .objectives
+        .iter()
+        .filter(|o| o.verdict == models::RunVerdict::NotMeasured)
+        .map(|o| o.objective.id.as_str())
+        .collect();
+    assert_eq!(
+        unmeasured,
+        [
+            "endpoint.get.p99_ms@11s..19s",
+            "endpoint.get.throughput_rps@11s..19s",
+            "service.app.utilisation@11s..19s"
+        ]
+    );
+    for o in r
+        .objectives
+        .iter()
+        .filter(|o| o.verdict == models::RunVerdict::NotMeasured)
+    {
+        assert_eq!(o.value, None);
+        let why = o.reason.as_deref().unwrap_or_default();
+        assert!(
+            why.contains("the window ends at 19s but the run lasts 15s (--set duration=15s)"),
+            "{why}"
+        );
+    }
+    assert_eq!(r.objectives.len(), 6);
+    assert_eq!(
+        r.warnings
+            .iter()
+            .filter(|w| w.contains("not measured"))
+            .count(),
+        3,
+        "{:?}",
+        r.warnings
+    );
+    let table = capsim([
+        "run".as_ref(),
+        f.as_os_str(),
+        "--set".as_ref(),
+        short.as_ref(),
+    ])
+    .success()
+    .stdout;
+    assert!(table.contains("3 of 6 hold, 3 not measured"), "{table}");
+
+    let sweep = capsim([
+        "sweep".as_ref(),
+        f.as_os_str(),
+        "--set".as_ref(),
+        short.as_ref(),
+        "--vary".as_ref(),
+        "services.app.concurrency=8,10".as_ref(),
+        "--replications".as_ref(),
+        "2".as_ref(),
+    ])
+    .success();
+    assert!(
+        sweep.stderr.contains("warning: objective `spike: endpoint get p99 < 40ms over 11s–19s` not measured: the window ends at 19s but the run lasts 15s (--set duration=15s)"),
+        "{sweep}"
+    );
+    for cmd in [
+        vec!["check", "-q"],
+        vec!["plan", "--vary", "services.app.concurrency=8,10", "-q"],
+    ] {
+        let mut args: Vec<std::ffi::OsString> = vec![cmd[0].into(), f.clone().into()];
+        args.extend(["--set".into(), short.into()]);
+        args.extend(cmd[1..].iter().map(Into::into));
+        let out = capsim(args);
+        assert_eq!(out.code, Some(2), "{out}");
+        assert!(
+            out.stderr.contains("cannot be measured: the window ends at 19s but the run lasts 15s (--set duration=15s)")
+                && out.stderr.contains(&format!("`capsim {}` judges every objective", cmd[0])),
+            "{out}"
+        );
+    }
+    // Written in the file, the same duration is an error at the window.
+    let g = s.file(
+        "short.json",
+        &step_scenario(10, HOLDING).replace("\"duration\": \"30s\"", "\"duration\": \"15s\""),
+    );
+    let out = capsim(["run".as_ref(), g.as_os_str()]);
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr.contains("slo[1].window.to")
+            && out
+                .stderr
+                .contains("the window ends at 19s but the run lasts 15s"),
+        "{out}"
+    );
+}

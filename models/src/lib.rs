@@ -113,7 +113,9 @@ pub use doc::results::{
     ServiceSeries, SessionResult, ShardResult, TimeSeries, Topology, TopologyEdge, TopologyNode,
     Totals, UserSeries, UserTotals, UserVisibleResult, WorkloadSeries,
 };
-pub use doc::slo::{Objective, Window, metrics, split_windowed, windowed};
+pub use doc::slo::{
+    Objective, RunObjective, RunVerdict, Window, metrics, split_windowed, windowed,
+};
 pub use doc::sweeps::{
     CONFIDENCE, Check, Dimension, Estimate, Evaluated, Op, PlanResult, Slo, Status, SweepIdentity,
     SweepResult, UnstableVariant, VariantSummary, Verdict, short_number,
@@ -125,4 +127,4 @@ pub use system::Model;
 pub use system::compile::{load, load_file};
 pub use system::reshard::moved_fraction;
 pub use system::scenario::{Scenario, SweepDef};
-pub use system::world::{RunError, RunOutput, World, simulate};
+pub use system::world::{RunError, RunOutput, World, simulate, simulate_judged};

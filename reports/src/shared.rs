@@ -6,10 +6,12 @@
 
 use std::fmt::Write as _;
 
-use models::{PlanResult, Results, SweepResult, Totals, VariantSummary};
+use models::{
+    Estimate, PlanResult, Results, RunObjective, RunVerdict, SweepResult, Totals, VariantSummary,
+};
 use sim_core::stats::LatencyPoint;
 
-use crate::fmt::{int, pct};
+use crate::fmt::{Unit, int, mean, pct};
 
 /// Fewest responses in a time-series bucket for its p99 to count: below
 /// 100 samples a "p99" is just the largest one or two values.
@@ -178,4 +180,51 @@ pub(crate) fn sharded(s: &SweepResult) -> Vec<(&str, usize)> {
         })
         .filter(|(_, shards)| *shards >= 2)
         .collect()
+}
+
+/// How many of a run's objectives hold, fail and were not measured:
+/// `15 of 16 hold, 1 fails`.
+pub(crate) fn objectives_tally(objectives: &[RunObjective]) -> String {
+    let count = |v: RunVerdict| objectives.iter().filter(|o| o.verdict == v).count();
+    let (holds, fails, unmeasured) = (
+        count(RunVerdict::Holds),
+        count(RunVerdict::Fails),
+        count(RunVerdict::NotMeasured),
+    );
+    let mut s = format!(
+        "{holds} of {} hold{}",
+        objectives.len(),
+        if holds == 1 && objectives.len() == 1 {
+            "s"
+        } else {
+            ""
+        }
+    );
+    if fails > 0 {
+        let _ = write!(s, ", {fails} fail{}", if fails == 1 { "s" } else { "" });
+    }
+    if unmeasured > 0 {
+        let _ = write!(s, ", {unmeasured} not measured");
+    }
+    s
+}
+
+/// A run objective's verdict in a word with its mark, as load-testing
+/// tools print thresholds: `✓ holds`, `✗ FAILS`, `– not measured`.
+pub(crate) fn run_verdict_word(v: RunVerdict) -> &'static str {
+    match v {
+        RunVerdict::Holds => "✓ holds",
+        RunVerdict::Fails => "✗ FAILS",
+        RunVerdict::NotMeasured => "– not measured",
+    }
+}
+
+/// The run's figure of an objective in the objective's unit (seconds from
+/// 10 s, fractions in percent); a dash when it was not measured (the
+/// run's warnings say why).
+pub(crate) fn run_value(o: &RunObjective) -> String {
+    o.value.map_or_else(
+        || "—".to_string(),
+        |v| mean(&Estimate::of(&[v]), Unit::of(&o.objective.slo)),
+    )
 }

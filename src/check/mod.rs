@@ -79,6 +79,7 @@ pub fn load(paths: &[impl AsRef<Path>], opts: &CheckOptions) -> Result<Vec<Loade
                 "{file}: the scenario has no `slo` section, so there is nothing to check; add one, e.g. \"slo\": [{{\"p99\": \"250ms\", \"error_rate\": \"0.1%\"}}] (see docs/scenario-format.md)"
             )));
         }
+        refuse_unmeasured(&file, &model, "check").map_err(CheckError)?;
         if let Some(other) = out.iter().find(|l| l.model.name == model.name) {
             return Err(CheckError(format!(
                 "{file}: the scenario name `{}` is also the name of {}; checks and baselines are matched by name, so names must differ",
@@ -114,6 +115,20 @@ pub fn run_count(loaded: &[Loaded], replications: u32) -> usize {
 
 /// One run's metrics, and its results when they are kept for the report.
 type RunMetrics = (IndexMap<String, f64>, Option<Results>);
+
+/// `check` and `plan` judge every objective of the file: one the run
+/// cannot measure (its window ends after a run shortened by `--set`) is
+/// refused, where `run` and `sweep` report it as not measured.
+pub fn refuse_unmeasured(file: &str, model: &Model, command: &str) -> Result<(), String> {
+    match model.objectives.iter().find(|o| o.not_measured.is_some()) {
+        None => Ok(()),
+        Some(o) => Err(format!(
+            "{file}: objective `{}` cannot be measured: {}; `capsim {command}` judges every objective of the scenario (`run` and `sweep` report it as not measured)",
+            o.label(),
+            o.not_measured.as_deref().unwrap_or_default()
+        )),
+    }
+}
 
 /// What the check measured: the report document and, per scenario, the
 /// whole-run results of replication 0 (for the HTML report).

@@ -82,6 +82,9 @@ pub struct SweepSetup {
     /// drains), with the reason: a sweep refuses to run them, the planner
     /// counts them as failing.
     pub unstable: IndexMap<usize, String>,
+    /// What the sweep cannot measure, found while validating the variants:
+    /// objectives whose window ends after a variant's (shortened) run.
+    pub warnings: Vec<String>,
 }
 
 impl SweepSetup {
@@ -195,17 +198,43 @@ impl SweepSetup {
             slo,
             observe: Vec::new(),
             unstable: IndexMap::new(),
+            warnings: Vec::new(),
         };
         let mut setup = setup;
+        let mut unmeasured: IndexMap<String, Vec<String>> = IndexMap::new();
         for v in &setup.variants.clone() {
             match setup.try_model(v, seed) {
-                Ok(_) => {}
+                Ok(m) => {
+                    for o in m.objectives.iter().filter(|o| o.not_measured.is_some()) {
+                        let note = format!(
+                            "objective `{}` not measured: {}",
+                            o.label(),
+                            o.not_measured.as_deref().unwrap_or_default()
+                        );
+                        unmeasured.entry(note).or_default().push(v.label());
+                    }
+                }
                 Err(e) if e.kind == models::ScenarioErrorKind::Unstable => {
                     setup.unstable.insert(v.index, e.message.clone());
                 }
                 Err(e) => return Err(SweepError::Input(format!("variant {}: {e}", v.label()))),
             }
         }
+        let n = setup.variants.len();
+        setup.warnings = unmeasured
+            .into_iter()
+            .map(|(note, vs)| {
+                if vs.len() == n {
+                    note
+                } else {
+                    format!(
+                        "{note}, in {} of {n} variants ({})",
+                        vs.len(),
+                        vs.join("; ")
+                    )
+                }
+            })
+            .collect();
         Ok(setup)
     }
 
@@ -305,6 +334,7 @@ impl SweepSetup {
         let names = model
             .objectives
             .iter()
+            .filter(|o| o.not_measured.is_none())
             .map(|o| o.id.as_str())
             .chain(self.observe.iter().map(String::as_str));
         for (metric, w) in names.filter_map(models::split_windowed) {

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 use sim_core::stats::{CdfPoint, LatencyPoint, LatencySummary};
 
+pub use crate::doc::slo::RunObjective;
 pub use crate::kernel::ledger::{Totals, UserTotals};
 pub use crate::kinds::balancer::result::LbResult;
 pub use crate::kinds::cache::result::{CacheResult, CacheSeries};
@@ -60,6 +61,10 @@ pub struct Results {
     /// between them, with rates and latencies.
     #[serde(default)]
     pub topology: Topology,
+    /// The scenario's `slo` objectives judged on this run, in file order
+    /// (absent without an `slo` section); see [`RunObjective`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objectives: Vec<RunObjective>,
     /// What the run cost.
     pub cost: Cost,
     /// Fixed-interval time series over the whole run.

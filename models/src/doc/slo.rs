@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::SimDuration;
 
 use crate::doc::results::{EndpointResult, Results};
-use crate::doc::sweeps::Slo;
+use crate::doc::sweeps::{Estimate, Slo, Verdict};
 
 /// The headline metrics of a run, by stable names:
 ///
@@ -140,6 +140,68 @@ pub struct Objective {
     /// `--tolerance`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<f64>,
+    /// Why this objective cannot be measured by a run of this length: its
+    /// window ends after a run shortened with `--set duration=...` (or a
+    /// varied duration). `run` and `sweep` report it as not measured;
+    /// `check` and `plan` refuse it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_measured: Option<String>,
+}
+
+/// How an objective fared on one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunVerdict {
+    /// The run's figure is on the good side of the limit.
+    Holds,
+    /// The run's figure is on the limit or past it.
+    Fails,
+    /// The run could not measure it (see [`RunObjective::reason`]).
+    NotMeasured,
+}
+
+/// One of the scenario's objectives judged on one run, as a load-testing
+/// tool judges its thresholds at the end of a test: the run's figure
+/// against the limit, with no confidence interval (`capsim check` judges
+/// the same objectives over replications, with 95% intervals).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunObjective {
+    /// The objective, as the `slo` section resolved it.
+    pub objective: Objective,
+    /// The run's figure, in the metric's unit (the window's for a windowed
+    /// objective); absent when not measured.
+    pub value: Option<f64>,
+    /// Holds, fails, or not measured.
+    pub verdict: RunVerdict,
+    /// Why it was not measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl RunObjective {
+    /// Judges `o` on `metrics`, the figures of the run over its window.
+    pub fn judge(o: &Objective, metrics: Option<&IndexMap<String, f64>>) -> RunObjective {
+        let value = metrics
+            .and_then(|m| m.get(&o.slo.metric).copied())
+            .filter(|v| v.is_finite());
+        let (verdict, reason) = match (&o.not_measured, value) {
+            (Some(why), _) => (RunVerdict::NotMeasured, Some(why.clone())),
+            (None, None) => (
+                RunVerdict::NotMeasured,
+                Some("the run has no figure for it (nothing measured)".to_string()),
+            ),
+            (None, Some(v)) => match o.slo.verdict(&Estimate::of(&[v])) {
+                Verdict::Holds => (RunVerdict::Holds, None),
+                _ => (RunVerdict::Fails, None),
+            },
+        };
+        RunObjective {
+            objective: o.clone(),
+            value: value.filter(|_| verdict != RunVerdict::NotMeasured),
+            verdict,
+            reason,
+        }
+    }
 }
 
 /// The name of `metric` measured over window `w`, as plans and sweeps
@@ -172,6 +234,7 @@ impl Objective {
             slo,
             window,
             tolerance: None,
+            not_measured: None,
         }
     }
 
@@ -183,15 +246,21 @@ impl Objective {
         }
     }
 
+    /// The objective's label: its entry's name, then
+    /// [`Objective::describe`].
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => format!("{n}: {}", self.describe()),
+            None => self.describe(),
+        }
+    }
+
     /// The objective as plans and sweeps judge it: its metric is
     /// [`Objective::id`] (the window's figure for a windowed one), its text
-    /// the entry's name and [`Objective::describe`].
+    /// [`Objective::label`].
     pub fn as_slo(&self) -> Slo {
         Slo {
-            text: match &self.name {
-                Some(n) => format!("{n}: {}", self.describe()),
-                None => self.describe(),
-            },
+            text: self.label(),
             metric: self.id.clone(),
             ..self.slo.clone()
         }

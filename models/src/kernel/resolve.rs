@@ -139,6 +139,13 @@ impl<'a> Resolve<'a> {
             .attribute_to_sets(self.text, self.doc, self.sets)
     }
 
+    /// The `--set` assignment that gave the value at `path`, if one did.
+    pub fn override_of(&self, path: &Path) -> Option<String> {
+        ScenarioError::invalid(self.file, self.text, &path.0, String::new())
+            .attribute_to_sets(self.text, self.doc, self.sets)
+            .from_override
+    }
+
     /// The system described at `path` cannot reach a steady state.
     pub fn unstable(&self, path: &Path, message: impl Into<String>) -> ScenarioError {
         ScenarioError::unstable(self.file, self.text, &path.0, message.into())

@@ -195,6 +195,7 @@ impl World<'_> {
             time_series,
             warnings,
             topology: Default::default(),
+            objectives: Vec::new(),
         };
         results.topology = self
             .edges

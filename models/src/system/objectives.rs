@@ -208,7 +208,7 @@ pub fn resolve(
             ));
         }
         let (scope, prefix, what) = scope_of(cx, sc, &p, targets.first().copied())?;
-        let window = window(cx, &p, e.window, duration)?;
+        let (window, not_measured) = window(cx, &p, e.window, duration)?;
         let dur = |d: Option<SimDuration>| d.map(|d| d.as_millis_f64());
         let frac = |f: Option<Fraction>| f.map(|f| f.0);
         use LimitKind::{Dur, Frac, Num};
@@ -340,6 +340,7 @@ pub fn resolve(
                 window,
             );
             objective.tolerance = e.tolerance.map(|t| t.0);
+            objective.not_measured.clone_from(&not_measured);
             if out.iter().any(|o: &Objective| o.id == objective.id) {
                 return Err(cx.err(
                     &fp,
@@ -430,38 +431,43 @@ fn scope_of(
     })
 }
 
-/// An entry's window (at `p.window`), inside the run of length `duration`.
+/// An entry's window (at `p.window`), inside the run of length `duration`,
+/// and why it cannot be measured when a `--set` (or a varied value) made
+/// the run end before the window does: such an objective is kept, marked
+/// not measured, so `run` and `sweep` can say so while `check` and `plan`
+/// refuse it. A window past the duration written in the file is refused.
 fn window(
     cx: &Resolve<'_>,
     p: &Path,
     window: Option<SloWindow>,
     duration: SimDuration,
-) -> Result<Option<Window>, ScenarioError> {
-    Ok(match window {
-        None => None,
-        Some(w) => {
-            let wp = p.k("window");
-            if w.from >= w.to {
-                return Err(cx.err(
-                    &wp.k("to"),
-                    format!(
-                        "the window must end after it starts ({} is not after {})",
-                        w.to, w.from
-                    ),
-                ));
-            }
-            if w.to > duration {
-                return Err(cx.err(
-                    &wp.k("to"),
-                    format!("the window ends at {} but the run lasts {duration}", w.to),
-                ));
-            }
-            Some(Window {
-                from: w.from,
-                to: w.to,
-            })
+) -> Result<(Option<Window>, Option<String>), ScenarioError> {
+    let Some(w) = window else {
+        return Ok((None, None));
+    };
+    let wp = p.k("window");
+    if w.from >= w.to {
+        return Err(cx.err(
+            &wp.k("to"),
+            format!(
+                "the window must end after it starts ({} is not after {})",
+                w.to, w.from
+            ),
+        ));
+    }
+    let mut not_measured = None;
+    if w.to > duration {
+        let why = format!("the window ends at {} but the run lasts {duration}", w.to);
+        match cx.override_of(&Path::root("duration")) {
+            Some(set) => not_measured = Some(format!("{why} (--set {set})")),
+            None => return Err(cx.err(&wp.k("to"), why)),
         }
-    })
+    }
+    let w = Window {
+        from: w.from,
+        to: w.to,
+    };
+    Ok((Some(w), not_measured))
 }
 
 #[cfg(test)]
@@ -604,5 +610,40 @@ mod tests {
         ] {
             assert_refused(&changed(&b, &[change]), vec![(entry, slo, want)]);
         }
+    }
+
+    /// A window past a duration given with `--set` is kept, marked not
+    /// measured with the assignment named (`run` and `sweep` report it);
+    /// the same window past the file's duration is refused (above), and
+    /// a window inside the shortened run is measured as usual.
+    #[test]
+    fn a_window_past_a_set_duration_is_not_measured() {
+        let doc = changed(
+            &base(),
+            &[(
+                "/slo",
+                json!([
+                    { "window": { "from": "10s", "to": "15s" }, "p99": "1s" },
+                    { "window": { "from": "2s", "to": "8s" }, "p99": "1s" }
+                ]),
+            )],
+        );
+        let text = serde_json::to_string_pretty(&doc).unwrap();
+        let sets = ["duration=12s".to_string()];
+        let (_, m) = crate::load("s.json", &text, &sets).unwrap_or_else(|e| panic!("{e}"));
+        let why: Vec<Option<&str>> = m
+            .objectives
+            .iter()
+            .map(|o| o.not_measured.as_deref())
+            .collect();
+        assert_eq!(
+            why,
+            [
+                Some("the window ends at 15s but the run lasts 12s (--set duration=12s)"),
+                None
+            ]
+        );
+        let (_, m) = crate::load("s.json", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(m.objectives.iter().all(|o| o.not_measured.is_none()));
     }
 }

@@ -20,6 +20,7 @@ use super::kinds::Ev;
 use super::model::Model;
 use super::topology::EdgeStats;
 use crate::doc::results::Results;
+use crate::doc::slo::{RunObjective, Window, metrics};
 use crate::kernel::Cx;
 use crate::kernel::job::MAX_JOBS;
 use crate::kernel::kind::Kind;
@@ -472,4 +473,60 @@ fn reset_all<K: Kind>(states: &mut [K], now: SimTime) {
 /// Runs `model` with its own seed.
 pub fn simulate(model: &Model) -> Result<Results, RunError> {
     World::new(model, model.seed).run()
+}
+
+/// Runs `model` with its own seed, as [`simulate`], and judges the
+/// scenario's objectives on the run into [`Results::objectives`]:
+/// whole-run objectives on the run's figures, windowed ones on one window
+/// run per distinct window ([`World::window`], as `capsim check` does),
+/// made on a second thread while the main run goes on. An objective the
+/// run cannot measure (its window ends after a shortened run) is reported
+/// as such, with a warning.
+pub fn simulate_judged(model: &Model) -> Result<Results, RunError> {
+    let mut windows: Vec<Window> = Vec::new();
+    for o in &model.objectives {
+        if let Some(w) = o.window
+            && o.not_measured.is_none()
+            && !windows.contains(&w)
+        {
+            windows.push(w);
+        }
+    }
+    let (main, windowed) = std::thread::scope(|s| {
+        let side = (!windows.is_empty()).then(|| {
+            s.spawn(|| {
+                windows
+                    .iter()
+                    .map(|w| {
+                        World::new(model, model.seed)
+                            .window(w.from, w.to)
+                            .run()
+                            .map(|r| metrics(&r))
+                    })
+                    .collect::<Result<Vec<_>, RunError>>()
+            })
+        });
+        let main = World::new(model, model.seed).run();
+        let windowed = side.map_or(Ok(Vec::new()), |h| {
+            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        });
+        (main, windowed)
+    });
+    let mut results = main?;
+    let windowed = windowed?;
+    let whole = metrics(&results);
+    for o in &model.objectives {
+        let m = match o.window {
+            None => Some(&whole),
+            Some(w) => windows.iter().position(|x| *x == w).map(|i| &windowed[i]),
+        };
+        let judged = RunObjective::judge(o, m);
+        if let Some(why) = &judged.reason {
+            results
+                .warnings
+                .push(format!("objective `{}` not measured: {why}", o.label()));
+        }
+        results.objectives.push(judged);
+    }
+    Ok(results)
 }

@@ -37,7 +37,11 @@ pub fn run_page(r: &Results, charts: &[Chart]) -> String {
     if !topology.is_empty() {
         sections.push(("topology", "Topology"));
     }
-    sections.extend([("summary", "Summary"), ("endpoints", "Endpoints")]);
+    sections.push(("summary", "Summary"));
+    if !r.objectives.is_empty() {
+        sections.push(("objectives", "Objectives"));
+    }
+    sections.push(("endpoints", "Endpoints"));
     if !r.calls.is_empty() {
         sections.push(("calls", "Calls"));
     }
@@ -64,6 +68,7 @@ pub fn run_page(r: &Results, charts: &[Chart]) -> String {
         );
     }
     b.push_str(&sections::summary(r));
+    b.push_str(&sections::objectives(r));
     b.push_str(&sections::endpoints(r));
     b.push_str(&sections::services(r));
     b.push_str(&sections::databases(r));

@@ -27,10 +27,7 @@ pub fn result_word(o: &ObjectiveCheck, strict: bool) -> String {
 
 /// The objective's label: its entry's name, then what it limits.
 pub fn label(o: &ObjectiveCheck) -> String {
-    match &o.objective.name {
-        Some(n) => format!("{n}: {}", o.objective.describe()),
-        None => o.objective.describe(),
-    }
+    o.objective.label()
 }
 
 /// Why an objective failed, in one sentence.

@@ -8,7 +8,10 @@ use sim_core::stats::LatencyPoint;
 
 use super::table;
 use crate::fmt::{int, money, ms, pct, secs};
-use crate::shared::{MIN_P99_SAMPLES, component_notes, db_notes, ledger, worst_p99};
+use crate::shared::{
+    MIN_P99_SAMPLES, component_notes, db_notes, ledger, objectives_tally, run_value,
+    run_verdict_word, worst_p99,
+};
 
 /// Renders the human summary printed by `capsim run`.
 pub fn summary(r: &Results) -> String {
@@ -337,6 +340,9 @@ pub fn summary(r: &Results) -> String {
         money(c.total),
         money(c.per_million_requests)
     );
+    if !r.objectives.is_empty() {
+        out.push_str(&objectives(r));
+    }
     for w in &r.warnings {
         let _ = writeln!(out, "warning: {w}");
     }
@@ -350,6 +356,24 @@ pub fn summary(r: &Results) -> String {
         g.requests_per_sec / 1e6
     );
     out
+}
+
+/// The scenario's objectives judged on this run, one line each with its
+/// mark, as a load-testing tool ends a test with its thresholds.
+fn objectives(r: &Results) -> String {
+    let mut t = table(&["", "objective", "this run", "limit"], 2);
+    for o in &r.objectives {
+        t.add_row(vec![
+            run_verdict_word(o.verdict).to_string(),
+            o.objective.label(),
+            run_value(o),
+            o.objective.slo.limit_text(),
+        ]);
+    }
+    format!(
+        "\nObjectives (the scenario's `slo`, judged on this run: {}; `capsim check` judges them over replications, with 95% intervals)\n{t}\n",
+        objectives_tally(&r.objectives)
+    )
 }
 
 /// One row per call step: the edge, its calls and attempts, how they

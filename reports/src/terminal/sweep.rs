@@ -98,15 +98,13 @@ pub fn variants(result: &SweepResult) -> String {
         header.push(format!("{s} sessions lost"));
     }
     // The scenario's windowed objectives' figures (METRIC@FROM..TO).
-    let windowed: Vec<String> = first
-        .map(|v| {
-            v.metrics
-                .keys()
-                .filter(|k| k.contains('@'))
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
+    // Every variant's: a variant whose run ends before a window lacks it.
+    let mut windowed: Vec<String> = Vec::new();
+    for k in result.variants.iter().flat_map(|v| v.metrics.keys()) {
+        if k.contains('@') && !windowed.contains(k) {
+            windowed.push(k.clone());
+        }
+    }
     for k in &windowed {
         let (metric, window) = k.split_once('@').unwrap_or((k, ""));
         header.push(format!(

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use models::Results;
+use models::{Results, RunVerdict};
 
 use crate::fmt::{int, money, ms, pct};
 use crate::html::page::{card, escape};
@@ -38,6 +38,19 @@ pub(crate) fn summary(r: &Results) -> String {
         "",
     );
     card(&mut b, money(r.cost.per_hour), "cost per hour", "");
+    if !r.objectives.is_empty() {
+        let count = |v: RunVerdict| r.objectives.iter().filter(|o| o.verdict == v).count();
+        card(
+            &mut b,
+            format!("{} / {}", count(RunVerdict::Holds), r.objectives.len()),
+            "objectives hold on this run",
+            if count(RunVerdict::Fails) > 0 {
+                "bad"
+            } else {
+                "good"
+            },
+        );
+    }
     b.push_str("</div>\n");
     let _ = write!(
         b,
