@@ -309,13 +309,14 @@ fn shown(path: &Path) -> String {
     )
 }
 
-/// Runs `path` with `seed` as `capsim run PATH --seed SEED` does.
+/// Runs `path` with `seed` as `capsim run PATH --seed SEED` does (its
+/// objectives judged, window runs included).
 fn run(path: &Path, seed: u64) -> models::Results {
     let file = shown(path);
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{file}: {e}"));
     let (_, model) =
         models::load(&file, &text, &[format!("seed={seed}")]).unwrap_or_else(|e| panic!("{e}"));
-    models::simulate(&model).unwrap_or_else(|e| panic!("{file} seed {seed}: {e}"))
+    models::simulate_judged(&model).unwrap_or_else(|e| panic!("{file} seed {seed}: {e}"))
 }
 
 /// Every shipped scenario at seeds 1, 7 and 42: the results document
@@ -377,7 +378,9 @@ fn golden_flash_sale_report() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/flash-sale.json");
     let text = std::fs::read_to_string(&path).expect("flash-sale.json");
     let (_, model) = models::load("scenarios/flash-sale.json", &text, &[]).expect("flash sale");
-    let r = models::simulate(&model).expect("runs").without_engine();
+    let r = models::simulate_judged(&model)
+        .expect("runs")
+        .without_engine();
     let files = reports::run_report(&r).expect("the report renders");
     assert!(files.len() > 5, "{} files", files.len());
     let docs = files
