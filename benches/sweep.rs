@@ -9,10 +9,10 @@
 use std::hint::black_box;
 use std::path::Path;
 
+use capsim::progress::Progress;
 use capsim::sweep::SweepSetup;
 use capsim::sweep::spec::parse_vary;
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use indicatif::ProgressBar;
 
 fn setup() -> SweepSetup {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mmc.json");
@@ -29,7 +29,7 @@ fn setup() -> SweepSetup {
 
 fn sweep_threads(c: &mut Criterion) {
     let setup = setup();
-    let progress = ProgressBar::hidden();
+    let progress = Progress::hidden();
     let mut g = c.benchmark_group("sweep_16_runs");
     // Each iteration is a whole sweep (tens of ms): flat sampling keeps
     // 20 samples within the measurement time.

@@ -10,4 +10,5 @@ pub mod check;
 pub mod cli;
 pub mod output;
 pub mod plan;
+pub mod progress;
 pub mod sweep;

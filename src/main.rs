@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use std::io::IsTerminal;
 
 use capsim::check::{self, CheckError, CheckOptions};
 use capsim::cli::{
@@ -13,11 +12,11 @@ use capsim::cli::{
 };
 use capsim::output::write_atomic;
 use capsim::plan::{PlanOptions, plan as run_plan, slo};
+use capsim::progress::Progress;
 use capsim::sweep::partition::{PartHeader, PartWriter, Partition, merge, write_outputs};
 use capsim::sweep::spec::parse_vary;
 use capsim::sweep::{SweepError, SweepResult, SweepSetup};
 use clap::Parser;
-use indicatif::{ProgressBar, ProgressStyle};
 use models::ScenarioError;
 
 /// Writes to standard output; a closed pipe (`capsim ... | head`) ends the
@@ -109,8 +108,12 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         sets.push(format!("seed={seed}"));
     }
     let (_, model) = models::load_file(&a.scenario, &sets)?;
-    let results = models::simulate_judged(&model)
+    let progress = Progress::run(sim_core::SimTime(model.duration.0), a.quiet);
+    let watch = progress.run_progress();
+    let results = models::judged(&model, watch.watch(models::World::new(&model, model.seed)))
         .map_err(|e| Failure::Input(format!("{}: {e}", a.scenario.display())))?;
+    watch.finish();
+    progress.finish();
     let json = serde_json::to_string_pretty(&results).context("serialising the results")?;
     if let Some(dir) = &a.out {
         let path = dir.join("results.json");
@@ -199,19 +202,6 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn progress(total: usize, quiet: bool) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(total as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} runs, ETA {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar
-}
-
 /// Reads the scenario and the grid that `sweep` and `plan` share.
 fn grid_setup(g: &GridArgs, replications: Option<u32>) -> Result<SweepSetup, Failure> {
     let dims = g
@@ -246,7 +236,7 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
     }
     if let Some(p) = partition {
         let runs = p.runs(setup.runs());
-        let bar = progress(runs.len(), a.grid.quiet);
+        let bar = Progress::runs(runs.len(), a.grid.quiet);
         let dir = a.out.clone().unwrap_or_else(|| ".".into());
         let path = dir.join(p.file_name());
         let header = PartHeader {
@@ -270,7 +260,7 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
         writer
             .finish()
             .with_context(|| format!("writing {}", path.display()))?;
-        bar.finish_and_clear();
+        bar.finish();
         eprintln!(
             "part {} of {}: runs {}..{} of {} in {:.1}s, written to {}",
             p.k,
@@ -283,9 +273,9 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
         );
         return Ok(());
     }
-    let bar = progress(setup.runs(), a.grid.quiet);
+    let bar = Progress::runs(setup.runs(), a.grid.quiet);
     let result = setup.run_all(a.grid.threads, &bar)?;
-    bar.finish_and_clear();
+    bar.finish();
     finish_sweep(&result, a.out.as_deref(), a.format)?;
     if a.format == Format::Table {
         outln!(
@@ -378,10 +368,10 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
         exhaustive: a.exhaustive,
         threads: a.grid.threads,
     };
-    let bar = progress(0, a.grid.quiet);
+    let bar = Progress::whole_runs(a.grid.quiet);
     let started = std::time::Instant::now();
-    let result = run_plan(&setup, &slos, &opt, &bar)?;
-    bar.finish_and_clear();
+    let result = run_plan(&setup, &slos, &opt, bar.bar())?;
+    bar.finish();
     if let Some(dir) = &a.out {
         let json = serde_json::to_string_pretty(&result).context("serialising the plan")?;
         let path = dir.join("plan.json");
@@ -424,14 +414,14 @@ fn check_cmd(a: CheckArgs) -> Result<(), Failure> {
         .as_ref()
         .map(|p| check::baseline::load(p).map(|b| (p.display().to_string(), b)))
         .transpose()?;
-    let bar = progress(check::run_count(&loaded, opts.replications), a.quiet);
+    let bar = Progress::runs(check::run_count(&loaded, opts.replications), a.quiet);
     let outcome = check::check(
         &loaded,
         &opts,
         baseline.as_ref().map(|(f, b)| (f.as_str(), b)),
         &bar,
     )?;
-    bar.finish_and_clear();
+    bar.finish();
     let mut report = outcome.report;
     if let Some(dir) = &a.out {
         let dirs = check::report_dirs(&loaded);

@@ -10,12 +10,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use capsim::progress::Progress;
 use capsim::sweep::aggregate::{Estimate, aggregate};
 use capsim::sweep::record::RunRecord;
 use capsim::sweep::spec::{Variant, parse_vary};
 use capsim::sweep::{SweepResult, SweepSetup};
 use indexmap::IndexMap;
-use indicatif::ProgressBar;
 use serde_json::{Value, json};
 use sim_core::stats::LatencyHistogram;
 
@@ -785,7 +785,7 @@ fn variants_share_their_arrivals_common_random_numbers() {
     ];
     let dims = vec![parse_vary("services.station.concurrency=11,13,16").unwrap()];
     let setup = SweepSetup::new(&sc, sets, dims, Some(3), Some(21), None).unwrap();
-    let hidden = ProgressBar::hidden();
+    let hidden = Progress::hidden();
     let records = setup.execute(0..setup.runs(), 2, &hidden).unwrap();
     let metric = |v: usize, r: usize, name: &str| records[v * 3 + r].metrics[name];
     for r in 0..3 {

@@ -90,3 +90,7 @@ mod layering;
 /// Scaffolding the theory tests share: load and run a scenario given as
 /// JSON, hold a measurement against a closed form.
 mod support;
+
+/// Progress bars: on a terminal only, with an estimate of the time left;
+/// the engine's progress reports change no result.
+mod progress;

@@ -127,4 +127,6 @@ pub use system::Model;
 pub use system::compile::{load, load_file};
 pub use system::reshard::moved_fraction;
 pub use system::scenario::{Scenario, SweepDef};
-pub use system::world::{RunError, RunOutput, World, simulate, simulate_judged};
+pub use system::world::{
+    PROGRESS_EVERY, RunError, RunOutput, World, judged, simulate, simulate_judged,
+};

@@ -13,6 +13,7 @@
 //! | field path | [`short_path`] | `orders.shard_key` |
 //! | sweep value | [`value_text`], [`params`] | `hash`, `app.replicas=8 orders.strategy=hash` |
 //! | estimate, mean ± 95% half-width | [`estimate`] | `30.98 ± 0.15ms`, `0 ± 0%`, `2,999.7 ± 7.4 requests/s` |
+//! | estimate whose interval is wider than its mean | [`estimate`] | `~0.030% (0–0.080%)`, `~12ms (0–40ms)` |
 //! | signed change of an estimate | [`change`] | `+4.7 ± 3.3ms`, `-4.719 ± 0.091 pp`, `0 ± 0 pp` |
 //! | one figure of an estimate (its mean, a margin) | [`mean`], [`margin`], [`Digits`] | `30.98ms`, `+29.02ms`, `-$0.83/hour` |
 //!
@@ -460,6 +461,15 @@ fn fixed(a: f64, d: i32) -> String {
 /// `30.98 ± 0.15ms`, `62.7 ± 1.5%`, `0 ± 0%`, `$7.48 ± $0/hour`; the
 /// mean alone without an interval (`83.49ms`), `-` when it is not a
 /// number.
+///
+/// The metrics estimated are levels that cannot be negative (latencies,
+/// rates, fractions, costs). When the half-width exceeds a positive mean,
+/// `0.030 ± 0.050%` would reach below zero and read as a precise figure;
+/// such an estimate is written as what it is, a rough mean and the
+/// interval's bounds, the lower clamped at zero: `~0.030% (0–0.080%)`
+/// (a rare event seen in a few replications, a run too short to say).
+/// A negative mean is no level and keeps the `±` form; so does a
+/// [`change`], which may be of either sign.
 pub fn estimate(e: &Estimate, unit: Unit) -> String {
     with_interval(e, unit, false)
 }
@@ -490,6 +500,11 @@ fn with_interval(e: &Estimate, unit: Unit, signed: bool) -> String {
     let (d, scale, unit, suffix) = Digits::of(e, unit).shown(e.mean, unit);
     let m = d.figure(e.mean * scale, unit, signed);
     match e.ci95.filter(|h| h.is_finite()) {
+        Some(h) if !signed && e.mean > 0.0 && h > e.mean => format!(
+            "~{m}{suffix} ({}–{}{suffix})",
+            d.figure(0.0, unit, false),
+            d.figure((e.mean + h) * scale, unit, false)
+        ),
         Some(h) => format!("{m} ± {}{suffix}", d.figure(h * scale, unit, false)),
         None => format!("{m}{suffix}"),
     }
@@ -674,7 +689,7 @@ mod tests {
         // change its sign.
         assert_eq!(
             estimate(&est(0.001, Some(0.42)), Unit::Plain("")),
-            "0.00 ± 0.42"
+            "~0.00 (0–0.42)"
         );
         assert_eq!(
             estimate(&est(-0.001, Some(0.42)), Unit::Plain("")),
@@ -731,7 +746,7 @@ mod tests {
     fn tiny_and_huge_estimates() {
         assert_eq!(
             estimate(&est(1e-7, Some(2e-7)), Unit::Percent),
-            "0.000010 ± 0.000020%"
+            "~0.000010% (0–0.000030%)"
         );
         assert_eq!(estimate(&est(0.000_123_45, None), Unit::Ms), "0.000123ms");
         assert_eq!(estimate(&est(3e-9, None), Unit::Ms), "<0.000001ms");
@@ -745,14 +760,45 @@ mod tests {
         );
     }
 
+    /// A level whose interval reaches below zero is a rough mean and the
+    /// interval's bounds, clamped at zero; a change keeps its `±`.
     #[test]
     fn intervals_wider_than_the_mean() {
         assert_eq!(
             estimate(&est(0.0003, Some(0.0005)), Unit::Percent),
-            "0.030 ± 0.050%"
+            "~0.030% (0–0.080%)"
         );
-        assert_eq!(estimate(&est(0.3, Some(1.2)), Unit::Plain("")), "0.3 ± 1.2");
+        assert_eq!(
+            estimate(&est(0.3, Some(1.2)), Unit::Plain("")),
+            "~0.3 (0–1.5)"
+        );
+        assert_eq!(estimate(&est(12.0, Some(28.0)), Unit::Ms), "~12ms (0–40ms)");
+        assert_eq!(
+            estimate(&est(12_345.0, Some(20_000.0)), Unit::Ms),
+            "~12 s (0–32 s)"
+        );
+        assert_eq!(
+            estimate(&est(0.5, Some(0.75)), Unit::Money("/hour")),
+            "~$0.50/hour ($0–$1.25/hour)"
+        );
+        assert_eq!(
+            estimate(&est(3.0, Some(4.0)), Unit::Plain("requests/s")),
+            "~3.0 requests/s (0–7.0 requests/s)"
+        );
+        // The mean's own digits stay those the interval gives.
+        assert_eq!(mean(&est(0.0003, Some(0.0005)), Unit::Percent), "0.030%");
+        // A half-width equal to the mean reaches zero, not below: `±`.
+        assert_eq!(
+            estimate(&est(0.3, Some(0.3)), Unit::Plain("")),
+            "0.30 ± 0.30"
+        );
+        // Not a level: a negative mean, and changes.
+        assert_eq!(
+            estimate(&est(-0.3, Some(1.2)), Unit::Plain("")),
+            "-0.3 ± 1.2"
+        );
         assert_eq!(change(&est(-0.3, Some(1.2)), Unit::Plain("")), "-0.3 ± 1.2");
+        assert_eq!(change(&est(0.3, Some(1.2)), Unit::Plain("")), "+0.3 ± 1.2");
     }
 
     #[test]

@@ -16,10 +16,11 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use indexmap::IndexMap;
-use indicatif::ProgressBar;
 use models::{CHECK_FORMAT_VERSION, CheckReport, CheckStatus, ObjectiveCheck, ScenarioCheck};
 use models::{Estimate, Model, Results, ScenarioError, Verdict, Window, World, metrics};
 use rayon::prelude::*;
+
+use crate::progress::Progress;
 
 /// A failure of a check before any verdict: bad input (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -145,7 +146,7 @@ pub fn check(
     loaded: &[Loaded],
     opts: &CheckOptions,
     baseline: Option<(&str, &CheckReport)>,
-    bar: &ProgressBar,
+    progress: &Progress,
 ) -> Result<Outcome, CheckError> {
     // Every run, in a fixed order: scenario, window, replication.
     let mut jobs = Vec::new();
@@ -165,7 +166,8 @@ pub fn check(
             .map(|&(si, wi, w, r)| {
                 let l = &loaded[si];
                 let seed = l.seed.wrapping_add(u64::from(r));
-                let mut world = World::new(&l.model, seed);
+                let watch = progress.run_progress();
+                let mut world = watch.watch(World::new(&l.model, seed));
                 if let Some(w) = w {
                     world = world.window(w.from, w.to);
                 }
@@ -176,7 +178,7 @@ pub fn check(
                         w.map(|w| format!(", window {w}")).unwrap_or_default()
                     ))
                 })?;
-                bar.inc(1);
+                watch.finish();
                 let m = metrics(&out.results);
                 let keep = (wi == 0 && r == 0).then_some(out.results);
                 Ok((m, keep))

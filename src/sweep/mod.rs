@@ -23,11 +23,11 @@ use std::ops::Range;
 use std::path::Path;
 
 use indexmap::IndexMap;
-use indicatif::ProgressBar;
 use models::{Model, Scenario, ScenarioError};
 pub use models::{SweepIdentity, SweepResult};
 use rayon::prelude::*;
 
+use crate::progress::{Progress, RunProgress};
 use aggregate::{VariantSummary, aggregate};
 use record::RunRecord;
 use spec::{Dimension, Variant, grid};
@@ -290,10 +290,16 @@ impl SweepSetup {
         }
     }
 
-    /// Executes run `run` and reduces it to a record.
-    pub fn run_one(&self, run: usize, base: &Model) -> Result<RunRecord, SweepError> {
+    /// Executes run `run` and reduces it to a record, its clock moving
+    /// `progress`.
+    pub fn run_one(
+        &self,
+        run: usize,
+        base: &Model,
+        progress: &RunProgress,
+    ) -> Result<RunRecord, SweepError> {
         let r = self.replications as usize;
-        self.run_at(run / r, (run % r) as u32, run, base)
+        self.run_watched(run / r, (run % r) as u32, run, base, Some(progress))
     }
 
     /// Executes replication `rep` of variant `variant` (recorded as run
@@ -305,14 +311,26 @@ impl SweepSetup {
         run: usize,
         base: &Model,
     ) -> Result<RunRecord, SweepError> {
+        self.run_watched(variant, rep, run, base, None)
+    }
+
+    /// [`SweepSetup::run_at`], its worlds' clocks moving `progress`.
+    fn run_watched(
+        &self,
+        variant: usize,
+        rep: u32,
+        run: usize,
+        base: &Model,
+        progress: Option<&RunProgress>,
+    ) -> Result<RunRecord, SweepError> {
         let v = &self.variants[variant];
         let seed = self.seed.wrapping_add(u64::from(rep));
         let model = self.model(v, seed)?;
-        let out = models::World::new(&model, seed)
+        let out = watched(models::World::new(&model, seed), progress)
             .run_full()
             .map_err(|e| SweepError::Input(format!("{}: variant {}: {e}", self.file, v.label())))?;
         let mut rec = RunRecord::new(run, v.index, rep, seed, &out);
-        self.observe_windows(&model, seed, &mut rec)
+        self.observe_windows(&model, seed, &mut rec, progress)
             .map_err(|e| SweepError::Input(format!("{}: variant {}: {e}", self.file, v.label())))?;
         if rep == 0 {
             rec.keys_moved = keys_moved(base, &model, self.seed);
@@ -329,6 +347,7 @@ impl SweepSetup {
         model: &Model,
         seed: u64,
         rec: &mut RunRecord,
+        progress: Option<&RunProgress>,
     ) -> Result<(), models::RunError> {
         let mut wanted: IndexMap<models::Window, Vec<&str>> = IndexMap::new();
         let names = model
@@ -344,7 +363,7 @@ impl SweepSetup {
             }
         }
         for (w, metrics) in wanted {
-            let out = models::World::new(model, seed)
+            let out = watched(models::World::new(model, seed), progress)
                 .window(w.from, w.to)
                 .run_full()?;
             let all = models::metrics(&out.results);
@@ -375,7 +394,7 @@ impl SweepSetup {
         &self,
         runs: Range<usize>,
         threads: usize,
-        progress: &ProgressBar,
+        progress: &Progress,
     ) -> Result<Vec<RunRecord>, SweepError> {
         self.execute_with(&self.runner(threads)?, runs, progress)
     }
@@ -385,13 +404,14 @@ impl SweepSetup {
         &self,
         runner: &Runner,
         runs: Range<usize>,
-        progress: &ProgressBar,
+        progress: &Progress,
     ) -> Result<Vec<RunRecord>, SweepError> {
         runner.pool.install(|| {
             runs.into_par_iter()
                 .map(|i| {
-                    let rec = self.run_one(i, &runner.base);
-                    progress.inc(1);
+                    let watch = progress.run_progress();
+                    let rec = self.run_one(i, &runner.base, &watch);
+                    watch.finish();
                     rec
                 })
                 .collect()
@@ -404,7 +424,7 @@ impl SweepSetup {
         &self,
         runs: Range<usize>,
         threads: usize,
-        progress: &ProgressBar,
+        progress: &Progress,
         mut sink: impl FnMut(Vec<RunRecord>) -> Result<(), E>,
     ) -> Result<(), E> {
         let runner = self.runner(threads)?;
@@ -419,11 +439,7 @@ impl SweepSetup {
     }
 
     /// Runs the whole sweep, chunk by chunk, and aggregates every variant.
-    pub fn run_all(
-        &self,
-        threads: usize,
-        progress: &ProgressBar,
-    ) -> Result<SweepResult, SweepError> {
+    pub fn run_all(&self, threads: usize, progress: &Progress) -> Result<SweepResult, SweepError> {
         let runner = self.runner(threads)?;
         let r = self.replications as usize;
         // Enough runs per chunk to keep every thread busy, few enough that
@@ -470,6 +486,14 @@ impl Runner {
     /// Runs `f` on the pool.
     pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         self.pool.install(f)
+    }
+}
+
+/// `world`, its clock moving `progress` if given.
+fn watched<'m>(world: models::World<'m>, progress: Option<&'m RunProgress>) -> models::World<'m> {
+    match progress {
+        Some(p) => p.watch(world),
+        None => world,
     }
 }
 

@@ -88,7 +88,19 @@ pub struct World<'m> {
     pub(super) edges: EdgeStats,
     /// Component figures taken at the end of the observation window.
     snapshot: Option<Box<Results>>,
+    /// Told how far the run has got, every [`PROGRESS_EVERY`] events.
+    progress: Option<Progress<'m>>,
 }
+
+/// How often a run reports its progress: every this many events (a power
+/// of two, so that the check is a mask of the event count). At the
+/// engine's tens of millions of events a second, a few hundred reports a
+/// second: often enough for a progress bar, too seldom to cost anything.
+pub const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// A run's progress report: called with the simulated time now and the
+/// time the run ends at (both ns).
+type Progress<'m> = Box<dyn FnMut(SimTime, SimTime) + Send + 'm>;
 
 impl<'m> World<'m> {
     /// Sets up a run of `m` with master seed `seed`.
@@ -137,8 +149,18 @@ impl<'m> World<'m> {
             event_loops: m.services.iter().any(|s| s.event_loop),
             edges: EdgeStats::new(&m.topology),
             snapshot: None,
+            progress: None,
             cx,
         }
+    }
+
+    /// Calls `report(now, end)` every [`PROGRESS_EVERY`] events with the
+    /// simulated time reached and the time the run ends at, for a progress
+    /// bar. It sees the clock only: the run and its results are the same
+    /// with or without it.
+    pub fn progress(mut self, report: impl FnMut(SimTime, SimTime) + Send + 'm) -> Self {
+        self.progress = Some(Box::new(report));
+        self
     }
 
     /// Observes only `[from, to)`: requests (and messages) that arrive in
@@ -177,6 +199,9 @@ impl<'m> World<'m> {
                 self.cx.period.end = t;
                 break;
             }
+            if self.cx.events() & (PROGRESS_EVERY - 1) == 0 {
+                self.report_progress(t);
+            }
         }
         let wall_s = wall.elapsed().as_secs_f64();
         let endpoints = self.endpoints.histograms();
@@ -190,6 +215,16 @@ impl<'m> World<'m> {
             overall,
             endpoints,
         })
+    }
+
+    /// Tells the progress report, if any, that the clock is at `t`: out of
+    /// line, so that the event loop carries only the count's check.
+    #[cold]
+    #[inline(never)]
+    fn report_progress(&mut self, t: SimTime) {
+        if let Some(report) = &mut self.progress {
+            report(t, self.cx.period.end);
+        }
     }
 
     /// What is scheduled at t = 0, in this order (ties are first in, first
@@ -483,6 +518,13 @@ pub fn simulate(model: &Model) -> Result<Results, RunError> {
 /// run cannot measure (its window ends after a shortened run) is reported
 /// as such, with a warning.
 pub fn simulate_judged(model: &Model) -> Result<Results, RunError> {
+    judged(model, World::new(model, model.seed))
+}
+
+/// [`simulate_judged`] with the main run given (`World::new(model,
+/// model.seed)`, perhaps watched by a progress bar): runs it and judges
+/// the model's objectives, the window runs beside it.
+pub fn judged(model: &Model, main: World<'_>) -> Result<Results, RunError> {
     let mut windows: Vec<Window> = Vec::new();
     for o in &model.objectives {
         if let Some(w) = o.window
@@ -506,7 +548,7 @@ pub fn simulate_judged(model: &Model) -> Result<Results, RunError> {
                     .collect::<Result<Vec<_>, RunError>>()
             })
         });
-        let main = World::new(model, model.seed).run();
+        let main = main.run();
         let windowed = side.map_or(Ok(Vec::new()), |h| {
             h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
         });
