@@ -195,6 +195,13 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
                 String::new()
             }
         );
+        for o in model.objectives.iter().filter(|o| o.not_measured.is_some()) {
+            outln!(
+                "  warning: objective `{}` not measured: {} (`run` and `sweep` report it as such; `check` and `plan` refuse the run)",
+                o.label(),
+                o.not_measured.as_deref().unwrap_or_default()
+            );
+        }
     }
     for line in sweeps {
         outln!("{line}");

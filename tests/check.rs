@@ -796,6 +796,20 @@ fn a_shortened_run_reports_a_window_it_cannot_see_as_not_measured() {
             "{out}"
         );
     }
+    let v = capsim([
+        "validate".as_ref(),
+        f.as_os_str(),
+        "--set".as_ref(),
+        short.as_ref(),
+    ])
+    .success();
+    assert_eq!(
+        v.stdout
+            .matches("not measured: the window ends at 19s")
+            .count(),
+        3,
+        "{v}"
+    );
     // Written in the file, the same duration is an error at the window.
     let g = s.file(
         "short.json",
