@@ -34,11 +34,12 @@ fn mmc() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mmc.json").to_owned()
 }
 
-/// Loads and runs `path` with `sets`.
+/// Loads and runs `path` with `sets` as `capsim run` does (its objectives
+/// judged, window runs included).
 fn run_file(path: &str, sets: &[String]) -> Results {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let (_, model) = models::load(path, &text, sets).unwrap_or_else(|e| panic!("{e}"));
-    models::simulate(&model).unwrap_or_else(|e| panic!("{path}: {e}"))
+    models::simulate_judged(&model).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// The comparable form of a results document.

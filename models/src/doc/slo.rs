@@ -129,12 +129,14 @@ pub struct Objective {
     /// window when there is one, its durations written canonically
     /// (`endpoint.checkout.p99_ms@1m..2.5m` for 60s to 150s).
     pub id: String,
-    /// The entry's `name`, if it has one.
+    /// The entry's `name`, if it has one (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The limit on a metric; `slo.text` reads like
     /// `endpoint checkout p99 < 300ms`.
     pub slo: Slo,
-    /// Evaluated over this window (else over the measured run).
+    /// Evaluated over this window (absent: over the measured run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
     /// Allowed regression against a baseline, as a fraction (overrides
     /// `--tolerance`).
@@ -170,6 +172,7 @@ pub struct RunObjective {
     pub objective: Objective,
     /// The run's figure, in the metric's unit (the window's for a windowed
     /// objective); absent when not measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
     /// Holds, fails, or not measured.
     pub verdict: RunVerdict,
