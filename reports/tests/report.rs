@@ -1543,8 +1543,17 @@ mod what_decided {
         assert_eq!(catalog.matches("<tr>").count(), 3, "{catalog}");
         let grouped = row(catalog, "replicas</span>=<b>4</b>");
         assert!(grouped.contains("replicas</span>=<b>8</b>"), "{grouped}");
-        for (name, svg) in svgs(&files) {
-            texts(name, svg);
-        }
+        // The shard charts too: one row for orders, two for catalog.
+        let charts = reports::charts::sweep_charts(&s).expect("charts");
+        check_charts(&charts, &files);
+        let orders = texts("orders", &chart(&charts, "sweep-shards-orders.svg").svg);
+        assert!(orders.iter().any(|x| x == "all 3 variants"), "{orders:?}");
+        assert!(!mentions(&orders, "replicas="), "{orders:?}");
+        let catalog = texts("catalog", &chart(&charts, "sweep-shards-catalog.svg").svg);
+        assert!(catalog.iter().any(|x| x == "replicas=2"), "{catalog:?}");
+        assert!(
+            catalog.iter().any(|x| x == "replicas=4; replicas=8"),
+            "{catalog:?}"
+        );
     }
 }
