@@ -114,12 +114,32 @@ pub(crate) fn pinned_css(class: &str, widths: &[f64]) -> String {
     for (i, w) in widths.iter().enumerate() {
         let _ = writeln!(
             out,
-            "table.{class} :is(th,td):nth-child({}) {{ left: {left}em; min-width: {w}em; max-width: {w}em; }}",
+            "table.{class} :is(th,td):nth-child({}) {{ left: {left:.1}em; min-width: {w:.1}em; max-width: {w:.1}em; }}",
             i + 1
         );
         left += w;
     }
     out
+}
+
+/// The width, em, of a pinned column whose widest text that cannot wrap
+/// is `chars` characters long (14 px figures are about 0.6 em wide, and
+/// a cell has 16 px of padding), from 4 to 24 em.
+pub(crate) fn column_em(chars: usize) -> f64 {
+    ((chars as f64 * 0.6 + 1.4) * 10.0)
+        .round()
+        .clamp(40.0, 240.0)
+        / 10.0
+}
+
+/// The longest part of [`params_text`] that cannot wrap: one
+/// `field=value`, in characters.
+pub(crate) fn param_chars<'a>(params: impl IntoIterator<Item = (&'a String, &'a Value)>) -> usize {
+    params
+        .into_iter()
+        .map(|(p, v)| short_path(p).chars().count() + 2 + value_text(v).chars().count())
+        .max()
+        .unwrap_or(0)
 }
 
 /// The rules of [`limit_bar`].

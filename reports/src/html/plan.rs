@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use models::{Check, Evaluated, Op, PlanResult, Slo, Status, Verdict};
 
 use super::page::{
-    Html, LIMIT_CSS, charts_section, escape, limit_bar, n, nav, params_text, pinned_css,
-    styled_page, t, value,
+    Html, LIMIT_CSS, charts_section, column_em, escape, limit_bar, n, nav, param_chars,
+    params_text, pinned_css, styled_page, t, value,
 };
 use crate::chart::Chart;
 use crate::fmt::{Unit, estimate, margin, money};
@@ -86,8 +86,19 @@ fn variant_label(e: &Evaluated, chosen: Option<usize>) -> String {
 }
 
 /// Widths of the pinned columns of the evaluated variants (variant,
-/// $/hour, status), em.
-const PINNED: [f64; 3] = [13.0, 5.5, 6.5];
+/// $/hour, status), em, from what they hold.
+fn pinned_widths(p: &PlanResult) -> [f64; 3] {
+    let params = p.evaluated.iter().map(|e| param_chars(&e.params));
+    let cost = p
+        .evaluated
+        .iter()
+        .map(|e| money(e.cost_per_hour).chars().count());
+    [
+        column_em(params.fold("★ chosen".chars().count(), usize::max)),
+        column_em(cost.fold("$/hour".len(), usize::max)),
+        column_em("? unsure".chars().count()),
+    ]
+}
 
 /// The page of a plan: the answer, what decided it, every evaluated
 /// variant with every objective, the unstable ones, the charts.
@@ -140,8 +151,8 @@ pub fn plan_page(p: &PlanResult, charts: &[Chart]) -> String {
     }
     b.push_str(&charts_section(charts));
     let css = format!(
-        "{LIMIT_CSS}{}table.evaluated :is(th,td):nth-child(5) {{ min-width: 16em; }}\ntable.evaluated :is(th,td):nth-child(n+7) {{ min-width: 11em; }}\n",
-        pinned_css("evaluated", &PINNED)
+        "{LIMIT_CSS}{}table.evaluated :is(th,td):nth-child(5) {{ min-width: 16em; }}\ntable.evaluated :is(th,td):nth-child(n+7) {{ min-width: 11em; }}\ntd :is(.good,.bad,.unsure) {{ white-space: nowrap; }}\n",
+        pinned_css("evaluated", &pinned_widths(p))
     );
     styled_page(&format!("{} — capsim plan report", id.scenario), &b, &css)
 }

@@ -9,15 +9,30 @@ use std::fmt::Write as _;
 use models::{SweepResult, VariantSummary};
 
 use super::page::{
-    Html, charts_section, codes, escape, n, nav, params_text, pinned_css, styled_page, t, value,
+    Html, charts_section, codes, column_em, escape, n, nav, param_chars, params_text, pinned_css,
+    styled_page, t, value,
 };
 use crate::chart::Chart;
 use crate::fmt::{Unit, estimate, metric_unit, pct, short_path};
 use crate::shared::{names_of, shard_groups, sharded, window_column, windowed, windowed_name};
 
 /// Widths of the pinned columns of the variants (variant, $/hour,
-/// errors), em.
-const PINNED: [f64; 3] = [12.0, 7.5, 7.0];
+/// errors), em, from what they hold.
+fn pinned_widths(s: &SweepResult) -> [f64; 3] {
+    let widest = |f: &dyn Fn(&VariantSummary) -> usize, head: &str| {
+        column_em(s.variants.iter().map(f).fold(head.len(), usize::max))
+    };
+    let text = |v: &VariantSummary, k: &str, unit: Unit| {
+        v.metrics
+            .get(k)
+            .map_or(1, |e| estimate(e, unit).chars().count())
+    };
+    [
+        widest(&|v| param_chars(&v.params), "variant"),
+        widest(&|v| text(v, "cost.per_hour", Unit::Money("")), "$/hour"),
+        widest(&|v| text(v, "error_rate", Unit::Percent), "errors"),
+    ]
+}
 
 /// The page of a sweep: what was varied, one row per variant (its
 /// parameters, cost, errors and estimates with 95% intervals), the
@@ -75,7 +90,7 @@ pub fn sweep_page(s: &SweepResult, charts: &[Chart]) -> String {
     styled_page(
         &format!("{} — capsim sweep report", id.scenario),
         &b,
-        &pinned_css("variants", &PINNED),
+        &pinned_css("variants", &pinned_widths(s)),
     )
 }
 
