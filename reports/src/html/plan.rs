@@ -292,9 +292,14 @@ fn decided_section(p: &PlanResult) -> String {
         tb.row(if r.fails + r.unsure > 0 { "hot" } else { "" }, &row);
     }
     b.push_str(&tb.finish());
+    let columns = if chosen.is_some() {
+        " The bar is the value as a share of its limit (0 to 200%, the limit at the black line, the failing side shaded: right of it for a maximum, left for a minimum), its line the 95% interval. Margin = distance of the mean to the limit, positive on the good side."
+    } else {
+        ""
+    };
     let _ = writeln!(
         b,
-        "<p class=\"note\">An objective holds when the whole 95% interval is on the good side of its limit. The bar is the value as a share of its limit (0 to 200%, the limit at the black line, the failing side shaded: right of it for a maximum, left for a minimum), its line the 95% interval. Margin = distance of the mean to the limit, positive on the good side. <i>Turned down</i> counts the {whom}s on which the objective fails or is unsure; the highlighted objectives decided the answer.</p>"
+        "<p class=\"note\">An objective holds when the whole 95% interval is on the good side of its limit.{columns} <i>Turned down</i> counts the {whom}s on which the objective fails or is unsure; the highlighted objectives decided the answer.</p>"
     );
     b.push_str("</section>\n");
     b
