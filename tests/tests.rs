@@ -32,6 +32,11 @@ mod sweep;
 /// bisection and exhaustively, unstable variants, exit codes, plan.json.
 mod plan;
 
+/// The pages of `plan --out` and `sweep --out`: what decided a plan
+/// (not p99 here), the star on the chosen variant only, cost and errors
+/// pinned and windowed figures on a sweep's page (issue 13, item 5).
+mod pages;
+
 /// `capsim check`: SLO sections, windows, baselines, JUnit, exit codes.
 mod check;
 

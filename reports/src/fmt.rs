@@ -12,6 +12,7 @@
 //! | count | [`int`] | `999`, `2,727,347` |
 //! | field path | [`short_path`] | `orders.shard_key` |
 //! | sweep value | [`value_text`], [`params`] | `hash`, `app.replicas=8 orders.strategy=hash` |
+//! | unit of a sweep's metric | [`metric_unit`] | `p99_ms@8m..17m` in ms, `error_rate` in % |
 //! | estimate, mean ± 95% half-width | [`estimate`] | `30.98 ± 0.15ms`, `0 ± 0%`, `2,999.7 ± 7.4 requests/s` |
 //! | estimate whose interval is wider than its mean | [`estimate`] | `~0.030% (0–0.080%)`, `~12ms (0–40ms)` |
 //! | signed change of an estimate | [`change`] | `+4.7 ± 3.3ms`, `-4.719 ± 0.091 pp`, `0 ± 0 pp` |
@@ -254,6 +255,23 @@ impl<'a> Unit<'a> {
             Unit::Plain("") => String::new(),
             Unit::Plain(u) => format!(" {u}"),
         }
+    }
+}
+
+/// The unit of a recorded metric of a sweep, from its name (a window's
+/// `@FROM..TO` aside): latencies end in `_ms`, fractions in `rate`,
+/// `ratio` or `utilisation`, money starts with `cost.`; anything else is
+/// a plain number (requests/s, messages, a hot-spot index).
+pub fn metric_unit(metric: &str) -> Unit<'static> {
+    let m = metric.split('@').next().unwrap_or(metric);
+    if m.ends_with("_ms") {
+        Unit::Ms
+    } else if m.ends_with("rate") || m.ends_with("ratio") || m.ends_with("utilisation") {
+        Unit::Percent
+    } else if m.starts_with("cost.") {
+        Unit::Money("")
+    } else {
+        Unit::Plain("")
     }
 }
 

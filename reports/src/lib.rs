@@ -17,6 +17,7 @@ pub mod chart;
 pub mod charts;
 pub mod fmt;
 pub mod html;
+mod objectives;
 mod shared;
 pub mod terminal;
 

@@ -1,8 +1,8 @@
 //! What the terminal summaries and the HTML pages share beyond the
 //! number formats of [`crate::fmt`]: the ledger of a run's requests, the
 //! notes under its services and database tables, the worst interval p99 of a latency series, the
-//! columns of a plan's evaluated variants, and which metrics and sharded
-//! databases a sweep has.
+//! columns of a plan's evaluated variants, and which metrics, windowed
+//! figures and sharded databases a sweep has.
 
 use std::fmt::Write as _;
 
@@ -11,7 +11,7 @@ use models::{
 };
 use sim_core::stats::LatencyPoint;
 
-use crate::fmt::{Unit, int, mean, pct};
+use crate::fmt::{Unit, int, mean, pct, short_path};
 
 /// Fewest responses in a time-series bucket for its p99 to count: below
 /// 100 samples a "p99" is just the largest one or two values.
@@ -227,4 +227,53 @@ pub(crate) fn run_value(o: &RunObjective) -> String {
         || "—".to_string(),
         |v| mean(&Estimate::of(&[v]), Unit::of(&o.objective.slo)),
     )
+}
+
+/// The windowed figures a sweep records (`METRIC@FROM..TO`, for the
+/// scenario's windowed objectives), in order of first appearance: every
+/// variant's, since a variant whose run ends before a window lacks it.
+pub(crate) fn windowed(s: &SweepResult) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for k in s.variants.iter().flat_map(|v| v.metrics.keys()) {
+        if k.contains('@') && !out.contains(&k.as_str()) {
+            out.push(k);
+        }
+    }
+    out
+}
+
+/// The column name of a windowed figure: `checkout.p99_ms @8m–17m`.
+pub(crate) fn windowed_name(metric: &str) -> String {
+    let m = metric.split('@').next().unwrap_or(metric);
+    window_column(&short_path(m), metric)
+}
+
+/// The column name of windowed figure `metric` under the name `name`:
+/// `p99 @8m–17m`.
+pub(crate) fn window_column(name: &str, metric: &str) -> String {
+    let window = metric.split_once('@').map_or("", |(_, w)| w);
+    format!("{name} @{}", window.replace("..", "–"))
+}
+
+/// The variants of a sweep grouped by their load per shard of database
+/// `db` as it is shown ([`pct`] of each share): each group's variants (in
+/// grid order) and the shares of its first. One group means the layout
+/// did not change between variants; a variant without the database is
+/// left out.
+pub(crate) fn shard_groups<'a>(
+    s: &'a SweepResult,
+    db: &str,
+) -> Vec<(Vec<&'a VariantSummary>, &'a [f64])> {
+    let mut groups: Vec<(Vec<String>, Vec<&VariantSummary>, &[f64])> = Vec::new();
+    for v in &s.variants {
+        let Some(shares) = v.shard_share.get(db) else {
+            continue;
+        };
+        let shown: Vec<String> = shares.iter().map(|x| pct(*x)).collect();
+        match groups.iter_mut().find(|(k, _, _)| *k == shown) {
+            Some((_, vs, _)) => vs.push(v),
+            None => groups.push((shown, vec![v], shares)),
+        }
+    }
+    groups.into_iter().map(|(_, vs, sh)| (vs, sh)).collect()
 }

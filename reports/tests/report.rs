@@ -351,6 +351,23 @@ mod common {
         }
     }
 
+    /// The table row (one line of `index.html`) holding `needle`.
+    pub fn row<'a>(html: &'a str, needle: &str) -> &'a str {
+        html.lines()
+            .find(|l| l.starts_with("<tr") && l.contains(needle))
+            .unwrap_or_else(|| panic!("no table row with {needle}"))
+    }
+
+    /// The chart written to `file`.
+    pub fn chart<'a>(charts: &'a [Chart], file: &str) -> &'a Chart {
+        charts.iter().find(|c| c.file == file).unwrap_or_else(|| {
+            panic!(
+                "no {file} among {:?}",
+                charts.iter().map(|c| &c.file).collect::<Vec<_>>()
+            )
+        })
+    }
+
     /// Whether some text contains `needle`.
     pub fn mentions(texts: &[String], needle: &str) -> bool {
         texts.iter().any(|t| t.contains(needle))
@@ -460,7 +477,8 @@ mod well_formed {
         let files = reports::plan_report(&p).expect("report");
         let charts = reports::charts::plan_charts(&p).expect("charts");
         check_charts(&charts, &files);
-        let t = texts(&charts[0].file, &charts[0].svg);
+        let c = chart(&charts, "plan-cost-p99.svg");
+        let t = texts(&c.file, &c.svg);
         for label in [
             "meets every objective",
             "fails an objective",
@@ -476,7 +494,7 @@ mod well_formed {
             "{t:?}"
         );
         assert!(mentions(&t, "unstable: replicas=1"), "{t:?}");
-        assert!(charts[0].svg.contains("<polyline"), "the frontier is drawn");
+        assert!(c.svg.contains("<polyline"), "the frontier is drawn");
     }
 
     /// A plan's margins on a fraction are in percentage points (a margin
@@ -524,7 +542,8 @@ mod well_formed {
         assert!(p.evaluated.iter().all(|e| e.cost_per_hour == 0.0));
         let charts = reports::charts::plan_charts(&p).expect("charts");
         check_charts(&charts, &reports::plan_report(&p).expect("report"));
-        let t = texts(&charts[0].file, &charts[0].svg);
+        let c = chart(&charts, "plan-cost-p99.svg");
+        let t = texts(&c.file, &c.svg);
         assert!(mentions(&t, "no prices"), "{t:?}");
         assert!(!mentions(&t, "Pareto"), "no frontier without costs: {t:?}");
         assert!(
@@ -672,6 +691,12 @@ mod rendering {
         reports.push(
             reports::plan_report(&plan("shop", "services.app.replicas", true)).expect("plan"),
         );
+        for with_p99 in [true, false] {
+            let p = super::what_decided::decided_plan(with_p99);
+            reports.push(reports::plan_report(&p).expect("plan"));
+        }
+        let s = super::what_decided::windowed_sweep();
+        reports.push(reports::sweep_report(&s).expect("sweep"));
         let mut n = 0;
         for files in &reports {
             for (name, svg) in svgs(files) {
@@ -697,7 +722,7 @@ mod golden {
     fn plan_chart_matches_its_golden_file() {
         let p = plan("shop", "services.app.replicas", true);
         let charts = reports::charts::plan_charts(&p).expect("charts");
-        let svg = &charts[0].svg;
+        let svg = &chart(&charts, "plan-cost-p99.svg").svg;
         let path = golden_path("plan-cost-p99.svg");
         if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
             std::fs::write(&path, svg).expect("write golden file");
@@ -895,13 +920,6 @@ mod check {
             ],
         );
         report(vec![evil, shop])
-    }
-
-    /// The table row (one line of `index.html`) holding `needle`.
-    fn row<'a>(html: &'a str, needle: &str) -> &'a str {
-        html.lines()
-            .find(|l| l.starts_with("<tr") && l.contains(needle))
-            .unwrap_or_else(|| panic!("no table row with {needle}"))
     }
 
     #[test]
@@ -1213,5 +1231,329 @@ mod failures_and_limits {
         assert!(!summary.contains("sessions ("));
         let charts = reports::run_charts(&r).expect("charts");
         assert!(charts.iter().all(|c| c.file != "pods.svg"), "fixed pods");
+    }
+}
+
+/// Issue 13, item 5: the plan's page and charts show what decided — every
+/// objective of every variant against its limit, the worst objective
+/// against cost — and the star goes to the chosen variant only; the
+/// sweep's page keeps cost and errors in view, prints a shard table that
+/// does not change once, and shows the windowed figures.
+mod what_decided {
+    use super::common::*;
+    use serde_json::{Value, json};
+
+    /// One check of a plan document.
+    fn check(slo: &str, mean: f64, hw: f64, verdict: &str, margin: f64) -> Value {
+        json!({ "slo": slo, "estimate": { "mean": mean, "ci95": hw, "low": mean - hw, "high": mean + hw },
+                "verdict": verdict, "margin": margin })
+    }
+
+    /// A plan over `app.replicas` 2..=5 decided by utilisation: p99 holds
+    /// flat everywhere (well under its limit), the minimum throughput
+    /// holds at 125% of its limit (so it is the chosen variant's closest
+    /// objective: it uses 80% of its limit), and utilisation < 80% fails
+    /// at 2 and 3 replicas, is unsure at 4 and holds at 5 (75%), the
+    /// chosen one. The
+    /// cost-vs-p99 frontier holds failing variants, as the planner writes
+    /// it. Without `with_p99`, the p99 objective is left out.
+    pub fn decided_plan(with_p99: bool) -> models::PlanResult {
+        let rows = [
+            (2, 1.2, "fails", "fails"),
+            (3, 0.95, "fails", "fails"),
+            (4, 0.8, "unsure", "unsure"),
+            (5, 0.6, "holds", "meets"),
+        ];
+        let evaluated: Vec<Value> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (r, util, verdict, status))| {
+                let mut checks = Vec::new();
+                if with_p99 {
+                    checks.push(check("p99<250ms", 40.0, 1.0, "holds", 210.0));
+                }
+                checks.push(check("util<80%", *util, 0.01, verdict, 0.8 - util));
+                checks.push(check("throughput>1000", 1250.0, 5.0, "holds", 250.0));
+                json!({
+                    "index": i, "params": { "services.app.replicas": r }, "replications": 3,
+                    "cost_per_hour": 0.5 * f64::from(*r),
+                    "p99_ms": { "mean": 40.0, "ci95": 1.0, "low": 39.0, "high": 41.0 },
+                    "checks": checks, "status": status
+                })
+            })
+            .collect();
+        let mut slos = Vec::new();
+        if with_p99 {
+            slos.push(
+                json!({ "text": "p99<250ms", "metric": "p99_ms", "op": "below", "limit": 250.0,
+                              "unit": "ms", "percent": false }),
+            );
+        }
+        slos.push(
+            json!({ "text": "util<80%", "metric": "service.app.utilisation", "op": "below",
+                          "limit": 0.8, "unit": "", "percent": true }),
+        );
+        slos.push(
+            json!({ "text": "throughput>1000", "metric": "throughput_rps", "op": "above",
+                          "limit": 1000.0, "unit": "requests/s", "percent": false }),
+        );
+        serde_json::from_value(json!({
+            "identity": { "scenario": "busy", "scenario_hash": "0", "sets": [], "name": null,
+                          "dims": [{ "path": "services.app.replicas", "values": [2, 3, 4, 5] }],
+                          "replications": 3, "seed": 1 },
+            "slos": slos,
+            "grid_size": 4, "runs": 12, "search": null,
+            "chosen": evaluated[3].clone(),
+            "evaluated": evaluated,
+            "frontier": [0, 1, 2, 3],
+            "unstable": []
+        }))
+        .expect("a plan document")
+    }
+
+    /// The `<tr>` of the evaluated table whose variant is `replicas`.
+    fn evaluated_row(html: &str, replicas: u32) -> &str {
+        let table = &html[html.find("<section id=\"evaluated\">").expect("evaluated")..];
+        let table = &table[..table.find("</section>").expect("end")];
+        let at = table
+            .find(&format!("replicas</span>=<b>{replicas}</b>"))
+            .unwrap_or_else(|| panic!("no row for replicas={replicas}"));
+        let start = table[..at].rfind("<tr").expect("row start");
+        let end = at + table[at..].find("</tr>").expect("row end");
+        &table[start..end]
+    }
+
+    #[test]
+    fn the_star_marks_the_chosen_variant_only() {
+        let p = decided_plan(true);
+        let files = reports::plan_report(&p).expect("report");
+        let html = index(&files);
+        for r in [2, 3, 4] {
+            assert!(
+                !evaluated_row(html, r).contains('★'),
+                "replicas={r} is starred"
+            );
+        }
+        let chosen = evaluated_row(html, 5);
+        assert!(chosen.contains("★ chosen"), "{chosen}");
+        // The Pareto star of the old table is gone: before the charts, ★
+        // appears in the chosen box and the chosen row (and the note that
+        // says so), nowhere else.
+        let tables = &html[..html.find("<section id=\"charts\">").expect("charts")];
+        assert_eq!(tables.matches('★').count(), 3, "{tables}");
+        assert_eq!(tables.matches("★ marks the chosen variant only").count(), 1);
+        // In the charts too: only the chosen variant's label has a star.
+        let charts = reports::charts::plan_charts(&p).expect("charts");
+        check_charts(&charts, &files);
+        for c in &charts {
+            let t = texts(&c.file, &c.svg);
+            let starred: Vec<&String> = t.iter().filter(|x| x.contains('★')).collect();
+            assert!(
+                starred.iter().all(|x| x.contains("replicas=5")),
+                "{}: {starred:?}",
+                c.file
+            );
+        }
+    }
+
+    #[test]
+    fn a_plan_decided_by_utilisation_says_so() {
+        let p = decided_plan(true);
+        let files = reports::plan_report(&p).expect("report");
+        let html = index(&files);
+        // What decided: utilisation turned the three cheaper variants
+        // down (two fail, one unsure); p99 and throughput none.
+        let decided = &html[html.find("<section id=\"decided\">").expect("decided")..];
+        let decided = &decided[..decided.find("</section>").expect("end")];
+        assert!(
+            decided.contains("3 cheaper variants were turned down by: <code>util&lt;80%</code>"),
+            "{decided}"
+        );
+        assert!(decided.contains("fails on 2"), "{decided}");
+        assert!(decided.contains("unsure on 1"), "{decided}");
+        let p99_row = row(decided, "<code>p99&lt;250ms</code>");
+        assert!(!p99_row.contains("hot"), "{p99_row}");
+        assert!(row(decided, "<code>util&lt;80%</code>").contains("class=\"hot\""));
+
+        // The worst-objective chart: each failing variant labelled with
+        // utilisation at its share of the limit, the chosen one too.
+        let charts = reports::charts::plan_charts(&p).expect("charts");
+        let names: Vec<&str> = charts.iter().map(|c| c.file.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "plan-worst-objective.svg",
+                "plan-objectives.svg",
+                "plan-cost-p99.svg"
+            ]
+        );
+        let t = texts(names[0], &charts[0].svg);
+        for label in [
+            "replicas=2: util<80% 150%",
+            "replicas=3: util<80% 119%",
+            "replicas=4: util<80% 100.0%",
+            "★ chosen: replicas=5, $2.50/h, closest: throughput>1000 80%",
+        ] {
+            assert!(t.iter().any(|x| x == label), "no {label} in {t:?}");
+        }
+        assert!(mentions(&t, "the limit of every objective (100%)"), "{t:?}");
+
+        // Without a p99 objective there is no cost-vs-p99 chart (its flat
+        // line decided nothing).
+        let p = decided_plan(false);
+        let charts = reports::charts::plan_charts(&p).expect("charts");
+        assert!(charts.iter().all(|c| c.file != "plan-cost-p99.svg"));
+        check_charts(&charts, &reports::plan_report(&p).expect("report"));
+    }
+
+    #[test]
+    fn every_objective_of_every_variant_against_its_limit() {
+        let p = decided_plan(true);
+        let charts = reports::charts::plan_charts(&p).expect("charts");
+        let c = chart(&charts, "plan-objectives.svg");
+        let t = texts(&c.file, &c.svg);
+        // One row per objective per variant, one heading per variant.
+        for slo in ["p99<250ms", "util<80%", "throughput>1000"] {
+            assert_eq!(t.iter().filter(|x| *x == slo).count(), 4, "{slo}: {t:?}");
+        }
+        for heading in [
+            "replicas=2 · $1.00/h — FAILS",
+            "replicas=4 · $2.00/h — unsure",
+            "★ chosen: replicas=5 · $2.50/h — meets",
+        ] {
+            assert!(t.iter().any(|x| x == heading), "no {heading} in {t:?}");
+        }
+        // The shares: p99 40 of 250 ms is 16%; utilisation 1.2 of 0.8 is
+        // 150%; a minimum throughput of 1000 met at 1250 is 125% (its
+        // failing side is left of the limit).
+        assert_eq!(t.iter().filter(|x| *x == "16%").count(), 4, "{t:?}");
+        assert_eq!(t.iter().filter(|x| *x == "125%").count(), 4, "{t:?}");
+        assert!(t.iter().any(|x| x == "150%"), "{t:?}");
+        assert!(t.iter().any(|x| x == "75%"), "{t:?}");
+        // The chosen group is tinted.
+        assert!(c.svg.contains("#E2F4ED"), "no tint");
+
+        // The page's table: each objective of each variant with its
+        // estimate, share and verdict; a minimum's bar is shaded left.
+        let html = index(&reports::plan_report(&p).expect("report")).to_string();
+        let r2 = evaluated_row(&html, 2);
+        assert!(r2.contains("120.0 ± 1.0%"), "{r2}");
+        assert!(r2.contains("150%"), "{r2}");
+        assert!(r2.contains("✗ fails"), "{r2}");
+        assert!(r2.contains("1,250.0 ± 5.0 requests/s"), "{r2}");
+        assert!(r2.contains("<span class=\"limit min\""), "{r2}");
+        assert!(r2.contains("125%"), "{r2}");
+        assert_eq!(r2.matches("<span class=\"limit ").count(), 3, "{r2}");
+        // Worst objective column, with the use of its limit.
+        assert!(r2.contains("<code>util&lt;80%</code> 150%"), "{r2}");
+        // The variant, its cost and status stay in view.
+        assert!(html.contains("table.evaluated :is(th,td):nth-child(-n+3) { position: sticky;"));
+    }
+
+    /// A sweep over `app.replicas` with windowed objectives' figures, a
+    /// database whose load does not change between variants and one
+    /// whose load does.
+    pub fn windowed_sweep() -> models::SweepResult {
+        let est = |m: f64, hw: f64| json!({ "mean": m, "ci95": hw, "low": m - hw, "high": m + hw });
+        let variants = [2, 4, 8]
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let f = f64::from(*r);
+                let moved = if *r == 2 { [0.5, 0.5] } else { [0.6, 0.4] };
+                json!({
+                    "index": i, "params": { "services.app.replicas": r }, "replications": 3,
+                    "metrics": {
+                        "throughput_rps": est(1000.0, 5.0), "error_rate": est(0.02 / f, 0.001),
+                        "p99_ms": est(80.0 / f, 1.0), "service.app.utilisation": est(0.9 / f, 0.01),
+                        "db.orders.hot_spot_index": est(1.02, 0.01),
+                        "db.catalog.hot_spot_index": est(1.2, 0.01),
+                        "cost.per_hour": est(0.17 * f, 0.0),
+                        "cost.per_million_requests": est(0.05 * f, 0.0),
+                        "p99_ms@8m..17m": est(120.0 / f, 2.0),
+                        "error_rate@8m..17m": est(0.05 / f, 0.002),
+                        "service.app.utilisation@8m..17m": est(1.1 / f, 0.01)
+                    },
+                    "pooled": {},
+                    "shard_share": { "orders": [0.251, 0.249, 0.25, 0.25], "catalog": moved },
+                    "keys_moved": {}
+                })
+            })
+            .collect();
+        sweep(
+            "windows",
+            json!([{ "path": "services.app.replicas", "values": [2, 4, 8] }]),
+            3,
+            variants,
+        )
+    }
+
+    #[test]
+    fn the_sweep_page_pins_cost_and_errors_and_shows_windows() {
+        let s = windowed_sweep();
+        let files = reports::sweep_report(&s).expect("report");
+        let html = index(&files);
+        let table = &html[html.find("<section id=\"variants\">").expect("variants")..];
+        let header = &table[..table.find("</tr>").expect("header")];
+        let columns: Vec<&str> = header
+            .split("<th")
+            .skip(1)
+            .filter(|h| !h.starts_with("ead"))
+            .map(|h| {
+                let h = &h[h.find('>').expect(">") + 1..];
+                &h[..h.find("</th>").expect("</th>")]
+            })
+            .collect();
+        // Cost and errors right after the variant, pinned; each windowed
+        // figure beside its whole-run one.
+        assert_eq!(&columns[..3], ["variant", "$/hour", "errors"]);
+        assert_eq!(columns[3], "errors @8m–17m");
+        let at = |c: &str| {
+            columns
+                .iter()
+                .position(|x| *x == c)
+                .unwrap_or_else(|| panic!("no column {c} in {columns:?}"))
+        };
+        assert_eq!(at("p99 @8m–17m"), at("p99 ms") + 1);
+        assert_eq!(
+            at("app.utilisation @8m–17m"),
+            at("app.utilisation (whole run)") + 1
+        );
+        assert!(html.contains("table.variants :is(th,td):nth-child(-n+3) { position: sticky;"));
+        // Windowed figures in their units: ms, percentages.
+        let first = row(table, "replicas</span>=<b>2</b>");
+        for cell in ["$0.34 ± $0", "60.0 ± 2.0ms", "55.0 ± 1.0%", "2.50 ± 0.20%"] {
+            assert!(first.contains(cell), "no {cell} in {first}");
+        }
+        assert!(
+            first.contains("<span class=\"bad\">1.00 ± 0.10%</span>"),
+            "{first}"
+        );
+
+        // The orders table does not change: printed once; the catalog's
+        // groups the two variants that share a layout.
+        let shards = &html[html.find("<section id=\"shards\">").expect("shards")..];
+        let orders = &shards[shards.find("— orders").expect("orders")..];
+        let orders = &orders[..orders.find("</table>").expect("end")];
+        assert_eq!(orders.matches("<tr>").count(), 2, "{orders}");
+        assert!(orders.contains("all 3 variants"), "{orders}");
+        assert!(orders.contains("The same in every variant"), "{orders}");
+        let catalog = &shards[shards.find("— catalog").expect("catalog")..];
+        let catalog = &catalog[..catalog.find("</table>").expect("end")];
+        assert_eq!(catalog.matches("<tr>").count(), 3, "{catalog}");
+        let grouped = row(catalog, "replicas</span>=<b>4</b>");
+        assert!(grouped.contains("replicas</span>=<b>8</b>"), "{grouped}");
+        // The shard charts too: one row for orders, two for catalog.
+        let charts = reports::charts::sweep_charts(&s).expect("charts");
+        check_charts(&charts, &files);
+        let orders = texts("orders", &chart(&charts, "sweep-shards-orders.svg").svg);
+        assert!(orders.iter().any(|x| x == "all 3 variants"), "{orders:?}");
+        assert!(!mentions(&orders, "replicas="), "{orders:?}");
+        let catalog = texts("catalog", &chart(&charts, "sweep-shards-catalog.svg").svg);
+        assert!(catalog.iter().any(|x| x == "replicas=2"), "{catalog:?}");
+        assert!(
+            catalog.iter().any(|x| x == "replicas=4; replicas=8"),
+            "{catalog:?}"
+        );
     }
 }

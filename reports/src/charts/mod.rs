@@ -6,6 +6,7 @@ mod cdf;
 mod check;
 mod heatmap;
 mod latency;
+mod limits;
 mod plan;
 mod pods;
 mod queue;

@@ -291,6 +291,44 @@ struct Row {
     moved: Option<f64>,
 }
 
+/// What a row of a shard table shows, as it is written.
+fn shown(r: &Row) -> String {
+    let mut key: Vec<String> = r
+        .share
+        .iter()
+        .map(|x| format!("{:.1}", x * 100.0))
+        .collect();
+    key.push(format!("×{:.2}", r.hot));
+    key.push(r.hot_interval.map_or(String::new(), |v| format!("×{v:.2}")));
+    key.push(
+        r.moved
+            .map_or(String::new(), |m| format!("{:.1}%", m * 100.0)),
+    );
+    key.join(" ")
+}
+
+/// Rows that show the same figures as one, labelled with every variant
+/// they stand for (`all N variants` when that is all of them): a layout
+/// the varied fields do not move is drawn once.
+fn merge_same(rows: Vec<Row>) -> Vec<Row> {
+    let n = rows.len();
+    let mut out: Vec<(String, Row)> = Vec::new();
+    for r in rows {
+        let key = shown(&r);
+        match out.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, m)) => {
+                m.label.push_str("; ");
+                m.label.push_str(&r.label);
+            }
+            None => out.push((key, r)),
+        }
+    }
+    if out.len() == 1 && n > 1 {
+        out[0].1.label = format!("all {n} variants");
+    }
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Variant x shard table of the load share of database `db`.
 fn shard_table(s: &SweepResult, db: &str) -> Result<Chart, ChartError> {
     let names = Names::of(s.identity.dims.iter().map(|d| d.path.as_str()));
@@ -325,6 +363,7 @@ fn shard_table(s: &SweepResult, db: &str) -> Result<Chart, ChartError> {
             })
         })
         .collect();
+    let rows = merge_same(rows);
     let total = rows.len();
     let rows: Vec<Row> = rows.into_iter().take(MAX_ROWS).collect();
     let shards = rows.iter().map(|r| r.share.len()).max().unwrap_or(1);
@@ -351,15 +390,12 @@ fn shard_table(s: &SweepResult, db: &str) -> Result<Chart, ChartError> {
 
     let title = format!("Load per shard of {db}, by variant");
     let cut = if total > rows.len() {
-        format!(
-            " Only the first {} of {total} variants are drawn.",
-            rows.len()
-        )
+        format!(" Only the first {} of {total} rows are drawn.", rows.len())
     } else {
         String::new()
     };
     let look = format!(
-        "Red cells are hot shards, taking more than their fair share (1/N of the load); blue ones are cold. The hot-spot index is the busiest shard's load over the mean: 1.0 is perfectly even. The worst-interval index catches layouts that look even over the whole run but send each moment's traffic to one shard (time-ordered keys).{cut}"
+        "Red cells are hot shards, taking more than their fair share (1/N of the load); blue ones are cold. Variants that show the same figures share a row. The hot-spot index is the busiest shard's load over the mean: 1.0 is perfectly even. The worst-interval index catches layouts that look even over the whole run but send each moment's traffic to one shard (time-ordered keys).{cut}"
     );
     let doc = svg((WIDTH, height), |root| {
         let (text, size) = fit(&title, 18.0, w as f64 - 24.0);
@@ -461,7 +497,7 @@ fn shard_table(s: &SweepResult, db: &str) -> Result<Chart, ChartError> {
         // The colour key, and what was left out.
         let ky = TOP + ROW_H * rows.len() as i32 + 12;
         if total > rows.len() {
-            let text = format!("(first {} of {total} variants)", rows.len());
+            let text = format!("(first {} of {total} rows)", rows.len());
             text_at(root, &text, (12, ky + 46), 12.0, HPos::Left, INK, false)?;
         }
         let kw = 240;

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::chart::{Chart, slug};
 use crate::fmt::{pct, short_path, value_text};
+use crate::objectives::percent_figure;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -83,9 +84,94 @@ footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 
 /// The page around `body`.
 pub(crate) fn page(title: &str, body: &str) -> String {
+    styled_page(title, body, "")
+}
+
+/// The page around `body`, with `css` after the shared style (rules only
+/// some pages need: pinned columns, limit bars).
+pub(crate) fn styled_page(title: &str, body: &str, css: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{CSS}{css}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
         escape(title)
+    )
+}
+
+/// The rules of a table of class `class` whose first columns, `widths`
+/// wide (in em), stay in view while the rest scrolls sideways: each is
+/// `position: sticky` at the sum of the widths before it, with a solid
+/// background and a rule after the last.
+pub(crate) fn pinned_css(class: &str, widths: &[f64]) -> String {
+    let mut out = String::new();
+    let k = widths.len();
+    let _ = write!(
+        out,
+        "table.{class} :is(th,td):nth-child(-n+{k}) {{ position: sticky; z-index: 1; background: #fff; }}\n\
+         table.{class} th:nth-child(-n+{k}) {{ background: var(--zebra); }}\n\
+         table.{class} tbody tr:nth-child(even) td:nth-child(-n+{k}) {{ background: #fbfbfc; }}\n\
+         table.{class} :is(th,td):nth-child({k}) {{ box-shadow: inset -2px 0 0 var(--line); }}\n"
+    );
+    let mut left = 0.0;
+    for (i, w) in widths.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "table.{class} :is(th,td):nth-child({}) {{ left: {left:.1}em; min-width: {w:.1}em; max-width: {w:.1}em; }}",
+            i + 1
+        );
+        left += w;
+    }
+    out
+}
+
+/// The width, em, of a pinned column whose widest text that cannot wrap
+/// is `chars` characters long (14 px figures are about 0.6 em wide, and
+/// a cell has 16 px of padding), from 4 to 24 em.
+pub(crate) fn column_em(chars: usize) -> f64 {
+    ((chars as f64 * 0.6 + 1.4) * 10.0)
+        .round()
+        .clamp(40.0, 240.0)
+        / 10.0
+}
+
+/// The longest part of [`params_text`] that cannot wrap: one
+/// `field=value`, in characters.
+pub(crate) fn param_chars<'a>(params: impl IntoIterator<Item = (&'a String, &'a Value)>) -> usize {
+    params
+        .into_iter()
+        .map(|(p, v)| short_path(p).chars().count() + 2 + value_text(v).chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// The rules of [`limit_bar`].
+pub(crate) const LIMIT_CSS: &str = r#"
+.limit { display: inline-block; position: relative; vertical-align: middle; width: 72px; height: 10px;
+  margin-right: 6px; border: 1px solid var(--line); }
+.limit.max { background: linear-gradient(to right, #fff 50%, #ececec 50%); }
+.limit.min { background: linear-gradient(to right, #ececec 50%, #fff 50%); }
+.limit i { position: absolute; top: 1px; bottom: 1px; left: 0; opacity: .75; }
+.limit i.h { background: var(--good); } .limit i.u { background: #e69f00; } .limit i.f { background: var(--bad); }
+.limit s { position: absolute; top: 4px; height: 2px; background: var(--ink); }
+.limit b { position: absolute; top: -3px; bottom: -3px; left: 50%; border-left: 2px solid var(--ink); }
+"#;
+
+/// A value as a share of its limit, drawn as the check chart draws it: a
+/// bar from 0 to 200% of the limit with the limit at the middle, its
+/// failing side shaded (right for a maximum, left for a minimum), the
+/// mean filled in the verdict's colour (`h` holds, `u` unsure, `f`
+/// fails) and the 95% interval as a line; then the mean's share in
+/// figures. `share` is (low, mean, high) as fractions of the limit.
+pub(crate) fn limit_bar(share: (f64, f64, f64), minimum: bool, verdict: &str) -> String {
+    let at = |v: f64| (v * 50.0).clamp(0.0, 100.0);
+    let (lo, mean, hi) = (at(share.0), at(share.1), at(share.2));
+    let interval = if hi > lo {
+        format!("<s style=\"left:{lo:.1}%;width:{:.1}%\"></s>", hi - lo)
+    } else {
+        String::new()
+    };
+    format!(
+        "<span class=\"limit {}\" title=\"share of the limit; the limit is the black line, the failing side shaded\"><i class=\"{verdict}\" style=\"width:{mean:.1}%\"></i>{interval}<b></b></span>{}",
+        if minimum { "min" } else { "max" },
+        percent_figure(share.1 * 100.0)
     )
 }
 
@@ -156,7 +242,16 @@ pub(crate) struct Html {
 
 impl Html {
     pub(crate) fn new(header: &[(&str, bool)]) -> Html {
-        let mut out = String::from("<div class=\"scroll\"><table>\n<thead><tr>");
+        Html::with_class("", header)
+    }
+
+    /// A table of class `class` (for [`pinned_css`]).
+    pub(crate) fn with_class(class: &str, header: &[(&str, bool)]) -> Html {
+        let mut out = if class.is_empty() {
+            String::from("<div class=\"scroll\"><table>\n<thead><tr>")
+        } else {
+            format!("<div class=\"scroll\"><table class=\"{class}\">\n<thead><tr>")
+        };
         for (h, numeric) in header {
             let _ = write!(
                 out,

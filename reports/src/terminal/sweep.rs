@@ -8,8 +8,8 @@ use models::{SweepResult, VariantSummary};
 use serde_json::Value;
 
 use super::table;
-use crate::fmt::{Unit, estimate, int, params, pct, short_path, value_text};
-use crate::shared::{names_of, sharded};
+use crate::fmt::{Unit, estimate, int, metric_unit, params, pct, short_path, value_text};
+use crate::shared::{names_of, sharded, windowed, windowed_name};
 
 /// The summary printed after a sweep: [`variants`], then
 /// [`shard_tables`] when a database has more than one shard.
@@ -49,19 +49,6 @@ fn sorted(result: &SweepResult) -> Vec<&VariantSummary> {
     v
 }
 
-/// The unit of a recorded metric, from its name: latencies end in `_ms`,
-/// fractions in `rate`, `ratio` or `utilisation`.
-fn unit_of(metric: &str) -> Unit<'static> {
-    let m = metric.split('@').next().unwrap_or(metric);
-    if m.ends_with("_ms") {
-        Unit::Ms
-    } else if m.ends_with("rate") || m.ends_with("ratio") || m.ends_with("utilisation") {
-        Unit::Percent
-    } else {
-        Unit::Plain("")
-    }
-}
-
 /// The table of variants printed after a sweep: its figures, then the
 /// windowed figures of the scenario's objectives, then cost.
 pub fn variants(result: &SweepResult) -> String {
@@ -98,21 +85,8 @@ pub fn variants(result: &SweepResult) -> String {
         header.push(format!("{s} sessions lost"));
     }
     // The scenario's windowed objectives' figures (METRIC@FROM..TO).
-    // Every variant's: a variant whose run ends before a window lacks it.
-    let mut windowed: Vec<String> = Vec::new();
-    for k in result.variants.iter().flat_map(|v| v.metrics.keys()) {
-        if k.contains('@') && !windowed.contains(k) {
-            windowed.push(k.clone());
-        }
-    }
-    for k in &windowed {
-        let (metric, window) = k.split_once('@').unwrap_or((k, ""));
-        header.push(format!(
-            "{} @{}",
-            short_path(metric),
-            window.replace("..", "–")
-        ));
-    }
+    let windowed = windowed(result);
+    header.extend(windowed.iter().map(|k| windowed_name(k)));
     header.push("$/hour".into());
     if has("cost.per_million_requests") {
         header.push("$/M req".into());
@@ -158,7 +132,7 @@ pub fn variants(result: &SweepResult) -> String {
             ));
         }
         for k in &windowed {
-            row.push(get(v, k, unit_of(k)));
+            row.push(get(v, k, metric_unit(k)));
         }
         row.push(get(v, "cost.per_hour", dollars));
         if has("cost.per_million_requests") {
