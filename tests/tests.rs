@@ -32,6 +32,11 @@ mod sweep;
 /// bisection and exhaustively, unstable variants, exit codes, plan.json.
 mod plan;
 
+/// `capsim plan` over several monotone dimensions against Erlang C: two
+/// priced M/M/c work queues, the answer, the variants evaluated, inferred
+/// and pruned, agreement with the exhaustive plan; fixed costs.
+mod plan_search;
+
 /// `capsim check`: SLO sections, windows, baselines, JUnit, exit codes.
 mod check;
 

@@ -19,6 +19,7 @@
 //! Among the variants that meet every objective the cheapest (cost per
 //! hour; equal costs in grid order, smaller values first) is chosen.
 
+pub mod search;
 pub mod slo;
 
 use indexmap::IndexMap;
@@ -31,7 +32,7 @@ use crate::sweep::record::RunRecord;
 use crate::sweep::{Runner, SweepError, SweepSetup};
 use slo::{Slo, Verdict};
 
-pub use models::{Check, Evaluated, PlanResult, Status, UnstableVariant};
+pub use models::{Check, Evaluated, InferredVariant, PlanResult, Status, UnstableVariant};
 
 /// How hard the planner works.
 #[derive(Debug, Clone)]
@@ -42,10 +43,10 @@ pub struct PlanOptions {
     pub max_replications: u32,
     /// Replications added per round to undecided variants.
     pub batch: u32,
-    /// The dimension searched by bisection (None: the first ascending
-    /// numeric one).
-    pub search: Option<String>,
-    /// Evaluate every variant (no bisection).
+    /// The dimensions assumed monotone (empty: every ascending numeric
+    /// one).
+    pub search: Vec<String>,
+    /// Evaluate every variant (no search).
     pub exhaustive: bool,
     /// Threads (0: all cores).
     pub threads: usize,
@@ -73,44 +74,11 @@ pub fn plan(
             setup.unstable.values().next().map_or("", String::as_str)
         )));
     }
-    let search = if opt.exhaustive {
-        None
+    let searched = if opt.exhaustive {
+        Vec::new()
     } else {
-        match &opt.search {
-            Some(p) => {
-                let k = setup
-                    .dims
-                    .iter()
-                    .position(|d| &d.path == p)
-                    .ok_or_else(|| {
-                        SweepError::Input(format!("--search {p}: not one of the varied paths"))
-                    })?;
-                if !ascending_numbers(&setup.dims[k].values) {
-                    return Err(SweepError::Input(format!(
-                        "--search {p}: its values must be ascending numbers to be searched"
-                    )));
-                }
-                Some(k)
-            }
-            None => setup
-                .dims
-                .iter()
-                .position(|d| d.values.len() > 2 && ascending_numbers(&d.values)),
-        }
+        searched_dims(setup, &opt.search)?
     };
-    // Groups: variants that differ only in the searched dimension, each
-    // ordered by it (grid order already ascends along every dimension).
-    let mut groups: IndexMap<Vec<String>, Vec<usize>> = IndexMap::new();
-    for v in &setup.variants {
-        let key: Vec<String> = v
-            .params
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| Some(*k) != search)
-            .map(|(_, (_, x))| x.to_string())
-            .collect();
-        groups.entry(key).or_default().push(v.index);
-    }
     let mut state = Evaluator {
         setup,
         runner: &runner,
@@ -121,45 +89,41 @@ pub fn plan(
         batch: opt.batch.max(1),
         records: IndexMap::new(),
         decided: IndexMap::new(),
-        unstable: IndexMap::new(),
         runs: 0,
         progress,
     };
-    if search.is_none() {
-        let all: Vec<usize> = setup.variants.iter().map(|v| v.index).collect();
+    let mut implied = Vec::new();
+    let mut pruned = 0;
+    let mut prices_fixed = false;
+    if opt.exhaustive {
+        let all: Vec<usize> = setup
+            .variants
+            .iter()
+            .map(|v| v.index)
+            .filter(|v| !setup.unstable.contains_key(v))
+            .collect();
         state.evaluate(&all)?;
     } else {
-        // Bisection in every group at once: each round evaluates one
-        // midpoint per group still open.
-        let mut bounds: Vec<(usize, usize, Option<usize>)> =
-            groups.values().map(|g| (0, g.len(), None)).collect();
-        loop {
-            let mids: Vec<(usize, usize)> = bounds
-                .iter()
-                .enumerate()
-                .filter(|(_, (lo, hi, _))| lo < hi)
-                .map(|(g, (lo, hi, _))| (g, groups[g][(lo + hi) / 2]))
-                .collect();
-            if mids.is_empty() {
-                break;
-            }
-            let vs: Vec<usize> = mids.iter().map(|m| m.1).collect();
-            state.evaluate(&vs)?;
-            for (g, v) in mids {
-                let (lo, hi, best) = &mut bounds[g];
-                let mid = (*lo + *hi) / 2;
-                if state
-                    .decided
-                    .get(&v)
-                    .is_some_and(|e| e.status == Status::Meets)
-                {
-                    *best = Some(v);
-                    *hi = mid;
-                } else {
-                    *lo = mid + 1;
-                }
-            }
-        }
+        let points = points(setup, &searched);
+        let costs = fixed_costs(setup)?;
+        prices_fixed = costs.is_some();
+        // Enough variants per round to give every thread a replication.
+        let width = runner.threads().div_ceil(min_r as usize).max(1);
+        let out = search::search(&points, costs.as_deref(), width, |vs| {
+            state.evaluate(vs)?;
+            Ok::<_, SweepError>(vs.iter().map(|v| state.decided[v].status).collect())
+        })?;
+        pruned = out.pruned;
+        implied = out
+            .implied
+            .iter()
+            .map(|i| InferredVariant {
+                index: i.index,
+                params: setup.variants[i.index].params.iter().cloned().collect(),
+                status: i.status,
+                from: i.from,
+            })
+            .collect();
     }
     let mut evaluated: Vec<Evaluated> = state.decided.values().cloned().collect();
     // Cheapest first; equal costs (e.g. a scenario without prices) in
@@ -191,11 +155,11 @@ pub fn plan(
         slos: slos.to_vec(),
         grid_size: setup.variants.len(),
         runs: state.runs,
-        search: search.map(|k| setup.dims[k].path.clone()),
+        search: searched.first().map(|&k| setup.dims[k].path.clone()),
         chosen,
         evaluated,
         frontier,
-        unstable: state
+        unstable: setup
             .unstable
             .iter()
             .map(|(v, why)| UnstableVariant {
@@ -203,7 +167,98 @@ pub fn plan(
                 reason: why.clone(),
             })
             .collect(),
+        searched: searched
+            .iter()
+            .map(|&k| setup.dims[k].path.clone())
+            .collect(),
+        inferred: implied,
+        pruned,
+        prices_fixed,
     })
+}
+
+/// The dimensions assumed monotone: those `--search` names (each must
+/// ascend), or else every dimension whose values are ascending numbers.
+fn searched_dims(setup: &SweepSetup, named: &[String]) -> Result<Vec<usize>, SweepError> {
+    if named.is_empty() {
+        return Ok((0..setup.dims.len())
+            .filter(|&k| setup.dims[k].values.len() > 1 && ascending_numbers(&setup.dims[k].values))
+            .collect());
+    }
+    let mut out = Vec::new();
+    for p in named {
+        let k = setup
+            .dims
+            .iter()
+            .position(|d| &d.path == p)
+            .ok_or_else(|| {
+                SweepError::Input(format!("--search {p}: not one of the varied paths"))
+            })?;
+        if !ascending_numbers(&setup.dims[k].values) {
+            return Err(SweepError::Input(format!(
+                "--search {p}: its values must be ascending numbers to be searched"
+            )));
+        }
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// The grid as the search sees it: the values of the other dimensions
+/// make the group, the positions along the searched ones the coordinates
+/// (values ascend, so positions order them).
+fn points(setup: &SweepSetup, searched: &[usize]) -> Vec<search::Point> {
+    let mut groups: IndexMap<Vec<String>, usize> = IndexMap::new();
+    setup
+        .variants
+        .iter()
+        .map(|v| {
+            let key: Vec<String> = v
+                .params
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| !searched.contains(k))
+                .map(|(_, (_, x))| x.to_string())
+                .collect();
+            let n = groups.len();
+            let group = *groups.entry(key).or_insert(n);
+            let coords = searched
+                .iter()
+                .map(|&k| {
+                    let d = &setup.dims[k];
+                    d.values
+                        .iter()
+                        .position(|x| *x == v.params[k].1)
+                        .expect("a variant's value is one of its dimension's")
+                })
+                .collect();
+            search::Point {
+                group,
+                coords,
+                excluded: setup.unstable.contains_key(&v.index),
+            }
+        })
+        .collect()
+}
+
+/// Every stable variant's cost per hour, when each is known before
+/// running (fixed prices); `None` when any depends on the run.
+fn fixed_costs(setup: &SweepSetup) -> Result<Option<Vec<f64>>, SweepError> {
+    let mut costs = Vec::with_capacity(setup.variants.len());
+    for v in &setup.variants {
+        if setup.unstable.contains_key(&v.index) {
+            costs.push(f64::INFINITY);
+            continue;
+        }
+        match setup.model(v, setup.seed)?.fixed_cost_per_hour() {
+            Some(c) => costs.push(c),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(costs))
 }
 
 fn ascending_numbers(values: &[Value]) -> bool {
@@ -222,7 +277,6 @@ struct Evaluator<'a> {
     batch: u32,
     records: IndexMap<usize, Vec<RunRecord>>,
     decided: IndexMap<usize, Evaluated>,
-    unstable: IndexMap<usize, String>,
     runs: usize,
     progress: &'a indicatif::ProgressBar,
 }
@@ -230,15 +284,10 @@ struct Evaluator<'a> {
 impl Evaluator<'_> {
     /// Replicates `variants` until each is decided or at the maximum.
     fn evaluate(&mut self, variants: &[usize]) -> Result<(), SweepError> {
-        for &v in variants {
-            if let Some(why) = self.setup.unstable.get(&v) {
-                self.unstable.insert(v, why.clone());
-            }
-        }
         let mut open: Vec<usize> = variants
             .iter()
             .copied()
-            .filter(|v| !self.decided.contains_key(v) && !self.unstable.contains_key(v))
+            .filter(|v| !self.decided.contains_key(v) && !self.setup.unstable.contains_key(v))
             .collect();
         let mut target = self.min_r;
         while !open.is_empty() {

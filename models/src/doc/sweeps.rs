@@ -272,7 +272,8 @@ pub struct PlanResult {
     pub grid_size: usize,
     /// Runs executed.
     pub runs: usize,
-    /// The searched dimension, if any.
+    /// The first of the [`searched`](PlanResult::searched) dimensions,
+    /// if any.
     pub search: Option<String>,
     /// The cheapest variant meeting every objective.
     pub chosen: Option<Evaluated>,
@@ -283,6 +284,39 @@ pub struct PlanResult {
     /// Variants not run because they are unstable (an unbounded queue fed
     /// faster than it drains), with the reason; they meet no objective.
     pub unstable: Vec<UnstableVariant>,
+    /// The dimensions assumed monotone (a larger value never makes an
+    /// objective worse), in grid order; empty for `--exhaustive`.
+    #[serde(default)]
+    pub searched: Vec<String>,
+    /// Variants not evaluated whose verdict follows from monotonicity, in
+    /// grid order. They carry no figures: nothing was run for them.
+    #[serde(default)]
+    pub inferred: Vec<InferredVariant>,
+    /// Variants neither evaluated nor inferred: with fixed prices, those
+    /// that cost more than the chosen one (or as much, later in grid
+    /// order), whose verdict cannot change the answer.
+    #[serde(default)]
+    pub pruned: usize,
+    /// Whether every variant's cost per hour was known before running it
+    /// (no priced autoscaling or failing pods, no CDN billed by use):
+    /// only then are variants pruned by cost.
+    #[serde(default)]
+    pub prices_fixed: bool,
+}
+
+/// A variant whose verdict the planner inferred without running it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InferredVariant {
+    /// Grid index.
+    pub index: usize,
+    /// Varied values.
+    pub params: IndexMap<String, Value>,
+    /// `meets` (it is at least an evaluated variant that meets in every
+    /// searched dimension, equal in the others) or `fails` (at most one
+    /// that fails).
+    pub status: Status,
+    /// Grid index of the evaluated variant it follows from.
+    pub from: usize,
 }
 
 /// A variant the planner could not run.
