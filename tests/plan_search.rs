@@ -96,6 +96,11 @@ fn erlang_c_answer() -> [u32; 2] {
 /// Plans over the 12 × 12 grid in-process, with `search` (empty: every
 /// ascending dimension) or exhaustively.
 fn plan_two(s: &Scratch, search: &[&str], exhaustive: bool) -> PlanResult {
+    plan_with(s, search, exhaustive, &SLOS)
+}
+
+/// [`plan_two`] with other objectives.
+fn plan_with(s: &Scratch, search: &[&str], exhaustive: bool, objectives: &[&str]) -> PlanResult {
     let setup = SweepSetup::new(
         &s.file("two.json", TWO_STATIONS),
         Vec::new(),
@@ -113,7 +118,7 @@ fn plan_two(s: &Scratch, search: &[&str], exhaustive: bool) -> PlanResult {
         exhaustive,
         threads: 0,
     };
-    let slos: Vec<_> = SLOS.iter().map(|t| slo::parse(t).unwrap()).collect();
+    let slos: Vec<_> = objectives.iter().map(|t| slo::parse(t).unwrap()).collect();
     plan(&setup, &slos, &opt, &ProgressBar::hidden()).unwrap()
 }
 
@@ -198,6 +203,31 @@ fn search_names_the_monotone_dimensions() {
             .iter()
             .any(|e| e.index == i.from && consumers(&e.params).1 == b)
     }));
+}
+
+/// A `cost<N` objective grows worse with every dimension, the opposite
+/// of what the search assumes: with fixed prices it is judged before
+/// running, and the variants over budget are set aside, not run and not
+/// used to infer anything (else the largest variant, failing on cost,
+/// would rule out the whole grid). Here the budget $1.95/hour (every
+/// cost is a multiple of $0.10, so rounding cannot decide a verdict)
+/// leaves the Erlang-C answer ($1.80) and sets aside the 98 variants
+/// with 0.1 qa + 0.3 qb > 1.95.
+#[test]
+fn a_cost_objective_is_judged_before_running() {
+    let s = Scratch::new("plan-search-budget");
+    let mut objectives = SLOS.to_vec();
+    objectives.push("cost<1.95");
+    let p = plan_with(&s, &[], false, &objectives);
+    let chosen = p.chosen.as_ref().expect("a variant meets");
+    assert_eq!(consumers(&chosen.params), (6, 4));
+    let over = (1..=12u32)
+        .flat_map(|a| (1..=12u32).map(move |b| 0.1 * f64::from(a) + 0.3 * f64::from(b)))
+        .filter(|c| *c > 1.95)
+        .count();
+    assert_eq!(over, 98);
+    assert!(p.pruned >= over, "{} pruned", p.pruned);
+    assert!(p.evaluated.iter().all(|e| e.cost_per_hour < 1.95), "{p:#?}");
 }
 
 /// Through the binary: repeated or comma-separated `--search`, the

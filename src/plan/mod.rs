@@ -3,18 +3,33 @@
 //!
 //! The planner does not run the whole grid when it need not:
 //!
-//! - **Search along a monotone dimension.** One numeric dimension (the
-//!   first whose values ascend, or `--search PATH`) is assumed monotone:
-//!   a larger value never makes an objective worse (more replicas, more
-//!   workers, more connections). For every combination of the other
-//!   dimensions the smallest passing value is found by bisection: about
-//!   log2(n) variants instead of n.
+//! - **Monotone dimensions.** Every numeric dimension whose values ascend
+//!   (or those `--search` names) is assumed monotone: a larger value never
+//!   makes an objective worse (more replicas, workers, connections,
+//!   consumers). Among variants equal in the other dimensions, one below
+//!   a confirmed failure fails and one above a confirmed success meets:
+//!   those verdicts are inferred, not run ([`PlanResult::inferred`]).
+//! - **Pruning by cost.** When every variant's cost per hour is known
+//!   before running ([`models::Model::fixed_cost_per_hour`]), a variant
+//!   dearer than the best confirmed one is never run, and a `cost<N`
+//!   objective is judged before running.
+//! - **The walk** ([`search`]): cheapest open variant first, probing the
+//!   top of its box or bisecting a rising path to a known success, until
+//!   the cheapest open variant is confirmed; the same answer as
+//!   `--exhaustive` whenever monotonicity holds (the argument is in
+//!   [`search`]'s documentation).
 //! - **Sequential replication.** Each variant starts with a few
 //!   replications; as soon as every objective's 95% interval lies on its
 //!   good side (holds) or one lies on its bad side (fails), the variant is
 //!   decided; only undecided variants get more replications, up to the
 //!   maximum. A variant still undecided then counts as not meeting the
-//!   objectives: the planner never recommends what it cannot confirm.
+//!   objectives (and implies nothing about its neighbours): the planner
+//!   never recommends what it cannot confirm.
+//! - **Common random numbers.** Replication `r` of every variant runs with
+//!   seed `seed + r`, so a variant gets the same runs however the search
+//!   reaches it (its figures equal the exhaustive plan's), and neighbours
+//!   are judged on the same draws. Verdicts use each variant's own
+//!   interval against fixed limits; no paired difference enters them.
 //!
 //! Among the variants that meet every objective the cheapest (cost per
 //! hour; equal costs in grid order, smaller values first) is chosen.
@@ -104,16 +119,38 @@ pub fn plan(
             .collect();
         state.evaluate(&all)?;
     } else {
-        let points = points(setup, &searched);
+        let mut points = points(setup, &searched);
         let costs = fixed_costs(setup)?;
         prices_fixed = costs.is_some();
+        // A `cost<N` objective gets worse as a dimension grows: with fixed
+        // prices it is judged before running, and a variant over budget
+        // is set aside (it fails, and implies nothing about the others).
+        let mut over_budget = 0;
+        if let Some(costs) = &costs {
+            for (p, &c) in points.iter_mut().zip(costs) {
+                let exact = models::Estimate {
+                    mean: c,
+                    ci95: Some(0.0),
+                    low: c,
+                    high: c,
+                };
+                if !p.excluded
+                    && slos
+                        .iter()
+                        .any(|s| s.metric == COST_METRIC && s.verdict(&exact) == Verdict::Fails)
+                {
+                    p.excluded = true;
+                    over_budget += 1;
+                }
+            }
+        }
         // Enough variants per round to give every thread a replication.
         let width = runner.threads().div_ceil(min_r as usize).max(1);
         let out = search::search(&points, costs.as_deref(), width, |vs| {
             state.evaluate(vs)?;
             Ok::<_, SweepError>(vs.iter().map(|v| state.decided[v].status).collect())
         })?;
-        pruned = out.pruned;
+        pruned = out.pruned + over_budget;
         implied = out
             .implied
             .iter()
@@ -261,6 +298,9 @@ fn fixed_costs(setup: &SweepSetup) -> Result<Option<Vec<f64>>, SweepError> {
     Ok(Some(costs))
 }
 
+/// The metric of cost per hour.
+const COST_METRIC: &str = "cost.per_hour";
+
 fn ascending_numbers(values: &[Value]) -> bool {
     let nums: Option<Vec<f64>> = values.iter().map(Value::as_f64).collect();
     nums.is_some_and(|n| n.windows(2).all(|w| w[0] < w[1]))
@@ -374,7 +414,7 @@ impl Evaluator<'_> {
             index: v,
             params: summary.params.clone(),
             replications: summary.replications,
-            cost_per_hour: summary.metrics.get("cost.per_hour").map_or(0.0, |e| e.mean),
+            cost_per_hour: summary.metrics.get(COST_METRIC).map_or(0.0, |e| e.mean),
             p99_ms: summary.metrics["p99_ms"].clone(),
             checks,
             status,

@@ -292,9 +292,10 @@ pub struct PlanResult {
     /// grid order. They carry no figures: nothing was run for them.
     #[serde(default)]
     pub inferred: Vec<InferredVariant>,
-    /// Variants neither evaluated nor inferred: with fixed prices, those
+    /// Variants not run because of their price (fixed prices only): those
     /// that cost more than the chosen one (or as much, later in grid
-    /// order), whose verdict cannot change the answer.
+    /// order), whose verdict cannot change the answer, and those over a
+    /// `cost<N` objective.
     #[serde(default)]
     pub pruned: usize,
     /// Whether every variant's cost per hour was known before running it
