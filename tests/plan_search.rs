@@ -162,6 +162,33 @@ fn a_two_dimensional_plan_finds_the_erlang_c_answer_from_few_variants() {
         searched.evaluated.len() + searched.inferred.len() + searched.pruned,
         144
     );
+    // Paired by replication against the next smaller evaluated variants
+    // (here qa = 5, which the search ran to rule it out). Replication r
+    // of both ran with seed 1 + r and qb's messages and work draw from
+    // their own streams, which qa's consumers do not touch: qb's p99
+    // differs by exactly 0 in every pair. qa's p99 drops by about
+    // 40.2 − 20.7 = 19.5 ms (Erlang C), several half-widths from 0.
+    assert!(!searched.paired.is_empty(), "{searched:#?}");
+    for n in &searched.paired {
+        let (a, b) = consumers(&n.params);
+        assert!(searched.evaluated.iter().any(|e| e.index == n.index));
+        assert_eq!(n.replications, 3);
+        if (a, b) == (u64::from(ca) - 1, u64::from(cb)) {
+            assert!(n.differences[0].high < 0.0, "{n:?}");
+            assert_eq!(
+                (n.differences[1].mean, n.differences[1].ci95),
+                (0.0, Some(0.0)),
+                "{n:?}"
+            );
+        } else {
+            assert_eq!((a, b), (u64::from(ca), u64::from(cb) - 1), "{n:?}");
+            assert_eq!(
+                (n.differences[0].mean, n.differences[0].ci95),
+                (0.0, Some(0.0)),
+                "{n:?}"
+            );
+        }
+    }
     // Far fewer variants. Every probe either rules out a box of cheaper
     // variants (a failure), or bounds the answer's cost (a success), or
     // halves a rising path to a known success: about log₂ of a path of

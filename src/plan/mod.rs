@@ -30,6 +30,9 @@
 //!   reaches it (its figures equal the exhaustive plan's), and neighbours
 //!   are judged on the same draws. Verdicts use each variant's own
 //!   interval against fixed limits; no paired difference enters them.
+//!   The chosen variant is then compared with each evaluated neighbour
+//!   one value lower in a searched dimension, replication by replication
+//!   ([`PlanResult::paired`]): differences of runs with the same seed.
 //!
 //! Among the variants that meet every objective the cheapest (cost per
 //! hour; equal costs in grid order, smaller values first) is chosen.
@@ -47,7 +50,9 @@ use crate::sweep::record::RunRecord;
 use crate::sweep::{Runner, SweepError, SweepSetup};
 use slo::{Slo, Verdict};
 
-pub use models::{Check, Evaluated, InferredVariant, PlanResult, Status, UnstableVariant};
+pub use models::{
+    Check, Evaluated, InferredVariant, PairedComparison, PlanResult, Status, UnstableVariant,
+};
 
 /// How hard the planner works.
 #[derive(Debug, Clone)]
@@ -187,6 +192,10 @@ pub fn plan(
             })
         })
         .collect();
+    let paired = chosen
+        .as_ref()
+        .map(|c| state.paired(c.index, &searched))
+        .unwrap_or_default();
     Ok(PlanResult {
         identity: setup.identity(),
         slos: slos.to_vec(),
@@ -211,6 +220,7 @@ pub fn plan(
         inferred: implied,
         pruned,
         prices_fixed,
+        paired,
     })
 }
 
@@ -385,6 +395,66 @@ impl Evaluator<'_> {
             target = (target + self.batch).min(self.max_r);
         }
         Ok(())
+    }
+
+    /// Variant `c` against each evaluated variant one value lower in one
+    /// of the `searched` dimensions (equal in the others), objective by
+    /// objective, paired by replication: the differences of replication
+    /// `r`, which both ran with seed `seed + r`.
+    fn paired(&self, c: usize, searched: &[usize]) -> Vec<PairedComparison> {
+        let params = &self.setup.variants[c].params;
+        let mut out = Vec::new();
+        for &k in searched {
+            let d = &self.setup.dims[k];
+            let Some(pos) = d.values.iter().position(|x| *x == params[k].1) else {
+                continue;
+            };
+            let Some(lower) = pos.checked_sub(1).map(|p| &d.values[p]) else {
+                continue;
+            };
+            let Some(n) = self.setup.variants.iter().find(|v| {
+                v.params.iter().enumerate().all(|(j, (_, x))| {
+                    if j == k {
+                        x == lower
+                    } else {
+                        *x == params[j].1
+                    }
+                })
+            }) else {
+                continue;
+            };
+            let (Some(mine), Some(theirs)) = (self.records.get(&c), self.records.get(&n.index))
+            else {
+                continue;
+            };
+            let pairs: Vec<(&RunRecord, &RunRecord)> = mine
+                .iter()
+                .filter_map(|a| {
+                    theirs
+                        .iter()
+                        .find(|b| b.replication == a.replication)
+                        .map(|b| (a, b))
+                })
+                .collect();
+            let differences = self
+                .slos
+                .iter()
+                .map(|s| {
+                    let diffs: Vec<f64> = pairs
+                        .iter()
+                        .map(|(a, b)| a.metrics[&s.metric] - b.metrics[&s.metric])
+                        .collect();
+                    models::Estimate::of(&diffs)
+                })
+                .collect();
+            out.push(PairedComparison {
+                index: n.index,
+                params: n.params.iter().cloned().collect(),
+                replications: pairs.len() as u32,
+                differences,
+            });
+        }
+        out
     }
 
     fn judge(&self, v: usize) -> Evaluated {

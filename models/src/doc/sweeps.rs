@@ -303,6 +303,27 @@ pub struct PlanResult {
     /// only then are variants pruned by cost.
     #[serde(default)]
     pub prices_fixed: bool,
+    /// The chosen variant against each evaluated neighbour one value lower
+    /// in one searched dimension, paired by replication.
+    #[serde(default)]
+    pub paired: Vec<PairedComparison>,
+}
+
+/// The chosen variant against a cheaper neighbour, replication by
+/// replication: replication `r` of both ran with seed `seed + r` (common
+/// random numbers), so each difference cancels the noise the two share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairedComparison {
+    /// The neighbour's grid index.
+    pub index: usize,
+    /// The neighbour's varied values.
+    pub params: IndexMap<String, Value>,
+    /// Replications both have (the pairs).
+    pub replications: u32,
+    /// Per objective, in order: chosen minus neighbour, mean and 95%
+    /// interval (Student t over the pairs' differences), in the
+    /// objective's unit.
+    pub differences: Vec<Estimate>,
 }
 
 /// A variant whose verdict the planner inferred without running it.

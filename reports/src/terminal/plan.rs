@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use models::{Check, Evaluated, Op, PlanResult, Slo, Status, Verdict};
 
 use super::table;
-use crate::fmt::{Digits, Unit, estimate, int, margin, money, params};
+use crate::fmt::{Digits, Unit, change, estimate, int, margin, money, params};
 use crate::shared::evaluated_header;
 
 /// An objective's estimate in its unit: `30.98 ± 0.15ms`, `0 ± 0%`.
@@ -144,6 +144,27 @@ pub fn summary(p: &PlanResult) -> String {
                 out,
                 "Every objective holds with 95% confidence: the far end of each interval is inside its limit."
             );
+            if !p.paired.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "Against the next smaller evaluated variants, paired by replication (replication r of both ran with seed SEED+r):"
+                );
+            }
+            for n in &p.paired {
+                let diffs: Vec<String> = p
+                    .slos
+                    .iter()
+                    .zip(&n.differences)
+                    .map(|(s, d)| format!("{} {}", s.text, change(d, Unit::of(s).change())))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "  vs {} ({} pairs): {}",
+                    params(&n.params),
+                    n.replications,
+                    diffs.join(", ")
+                );
+            }
         }
         None => {
             let _ = writeln!(
