@@ -73,8 +73,9 @@ service:NAME:utilisation,
 db:NAME:(hot_spot|utilisation), cache:NAME:hit_ratio, queue:NAME:(lag|e2e_p99),
 cost<$/HOUR, cost_per_million<$, any of them over a window with @FROM..TO.
 Without --slo, the scenario's `slo` section (windows included) is judged.
-An objective holds when its whole 95% interval is on the good side. The first ascending numeric --vary is searched
-by bisection (assumed monotone); --exhaustive evaluates every variant.
+An objective holds when its whole 95% interval is on the good side. Every --vary whose values are
+ascending numbers (or those named by --search) is assumed monotone: variants implied to fail by a
+larger failing one, or dearer than one that meets, are not run; --exhaustive evaluates every variant.
 Exit codes: 0 a variant meets the objectives, 1 none does, 2 bad input.")]
     Plan(PlanArgs),
     /// Assert the service-level objectives of scenario files (their `slo`
@@ -203,9 +204,11 @@ pub struct PlanArgs {
     /// Most replications of one variant.
     #[arg(long, short = 'r', default_value_t = 10)]
     pub replications: u32,
-    /// The dimension to search by bisection (default: the first ascending numeric one).
-    #[arg(long, value_name = "PATH")]
-    pub search: Option<String>,
+    /// A dimension assumed monotone (a larger value never makes an objective worse),
+    /// searched instead of run in full: repeat it or separate paths with commas
+    /// (default: every --vary whose values are ascending numbers).
+    #[arg(long, value_name = "PATH", value_delimiter = ',')]
+    pub search: Vec<String>,
     /// Evaluate every variant of the grid.
     #[arg(long)]
     pub exhaustive: bool,

@@ -90,7 +90,7 @@ fn plan_grid(name: &str, vary: &str, exhaustive: bool) -> PlanResult {
         min_replications: 3,
         max_replications: 10,
         batch: 2,
-        search: None,
+        search: Vec::new(),
         exhaustive,
         threads: 0,
     };

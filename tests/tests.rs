@@ -29,13 +29,18 @@ mod cli;
 mod sweep;
 
 /// `capsim plan` against Erlang C: the smallest passing concurrency by
-/// bisection and exhaustively, unstable variants, exit codes, plan.json.
+/// the search and exhaustively, unstable variants, exit codes, plan.json.
 mod plan;
 
 /// The pages of `plan --out` and `sweep --out`: what decided a plan
 /// (not p99 here), the star on the chosen variant only, cost and errors
 /// pinned and windowed figures on a sweep's page (issue 13, item 5).
 mod pages;
+
+/// `capsim plan` over several monotone dimensions against Erlang C: two
+/// priced M/M/c work queues, the answer, the variants evaluated, inferred
+/// and pruned, agreement with the exhaustive plan; fixed costs.
+mod plan_search;
 
 /// `capsim check`: SLO sections, windows, baselines, JUnit, exit codes.
 mod check;

@@ -117,8 +117,9 @@ pub use doc::slo::{
     Objective, RunObjective, RunVerdict, Window, metrics, split_windowed, windowed,
 };
 pub use doc::sweeps::{
-    CONFIDENCE, Check, Dimension, Estimate, Evaluated, Op, PlanResult, Slo, Status, SweepIdentity,
-    SweepResult, UnstableVariant, VariantSummary, Verdict, short_number,
+    CONFIDENCE, Check, Dimension, Estimate, Evaluated, InferredVariant, Op, PairedComparison,
+    PlanResult, Slo, Status, SweepIdentity, SweepResult, UnstableVariant, VariantSummary, Verdict,
+    short_number,
 };
 pub use kinds::database::sharding::ring::moved_hash_space;
 pub use kinds::database::sharding::{Ring, Router, moved_between};

@@ -272,7 +272,8 @@ pub struct PlanResult {
     pub grid_size: usize,
     /// Runs executed.
     pub runs: usize,
-    /// The searched dimension, if any.
+    /// The first of the [`searched`](PlanResult::searched) dimensions,
+    /// if any.
     pub search: Option<String>,
     /// The cheapest variant meeting every objective.
     pub chosen: Option<Evaluated>,
@@ -283,6 +284,61 @@ pub struct PlanResult {
     /// Variants not run because they are unstable (an unbounded queue fed
     /// faster than it drains), with the reason; they meet no objective.
     pub unstable: Vec<UnstableVariant>,
+    /// The dimensions assumed monotone (a larger value never makes an
+    /// objective worse), in grid order; empty for `--exhaustive`.
+    #[serde(default)]
+    pub searched: Vec<String>,
+    /// Variants not evaluated whose verdict follows from monotonicity, in
+    /// grid order. They carry no figures: nothing was run for them.
+    #[serde(default)]
+    pub inferred: Vec<InferredVariant>,
+    /// Variants not run because of their price (fixed prices only): those
+    /// that cost more than the chosen one (or as much, later in grid
+    /// order), whose verdict cannot change the answer, and those over a
+    /// `cost<N` objective.
+    #[serde(default)]
+    pub pruned: usize,
+    /// Whether every variant's cost per hour was known before running it
+    /// (no priced autoscaling or failing pods, no CDN billed by use):
+    /// only then are variants pruned by cost.
+    #[serde(default)]
+    pub prices_fixed: bool,
+    /// The chosen variant against each evaluated neighbour one value lower
+    /// in one searched dimension, paired by replication.
+    #[serde(default)]
+    pub paired: Vec<PairedComparison>,
+}
+
+/// The chosen variant against a cheaper neighbour, replication by
+/// replication: replication `r` of both ran with seed `seed + r` (common
+/// random numbers), so each difference cancels the noise the two share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairedComparison {
+    /// The neighbour's grid index.
+    pub index: usize,
+    /// The neighbour's varied values.
+    pub params: IndexMap<String, Value>,
+    /// Replications both have (the pairs).
+    pub replications: u32,
+    /// Per objective, in order: chosen minus neighbour, mean and 95%
+    /// interval (Student t over the pairs' differences), in the
+    /// objective's unit.
+    pub differences: Vec<Estimate>,
+}
+
+/// A variant whose verdict the planner inferred without running it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InferredVariant {
+    /// Grid index.
+    pub index: usize,
+    /// Varied values.
+    pub params: IndexMap<String, Value>,
+    /// `meets` (it is at least an evaluated variant that meets in every
+    /// searched dimension, equal in the others) or `fails` (at most one
+    /// that fails).
+    pub status: Status,
+    /// Grid index of the evaluated variant it follows from.
+    pub from: usize,
 }
 
 /// A variant the planner could not run.

@@ -5,10 +5,9 @@
 use sim_core::SimTime;
 
 use super::endpoints::Leftovers;
+use super::price::{per_hour, price_list};
 use super::world::World;
-use crate::doc::results::{
-    Cost, CostItem, Engine, FORMAT_VERSION, Results, ScenarioInfo, TimeSeries,
-};
+use crate::doc::results::{Cost, Engine, FORMAT_VERSION, Results, ScenarioInfo, TimeSeries};
 use crate::kernel::job::{Call, Reply};
 use crate::kernel::kind::{Finish, Kind};
 use crate::kinds::client::WorkloadSeries;
@@ -208,89 +207,19 @@ impl World<'_> {
     fn cost(&self, fin: &Finish<'_>, completed: u64) -> Cost {
         let m = self.m;
         let end = fin.end();
-        let mut items = Vec::new();
-        let mut add = |component: &str, unit: &str, count: f64, price: f64| {
-            if price > 0.0 {
-                items.push(CostItem {
-                    component: component.to_string(),
-                    unit: unit.to_string(),
-                    count,
-                    price_per_hour: price,
-                    per_hour: count * price,
-                });
-            }
-        };
-        for l in &m.load_balancers {
-            add(&l.name, "load balancer", 1.0, l.price_per_hour);
-        }
-        for (s, st) in m.services.iter().zip(&self.services) {
-            add(
-                &s.name,
-                "replica",
-                st.billed_mean(s, end),
-                s.price_per_replica_hour,
-            );
-        }
-        for c in &m.caches {
-            add(
-                &c.name,
-                "cache node",
-                f64::from(c.nodes),
-                c.price_per_node_hour,
-            );
-        }
-        // Billed by use: millions of edge requests per hour of the
-        // measured period.
         let measured_h = fin.period.measured().0 as f64 / 3.6e12;
-        for (c, st) in m.cdns.iter().zip(&self.cdns) {
-            add(
-                &c.name,
-                "million requests",
+        let items = price_list(
+            m,
+            |s| self.services[s].billed_mean(&m.services[s], end),
+            |c| {
                 if measured_h > 0.0 {
-                    st.requests() as f64 / 1e6 / measured_h
+                    self.cdns[c].requests() as f64 / 1e6 / measured_h
                 } else {
                     0.0
-                },
-                c.price_per_million_requests,
-            );
-        }
-        for d in &m.databases {
-            add(
-                &d.name,
-                "shard",
-                d.router.shards() as f64,
-                d.price_per_shard_hour,
-            );
-            if d.replicas > 0 {
-                add(
-                    &d.name,
-                    "read replica",
-                    d.router.shards() as f64 * f64::from(d.replicas),
-                    d.price_per_replica_hour,
-                );
-            }
-        }
-        for q in &m.queues {
-            add(
-                &q.name,
-                "partition",
-                f64::from(q.partitions),
-                q.price_per_partition_hour,
-            );
-            add(
-                &q.name,
-                "consumer",
-                f64::from(q.consumers),
-                q.price_per_consumer_hour,
-            );
-            add(
-                &q.name,
-                "broker",
-                f64::from(q.brokers),
-                q.price_per_broker_hour,
-            );
-        }
-        let per_hour: f64 = items.iter().map(|i| i.per_hour).sum::<f64>() + 0.0;
+                }
+            },
+        );
+        let per_hour = per_hour(&items);
         let total = per_hour * m.duration.as_secs_f64() / 3600.0;
         Cost {
             per_hour,

@@ -11,6 +11,7 @@ mod interpreter;
 pub mod kinds;
 pub mod model;
 pub mod objectives;
+mod price;
 pub mod program;
 mod request;
 pub mod reshard;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use models::{Check, Evaluated, Op, PlanResult, Slo, Status, Verdict};
 
 use super::table;
-use crate::fmt::{Digits, Unit, estimate, int, margin, money, params};
+use crate::fmt::{Digits, Unit, change, estimate, int, margin, money, params};
 use crate::shared::evaluated_header;
 
 /// An objective's estimate in its unit: `30.98 ± 0.15ms`, `0 ± 0%`.
@@ -58,22 +58,62 @@ fn why(e: &Evaluated, slos: &[Slo]) -> String {
     reasons.join("; ")
 }
 
+/// What was searched and how much of the grid ran: `Plan for S: 2
+/// objective(s), grid of 120 variants; evaluated 9 (41 runs); 30 inferred
+/// by monotonicity, 81 pruned by cost`, then the monotone dimensions.
+fn headline(p: &PlanResult) -> String {
+    let mut line = format!(
+        "Plan for {}: {} objective(s), grid of {} variants; ",
+        p.identity.scenario,
+        p.slos.len(),
+        p.grid_size
+    );
+    // Plans saved before `searched` existed name one dimension in `search`.
+    let searched: Vec<&str> = if p.searched.is_empty() {
+        p.search.iter().map(String::as_str).collect()
+    } else {
+        p.searched.iter().map(String::as_str).collect()
+    };
+    if searched.is_empty() && p.inferred.is_empty() && p.pruned == 0 {
+        let _ = write!(
+            line,
+            "evaluated {} exhaustively, {} runs",
+            p.evaluated.len(),
+            p.runs
+        );
+        return line;
+    }
+    let _ = write!(
+        line,
+        "evaluated {} ({} runs); {} inferred by monotonicity, {} pruned by cost",
+        p.evaluated.len(),
+        p.runs,
+        p.inferred.len(),
+        p.pruned
+    );
+    if !p.unstable.is_empty() {
+        let _ = write!(line, ", {} unstable", p.unstable.len());
+    }
+    if !searched.is_empty() {
+        let _ = write!(
+            line,
+            "\nassumed monotone (a larger value never makes an objective worse): {}",
+            searched.join(", ")
+        );
+    }
+    if !p.prices_fixed && !p.searched.is_empty() {
+        let _ = write!(
+            line,
+            "\nnote: costs depend on the run (autoscaling, failing pods or a CDN billed by use), so none is pruned by cost: every variant not inferred to fail was evaluated"
+        );
+    }
+    line
+}
+
 /// The summary printed after a plan.
 pub fn summary(p: &PlanResult) -> String {
     let mut out = String::new();
-    let how = match &p.search {
-        Some(s) => format!("by bisection on {s} (assumed monotone: a larger value never hurts)"),
-        None => "exhaustively".to_string(),
-    };
-    let _ = writeln!(
-        out,
-        "Plan for {}: {} objective(s), grid of {} variants; evaluated {} {how}, {} runs",
-        p.identity.scenario,
-        p.slos.len(),
-        p.grid_size,
-        p.evaluated.len(),
-        p.runs
-    );
+    let _ = writeln!(out, "{}", headline(p));
     if p.evaluated.iter().all(|e| e.cost_per_hour == 0.0) {
         let _ = writeln!(
             out,
@@ -104,6 +144,27 @@ pub fn summary(p: &PlanResult) -> String {
                 out,
                 "Every objective holds with 95% confidence: the far end of each interval is inside its limit."
             );
+            if !p.paired.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "Against the next smaller evaluated variants, paired by replication (replication r of both ran with seed SEED+r):"
+                );
+            }
+            for n in &p.paired {
+                let diffs: Vec<String> = p
+                    .slos
+                    .iter()
+                    .zip(&n.differences)
+                    .map(|(s, d)| format!("{} {}", s.text, change(d, Unit::of(s).change())))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "  vs {} ({} pairs): {}",
+                    params(&n.params),
+                    n.replications,
+                    diffs.join(", ")
+                );
+            }
         }
         None => {
             let _ = writeln!(
