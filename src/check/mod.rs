@@ -129,7 +129,7 @@ pub fn refuse_unmeasured(file: &str, model: &Model, command: &str) -> Result<(),
     match model.objectives.iter().find(|o| o.not_measured.is_some()) {
         None => Ok(()),
         Some(o) => Err(format!(
-            "{file}: objective `{}` cannot be measured: {}; `capsim {command}` judges every objective of the scenario (`run` and `sweep` report it as not measured)",
+            "{file}: objective `{}` cannot be measured: {}; `capsim {command}` judges every objective of the scenario (`run` and `sweep` report it as not measured); run longer, or give the objectives on the command line (`--slo`) or drop them (`--set slo=[]`)",
             o.label(),
             o.not_measured.as_deref().unwrap_or_default()
         )),

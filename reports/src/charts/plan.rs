@@ -435,6 +435,10 @@ fn cost_vs(p: &PlanResult, measure: Measure) -> Result<Chart, ChartError> {
                 labels.push((i, text, true));
             }
         }
+        // The chosen label first; a later label that would overlap one
+        // already drawn is left out (the page's table has every variant).
+        labels.sort_by_key(|l| !l.2);
+        let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
         for (i, text, chosen) in labels {
             let Some(q) = pts[i] else { continue };
             let at = (place.x[i], y.clamp(q.mean));
@@ -460,6 +464,21 @@ fn cost_vs(p: &PlanResult, measure: Measure) -> Result<Chart, ChartError> {
                 (true, true, _) => 20,
                 (false, _, _) => 14,
             };
+            // The label's box in pixels, its width estimated from its
+            // characters (about 0.6 em each).
+            let px = if chosen { TEXT_PX } else { 12.0 };
+            let width = (text.chars().count() as f64 * px * 0.6) as i32;
+            let (bx, by) = chart.backend_coord(&at);
+            let left = if right { bx + dx } else { bx + dx - width };
+            let top = by + dy - px as i32 / 2 - 2;
+            let rect = (left, top, left + width, top + px as i32 + 4);
+            let overlaps = |r: &(i32, i32, i32, i32)| {
+                rect.0 < r.2 && r.0 < rect.2 && rect.1 < r.3 && r.1 < rect.3
+            };
+            if !chosen && placed.iter().any(overlaps) {
+                continue;
+            }
+            placed.push(rect);
             if chosen {
                 chart.draw_series(std::iter::once(Circle::new(at, 10, INK.stroke_width(2))))?;
                 // A leader from the ring to the label.

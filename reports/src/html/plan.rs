@@ -14,7 +14,7 @@ use super::page::{
     params_text, pinned_css, styled_page, t, value,
 };
 use crate::chart::Chart;
-use crate::fmt::{Unit, estimate, margin, money};
+use crate::fmt::{Unit, change, estimate, margin, money};
 use crate::objectives::{
     Rejections, percent_figure, rejections, share_of_limit, slo_of, turned_down, worst,
 };
@@ -105,12 +105,26 @@ fn pinned_widths(p: &PlanResult) -> [f64; 3] {
 pub fn plan_page(p: &PlanResult, charts: &[Chart]) -> String {
     let id = &p.identity;
     let mut b = String::new();
-    let how = match &p.search {
-        Some(s) => format!(
-            "by bisection on <code>{}</code> (assumed monotone: a larger value never hurts)",
-            escape(s)
-        ),
-        None => "evaluating every variant".into(),
+    let how = if p.searched.is_empty() {
+        match &p.search {
+            Some(s) => format!(
+                "by a monotone search on <code>{}</code> (assumed monotone: a larger value never hurts)",
+                escape(s)
+            ),
+            None => "evaluating every variant".into(),
+        }
+    } else {
+        let dims: Vec<String> = p
+            .searched
+            .iter()
+            .map(|d| format!("<code>{}</code>", escape(d)))
+            .collect();
+        format!(
+            "by a monotone search on {} (assumed monotone: a larger value never hurts): {} inferred, {} pruned by cost",
+            dims.join(", "),
+            p.inferred.len(),
+            p.pruned
+        )
     };
     let sweep_name = id.name.as_deref().map_or(String::new(), |n| {
         format!("Sweep <code>{}</code> · ", escape(n))
@@ -196,6 +210,33 @@ fn chosen_section(p: &PlanResult) -> String {
         .collect();
     if !dims.is_empty() {
         let _ = writeln!(b, "<p>Searched: {}</p>", dims.join("; "));
+    }
+    if !p.paired.is_empty() {
+        let mut head: Vec<(String, bool)> = vec![
+            ("next smaller variant".into(), false),
+            ("pairs".into(), true),
+        ];
+        head.extend(p.slos.iter().map(|s| (s.text.clone(), true)));
+        let head: Vec<(&str, bool)> = head.iter().map(|(h, r)| (h.as_str(), *r)).collect();
+        let mut tb = Html::new(&head);
+        for pair in &p.paired {
+            let mut cells = vec![
+                t(params_text(&pair.params)),
+                n(pair.replications.to_string()),
+            ];
+            cells.extend(
+                p.slos
+                    .iter()
+                    .zip(&pair.differences)
+                    .map(|(s, d)| n(escape(&change(d, Unit::of(s).change())))),
+            );
+            tb.row("", &cells);
+        }
+        let _ = write!(
+            b,
+            "<p>The chosen variant minus each evaluated variant one value smaller in a searched dimension, paired by replication (replication r of both ran with seed SEED+r, so the difference is the change's, not the seeds'), with 95% intervals:</p>\n{}",
+            tb.finish()
+        );
     }
     if p.evaluated.iter().all(|e| e.cost_per_hour == 0.0) && !p.evaluated.is_empty() {
         b.push_str("<p class=\"note\">The scenario sets no prices, so every variant costs $0; ties go to the smaller configuration.</p>\n");
