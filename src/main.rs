@@ -10,7 +10,7 @@ use capsim::cli::{
     CheckArgs, Cli, Command, Format, GridArgs, MergeArgs, PlanArgs, ReportArgs, RunArgs, SweepArgs,
     ValidateArgs,
 };
-use capsim::output::write_atomic;
+use capsim::output::{document_json, write_atomic};
 use capsim::plan::{PlanOptions, plan as run_plan, slo};
 use capsim::progress::Progress;
 use capsim::sweep::partition::{PartHeader, PartWriter, Partition, merge, write_outputs};
@@ -51,6 +51,11 @@ enum Failure {
     Other(anyhow::Error),
 }
 
+/// A failure that is capsim's, not the input's: exit 1.
+fn internal(message: String) -> Failure {
+    Failure::Other(anyhow::anyhow!(message))
+}
+
 impl From<ScenarioError> for Failure {
     fn from(e: ScenarioError) -> Self {
         Failure::Input(e.to_string())
@@ -61,6 +66,7 @@ impl From<SweepError> for Failure {
     fn from(e: SweepError) -> Self {
         match e {
             SweepError::Input(m) => Failure::Input(m),
+            SweepError::Internal(m) => Failure::Other(anyhow::anyhow!(m)),
         }
     }
 }
@@ -114,7 +120,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::Input(format!("{}: {e}", a.scenario.display())))?;
     watch.finish();
     progress.finish();
-    let json = serde_json::to_string_pretty(&results).context("serialising the results")?;
+    let json = document_json(&results, "results document").map_err(internal)?;
     if let Some(dir) = &a.out {
         let path = dir.join("results.json");
         write_atomic(&path, format!("{json}\n").as_bytes())
@@ -306,7 +312,7 @@ fn finish_sweep(
     match format {
         Format::Json => outln!(
             "{}",
-            serde_json::to_string_pretty(result).context("serialising the sweep")?
+            document_json(result, "sweep document").map_err(internal)?
         ),
         Format::Table => {
             out!("{}", reports::terminal::sweep::summary(result));
@@ -379,18 +385,15 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
     let started = std::time::Instant::now();
     let result = run_plan(&setup, &slos, &opt, bar.bar())?;
     bar.finish();
+    let json = document_json(&result, "plan document").map_err(internal)?;
     if let Some(dir) = &a.out {
-        let json = serde_json::to_string_pretty(&result).context("serialising the plan")?;
         let path = dir.join("plan.json");
         write_atomic(&path, format!("{json}\n").as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
         write_files(dir, reports::plan_report(&result))?;
     }
     match a.format {
-        Format::Json => outln!(
-            "{}",
-            serde_json::to_string_pretty(&result).context("serialising the plan")?
-        ),
+        Format::Json => outln!("{json}"),
         Format::Table => {
             out!("{}", reports::terminal::plan::summary(&result));
             outln!(
@@ -439,7 +442,7 @@ fn check_cmd(a: CheckArgs) -> Result<(), Failure> {
             .zip(dirs)
         {
             let sub = dir.join(&name);
-            let json = serde_json::to_string_pretty(results).context("serialising the results")?;
+            let json = document_json(results, "results document").map_err(internal)?;
             let path = sub.join("results.json");
             write_atomic(&path, format!("{json}\n").as_bytes())
                 .with_context(|| format!("writing {}", path.display()))?;
@@ -447,7 +450,7 @@ fn check_cmd(a: CheckArgs) -> Result<(), Failure> {
             s.report_dir = Some(name);
         }
     }
-    let json = serde_json::to_string_pretty(&report).context("serialising the check")?;
+    let json = document_json(&report, "check document").map_err(internal)?;
     if let Some(dir) = &a.out {
         let path = dir.join("check.json");
         write_atomic(&path, format!("{json}\n").as_bytes())
@@ -496,6 +499,23 @@ fn write_report(dir: &std::path::Path, results: &models::Results) -> Result<(), 
     write_files(dir, reports::run_report(results))
 }
 
+/// Reads `text` (of `file`, which looks like a `what`) as a `T`; the
+/// error names the line:column and the field path of the first value
+/// that does not fit (`cost.total: invalid type: null, expected f64`).
+fn read_as<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+    what: &str,
+) -> Result<T, Failure> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let (line, column, why) = capsim::output::read_error(&e);
+        Failure::Input(format!(
+            "{file}:{line}:{column}: looks like a {what} but does not read as one (written by another capsim version, or edited?): {why}"
+        ))
+    })
+}
+
 fn report(a: ReportArgs) -> Result<(), Failure> {
     let file = a.document.display().to_string();
     let text = std::fs::read_to_string(&a.document)
@@ -504,26 +524,17 @@ fn report(a: ReportArgs) -> Result<(), Failure> {
         Failure::Input(format!("{file}:{}:{}: not JSON: {e}", e.line(), e.column()))
     })?;
     let has = |k: &str| value.get(k).is_some();
-    let bad = |what: &str, e: serde_json::Error| {
-        Failure::Input(format!(
-            "{file}: looks like a {what} but does not read as one (written by another capsim version?): {e}"
-        ))
-    };
     let (kind, files) = if has("totals") && has("time_series") {
-        let r: models::Results =
-            serde_json::from_value(value).map_err(|e| bad("results document", e))?;
+        let r: models::Results = read_as(&file, &text, "results document")?;
         ("run", reports::run_report(&r))
     } else if has("identity") && has("variants") {
-        let s: capsim::sweep::SweepResult =
-            serde_json::from_value(value).map_err(|e| bad("sweep document", e))?;
+        let s: capsim::sweep::SweepResult = read_as(&file, &text, "sweep document")?;
         ("sweep", reports::sweep_report(&s))
     } else if has("scenarios") && has("tolerance") {
-        let c: models::CheckReport =
-            serde_json::from_value(value).map_err(|e| bad("check document", e))?;
+        let c: models::CheckReport = read_as(&file, &text, "check document")?;
         ("check", reports::check_report(&c))
     } else if has("identity") && has("slos") {
-        let p: capsim::plan::PlanResult =
-            serde_json::from_value(value).map_err(|e| bad("plan document", e))?;
+        let p: capsim::plan::PlanResult = read_as(&file, &text, "plan document")?;
         ("plan", reports::plan_report(&p))
     } else {
         return Err(Failure::Input(format!(

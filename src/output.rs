@@ -6,6 +6,45 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The pretty JSON of a document (`what`: "results document", ...) that
+/// capsim will read back: it is read back here, as `T`, before anyone
+/// writes or prints it. JSON has no infinity or NaN — serde_json writes a
+/// float that is not finite as `null`, which no number field reads — so
+/// this refuses, naming the field, a document `capsim report` or
+/// `check --baseline` could not read. Validation keeps every figure
+/// finite; an error here is a bug to report (exit 1), never a file.
+pub fn document_json<T: Serialize + DeserializeOwned>(
+    doc: &T,
+    what: &str,
+) -> Result<String, String> {
+    let json =
+        serde_json::to_string_pretty(doc).map_err(|e| format!("serialising the {what}: {e}"))?;
+    let mut de = serde_json::Deserializer::from_str(&json);
+    let back: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    match back {
+        Ok(_) => Ok(json),
+        Err(e) => Err(format!(
+            "the {what} would not read back, so it is not written (a figure that is not a finite number?): {}",
+            read_error(&e).2
+        )),
+    }
+}
+
+/// Where and why a JSON document did not read: `(line, column, "field.path:
+/// message")`, the message without serde_json's own " at line L column C".
+pub fn read_error(e: &serde_path_to_error::Error<serde_json::Error>) -> (usize, usize, String) {
+    let inner = e.inner();
+    let (line, column) = (inner.line(), inner.column());
+    let full = inner.to_string();
+    let message = full
+        .strip_suffix(&format!(" at line {line} column {column}"))
+        .unwrap_or(&full);
+    (line, column, format!("{}: {message}", e.path()))
+}
+
 /// Writes `bytes` to `path` atomically (same-folder temporary + rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
@@ -48,5 +87,25 @@ mod tests {
             .collect();
         assert!(leftovers.is_empty());
         fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn refuses_a_document_that_would_not_read_back() {
+        #[derive(Serialize, serde::Deserialize)]
+        struct Doc {
+            cost: f64,
+        }
+        assert_eq!(
+            document_json(&Doc { cost: 2.5 }, "doc").unwrap(),
+            "{\n  \"cost\": 2.5\n}"
+        );
+        let e = document_json(
+            &Doc {
+                cost: f64::INFINITY,
+            },
+            "doc",
+        )
+        .unwrap_err();
+        assert!(e.contains("cost: invalid type: null"), "{e}");
     }
 }

@@ -23,6 +23,11 @@ mod conservation;
 /// bad input (exit 2, located messages, no output file).
 mod cli;
 
+/// Issue 14, item 1: prices whose cost overflows are refused at
+/// validation by every command; `report` and `check --baseline` refuse a
+/// `null` number naming the file, line:column and field; no panic.
+mod finite;
+
 /// `capsim sweep` and `capsim merge`: the same bytes on any thread count
 /// and partitioning, grids and `--vary` values, bad input, confidence
 /// intervals, common random numbers.

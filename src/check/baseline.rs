@@ -114,13 +114,8 @@ pub fn load(path: &std::path::Path) -> Result<CheckReport, CheckError> {
     }
     let mut de = serde_json::Deserializer::from_str(&text);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let inner = e.inner();
-        CheckError(format!(
-            "{file}:{}:{}: --baseline: {}: {inner}",
-            inner.line(),
-            inner.column(),
-            e.path()
-        ))
+        let (line, column, why) = crate::output::read_error(&e);
+        CheckError(format!("{file}:{line}:{column}: --baseline: {why}"))
     })
 }
 

@@ -41,6 +41,10 @@ pub enum SweepError {
     /// The scenario, a `--vary`, a variant or a partition is invalid.
     #[error("{0}")]
     Input(String),
+    /// A run's output cannot be kept (a figure that is not a finite
+    /// number): a bug in capsim, not in the input.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<ScenarioError> for SweepError {
@@ -335,7 +339,13 @@ impl SweepSetup {
         if rep == 0 {
             rec.keys_moved = keys_moved(base, &model, self.seed);
         }
-        Ok(rec.round_trip())
+        rec.round_trip().map_err(|e| {
+            SweepError::Internal(format!(
+                "{}: variant {}, replication {rep}: the run's record does not read back (a figure that is not a finite number?): {e}",
+                self.file,
+                v.label()
+            ))
+        })
     }
 
     /// Adds to `rec` the windowed metrics of the model's objectives and of

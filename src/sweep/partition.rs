@@ -266,7 +266,8 @@ pub fn merge(paths: &[PathBuf]) -> Result<SweepResult, SweepError> {
 
 /// Writes `sweep.json` and `sweep.csv` into `dir`, each atomically.
 pub fn write_outputs(dir: &Path, result: &SweepResult) -> std::io::Result<()> {
-    let json = serde_json::to_string_pretty(result).map_err(std::io::Error::other)?;
+    let json =
+        crate::output::document_json(result, "sweep document").map_err(std::io::Error::other)?;
     crate::output::write_atomic(&dir.join("sweep.json"), format!("{json}\n").as_bytes())?;
     crate::output::write_atomic(
         &dir.join("sweep.csv"),

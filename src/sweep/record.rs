@@ -73,8 +73,15 @@ impl RunRecord {
     /// The record as it reads back from its JSON form. Aggregating only
     /// round-tripped records makes a single-machine sweep and a merge of
     /// partitions byte-identical by construction.
-    pub fn round_trip(self) -> Self {
-        let text = serde_json::to_string(&self).expect("records serialise");
-        serde_json::from_str(&text).expect("records read back")
+    ///
+    /// Errs, naming the field (`metrics.cost_total: invalid type: null`),
+    /// when the record does not read back: JSON writes a number that is
+    /// not finite as `null`, which no `f64` field reads. Validation keeps
+    /// every metric finite, so this is a bug to report, not bad input.
+    pub fn round_trip(self) -> Result<Self, String> {
+        let text = serde_json::to_string(&self).map_err(|e| e.to_string())?;
+        let mut de = serde_json::Deserializer::from_str(&text);
+        serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| format!("{}: {}", e.path(), e.inner()))
     }
 }

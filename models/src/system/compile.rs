@@ -13,7 +13,7 @@ use super::model::Model;
 use super::program::{Builder, reachable_keys};
 use super::scenario::Scenario;
 use super::topology::TopologyDef;
-use super::{faults, objectives, stability};
+use super::{faults, objectives, price, stability};
 use crate::kernel::resolve::{Path, Resolve, Sender};
 use crate::kinds::balancer::{self, LbDef};
 use crate::kinds::call::{self, CallDef};
@@ -292,6 +292,7 @@ pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioErr
         topology: TopologyDef::default(),
     };
     model.topology = TopologyDef::build(&model);
+    price::check_finite(cx, sc, &model)?;
     stability::check(cx, &model)?;
     Ok(model)
 }

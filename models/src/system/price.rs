@@ -3,7 +3,104 @@
 //! cost before running it.
 
 use super::model::Model;
+use super::scenario::Scenario;
 use crate::doc::results::CostItem;
+use crate::kernel::resolve::{Path, Resolve};
+use crate::kinds::{balancer, cache, cdn, database, queue, service};
+use crate::scenario::ScenarioError;
+
+/// The most millions of requests per hour a CDN edge can be billed for:
+/// a run counts at most `u64::MAX` requests, over at least 1 ns.
+const MAX_EDGE_RATE: f64 = u64::MAX as f64 * 1e9 * 3600.0 / 1e6;
+
+/// Refuses prices whose cost figures would not be finite numbers: the
+/// price list with every count at the largest it can bill (a service's
+/// `max_replicas` under autoscaling, a CDN edge's largest countable
+/// request rate) must stay finite once multiplied by the run's length in
+/// seconds (the total, with room: it is in hours) and by 10^6 (the cost
+/// per million requests, with room: it divides by the completed
+/// requests). The error points at the price whose line makes the sum
+/// overflow. A handful of multiplications: no run's result changes.
+pub(super) fn check_finite(
+    cx: &Resolve<'_>,
+    sc: &Scenario,
+    m: &Model,
+) -> Result<(), ScenarioError> {
+    let scale = m.duration.as_secs_f64().max(1.0) * 1e6;
+    let mut sum = 0.0_f64;
+    let mut add = |path: Path, count: f64, price: f64| {
+        sum += count * price;
+        if (sum * scale).is_finite() {
+            Ok(())
+        } else {
+            Err(cx.err(
+                &path,
+                format!(
+                    "a price of {price:e} makes the cost of the run overflow (billing up to {count:e} × {price:e} per hour over {}, also per million requests, is not a finite number): use a larger unit of money",
+                    m.duration
+                ),
+            ))
+        }
+    };
+    for (i, l) in m.load_balancers.iter().enumerate() {
+        let p = Path::root(balancer::SECTION).i(i);
+        add(p.k("price_per_hour"), 1.0, l.price_per_hour)?;
+    }
+    for (i, s) in m.services.iter().enumerate() {
+        let p = Path::root(service::SECTION).i(i);
+        let most = s.autoscaling.as_ref().map_or(0, |a| a.max_replicas);
+        let count = f64::from(s.replicas.max(most));
+        add(
+            p.k("price_per_replica_hour"),
+            count,
+            s.price_per_replica_hour,
+        )?;
+    }
+    for (i, c) in m.caches.iter().enumerate() {
+        let p = Path::root(cache::SECTION).i(i);
+        let count = f64::from(c.nodes);
+        add(p.k("price_per_node_hour"), count, c.price_per_node_hour)?;
+    }
+    for (i, c) in m.cdns.iter().enumerate() {
+        let p = Path::root(cdn::SECTION).i(i);
+        let price = c.price_per_million_requests;
+        add(p.k("price_per_million_requests"), MAX_EDGE_RATE, price)?;
+    }
+    for (i, d) in m.databases.iter().enumerate() {
+        let p = Path::root(database::SECTION).i(i);
+        let shards = d.router.shards() as f64;
+        add(p.k("price_per_shard_hour"), shards, d.price_per_shard_hour)?;
+        // An absent replica price is the shard price: blame that field.
+        let given = sc.databases[i].price_per_replica_hour.is_some();
+        let field = if given {
+            "price_per_replica_hour"
+        } else {
+            "price_per_shard_hour"
+        };
+        let count = shards * f64::from(d.replicas);
+        add(p.k(field), count, d.price_per_replica_hour)?;
+    }
+    for (i, q) in m.queues.iter().enumerate() {
+        let p = Path::root(queue::SECTION).i(i);
+        let lines = [
+            (
+                "price_per_partition_hour",
+                q.partitions,
+                q.price_per_partition_hour,
+            ),
+            (
+                "price_per_consumer_hour",
+                q.consumers,
+                q.price_per_consumer_hour,
+            ),
+            ("price_per_broker_hour", q.brokers, q.price_per_broker_hour),
+        ];
+        for (field, count, price) in lines {
+            add(p.k(field), f64::from(count), price)?;
+        }
+    }
+    Ok(())
+}
 
 /// Every priced component's line, in a fixed order (balancers, services,
 /// caches, CDN edges, databases, queues): `billed(s)` is the mean number
