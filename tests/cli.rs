@@ -57,13 +57,19 @@ pub struct Outcome {
 
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Cut at a character boundary: slicing inside a table's box
+        // drawing would panic while reporting a failure (and abort).
+        let mut end = self.stdout.len().min(2000);
+        while !self.stdout.is_char_boundary(end) {
+            end -= 1;
+        }
         write!(
             f,
             "`{}` exited with {:?}\n--- stderr:\n{}\n--- stdout (first 2000 bytes):\n{}",
             self.command,
             self.code,
             self.stderr,
-            &self.stdout[..self.stdout.len().min(2000)]
+            &self.stdout[..end]
         )
     }
 }
