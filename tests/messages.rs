@@ -189,7 +189,7 @@ fn kept_sweep_errors_name_the_file_and_the_sweep() {
     let p = path.to_str().unwrap();
     let expected = format!(
         "{p}: sweeps.sizes: variant app.replicas=0: services[0].replicas: a service needs \
-         at least 1 replica\n"
+         at least 1 replica (the variant's services.app.replicas=0)\n"
     );
     refused(&capsim(["validate", p]), &expected);
     refused(&capsim(["sweep", p, "-q"]), &expected);

@@ -51,8 +51,8 @@ impl From<ScenarioError> for SweepError {
 
 /// What is wrong with a variant's model, without the file (the caller
 /// names it before the variant): the path, the message, `(value from --set
-/// ...)` when the value came from one of the user's `base_sets` (a value
-/// from the variant itself is the variant's), and any help.
+/// ...)` when the value came from one of the user's `base_sets`, `(the
+/// variant's PATH=VALUE)` when it is the variant's own, and any help.
 fn variant_problem(e: &ScenarioError, base_sets: &[String]) -> String {
     let mut out = String::new();
     if !e.path.is_empty() {
@@ -60,8 +60,10 @@ fn variant_problem(e: &ScenarioError, base_sets: &[String]) -> String {
         out.push_str(": ");
     }
     out.push_str(&e.message);
-    if let Some(set) = e.from_override.as_ref().filter(|s| base_sets.contains(s)) {
-        out.push_str(&format!(" (value from --set {set})"));
+    match &e.from_override {
+        Some(set) if base_sets.contains(set) => out.push_str(&format!(" (value from --set {set})")),
+        Some(set) => out.push_str(&format!(" (the variant's {set})")),
+        None => {}
     }
     if let Some(s) = &e.suggestion {
         out.push_str(&format!("\n  help: did you mean `{s}`?"));
