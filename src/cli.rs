@@ -19,6 +19,7 @@ use clap::{Parser, Subcommand, ValueEnum};
   capsim run scenarios/mmc.json --format json > results.json
   capsim validate scenarios/flash-sale.json
   capsim check scenarios/*.json --junit junit.xml
+  generate-scenario | capsim run -     # - reads the scenario from standard input
 
 Exit codes: 0 success, 2 bad input (the message names file, line:column and field), 1 other failures.")]
 pub struct Cli {
@@ -124,7 +125,7 @@ The merged sweep.json equals the single-machine sweep's byte for byte.")]
 /// Arguments of `capsim run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The scenario file (JSON).
+    /// The scenario file (JSON), or - to read it from standard input.
     pub scenario: PathBuf,
     /// Master seed (overrides the scenario's `seed`).
     #[arg(long)]
@@ -146,7 +147,7 @@ pub struct RunArgs {
 /// What `sweep` and `plan` share: the scenario, the grid and how to run it.
 #[derive(Debug, clap::Args)]
 pub struct GridArgs {
-    /// The scenario file (JSON).
+    /// The scenario file (JSON), or - to read it from standard input.
     pub scenario: PathBuf,
     /// A field to vary: PATH=VALUES (repeatable; several form a grid).
     #[arg(long = "vary", value_name = "PATH=VALUES")]
@@ -223,7 +224,7 @@ pub struct PlanArgs {
 /// Arguments of `capsim check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Scenario files (JSON), each with an `slo` section.
+    /// Scenario files (JSON), each with an `slo` section; - reads one from standard input.
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
     /// Replications of every scenario (and objective window).
@@ -288,7 +289,7 @@ pub struct ReportArgs {
 /// Arguments of `capsim validate`.
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// The scenario file (JSON).
+    /// The scenario file (JSON), or - to read it from standard input.
     pub scenario: PathBuf,
     /// Override a field: PATH=VALUE (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]

@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod input;
 pub mod output;
 pub mod plan;
 pub mod progress;

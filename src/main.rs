@@ -10,7 +10,8 @@ use capsim::cli::{
     CheckArgs, Cli, Command, Format, GridArgs, MergeArgs, PlanArgs, ReportArgs, RunArgs, SweepArgs,
     ValidateArgs,
 };
-use capsim::output::{document_json, write_atomic};
+use capsim::input::read_scenario;
+use capsim::output::{check_out_dir, document_json, write_atomic};
 use capsim::plan::{PlanOptions, plan as run_plan, slo};
 use capsim::progress::Progress;
 use capsim::sweep::partition::{PartHeader, PartWriter, Partition, merge, write_outputs};
@@ -113,11 +114,13 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     if let Some(seed) = a.seed {
         sets.push(format!("seed={seed}"));
     }
-    let (_, model) = models::load_file(&a.scenario, &sets)?;
+    check_out(a.out.as_deref())?;
+    let (file, text) = read_scenario(&a.scenario)?;
+    let (_, model) = models::load(&file, &text, &sets)?;
     let progress = Progress::run(sim_core::SimTime(model.duration.0), a.quiet);
     let watch = progress.run_progress();
     let results = models::judged(&model, watch.watch(models::World::new(&model, model.seed)))
-        .map_err(|e| Failure::Input(format!("{}: {e}", a.scenario.display())))?;
+        .map_err(|e| Failure::Input(format!("{file}: {e}")))?;
     watch.finish();
     progress.finish();
     let json = document_json(&results, "results document").map_err(internal)?;
@@ -140,7 +143,8 @@ fn run(a: RunArgs) -> Result<(), Failure> {
 }
 
 fn validate(a: ValidateArgs) -> Result<(), Failure> {
-    let (sc, model) = models::load_file(&a.scenario, &a.sets)?;
+    let (file, text) = read_scenario(&a.scenario)?;
+    let (sc, model) = models::load(&file, &text, &a.sets)?;
     let expected: f64 = model
         .workloads
         .iter()
@@ -150,19 +154,18 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
     // check them all before saying "ok".
     let mut sweeps = Vec::new();
     for name in sc.sweeps.keys() {
-        let setup = SweepSetup::new(
-            &a.scenario,
+        // Its errors name the file and the sweep.
+        let setup = SweepSetup::from_text(
+            file.clone(),
+            text.clone(),
             a.sets.clone(),
             Vec::new(),
             None,
             None,
             Some(name.clone()),
-        )
-        .map_err(|e| Failure::Input(format!("sweeps.{name}: {e}")))?;
+        )?;
         for s in &setup.slo {
-            slo::parse(s).map_err(|e| {
-                Failure::Input(format!("{}: sweeps.{name}.slo: {e}", a.scenario.display()))
-            })?;
+            slo::parse(s).map_err(|e| Failure::Input(format!("{file}: sweeps.{name}.slo: {e}")))?;
         }
         sweeps.push(format!(
             "  sweep `{name}`: {} variants x {} replications{}",
@@ -180,7 +183,7 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
     }
     outln!(
         "{}: ok — scenario `{}`: {} workloads, {} services, {} caches, {} databases, {} queues; {} simulated, about {:.0} requests",
-        a.scenario.display(),
+        file,
         sc.name,
         model.workloads.len(),
         model.services.len(),
@@ -233,6 +236,7 @@ fn grid_setup(g: &GridArgs, replications: Option<u32>) -> Result<SweepSetup, Fai
 }
 
 fn sweep(a: SweepArgs) -> Result<(), Failure> {
+    check_out(a.out.as_deref())?;
     let partition = a.partition.as_deref().map(Partition::parse).transpose()?;
     let setup = grid_setup(&a.grid, a.replications)?;
     let started = std::time::Instant::now();
@@ -329,11 +333,13 @@ fn finish_sweep(
 }
 
 fn merge_parts(a: MergeArgs) -> Result<(), Failure> {
+    check_out(a.out.as_deref())?;
     let result = merge(&a.parts)?;
     finish_sweep(&result, a.out.as_deref(), a.format)
 }
 
 fn plan(a: PlanArgs) -> Result<(), Failure> {
+    check_out(a.out.as_deref())?;
     let mut setup = grid_setup(&a.grid, None)?;
     // The objectives: --slo, else the scenario sweep's `slo`, else the
     // scenario's own `slo` section, windows included.
@@ -418,6 +424,7 @@ fn check_cmd(a: CheckArgs) -> Result<(), Failure> {
         strict: a.strict,
         threads: a.threads,
     };
+    check_out(a.out.as_deref())?;
     let loaded = check::load(&a.scenarios, &opts)?;
     let baseline = a
         .baseline
@@ -481,6 +488,12 @@ fn check_cmd(a: CheckArgs) -> Result<(), Failure> {
     }
 }
 
+/// Refuses an `--out` that names a file (or lies under one) before any
+/// work is done: exit 2, nothing written.
+fn check_out(out: Option<&std::path::Path>) -> Result<(), Failure> {
+    out.map_or(Ok(()), check_out_dir).map_err(Failure::Input)
+}
+
 /// Writes a report's files into `dir`, each atomically.
 fn write_files(
     dir: &std::path::Path,
@@ -517,6 +530,7 @@ fn read_as<T: serde::de::DeserializeOwned>(
 }
 
 fn report(a: ReportArgs) -> Result<(), Failure> {
+    check_out(Some(&a.out))?;
     let file = a.document.display().to_string();
     let text = std::fs::read_to_string(&a.document)
         .map_err(|e| Failure::Input(format!("{file}: cannot read: {e}")))?;

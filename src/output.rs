@@ -45,6 +45,31 @@ pub fn read_error(e: &serde_path_to_error::Error<serde_json::Error>) -> (usize, 
     (line, column, format!("{}: {message}", e.path()))
 }
 
+/// Checks that the `--out` folder `dir` can be a folder: it is one, or
+/// does not exist yet and no existing part of its path is a file.
+///
+/// # Errors
+///
+/// The message for the user, e.g. "--out results.json is a file; give a
+/// folder".
+pub fn check_out_dir(dir: &Path) -> Result<(), String> {
+    let existing = dir
+        .ancestors()
+        .find(|p| !p.as_os_str().is_empty() && p.exists());
+    match existing {
+        Some(p) if !p.is_dir() => Err(if p == dir {
+            format!("--out {} is a file; give a folder", dir.display())
+        } else {
+            format!(
+                "--out {}: {} is a file; give a folder",
+                dir.display(),
+                p.display()
+            )
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Writes `bytes` to `path` atomically (same-folder temporary + rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
@@ -107,5 +132,28 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("cost: invalid type: null"), "{e}");
+    }
+
+    #[test]
+    fn an_out_folder_that_is_a_file_is_refused() {
+        let dir = std::env::temp_dir().join(format!("capsim-outdir-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("results.json");
+        fs::write(&file, b"{}").unwrap();
+        assert_eq!(check_out_dir(&dir), Ok(()));
+        assert_eq!(check_out_dir(&dir.join("new/sub")), Ok(()));
+        assert_eq!(
+            check_out_dir(&file),
+            Err(format!("--out {} is a file; give a folder", file.display()))
+        );
+        assert_eq!(
+            check_out_dir(&file.join("sub")),
+            Err(format!(
+                "--out {}: {} is a file; give a folder",
+                file.join("sub").display(),
+                file.display()
+            ))
+        );
+        fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -692,20 +692,26 @@ fn a_missing_scenario_file_is_bad_input() {
 }
 
 #[test]
-fn an_unwritable_out_folder_is_a_failure_not_bad_input() {
+fn an_out_folder_under_a_file_is_bad_input() {
     let scratch = Scratch::new("unwritable-out");
     let file = scratch.file("tiny.json", TINY);
-    // --out names an existing regular file: the folder cannot be created.
+    // --out names a folder under an existing regular file: refused before
+    // the run, in words (issue 14, item 6; tests/messages.rs has the rest).
     let blocker = scratch.file("not-a-folder", "x");
     let out = capsim([
         "run".as_ref(),
         file.as_os_str(),
         "--out".as_ref(),
-        blocker.as_os_str(),
+        blocker.join("sub").as_os_str(),
     ]);
-    assert_eq!(out.code, Some(1), "{out}");
-    assert!(
-        out.stderr.starts_with("error: writing ") && out.stderr.contains("results.json"),
+    assert_eq!(out.code, Some(2), "{out}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: --out {}: {} is a file; give a folder\n",
+            blocker.join("sub").display(),
+            blocker.display()
+        ),
         "{out}"
     );
     assert_eq!(fs::read_to_string(&blocker).unwrap(), "x");

@@ -28,6 +28,11 @@ mod cli;
 /// `null` number naming the file, line:column and field; no panic.
 mod finite;
 
+/// Messages that point at the right thing (issue 14, item 6): durations,
+/// invalid UTF-8, a byte-order mark, hints for `"12"` and `--vary x=8-16`,
+/// kept sweeps, `--out` a file, `-` for standard input.
+mod messages;
+
 /// `capsim sweep` and `capsim merge`: the same bytes on any thread count
 /// and partitioning, grids and `--vary` values, bad input, confidence
 /// intervals, common random numbers.

@@ -123,7 +123,7 @@ pub use doc::sweeps::{
 };
 pub use kinds::database::sharding::ring::moved_hash_space;
 pub use kinds::database::sharding::{Ring, Router, moved_between};
-pub use scenario::{Location, PathSeg, ScenarioError, ScenarioErrorKind};
+pub use scenario::{Location, PathSeg, ScenarioError, ScenarioErrorKind, decode, read_file};
 pub use system::Model;
 pub use system::compile::{load, load_file};
 pub use system::reshard::moved_fraction;

@@ -3,7 +3,7 @@
 //! [`SimTime`] is an instant since the start of a run, [`SimDuration`] a span.
 //! Both wrap a `u64` count of nanoseconds, enough for 584 years of simulated
 //! time. Durations in scenario files are strings such as `"250us"`, `"3ms"`,
-//! `"1.5s"`, `"10m"`; [`SimDuration::parse`] reads them exactly (the decimal
+//! `"1.5s"`, `"10m"`, `"1h30m"`; [`SimDuration::parse`] reads them exactly (the decimal
 //! is scaled in integers, so `"0.1s"` is exactly 100,000,000 ns).
 
 use std::fmt;
@@ -90,64 +90,225 @@ impl SimDuration {
         self.0 as f64 / MILLIS as f64
     }
 
-    /// Parses a duration string: a non-negative decimal number followed by a
-    /// unit, `ns`, `us` (or `µs`), `ms`, `s`, `m` (or `min`), `h`, or `d`.
-    /// Examples: `"250us"`, `"3ms"`, `"1.5s"`, `"10m"`, `"0s"`.
+    /// Parses a duration string: one or more parts, each a non-negative
+    /// decimal number followed by a unit — `ns`, `us` (or `µs`), `ms`,
+    /// `s`, `m` (or `min`), `h` or `d` — with units from the largest to the
+    /// smallest, each at most once. Spaces may separate a number from its
+    /// unit and one part from the next; the parts add up.
+    /// Examples: `"250us"`, `"3ms"`, `"1.5s"`, `"10m"`, `"1h30m"`,
+    /// `"1m 15s"`, `"10 min"`, `"0s"`. A number may carry an exponent
+    /// (`"1e3ms"`, `"2.5e-1s"`).
     ///
-    /// The value must be a whole number of nanoseconds and fit in `u64`.
+    /// The value must be a whole number of nanoseconds and fit in `u64`
+    /// (about 584 years). Errors say what is wrong: a sign (`"-1ms"`), an
+    /// unknown unit (listing the valid ones), a number without a unit, a
+    /// value too large or finer than a nanosecond, units out of order.
     pub fn parse(text: &str) -> Result<SimDuration, DurationError> {
+        let err = |reason: &str| DurationError::new(text, reason);
         let s = text.trim();
-        let split = s
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| DurationError::new(text, "missing unit (ns, us, ms, s, m, h, d)"))?;
-        let (num, unit) = s.split_at(split);
-        let unit_ns: u64 = match unit.trim() {
-            "ns" => 1,
-            "us" | "µs" => MICROS,
-            "ms" => MILLIS,
-            "s" => SECS,
-            "m" | "min" => 60 * SECS,
-            "h" => 3600 * SECS,
-            "d" => 86_400 * SECS,
-            other => {
-                return Err(DurationError::new(
-                    text,
-                    &format!("unknown unit `{other}` (use ns, us, ms, s, m, h or d)"),
-                ));
+        if s.is_empty() {
+            return Err(err("empty: write a number and a unit, e.g. 250ms"));
+        }
+        if let Some(rest) = s.strip_prefix('-') {
+            return Err(
+                if rest.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+                    err("a duration cannot be negative")
+                } else {
+                    err("unexpected `-`: a duration is a number and a unit, e.g. 250ms")
+                },
+            );
+        }
+        if s.starts_with('+') {
+            return Err(err("write the number without a sign, e.g. 250ms"));
+        }
+        let mut rest = s;
+        let mut total: u64 = 0;
+        // The previous part's unit, to keep units from largest to smallest.
+        let mut previous: Option<(u64, &str)> = None;
+        while !rest.is_empty() {
+            let (number, after) = split_number(rest);
+            if number.is_empty() {
+                let c = rest.chars().next().unwrap_or(' ');
+                return Err(if c == '-' {
+                    err("a part of a duration cannot be negative")
+                } else if previous.is_some() && c.is_alphabetic() {
+                    err(&format!(
+                        "a unit follows another without a number: `{}`",
+                        unit_word(rest)
+                    ))
+                } else if c.is_alphabetic() {
+                    err("missing number before the unit")
+                } else {
+                    err(&format!(
+                        "unexpected `{c}`: a duration is a number and a unit, e.g. 250ms or 1h30m"
+                    ))
+                });
             }
-        };
-        if num.is_empty() {
-            return Err(DurationError::new(text, "missing number before the unit"));
-        }
-        let (int_part, frac_part) = match num.split_once('.') {
-            Some((i, f)) => (i, f),
-            None => (num, ""),
-        };
-        if frac_part.contains('.') || (int_part.is_empty() && frac_part.is_empty()) {
-            return Err(DurationError::new(text, "malformed number"));
-        }
-        let overflow = || DurationError::new(text, "too large (more than 584 years)");
-        let int: u64 = if int_part.is_empty() {
-            0
-        } else {
-            int_part.parse().map_err(|_| overflow())?
-        };
-        let mut total = int.checked_mul(unit_ns).ok_or_else(overflow)?;
-        // Fractional digits, scaled exactly in integers.
-        let mut scale = unit_ns;
-        for d in frac_part.bytes() {
-            let digit = u64::from(d - b'0');
-            if !scale.is_multiple_of(10) {
-                if digit != 0 {
-                    return Err(DurationError::new(text, "finer than one nanosecond"));
+            let after = after.trim_start();
+            let word = unit_word(after);
+            if word.is_empty() {
+                return Err(match after.chars().next() {
+                    None => err(&format!("missing unit after {number} (use {UNITS})")),
+                    Some(c) => err(&format!(
+                        "unexpected `{c}` after {number}: a duration is a number and a unit, e.g. 250ms or 1h30m"
+                    )),
+                });
+            }
+            let unit_ns = unit_nanos(word)
+                .ok_or_else(|| err(&format!("unknown unit `{word}` (use {UNITS})")))?;
+            if let Some((prev_ns, prev_word)) = previous {
+                if unit_ns == prev_ns {
+                    return Err(err(&format!("the unit `{word}` appears twice")));
                 }
-                continue;
+                if unit_ns > prev_ns {
+                    return Err(err(&format!(
+                        "`{word}` after `{prev_word}`: write the parts from the largest unit to the smallest, e.g. 1h30m"
+                    )));
+                }
             }
-            scale /= 10;
-            total = total.checked_add(digit * scale).ok_or_else(overflow)?;
+            let value = scaled(number, unit_ns).map_err(|e| match e {
+                Scale::Overflow => err(TOO_LARGE),
+                Scale::Finer => err("finer than one nanosecond"),
+                Scale::Malformed => err(&format!("malformed number `{number}`")),
+            })?;
+            total = total.checked_add(value).ok_or_else(|| err(TOO_LARGE))?;
+            previous = Some((unit_ns, word));
+            rest = after[word.len()..].trim_start();
         }
         Ok(SimDuration(total))
     }
+}
+
+/// The units a duration accepts, for messages.
+const UNITS: &str = "ns, us or µs, ms, s, m or min, h, d";
+
+/// The message for a duration beyond `u64` nanoseconds.
+const TOO_LARGE: &str =
+    "too large: the longest duration is 18446744073709551615ns, about 584 years";
+
+/// Nanoseconds in one `unit`, if it is one.
+fn unit_nanos(unit: &str) -> Option<u64> {
+    Some(match unit {
+        "ns" => 1,
+        "us" | "µs" => MICROS,
+        "ms" => MILLIS,
+        "s" => SECS,
+        "m" | "min" => 60 * SECS,
+        "h" => 3600 * SECS,
+        "d" => 86_400 * SECS,
+        _ => return None,
+    })
+}
+
+/// The letters at the start of `s` (a unit, or a misspelt one).
+fn unit_word(s: &str) -> &str {
+    let end = s
+        .char_indices()
+        .find(|&(_, c)| !c.is_alphabetic())
+        .map_or(s.len(), |(i, _)| i);
+    &s[..end]
+}
+
+/// Splits a number (digits, one `.`, an exponent `e[+-]digits`) off the
+/// start of `s`. Anything malformed is left to [`scaled`] to refuse.
+fn split_number(s: &str) -> (&str, &str) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+        i += 1;
+    }
+    if i > 0 && i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        let mut j = i + 1;
+        if j < b.len() && (b[j] == b'+' || b[j] == b'-') {
+            j += 1;
+        }
+        if j < b.len() && b[j].is_ascii_digit() {
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            i = j;
+        }
+    }
+    s.split_at(i)
+}
+
+/// Why a number could not be scaled to nanoseconds.
+enum Scale {
+    Overflow,
+    Finer,
+    Malformed,
+}
+
+/// `number` (as split by [`split_number`]) times `unit_ns`, exactly.
+fn scaled(number: &str, unit_ns: u64) -> Result<u64, Scale> {
+    let (mantissa, exponent) = match number.find(['e', 'E']) {
+        Some(at) => (&number[..at], &number[at + 1..]),
+        None => (number, ""),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if frac_part.contains('.') || (int_part.is_empty() && frac_part.is_empty()) {
+        return Err(Scale::Malformed);
+    }
+    let digits: Vec<u8> = int_part
+        .bytes()
+        .chain(frac_part.bytes())
+        .map(|d| d - b'0')
+        .collect();
+    if digits.iter().all(|&d| d == 0) {
+        return Ok(0);
+    }
+    // The exponent only moves the decimal point; a huge one cannot help.
+    let exponent: i64 = if exponent.is_empty() {
+        0
+    } else {
+        exponent
+            .parse::<i64>()
+            .unwrap_or(if exponent.starts_with('-') {
+                i64::MIN / 2
+            } else {
+                i64::MAX / 2
+            })
+    };
+    // Digits before the point: `point` of them (padded with zeros).
+    let point = (int_part.len() as i64).saturating_add(exponent);
+    let first_nonzero = digits.iter().position(|&d| d != 0).unwrap_or(0) as i64;
+    // More than 20 significant integer digits never fit in u64.
+    if point - first_nonzero > 20 {
+        return Err(Scale::Overflow);
+    }
+    // A nonzero digit more than 14 places after the point is finer than a
+    // nanosecond even in days (8.64e13 ns).
+    let last_nonzero = digits.iter().rposition(|&d| d != 0).unwrap_or(0) as i64;
+    if last_nonzero - point >= 14 {
+        return Err(Scale::Finer);
+    }
+    let digit = |i: i64| -> u64 {
+        if i < 0 || i >= digits.len() as i64 {
+            0
+        } else {
+            u64::from(digits[i as usize])
+        }
+    };
+    let mut total: u64 = 0;
+    for i in first_nonzero.min(point)..point {
+        let place = total.checked_mul(10).ok_or(Scale::Overflow)?;
+        total = place.checked_add(digit(i)).ok_or(Scale::Overflow)?;
+    }
+    let mut total = total.checked_mul(unit_ns).ok_or(Scale::Overflow)?;
+    // Fractional digits, scaled exactly in integers.
+    let mut scale = unit_ns;
+    for i in point..=last_nonzero {
+        let d = digit(i);
+        if !scale.is_multiple_of(10) {
+            if d != 0 {
+                return Err(Scale::Finer);
+            }
+            continue;
+        }
+        scale /= 10;
+        total = total.checked_add(d * scale).ok_or(Scale::Overflow)?;
+    }
+    Ok(total)
 }
 
 /// A duration string that could not be read.
@@ -299,11 +460,77 @@ mod tests {
     }
 
     #[test]
+    fn parses_compound_durations_exactly() {
+        let ns = |t: &str| SimDuration::parse(t).unwrap_or_else(|e| panic!("{e}")).0;
+        assert_eq!(ns("1h30m"), 5400 * SECS);
+        assert_eq!(ns("1m15s"), 75 * SECS);
+        assert_eq!(ns("2m30s"), 150 * SECS);
+        assert_eq!(ns("1.5s"), 1_500_000_000);
+        assert_eq!(ns("500ms"), 500 * MILLIS);
+        assert_eq!(ns("1h 30m"), 5400 * SECS);
+        assert_eq!(ns(" 1 h 30 min "), 5400 * SECS);
+        assert_eq!(ns("10 min"), 600 * SECS);
+        assert_eq!(ns("1d2h3m4s5ms6us7ns"), 93_784 * SECS + 5_006_007);
+        assert_eq!(ns("1m0.5s"), 60_500 * MILLIS);
+        assert_eq!(ns("1e3ms"), SECS);
+        assert_eq!(ns("2.5e-1s"), 250 * MILLIS);
+        assert_eq!(ns("1e-9s"), 1);
+        assert_eq!(ns("0e99h"), 0);
+        assert_eq!(ns("18446744073709551615ns"), u64::MAX);
+        assert_eq!(ns("584d"), 584 * 86_400 * SECS);
+    }
+
+    #[test]
+    fn says_what_is_wrong_with_a_duration() {
+        let reason = |t: &str| SimDuration::parse(t).unwrap_err().reason;
+        assert_eq!(reason("-1ms"), "a duration cannot be negative");
+        assert_eq!(reason("1h-30m"), "a part of a duration cannot be negative");
+        assert!(
+            reason("1e30h").starts_with("too large"),
+            "{}",
+            reason("1e30h")
+        );
+        assert!(reason("1e30h").contains("584 years"));
+        assert!(reason("18446744073709551616ns").starts_with("too large"));
+        assert!(reason("99999999999999h").starts_with("too large"));
+        assert!(reason("584000y").starts_with("unknown unit `y`"));
+        assert_eq!(
+            reason("5 parsecs"),
+            "unknown unit `parsecs` (use ns, us or µs, ms, s, m or min, h, d)"
+        );
+        assert_eq!(
+            reason("5"),
+            "missing unit after 5 (use ns, us or µs, ms, s, m or min, h, d)"
+        );
+        assert!(reason("1h30").starts_with("missing unit after 30"));
+        assert_eq!(reason("ms"), "missing number before the unit");
+        assert!(reason("30m1h").starts_with("`h` after `m`: write the parts from the largest"));
+        assert_eq!(reason("1m2m"), "the unit `m` appears twice");
+        assert_eq!(reason("1m 2min"), "the unit `min` appears twice");
+        assert_eq!(reason("1.5ns"), "finer than one nanosecond");
+        assert_eq!(reason("1e-10s"), "finer than one nanosecond");
+        assert_eq!(reason("1.2.3s"), "malformed number `1.2.3`");
+        assert!(reason("1,5s").starts_with("unexpected `,` after 1"));
+        assert!(reason("").starts_with("empty"));
+        assert!(reason("+1s").starts_with("write the number without a sign"));
+        assert_eq!(
+            SimDuration::parse("-1ms").unwrap_err().to_string(),
+            "invalid duration \"-1ms\": a duration cannot be negative"
+        );
+    }
+
+    #[test]
     fn display_round_trips() {
         for text in ["250us", "3ms", "1.5s", "10m", "2h", "7ns", "1.25ms"] {
             let d = SimDuration::parse(text).unwrap();
             assert_eq!(d.to_string(), text);
             assert_eq!(SimDuration::parse(&d.to_string()).unwrap(), d);
+        }
+        // Display keeps one unit (objective ids are built from it); a
+        // compound input reads back to the same value.
+        for text in ["1m15s", "1h30m", "2m30s", "1d1ns"] {
+            let d = SimDuration::parse(text).unwrap();
+            assert_eq!(SimDuration::parse(&d.to_string()).unwrap(), d, "{text}");
         }
     }
 

@@ -72,8 +72,7 @@ pub fn load(paths: &[impl AsRef<Path>], opts: &CheckOptions) -> Result<Vec<Loade
     let mut out: Vec<Loaded> = Vec::new();
     for path in paths {
         let path = path.as_ref();
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(&file, &e))?;
+        let (file, text) = crate::input::read_scenario(path)?;
         let (_, model) = models::load(&file, &text, &opts.sets)?;
         if model.objectives.is_empty() {
             return Err(CheckError(format!(

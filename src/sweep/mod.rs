@@ -53,6 +53,31 @@ impl From<ScenarioError> for SweepError {
     }
 }
 
+/// What is wrong with a variant's model, without the file (the caller
+/// names it before the variant): the path, the message, `(value from --set
+/// ...)` when the value came from one of the user's `base_sets`, `(the
+/// variant's PATH=VALUE)` when it is the variant's own, and any help.
+fn variant_problem(e: &ScenarioError, base_sets: &[String]) -> String {
+    let mut out = String::new();
+    if !e.path.is_empty() {
+        out.push_str(&e.path);
+        out.push_str(": ");
+    }
+    out.push_str(&e.message);
+    match &e.from_override {
+        Some(set) if base_sets.contains(set) => out.push_str(&format!(" (value from --set {set})")),
+        Some(set) => out.push_str(&format!(" (the variant's {set})")),
+        None => {}
+    }
+    if let Some(s) = &e.suggestion {
+        out.push_str(&format!("\n  help: did you mean `{s}`?"));
+    }
+    if let Some(h) = &e.help {
+        out.push_str(&format!("\n  help: {h}"));
+    }
+    out
+}
+
 /// Everything that defines a sweep; two machines with the same setup run
 /// the same runs.
 #[derive(Debug, Clone)]
@@ -104,8 +129,23 @@ impl SweepSetup {
         seed: Option<u64>,
         name: Option<String>,
     ) -> Result<SweepSetup, SweepError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(&file, &e))?;
+        let (file, text) = crate::input::read_scenario(path)?;
+        Self::from_text(file, text, base_sets, vary, replications, seed, name)
+    }
+
+    /// [`SweepSetup::new`] for a scenario already read: `text`, named
+    /// `file` in messages (`<stdin>` for standard input, which can be read
+    /// only once). Errors about a sweep kept in the scenario start with
+    /// `FILE: sweeps.NAME:`.
+    pub fn from_text(
+        file: String,
+        text: String,
+        base_sets: Vec<String>,
+        vary: Vec<Dimension>,
+        replications: Option<u32>,
+        seed: Option<u64>,
+        name: Option<String>,
+    ) -> Result<SweepSetup, SweepError> {
         let (scenario, _) = models::load(&file, &text, &base_sets)?;
         if !vary.is_empty()
             && let Some(n) = &name
@@ -158,7 +198,8 @@ impl SweepSetup {
                 .collect::<Vec<_>>();
             if let Some(d) = dims.iter().find(|d| d.values.is_empty()) {
                 return Err(SweepError::Input(format!(
-                    "{file}: sweep vary `{}` has no values",
+                    "{file}: sweeps.{}.vary: `{}` has no values",
+                    name.as_deref().unwrap_or_default(),
                     d.path
                 )));
             }
@@ -171,6 +212,11 @@ impl SweepSetup {
             )
         } else {
             (vary, None, String::new(), Vec::new(), None)
+        };
+        // Errors about the grid or a variant: where the grid came from.
+        let origin = match &name {
+            Some(n) => format!("{file}: sweeps.{n}: "),
+            None => format!("{file}: "),
         };
         for (i, d) in dims.iter().enumerate() {
             if dims[..i].iter().any(|e| e.path == d.path) {
@@ -186,7 +232,7 @@ impl SweepSetup {
                 "--replications must be at least 1".into(),
             ));
         }
-        let variants = grid(&dims).map_err(SweepError::Input)?;
+        let variants = grid(&dims).map_err(|e| SweepError::Input(format!("{origin}{e}")))?;
         let seed = seed.unwrap_or(scenario.seed);
         let setup = SweepSetup {
             file,
@@ -221,7 +267,13 @@ impl SweepSetup {
                 Err(e) if e.kind == models::ScenarioErrorKind::Unstable => {
                     setup.unstable.insert(v.index, e.message.clone());
                 }
-                Err(e) => return Err(SweepError::Input(format!("variant {}: {e}", v.label()))),
+                Err(e) => {
+                    return Err(SweepError::Input(format!(
+                        "{origin}variant {}: {}",
+                        v.label(),
+                        variant_problem(&e, &setup.base_sets)
+                    )));
+                }
             }
         }
         let n = setup.variants.len();
@@ -244,8 +296,14 @@ impl SweepSetup {
 
     /// The variant's model with `seed`.
     pub fn model(&self, v: &Variant, seed: u64) -> Result<Model, SweepError> {
-        self.try_model(v, seed)
-            .map_err(|e| SweepError::Input(format!("variant {}: {e}", v.label())))
+        self.try_model(v, seed).map_err(|e| {
+            SweepError::Input(format!(
+                "{}: variant {}: {}",
+                self.file,
+                v.label(),
+                variant_problem(&e, &self.base_sets)
+            ))
+        })
     }
 
     fn try_model(&self, v: &Variant, seed: u64) -> Result<Model, ScenarioError> {

@@ -57,6 +57,16 @@ pub fn parse_vary(arg: &str) -> Result<Dimension, VaryError> {
                 if item.is_empty() {
                     return Err(err("an empty value in the list"));
                 }
+                if let Some((from, to)) = item.split_once('-')
+                    && [from, to]
+                        .iter()
+                        .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    return Err(err(&format!(
+                        "`{item}` is not a range: for a range write {from}..={to} \
+                         (quote it, \"{item}\", to mean the string)"
+                    )));
+                }
                 Ok(serde_json::from_str::<Value>(item)
                     .unwrap_or_else(|_| Value::String(item.to_string())))
             })
@@ -204,6 +214,11 @@ mod tests {
             parse_vary("x=0.5,1.5").unwrap().values,
             vec![json!(0.5), json!(1.5)]
         );
+        // A string that looks like a range, quoted.
+        assert_eq!(
+            parse_vary("x=\"8-16\",a-b").unwrap().values,
+            vec![json!("8-16"), json!("a-b")]
+        );
     }
 
     #[test]
@@ -220,6 +235,8 @@ mod tests {
             ("x=[1,2", "invalid JSON"),
             ("x=4,4", "appears twice"),
             ("x=0..=2000000", "at most"),
+            ("x=8-16", "`8-16` is not a range: for a range write 8..=16"),
+            ("x=4,8-16", "for a range write 8..=16"),
         ] {
             let e = parse_vary(arg).unwrap_err();
             assert!(e.to_string().contains(needle), "{arg}: {e}");

@@ -68,6 +68,9 @@ pub struct ScenarioError {
     /// The `--set PATH=VALUE` assignment the offending value came from, if
     /// it came from the command line rather than the file.
     pub from_override: Option<String>,
+    /// How to write the value instead (`write a number: 12`); displayed
+    /// as "help: ...".
+    pub help: Option<String>,
 }
 
 impl ScenarioError {
@@ -92,6 +95,7 @@ impl ScenarioError {
             message: message.into(),
             suggestion: None,
             from_override: None,
+            help: None,
         }
     }
 
@@ -155,6 +159,17 @@ impl ScenarioError {
             Some(location),
             &[],
             strip_position(&err.to_string()),
+        )
+    }
+
+    /// The bytes are not UTF-8: `byte` at `location` is the first bad one.
+    pub(super) fn not_utf8(file: &str, location: Location, byte: u8) -> Self {
+        Self::at(
+            file,
+            ScenarioErrorKind::Syntax,
+            Some(location),
+            &[],
+            format!("invalid UTF-8 (byte 0x{byte:02X}): save the file as UTF-8"),
         )
     }
 
@@ -238,6 +253,9 @@ impl fmt::Display for ScenarioError {
         }
         if let Some(suggestion) = &self.suggestion {
             write!(f, "\n  help: did you mean `{suggestion}`?")?;
+        }
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
         }
         Ok(())
     }

@@ -6,7 +6,9 @@ mod error;
 mod locate;
 mod overrides;
 mod parse;
+mod read;
 
 pub use error::{ScenarioError, ScenarioErrorKind, suggest};
 pub use locate::{Location, PathSeg, format_path};
 pub use parse::parse_document;
+pub use read::{decode, read_file};

@@ -155,8 +155,20 @@ fn schema_error(
     } else {
         ScenarioErrorKind::Invalid
     };
+    // `"replicas": "12"`: the number is there, in quotes.
+    let help = match value_at(doc, &path) {
+        Some(Value::String(inner)) if message.starts_with("invalid type: string") => {
+            match serde_json::from_str::<Value>(inner.trim()) {
+                Ok(Value::Number(n)) => Some(format!("write a number: {n} (without quotes)")),
+                Ok(Value::Bool(b)) => Some(format!("write {b} without quotes")),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
     let mut error = ScenarioError::invalid(file, text, &path, message);
     error.kind = kind;
+    error.help = help;
     error
 }
 
@@ -355,6 +367,22 @@ mod tests {
             err.to_string(),
             "x.json:5:33: services[1].replicas: invalid type: string \"one\", expected u32"
         );
+    }
+
+    #[test]
+    fn a_number_in_quotes_gets_a_hint() {
+        let text = edit(r#""replicas": 1"#, r#""replicas": "12""#);
+        let err = parse(&text, &[]).unwrap_err();
+        assert_eq!(err.kind, ScenarioErrorKind::Type);
+        assert_eq!(err.location, at(5, 33));
+        assert_eq!(
+            err.to_string(),
+            "x.json:5:33: services[1].replicas: invalid type: string \"12\", expected u32\n  \
+             help: write a number: 12 (without quotes)"
+        );
+        // A word in quotes gets none.
+        let text = edit(r#""replicas": 1"#, r#""replicas": "one""#);
+        assert_eq!(parse(&text, &[]).unwrap_err().help, None);
     }
 
     #[test]

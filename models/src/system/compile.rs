@@ -43,13 +43,13 @@ pub fn load(file: &str, text: &str, sets: &[String]) -> Result<(Scenario, Model)
     Ok((scenario, model))
 }
 
-/// Reads `path` and [`load`]s it.
+/// Reads `path` (UTF-8, a byte-order mark dropped: see
+/// [`read_file`](crate::scenario::read_file)) and [`load`]s it.
 pub fn load_file(
     path: &std::path::Path,
     sets: &[String],
 ) -> Result<(Scenario, Model), ScenarioError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(&file, &e))?;
+    let (file, text) = crate::scenario::read_file(path)?;
     load(&file, &text, sets)
 }
 
