@@ -204,11 +204,13 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
                 String::new()
             }
         );
-        for o in model.objectives.iter().filter(|o| o.not_measured.is_some()) {
+        for note in model
+            .objectives
+            .iter()
+            .filter_map(|o| o.not_measured_note())
+        {
             outln!(
-                "  warning: objective `{}` not measured: {} (`run` and `sweep` report it as such; `check` and `plan` refuse the run)",
-                o.label(),
-                o.not_measured.as_deref().unwrap_or_default()
+                "  warning: {note} (`run` and `sweep` report it as such; `check` and `plan` refuse the run)"
             );
         }
     }

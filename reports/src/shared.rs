@@ -182,15 +182,21 @@ pub(crate) fn sharded(s: &SweepResult) -> Vec<(&str, usize)> {
         .collect()
 }
 
+/// How many of a run's objectives hold, fail and were not measured, in
+/// that order.
+pub(crate) fn verdict_counts(objectives: &[RunObjective]) -> [usize; 3] {
+    [
+        RunVerdict::Holds,
+        RunVerdict::Fails,
+        RunVerdict::NotMeasured,
+    ]
+    .map(|v| objectives.iter().filter(|o| o.verdict == v).count())
+}
+
 /// How many of a run's objectives hold, fail and were not measured:
 /// `15 of 16 hold, 1 fails`.
 pub(crate) fn objectives_tally(objectives: &[RunObjective]) -> String {
-    let count = |v: RunVerdict| objectives.iter().filter(|o| o.verdict == v).count();
-    let (holds, fails, unmeasured) = (
-        count(RunVerdict::Holds),
-        count(RunVerdict::Fails),
-        count(RunVerdict::NotMeasured),
-    );
+    let [holds, fails, unmeasured] = verdict_counts(objectives);
     let mut s = format!(
         "{holds} of {} hold{}",
         objectives.len(),

@@ -12,7 +12,6 @@
 pub mod baseline;
 pub mod junit;
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use indexmap::IndexMap;
@@ -99,14 +98,8 @@ pub fn load(paths: &[impl AsRef<Path>], opts: &CheckOptions) -> Result<Vec<Loade
 /// The windows a scenario runs over: the whole measured period (`None`)
 /// and every distinct objective window, in order.
 pub fn windows(m: &Model) -> Vec<Option<Window>> {
-    let set: BTreeSet<Window> = m
-        .objectives
-        .iter()
-        .filter(|o| o.not_measured.is_none())
-        .filter_map(|o| o.window)
-        .collect();
     std::iter::once(None)
-        .chain(set.into_iter().map(Some))
+        .chain(m.objective_windows().into_iter().map(Some))
         .collect()
 }
 

@@ -255,12 +255,7 @@ impl SweepSetup {
         for v in &setup.variants.clone() {
             match setup.try_model(v, seed) {
                 Ok(m) => {
-                    for o in m.objectives.iter().filter(|o| o.not_measured.is_some()) {
-                        let note = format!(
-                            "objective `{}` not measured: {}",
-                            o.label(),
-                            o.not_measured.as_deref().unwrap_or_default()
-                        );
+                    for note in m.objectives.iter().filter_map(|o| o.not_measured_note()) {
                         unmeasured.entry(note).or_default().push(v.label());
                     }
                 }

@@ -258,6 +258,21 @@ impl Objective {
         }
     }
 
+    /// The warning for this objective left unmeasured `why`: `objective
+    /// `plateau: overall p99 < 120ms over 8m–17m` not measured: the window
+    /// ends at 17m but the run lasts 5m (--set duration=5m)`.
+    pub fn not_measured_because(&self, why: &str) -> String {
+        format!("objective `{}` not measured: {why}", self.label())
+    }
+
+    /// [`Objective::not_measured_because`] of [`Objective::not_measured`],
+    /// if the objective is not measured by a run of this length.
+    pub fn not_measured_note(&self) -> Option<String> {
+        self.not_measured
+            .as_deref()
+            .map(|why| self.not_measured_because(why))
+    }
+
     /// The objective as plans and sweeps judge it: its metric is
     /// [`Objective::id`] (the window's figure for a windowed one), its text
     /// [`Objective::label`].

@@ -8,7 +8,7 @@
 
 use sim_core::{Dist, SimDuration};
 
-use crate::doc::slo::Objective;
+use crate::doc::slo::{Objective, Window};
 use crate::kinds::balancer::LbDef;
 use crate::kinds::cache::CacheDef;
 use crate::kinds::call::CallDef;
@@ -68,4 +68,19 @@ pub struct Model {
     pub faults: Vec<FaultDef>,
     /// The edges between components, and which step goes along which.
     pub topology: TopologyDef,
+}
+
+impl Model {
+    /// The distinct windows of the objectives a run of this length can
+    /// measure, in ascending order: one window run each, in `run` (its
+    /// objectives' verdicts), `check` and sweeps.
+    pub fn objective_windows(&self) -> Vec<Window> {
+        let set: std::collections::BTreeSet<Window> = self
+            .objectives
+            .iter()
+            .filter(|o| o.not_measured.is_none())
+            .filter_map(|o| o.window)
+            .collect();
+        set.into_iter().collect()
+    }
 }

@@ -20,7 +20,7 @@ use super::kinds::Ev;
 use super::model::Model;
 use super::topology::EdgeStats;
 use crate::doc::results::Results;
-use crate::doc::slo::{RunObjective, Window, metrics};
+use crate::doc::slo::{RunObjective, metrics};
 use crate::kernel::Cx;
 use crate::kernel::job::MAX_JOBS;
 use crate::kernel::kind::Kind;
@@ -525,15 +525,7 @@ pub fn simulate_judged(model: &Model) -> Result<Results, RunError> {
 /// model.seed)`, perhaps watched by a progress bar): runs it and judges
 /// the model's objectives, the window runs beside it.
 pub fn judged(model: &Model, main: World<'_>) -> Result<Results, RunError> {
-    let mut windows: Vec<Window> = Vec::new();
-    for o in &model.objectives {
-        if let Some(w) = o.window
-            && o.not_measured.is_none()
-            && !windows.contains(&w)
-        {
-            windows.push(w);
-        }
-    }
+    let windows = model.objective_windows();
     let (main, windowed) = std::thread::scope(|s| {
         let side = (!windows.is_empty()).then(|| {
             s.spawn(|| {
@@ -564,9 +556,7 @@ pub fn judged(model: &Model, main: World<'_>) -> Result<Results, RunError> {
         };
         let judged = RunObjective::judge(o, m);
         if let Some(why) = &judged.reason {
-            results
-                .warnings
-                .push(format!("objective `{}` not measured: {why}", o.label()));
+            results.warnings.push(o.not_measured_because(why));
         }
         results.objectives.push(judged);
     }

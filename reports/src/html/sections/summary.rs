@@ -2,11 +2,11 @@
 
 use std::fmt::Write as _;
 
-use models::{Results, RunVerdict};
+use models::Results;
 
 use crate::fmt::{int, money, ms, pct};
 use crate::html::page::{card, escape};
-use crate::shared::ledger;
+use crate::shared::{ledger, verdict_counts};
 
 /// Headline figures of the run and the ledger of every request.
 pub(crate) fn summary(r: &Results) -> String {
@@ -39,16 +39,12 @@ pub(crate) fn summary(r: &Results) -> String {
     );
     card(&mut b, money(r.cost.per_hour), "cost per hour", "");
     if !r.objectives.is_empty() {
-        let count = |v: RunVerdict| r.objectives.iter().filter(|o| o.verdict == v).count();
+        let [holds, fails, _] = verdict_counts(&r.objectives);
         card(
             &mut b,
-            format!("{} / {}", count(RunVerdict::Holds), r.objectives.len()),
+            format!("{holds} / {}", r.objectives.len()),
             "objectives hold on this run",
-            if count(RunVerdict::Fails) > 0 {
-                "bad"
-            } else {
-                "good"
-            },
+            if fails > 0 { "bad" } else { "good" },
         );
     }
     b.push_str("</div>\n");
