@@ -825,3 +825,50 @@ fn a_shortened_run_reports_a_window_it_cannot_see_as_not_measured() {
         "{out}"
     );
 }
+
+/// A latency over no samples reads 0 ms: an objective on it says nothing,
+/// so a run reports it as not measured instead of holding. Every request
+/// of the step scenario times out when the work takes 2 s against a
+/// 100 ms timeout (workers to spare: nothing waits for one): the p99
+/// objective is not measured (it held before, at
+/// 0 ms), the error-rate objective fails, and a p99 objective that does
+/// have ok responses (a second, fast endpoint) is still judged.
+#[test]
+fn a_latency_without_ok_responses_is_not_measured() {
+    let text = step_scenario(
+        100_000,
+        r#"[{ "endpoint": "get", "p99": "40ms" },
+                                      { "endpoint": "get", "error_rate": "1%" },
+                                      { "endpoint": "fast", "p99": "40ms" }]"#,
+    )
+    .replace(
+        r#""mix": { "get": 1 }"#,
+        r#""mix": { "get": 1, "fast": 1 }, "timeout": "100ms""#,
+    )
+    .replace(
+        r#""endpoints": { "get": [{ "compute": { "exponential": { "mean": "5ms" } } }] }"#,
+        r#""endpoints": { "get": [{ "compute": { "constant": "2s" } }],
+                              "fast": [{ "compute": { "constant": "1ms" } }] }"#,
+    );
+    let r = models::simulate_judged(&model(&text)).expect("runs");
+    let verdicts: Vec<(&str, models::RunVerdict)> = r
+        .objectives
+        .iter()
+        .map(|o| (o.objective.id.as_str(), o.verdict))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("endpoint.get.p99_ms", models::RunVerdict::NotMeasured),
+            ("endpoint.get.error_rate", models::RunVerdict::Fails),
+            ("endpoint.fast.p99_ms", models::RunVerdict::Holds),
+        ]
+    );
+    let why = r.objectives[0].reason.as_deref().unwrap_or_default();
+    assert_eq!(why, "the run has no ok response to measure it on");
+    assert!(
+        r.warnings.iter().any(|w| w.contains("no ok response")),
+        "{:?}",
+        r.warnings
+    );
+}

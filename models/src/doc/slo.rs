@@ -72,6 +72,36 @@ pub fn metrics(r: &Results) -> IndexMap<String, f64> {
     m
 }
 
+/// How many samples the latency metric `metric` of [`metrics`] was
+/// computed from — ok responses for an endpoint's (or all endpoints')
+/// latency, messages for a queue's end-to-end p99 — or None for a metric
+/// that is not a latency. A latency over no samples reads 0 ms; an
+/// objective on it says nothing and must not hold.
+pub fn samples(r: &Results, metric: &str) -> Option<u64> {
+    if let Some(q) = metric
+        .strip_prefix("queue.")
+        .and_then(|m| m.strip_suffix(".e2e_p99_ms"))
+    {
+        return r
+            .queues
+            .iter()
+            .find(|x| x.name == q)
+            .map(|x| x.end_to_end.count);
+    }
+    let (scope, name) = match metric.strip_prefix("endpoint.") {
+        Some(m) => {
+            let (e, name) = m.rsplit_once('.')?;
+            (r.endpoints.iter().find(|x| x.name == e)?, name)
+        }
+        None => (&r.overall, metric),
+    };
+    match name {
+        "mean_ms" | "p50_ms" | "p90_ms" | "p99_ms" | "p999_ms" => Some(scope.latency.count),
+        "user_p99_ms" => scope.user_visible.as_ref().map(|u| u.latency.count),
+        _ => None,
+    }
+}
+
 fn request_metrics(m: &mut IndexMap<String, f64>, prefix: &str, e: &EndpointResult) {
     let rate = |n: u64| {
         if e.count == 0 {
@@ -182,13 +212,35 @@ pub struct RunObjective {
 }
 
 impl RunObjective {
-    /// Judges `o` on `metrics`, the figures of the run over its window.
-    pub fn judge(o: &Objective, metrics: Option<&IndexMap<String, f64>>) -> RunObjective {
+    /// Judges `o` on `metrics`, the figures of the run over its window,
+    /// whose latency metric (if `o` is on one) came from `samples`
+    /// samples ([`samples`]).
+    pub fn judge(
+        o: &Objective,
+        metrics: Option<&IndexMap<String, f64>>,
+        samples: Option<u64>,
+    ) -> RunObjective {
         let value = metrics
             .and_then(|m| m.get(&o.slo.metric).copied())
             .filter(|v| v.is_finite());
         let (verdict, reason) = match (&o.not_measured, value) {
             (Some(why), _) => (RunVerdict::NotMeasured, Some(why.clone())),
+            (None, Some(_)) if samples == Some(0) => (
+                RunVerdict::NotMeasured,
+                Some(format!(
+                    "the run has no {} to measure it on{}",
+                    if o.slo.metric.starts_with("queue.") {
+                        "message published"
+                    } else {
+                        "ok response"
+                    },
+                    if o.window.is_some() {
+                        " in the window"
+                    } else {
+                        ""
+                    }
+                )),
+            ),
             (None, None) => (
                 RunVerdict::NotMeasured,
                 Some("the run has no figure for it (nothing measured)".to_string()),

@@ -204,8 +204,10 @@ pub struct Jobs {
     pub live: usize,
     /// Most jobs alive at once.
     pub peak: usize,
-    /// Measured jobs alive, plus measured client calls waiting to retry
-    /// (the run of an observation window ends when this reaches 0).
+    /// Measured jobs alive, plus measured client calls waiting to retry,
+    /// plus measured messages not yet processed in queues that have
+    /// consumers (the run of an observation window ends when this
+    /// reaches 0).
     pub measured_live: usize,
     /// More than [`MAX_JOBS`] jobs were alive at once.
     pub overflow: bool,

@@ -20,7 +20,7 @@ use super::kinds::Ev;
 use super::model::Model;
 use super::topology::EdgeStats;
 use crate::doc::results::Results;
-use crate::doc::slo::{RunObjective, metrics};
+use crate::doc::slo::{RunObjective, metrics, samples};
 use crate::kernel::Cx;
 use crate::kernel::job::MAX_JOBS;
 use crate::kernel::kind::Kind;
@@ -535,7 +535,7 @@ pub fn judged(model: &Model, main: World<'_>) -> Result<Results, RunError> {
                         World::new(model, model.seed)
                             .window(w.from, w.to)
                             .run()
-                            .map(|r| metrics(&r))
+                            .map(|r| (metrics(&r), r))
                     })
                     .collect::<Result<Vec<_>, RunError>>()
             })
@@ -549,16 +549,29 @@ pub fn judged(model: &Model, main: World<'_>) -> Result<Results, RunError> {
     let mut results = main?;
     let windowed = windowed?;
     let whole = metrics(&results);
-    for o in &model.objectives {
-        let m = match o.window {
-            None => Some(&whole),
-            Some(w) => windows.iter().position(|x| *x == w).map(|i| &windowed[i]),
-        };
-        let judged = RunObjective::judge(o, m);
-        if let Some(why) = &judged.reason {
+    let judged: Vec<RunObjective> = model
+        .objectives
+        .iter()
+        .map(|o| {
+            let run = match o.window {
+                None => Some((&whole, &results)),
+                Some(w) => windows
+                    .iter()
+                    .position(|x| *x == w)
+                    .map(|i| (&windowed[i].0, &windowed[i].1)),
+            };
+            RunObjective::judge(
+                o,
+                run.map(|(m, _)| m),
+                run.and_then(|(_, r)| samples(r, &o.slo.metric)),
+            )
+        })
+        .collect();
+    for (o, j) in model.objectives.iter().zip(judged) {
+        if let Some(why) = &j.reason {
             results.warnings.push(o.not_measured_because(why));
         }
-        results.objectives.push(judged);
+        results.objectives.push(j);
     }
     Ok(results)
 }

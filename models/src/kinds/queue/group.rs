@@ -122,7 +122,7 @@ impl Queues<'_> {
         let meta = self.poison_meta(queue);
         let stride = self.stride();
         let def = &self.defs[queue];
-        push_message(
+        let dropped = push_message(
             &mut self.topics[queue],
             def.retention,
             stride,
@@ -131,7 +131,49 @@ impl Queues<'_> {
             meta,
             cx.jobs.keys(j),
         );
+        self.stored(queue, now, dropped, cx);
         self.wake(queue, part, cx);
+    }
+
+    /// A message of `queue` published `now` was stored, and the one
+    /// published at `dropped` dropped to make room, if any: see
+    /// [`Queues::track`].
+    pub(super) fn stored(
+        &self,
+        queue: usize,
+        now: SimTime,
+        dropped: Option<SimTime>,
+        cx: &mut Cx<impl Sink>,
+    ) {
+        self.track(queue, now, true, cx);
+        if let Some(t) = dropped {
+            self.track(queue, t, false, cx);
+        }
+    }
+
+    /// A message of `queue` published at `published` enters (`true`) or
+    /// leaves the queue (processed, dead-lettered or dropped). A measured
+    /// one counts among what the run of an observation window waits for
+    /// ([`Jobs::measured_live`](crate::kernel::job::Jobs::measured_live)),
+    /// so that a window's end-to-end latency is not cut short, in a queue
+    /// with consumers only: a queue without consumers never drains (a
+    /// dead-letter queue is for people to read).
+    #[inline]
+    pub(super) fn track(
+        &self,
+        queue: usize,
+        published: SimTime,
+        enters: bool,
+        cx: &mut Cx<impl Sink>,
+    ) {
+        if self.defs[queue].consumers == 0 || !cx.period.measures(published) {
+            return;
+        }
+        if enters {
+            cx.jobs.measured_live += 1;
+        } else {
+            cx.jobs.measured_live -= 1;
+        }
     }
 
     /// The partition of a message whose partition key has `value` (None:
@@ -314,6 +356,7 @@ impl Queues<'_> {
         let published = published_at(&cons.msg);
         if cx.period.measures(published) {
             t.e2e.record(now.saturating_since(published).as_nanos());
+            cx.jobs.measured_live -= 1;
         }
         let p = &mut t.partitions[cons.part as usize];
         p.consumed += 1;

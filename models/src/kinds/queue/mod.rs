@@ -533,7 +533,7 @@ impl<'m> Queues<'m> {
                     } else {
                         active.iter().map(|c| c.busy_tw.mean(end)).sum::<f64>() / active.len() as f64
                     },
-                    end_to_end: t.e2e.summary(),
+                    end_to_end: t.end_to_end(def.consumers, stride, &fin.period),
                     kind: if def.is_work_queue() { "work_queue" } else { "topic" }.to_string(),
                     wait: t.wait.summary(),
                     skew_index: if t.published == 0 {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::SimDuration;
 
 use super::group::Queues;
-use super::topic::{Hold, MSG_HEAD, Meta, push_message};
+use super::topic::{Hold, MSG_HEAD, Meta, published_at, push_message};
 use super::{Sink, What};
 use crate::kernel::Cx;
 use crate::kernel::resolve::{Path, Resolve};
@@ -285,6 +285,7 @@ impl Queues<'_> {
         cx: &mut Cx<impl Sink>,
     ) {
         let now = cx.now();
+        self.track(q, published_at(msg), false, cx);
         let t = &mut self.topics[q];
         t.dead_lettered += 1;
         t.lag -= 1;
@@ -301,7 +302,7 @@ impl Queues<'_> {
         let key = self.defs[d].partition_key.map(|k| keys[k]);
         let dpart = self.pick_partition(d, key);
         let meta = self.poison_meta(d);
-        push_message(
+        let dropped = push_message(
             &mut self.topics[d],
             self.defs[d].retention,
             MSG_HEAD + self.nkeys,
@@ -310,6 +311,7 @@ impl Queues<'_> {
             meta,
             keys,
         );
+        self.stored(d, now, dropped, cx);
         self.wake(d, dpart, cx);
     }
 }

@@ -3,12 +3,13 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use sim_core::stats::{CountSeries, GaugeSeries, LatencyHistogram, TimeWeighted};
+use sim_core::stats::{CountSeries, GaugeSeries, LatencyHistogram, LatencySummary, TimeWeighted};
 use sim_core::{RngStream, SimDuration, SimTime};
 
 use super::{Assignor, QueueDef};
 use crate::kernel::Cx;
 use crate::kernel::cx::Event;
+use crate::kernel::cx::Period;
 use crate::model::ids::JobId;
 
 /// A queue partition (a work queue has one: its FIFO). Messages are
@@ -261,6 +262,46 @@ impl TopicState {
             c.busy_tw.reset(now);
         }
     }
+
+    /// When each message still in the queue at the end was published:
+    /// waiting in a partition or its retry lane, delivered to a consumer
+    /// and not acknowledged, or waiting for a retry's backoff.
+    fn unprocessed(&self, stride: usize) -> impl Iterator<Item = SimTime> + '_ {
+        let starts = move |flat: &VecDeque<u64>| {
+            (0..flat.len() / stride)
+                .map(|i| SimTime(flat[i * stride]))
+                .collect::<Vec<_>>()
+        };
+        let waiting = self
+            .partitions
+            .iter()
+            .flat_map(move |p| starts(&p.msgs).into_iter().chain(starts(&p.retries)));
+        let held = self.consumers.iter().flat_map(move |c| {
+            let msg = (c.hold != Hold::Idle).then(|| published_at(&c.msg));
+            msg.into_iter().chain(starts(&c.buffer))
+        });
+        let delayed = self.delayed.values().map(|(_, m)| published_at(m));
+        waiting.chain(held).chain(delayed)
+    }
+
+    /// The end-to-end latency of the messages published in the measured
+    /// period: those processed, and those still in the queue when the run
+    /// stopped at `end`, counted at their age then (a lower bound on what
+    /// they will take). Leaving the latter out would read a queue that
+    /// never catches up as fast: its slowest messages are the ones never
+    /// processed. A queue without consumers has none.
+    pub fn end_to_end(&self, consumers: u32, stride: usize, period: &Period) -> LatencySummary {
+        if consumers == 0 {
+            return self.e2e.summary();
+        }
+        let mut e2e = self.e2e.clone();
+        for published in self.unprocessed(stride) {
+            if period.measures(published) {
+                e2e.record(period.end.saturating_since(published).as_nanos());
+            }
+        }
+        e2e.summary()
+    }
 }
 
 /// Deals a topic's partitions to `members` (consumer indices, ascending)
@@ -297,7 +338,9 @@ pub fn assign(assignor: Assignor, members: &[u32], consumers: &mut [Consumer], o
 
 /// Appends a message published `now` with `meta` bits to partition `part`
 /// of `t`, dropping the partition's oldest waiting message first when it
-/// holds `retention` already.
+/// holds `retention` already: returns when the dropped message was
+/// published.
+#[must_use = "a dropped measured message leaves the window's count"]
 pub fn push_message(
     t: &mut TopicState,
     retention: u64,
@@ -306,9 +349,11 @@ pub fn push_message(
     now: SimTime,
     meta: u64,
     keys: &[u64],
-) {
+) -> Option<SimTime> {
     let p = &mut t.partitions[part];
+    let mut dropped = None;
     if (p.msgs.len() / stride) as u64 >= retention {
+        dropped = Some(SimTime(p.msgs[0]));
         p.msgs.drain(..stride);
         p.lag -= 1;
         t.dropped += 1;
@@ -323,4 +368,5 @@ pub fn push_message(
     t.lag += 1;
     t.lag_tw.set(now, t.lag as f64);
     t.lag_series.set(now, t.lag as f64);
+    dropped
 }
