@@ -21,6 +21,9 @@ use clap::{Parser, Subcommand, ValueEnum};
   capsim check scenarios/*.json --junit junit.xml
   generate-scenario | capsim run -     # - reads the scenario from standard input
 
+--out DIR is replaced whole at the end of a run (the new set is built in .DIR.capsim-tmp-PID beside it);
+Ctrl-C or SIGTERM leaves DIR as it was and exits 130 or 143. A folder holding files capsim did not write is refused.
+
 Exit codes: 0 success, 2 bad input (the message names file, line:column and field), 1 other failures.")]
 pub struct Cli {
     /// What to do.

@@ -9,6 +9,8 @@
 pub mod check;
 pub mod cli;
 pub mod input;
+pub mod interrupt;
+pub mod outdir;
 pub mod output;
 pub mod plan;
 pub mod progress;

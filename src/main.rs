@@ -11,6 +11,7 @@ use capsim::cli::{
     ValidateArgs,
 };
 use capsim::input::read_scenario;
+use capsim::outdir::{OutDir, OutError};
 use capsim::output::{check_out_dir, document_json, write_atomic};
 use capsim::plan::{PlanOptions, plan as run_plan, slo};
 use capsim::progress::Progress;
@@ -78,6 +79,15 @@ impl From<CheckError> for Failure {
     }
 }
 
+impl From<OutError> for Failure {
+    fn from(e: OutError) -> Self {
+        match e {
+            OutError::Refused(m) => Failure::Input(m),
+            OutError::Io { .. } => Failure::Other(e.into()),
+        }
+    }
+}
+
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Failure::Other(e)
@@ -85,6 +95,7 @@ impl From<anyhow::Error> for Failure {
 }
 
 fn main() -> ExitCode {
+    capsim::interrupt::install();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(a) => run(a),
@@ -117,6 +128,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     check_out(a.out.as_deref())?;
     let (file, text) = read_scenario(&a.scenario)?;
     let (_, model) = models::load(&file, &text, &sets)?;
+    let out = stage_out(a.out.as_deref(), &[&a.scenario])?;
     let progress = Progress::run(sim_core::SimTime(model.duration.0), a.quiet);
     let watch = progress.run_progress();
     let results = models::judged(&model, watch.watch(models::World::new(&model, model.seed)))
@@ -124,11 +136,10 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     watch.finish();
     progress.finish();
     let json = document_json(&results, "results document").map_err(internal)?;
-    if let Some(dir) = &a.out {
-        let path = dir.join("results.json");
-        write_atomic(&path, format!("{json}\n").as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-        write_report(dir, &results)?;
+    if let Some(out) = out {
+        out.write("results.json".as_ref(), format!("{json}\n").as_bytes())?;
+        write_report(&out, "".as_ref(), &results)?;
+        out.commit()?;
     }
     match a.format {
         Format::Json => outln!("{json}"),
@@ -243,6 +254,12 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
     let setup = grid_setup(&a.grid, a.replications)?;
     let started = std::time::Instant::now();
     setup.require_stable()?;
+    // A partitioned sweep writes one file beside other parts; a whole
+    // sweep replaces its folder.
+    let out = match partition {
+        Some(_) => None,
+        None => stage_out(a.out.as_deref(), &[&a.grid.scenario])?,
+    };
     const SHOWN: usize = 5;
     for w in setup.warnings.iter().take(SHOWN) {
         eprintln!("warning: {w}");
@@ -295,7 +312,7 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
     let bar = Progress::runs(setup.runs(), a.grid.quiet);
     let result = setup.run_all(a.grid.threads, &bar)?;
     bar.finish();
-    finish_sweep(&result, a.out.as_deref(), a.format)?;
+    finish_sweep(&result, out, a.format)?;
     if a.format == Format::Table {
         outln!(
             "{} runs in {:.1}s wall",
@@ -306,14 +323,12 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn finish_sweep(
-    result: &SweepResult,
-    out: Option<&std::path::Path>,
-    format: Format,
-) -> Result<(), Failure> {
-    if let Some(dir) = out {
-        write_outputs(dir, result).with_context(|| format!("writing into {}", dir.display()))?;
-        write_files(dir, reports::sweep_report(result))?;
+fn finish_sweep(result: &SweepResult, out: Option<OutDir>, format: Format) -> Result<(), Failure> {
+    let dir = out.as_ref().map(|o| o.path().to_path_buf());
+    if let Some(out) = out {
+        write_outputs(&out, result).map_err(internal)?;
+        write_files(&out, "".as_ref(), reports::sweep_report(result))?;
+        out.commit()?;
     }
     match format {
         Format::Json => outln!(
@@ -322,7 +337,7 @@ fn finish_sweep(
         ),
         Format::Table => {
             out!("{}", reports::terminal::sweep::summary(result));
-            if let Some(dir) = out {
+            if let Some(dir) = dir {
                 outln!(
                     "Sweep written to {} and {}",
                     dir.join("sweep.json").display(),
@@ -337,7 +352,9 @@ fn finish_sweep(
 fn merge_parts(a: MergeArgs) -> Result<(), Failure> {
     check_out(a.out.as_deref())?;
     let result = merge(&a.parts)?;
-    finish_sweep(&result, a.out.as_deref(), a.format)
+    let parts: Vec<&std::path::Path> = a.parts.iter().map(|p| p.as_path()).collect();
+    let out = stage_out(a.out.as_deref(), &parts)?;
+    finish_sweep(&result, out, a.format)
 }
 
 fn plan(a: PlanArgs) -> Result<(), Failure> {
@@ -389,16 +406,16 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
         exhaustive: a.exhaustive,
         threads: a.grid.threads,
     };
+    let out = stage_out(a.out.as_deref(), &[&a.grid.scenario])?;
     let bar = Progress::whole_runs(a.grid.quiet);
     let started = std::time::Instant::now();
     let result = run_plan(&setup, &slos, &opt, bar.bar())?;
     bar.finish();
     let json = document_json(&result, "plan document").map_err(internal)?;
-    if let Some(dir) = &a.out {
-        let path = dir.join("plan.json");
-        write_atomic(&path, format!("{json}\n").as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-        write_files(dir, reports::plan_report(&result))?;
+    if let Some(out) = out {
+        out.write("plan.json".as_ref(), format!("{json}\n").as_bytes())?;
+        write_files(&out, "".as_ref(), reports::plan_report(&result))?;
+        out.commit()?;
     }
     match a.format {
         Format::Json => outln!("{json}"),
@@ -433,6 +450,9 @@ fn check_cmd(a: CheckArgs) -> Result<(), Failure> {
         .as_ref()
         .map(|p| check::baseline::load(p).map(|b| (p.display().to_string(), b)))
         .transpose()?;
+    let mut inputs: Vec<&std::path::Path> = a.scenarios.iter().map(|p| p.as_path()).collect();
+    inputs.extend(a.baseline.as_deref());
+    let out = stage_out(a.out.as_deref(), &inputs)?;
     let bar = Progress::runs(check::run_count(&loaded, opts.replications), a.quiet);
     let outcome = check::check(
         &loaded,
@@ -442,7 +462,7 @@ fn check_cmd(a: CheckArgs) -> Result<(), Failure> {
     )?;
     bar.finish();
     let mut report = outcome.report;
-    if let Some(dir) = &a.out {
+    if let Some(out) = &out {
         let dirs = check::report_dirs(&loaded);
         for ((s, results), name) in report
             .scenarios
@@ -450,24 +470,31 @@ fn check_cmd(a: CheckArgs) -> Result<(), Failure> {
             .zip(&outcome.first_runs)
             .zip(dirs)
         {
-            let sub = dir.join(&name);
+            let sub = std::path::Path::new(&name);
             let json = document_json(results, "results document").map_err(internal)?;
-            let path = sub.join("results.json");
-            write_atomic(&path, format!("{json}\n").as_bytes())
-                .with_context(|| format!("writing {}", path.display()))?;
-            write_report(&sub, results)?;
+            out.write(&sub.join("results.json"), format!("{json}\n").as_bytes())?;
+            write_report(out, sub, results)?;
             s.report_dir = Some(name);
         }
     }
     let json = document_json(&report, "check document").map_err(internal)?;
-    if let Some(dir) = &a.out {
-        let path = dir.join("check.json");
-        write_atomic(&path, format!("{json}\n").as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-        write_files(dir, reports::check_report(&report))?;
+    let junit = a
+        .junit
+        .as_ref()
+        .map(|path| (path, check::junit::junit(&report)));
+    if let Some(out) = out {
+        out.write("check.json".as_ref(), format!("{json}\n").as_bytes())?;
+        write_files(&out, "".as_ref(), reports::check_report(&report))?;
+        // A JUnit file inside --out belongs to the new set.
+        if let Some((path, xml)) = &junit
+            && let Some(rel) = out.inside(path)
+        {
+            out.write(&rel, xml.as_bytes())?;
+        }
+        out.commit()?;
     }
-    if let Some(path) = &a.junit {
-        write_atomic(path, check::junit::junit(&report).as_bytes())
+    if let Some((path, xml)) = &junit {
+        write_atomic(path, xml.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
     }
     match a.format {
@@ -496,22 +523,35 @@ fn check_out(out: Option<&std::path::Path>) -> Result<(), Failure> {
     out.map_or(Ok(()), check_out_dir).map_err(Failure::Input)
 }
 
-/// Writes a report's files into `dir`, each atomically.
+/// Starts the new set of an `--out` folder (none without `--out`),
+/// carrying over the `inputs` that lie inside it.
+fn stage_out(
+    out: Option<&std::path::Path>,
+    inputs: &[&std::path::Path],
+) -> Result<Option<OutDir>, Failure> {
+    Ok(out.map(|dir| OutDir::begin(dir, inputs)).transpose()?)
+}
+
+/// Writes a report's files into the subfolder `sub` of the new set.
 fn write_files(
-    dir: &std::path::Path,
+    out: &OutDir,
+    sub: &std::path::Path,
     files: Result<Vec<reports::ReportFile>, reports::ChartError>,
 ) -> Result<(), Failure> {
     let files = files.context("drawing the report")?;
     for f in &files {
-        let path = dir.join(&f.name);
-        write_atomic(&path, &f.bytes).with_context(|| format!("writing {}", path.display()))?;
+        out.write(&sub.join(&f.name), &f.bytes)?;
     }
     Ok(())
 }
 
-/// Writes a run's report (charts and index.html) into `dir`.
-fn write_report(dir: &std::path::Path, results: &models::Results) -> Result<(), Failure> {
-    write_files(dir, reports::run_report(results))
+/// Writes a run's report (charts and index.html) into `sub` of the new set.
+fn write_report(
+    out: &OutDir,
+    sub: &std::path::Path,
+    results: &models::Results,
+) -> Result<(), Failure> {
+    write_files(out, sub, reports::run_report(results))
 }
 
 /// Reads `text` (of `file`, which looks like a `what`) as a `T`; the
@@ -557,7 +597,9 @@ fn report(a: ReportArgs) -> Result<(), Failure> {
             "{file}: not a capsim document (expected results.json, sweep.json, plan.json or check.json)"
         )));
     };
-    write_files(&a.out, files)?;
+    let out = OutDir::begin(&a.out, &[&a.document])?;
+    write_files(&out, "".as_ref(), files)?;
+    out.commit()?;
     outln!(
         "{kind} report written to {}",
         a.out.join("index.html").display()

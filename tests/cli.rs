@@ -346,9 +346,10 @@ fn run_json_out_seed_and_set() {
         "{leftovers:?}"
     );
     assert!(
-        leftovers
-            .iter()
-            .all(|f| f == "results.json" || f == "index.html" || f.ends_with(".svg")),
+        leftovers.iter().all(|f| f == "results.json"
+            || f == "index.html"
+            || f == ".capsim-out"
+            || f.ends_with(".svg")),
         "only results.json and the report in --out, no temporaries: {leftovers:?}"
     );
 

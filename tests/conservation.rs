@@ -1104,6 +1104,18 @@ impl Station {
     }
 }
 
+/// `cases` random cases, failing ones saved beside this file
+/// (tests/conservation.proptest-regressions), to be committed.
+fn persisted(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+        )),
+        ..ProptestConfig::default()
+    }
+}
+
 fn station() -> impl Strategy<Value = Station> {
     let queue = prop_oneof![Just(None), (0u64..=20).prop_map(Some)];
     let lb = proptest::option::of((any::<bool>(), proptest::option::of(1u64..=40), 1u64..=2_000));
@@ -1156,13 +1168,7 @@ fn station() -> impl Strategy<Value = Station> {
 proptest! {
     // Failing cases are saved beside this file
     // (tests/conservation.proptest-regressions), to be committed.
-    #![proptest_config(ProptestConfig {
-        cases: 24,
-        failure_persistence: Some(Box::new(
-            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
-        )),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(persisted(24))]
 
     /// Whatever the capacities, bounds, timeouts and balancer, every
     /// request is accounted for exactly once.
@@ -1202,4 +1208,115 @@ proptest! {
             prop_assert!(s.requests + lb_rejected + t.in_flight >= t.generated, "{}", ctx);
         }
     }
+}
+
+/// Adds to the station's endpoint, after its compute, one step of each
+/// other kind (`kind`: 0 call, 1 read, 2 write, 3 publish, 4 cache with a
+/// read on a miss, 5 parallel calls, 6 branch), with the component it
+/// needs.
+fn with_step(doc: &mut Value, kind: u8) {
+    let fast = json!({ "exponential": { "mean": "200us" } });
+    let call = json!({ "call": { "target": "backend", "endpoint": "get", "latency": fast } });
+    let step = match kind {
+        0 => call.clone(),
+        1 => json!({ "read": { "db": "db" } }),
+        2 => json!({ "write": { "db": "db" } }),
+        3 => json!({ "publish": { "queue": "jobs" } }),
+        4 => {
+            json!({ "cache": { "cache": "cache", "key": "item", "on_miss": [{ "read": { "db": "db" } }] } })
+        }
+        5 => json!({ "parallel": [[call.clone()], [call.clone()]] }),
+        _ => json!({ "branch": [
+            { "weight": 1, "steps": [call.clone()] },
+            { "weight": 1, "steps": [{ "read": { "db": "db" } }] }
+        ] }),
+    };
+    doc["services"][0]["endpoints"]["serve"]
+        .as_array_mut()
+        .unwrap()
+        .push(step);
+    doc["workloads"][0]["keys"] = json!({ "item": { "zipf": { "n": 1000, "s": 0.9 } } });
+    doc["services"].as_array_mut().unwrap().push(json!({
+        "name": "backend", "replicas": 2, "concurrency": 8,
+        "endpoints": { "get": [{ "compute": fast }] }
+    }));
+    doc["databases"] = json!([{
+        "name": "db", "shards": 2, "shard_key": "item", "connections": 8,
+        "read_time": fast, "write_time": fast
+    }]);
+    doc["caches"] = json!([{
+        "name": "cache", "capacity": 100, "ttl": "1s", "hit_latency": fast, "nodes": 1
+    }]);
+    doc["queues"] = json!([{
+        "name": "jobs", "partitions": 2, "partition_key": "item", "consumers": 2,
+        "publish_latency": fast, "work": [{ "compute": fast }]
+    }]);
+}
+
+proptest! {
+    #![proptest_config(persisted(16))]
+
+    /// The station with a database read or write, a publish or a cache
+    /// behind its compute: the invariants of every results document still
+    /// hold. Calls, parallel and branch (kinds 0, 5, 6) are left out until
+    /// [`a_call_in_transit_at_the_end_is_counted_at_its_endpoint`] passes:
+    /// with them, this property finds that bug within a few runs.
+    #[test]
+    fn random_stations_with_other_steps_conserve_requests(st in station(), kind in 1u8..=4) {
+        let mut doc = st.scenario();
+        with_step(&mut doc, kind);
+        let text = serde_json::to_string_pretty(&doc).unwrap();
+        let ctx = format!("{st:?}, step kind {kind}\nscenario:\n{text}");
+        let (_, model) = models::load("station.json", &text, &[])
+            .map_err(|e| TestCaseError::fail(format!("{ctx}\ninvalid: {e}")))?;
+        let r = match models::simulate(&model) {
+            Ok(r) => r,
+            // A slower chain can make the unbounded queue unstable.
+            Err(models::RunError::Unstable(_)) => return Ok(()),
+        };
+        assert_invariants(&r, &ctx);
+        prop_assert!(r.totals.generated > 0, "{}: no arrivals", ctx);
+        if r.totals.completed > 0 {
+            // A completed request went through the step: its component
+            // counted it.
+            let calls: u64 = r.calls.iter().map(|c| c.calls).sum();
+            let reached = match kind {
+                0 | 5 => calls,
+                1 | 2 => r.databases[0].ops,
+                3 => r.queues[0].published,
+                4 => r.caches[0].lookups,
+                _ => calls + r.databases[0].ops,
+            };
+            prop_assert!(reached > 0, "{}: the step was never taken", ctx);
+        }
+    }
+}
+
+/// Found by the property above with calls: a call still in its network
+/// latency when the run ends is counted in flight at the called endpoint,
+/// which has not counted its arrival (backend.get: count 4890, ok 4889,
+/// in flight 2; the call step made 4891 attempts). Fixing it moves the
+/// figures of runs with calls (the golden gate), so it is reported, not
+/// fixed here.
+#[test]
+#[ignore = "known bug: a call in transit at the end is in flight at its endpoint but not counted there"]
+fn a_call_in_transit_at_the_end_is_counted_at_its_endpoint() {
+    let st = Station {
+        seed: 5953779828239480617,
+        replicas: 4,
+        concurrency: 7,
+        queue_capacity: Some(20),
+        load: 2.9977053953188246,
+        service_mean_ms: 21,
+        dist: 1,
+        timeout_ms: Some(93),
+        lb: None,
+        warmup_fraction: 0.0,
+    };
+    let mut doc = st.scenario();
+    with_step(&mut doc, 0);
+    let text = serde_json::to_string_pretty(&doc).unwrap();
+    let (_, model) = models::load("station.json", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let r = models::simulate(&model).unwrap_or_else(|e| panic!("{e}"));
+    assert_invariants(&r, &text);
 }

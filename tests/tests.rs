@@ -33,6 +33,11 @@ mod finite;
 /// kept sweeps, `--out` a file, `-` for standard input.
 mod messages;
 
+/// Interruption and `--out` (issue 14, item 4): SIGINT or SIGTERM leaves
+/// the previous set byte for byte and no temporary (exit 130, 143); a
+/// completed run replaces the whole set; a killed run's temporary goes.
+mod interrupt;
+
 /// `capsim sweep` and `capsim merge`: the same bytes on any thread count
 /// and partitioning, grids and `--vary` values, bad input, confidence
 /// intervals, common random numbers.

@@ -106,7 +106,12 @@ impl PartWriter {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        let mut out = {
+            let mut temporaries = crate::interrupt::lock();
+            let file = std::fs::File::create(&tmp)?;
+            crate::interrupt::register(&mut temporaries, &tmp);
+            std::io::BufWriter::new(file)
+        };
         serde_json::to_writer(&mut out, header).map_err(std::io::Error::other)?;
         out.write_all(b"\n")?;
         Ok(PartWriter {
@@ -129,14 +134,19 @@ impl PartWriter {
     pub fn finish(mut self) -> std::io::Result<()> {
         self.out.flush()?;
         self.out.get_ref().sync_all()?;
-        std::fs::rename(&self.tmp, &self.path)
+        let mut temporaries = crate::interrupt::lock();
+        std::fs::rename(&self.tmp, &self.path)?;
+        crate::interrupt::unregister(&mut temporaries, &self.tmp);
+        Ok(())
     }
 }
 
 impl Drop for PartWriter {
     fn drop(&mut self) {
         // After `finish` the temporary is gone; otherwise remove it.
+        let mut temporaries = crate::interrupt::lock();
         let _ = std::fs::remove_file(&self.tmp);
+        crate::interrupt::unregister(&mut temporaries, &self.tmp);
     }
 }
 
@@ -264,16 +274,20 @@ pub fn merge(paths: &[PathBuf]) -> Result<SweepResult, SweepError> {
     })
 }
 
-/// Writes `sweep.json` and `sweep.csv` into `dir`, each atomically.
-pub fn write_outputs(dir: &Path, result: &SweepResult) -> std::io::Result<()> {
-    let json =
-        crate::output::document_json(result, "sweep document").map_err(std::io::Error::other)?;
-    crate::output::write_atomic(&dir.join("sweep.json"), format!("{json}\n").as_bytes())?;
-    crate::output::write_atomic(
-        &dir.join("sweep.csv"),
+/// Writes `sweep.json` and `sweep.csv` into the new set of `out`.
+///
+/// # Errors
+///
+/// A document that would not read back (a bug) or a file not written.
+pub fn write_outputs(out: &crate::outdir::OutDir, result: &SweepResult) -> Result<(), String> {
+    let json = crate::output::document_json(result, "sweep document")?;
+    out.write(Path::new("sweep.json"), format!("{json}\n").as_bytes())
+        .map_err(|e| e.to_string())?;
+    out.write(
+        Path::new("sweep.csv"),
         super::output::csv(result).as_bytes(),
-    )?;
-    let _ = std::io::stdout().flush();
+    )
+    .map_err(|e| e.to_string())?;
     Ok(())
 }
 
