@@ -43,9 +43,10 @@ impl World<'_> {
             let (workload, call) = match job.reply {
                 Reply::Client { workload, call } => (workload, call),
                 // A call's attempt is in flight at its endpoint (and its call
-                // with the call step).
+                // with the call step) once it has crossed the network: it
+                // is born when it arrives, and counted there then.
                 Reply::Call { .. } => {
-                    if job.measured {
+                    if job.measured && job.born <= end {
                         left.in_flight[job.route.ep.ix()] += 1;
                         left.call_in_flight += 1;
                     }
