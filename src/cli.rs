@@ -20,12 +20,28 @@ use clap::{Parser, Subcommand, ValueEnum};
   capsim validate scenarios/flash-sale.json
   capsim check scenarios/*.json --junit junit.xml
   generate-scenario | capsim run -     # - reads the scenario from standard input
+  capsim completions bash > ~/.local/share/bash-completion/completions/capsim
 
 Exit codes: 0 success, 2 bad input (the message names file, line:column and field), 1 other failures.")]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Colour verdicts (failures red, passes green): auto colours on a
+    /// terminal unless NO_COLOR is set (CLICOLOR_FORCE=1 forces it).
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// When to colour (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set and not empty.
+    Auto,
+    /// Always, even into a pipe or a file.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// The subcommands.
@@ -120,6 +136,24 @@ The merged sweep.json equals the single-machine sweep's byte for byte.")]
   capsim validate scenarios/flash-sale.json
   capsim validate scenarios/flash-sale.json --set databases.orders.shards=12")]
     Validate(ValidateArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell,
+    /// elvish).
+    #[command(
+        after_help = "Examples (README.md, \"Shell completions\", says where each shell looks):
+  capsim completions bash > ~/.local/share/bash-completion/completions/capsim
+  capsim completions zsh > ~/.zfunc/_capsim
+  capsim completions fish > ~/.config/fish/completions/capsim.fish
+  capsim completions powershell >> $PROFILE"
+    )]
+    Completions(CompletionsArgs),
+}
+
+/// Arguments of `capsim completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Arguments of `capsim run`.

@@ -33,6 +33,12 @@ mod finite;
 /// kept sweeps, `--out` a file, `-` for standard input.
 mod messages;
 
+/// Names and terminals (issue 14, items 3 and 8): control characters
+/// refused in names and escaped wherever text is printed; `--color`,
+/// `NO_COLOR`, tables fitted to the terminal, completions, formula cells
+/// neutralised in sweep.csv.
+mod terminal;
+
 /// `capsim sweep` and `capsim merge`: the same bytes on any thread count
 /// and partitioning, grids and `--vary` values, bad input, confidence
 /// intervals, common random numbers.
