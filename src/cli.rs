@@ -20,6 +20,7 @@ use clap::{Parser, Subcommand, ValueEnum};
   capsim validate scenarios/flash-sale.json
   capsim check scenarios/*.json --junit junit.xml
   generate-scenario | capsim run -     # - reads the scenario from standard input
+  capsim completions bash > ~/.local/share/bash-completion/completions/capsim
 
 --out DIR is replaced whole at the end of a run (the new set is built in .DIR.capsim-tmp-PID beside it);
 Ctrl-C or SIGTERM leaves DIR as it was and exits 130 or 143. A folder holding files capsim did not write is refused.
@@ -29,6 +30,21 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Colour verdicts (failures red, passes green): auto colours on a
+    /// terminal unless NO_COLOR is set (CLICOLOR_FORCE=1 forces it).
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// When to colour (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set and not empty.
+    Auto,
+    /// Always, even into a pipe or a file.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// The subcommands.
@@ -123,6 +139,24 @@ The merged sweep.json equals the single-machine sweep's byte for byte.")]
   capsim validate scenarios/flash-sale.json
   capsim validate scenarios/flash-sale.json --set databases.orders.shards=12")]
     Validate(ValidateArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell,
+    /// elvish).
+    #[command(
+        after_help = "Examples (README.md, \"Shell completions\", says where each shell looks):
+  capsim completions bash > ~/.local/share/bash-completion/completions/capsim
+  capsim completions zsh > ~/.zfunc/_capsim
+  capsim completions fish > ~/.config/fish/completions/capsim.fish
+  capsim completions powershell >> $PROFILE"
+    )]
+    Completions(CompletionsArgs),
+}
+
+/// Arguments of `capsim completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Arguments of `capsim run`.

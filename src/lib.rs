@@ -15,3 +15,4 @@ pub mod output;
 pub mod plan;
 pub mod progress;
 pub mod sweep;
+pub mod term;

@@ -7,8 +7,8 @@ use anyhow::Context;
 
 use capsim::check::{self, CheckError, CheckOptions};
 use capsim::cli::{
-    CheckArgs, Cli, Command, Format, GridArgs, MergeArgs, PlanArgs, ReportArgs, RunArgs, SweepArgs,
-    ValidateArgs,
+    CheckArgs, Cli, Command, CompletionsArgs, Format, GridArgs, MergeArgs, PlanArgs, ReportArgs,
+    RunArgs, SweepArgs, ValidateArgs,
 };
 use capsim::input::read_scenario;
 use capsim::outdir::{OutDir, OutError};
@@ -21,9 +21,27 @@ use capsim::sweep::{SweepError, SweepResult, SweepSetup};
 use clap::Parser;
 use models::ScenarioError;
 
-/// Writes to standard output; a closed pipe (`capsim ... | head`) ends the
-/// program quietly instead of panicking, as Unix tools do.
+/// Whether colour is on (set once, from `--color`, before anything is
+/// printed).
+static COLOUR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Writes text to standard output, made [safe](capsim::term::safe) for a
+/// terminal; a closed pipe (`capsim ... | head`) ends the program quietly
+/// instead of panicking, as Unix tools do.
 fn write_stdout(text: &str) {
+    write_raw(&capsim::term::safe(
+        text,
+        COLOUR.get().copied().unwrap_or(false),
+    ));
+}
+
+/// Writes a JSON document (and a line feed) to standard output, made
+/// [safe](capsim::term::safe_json) for a terminal.
+fn write_json(json: &str) {
+    write_raw(&format!("{}\n", capsim::term::safe_json(json)));
+}
+
+fn write_raw(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
@@ -41,6 +59,12 @@ macro_rules! out {
 
 macro_rules! outln {
     ($($arg:tt)*) => { write_stdout(&format!("{}\n", format!($($arg)*))) };
+}
+
+/// `eprintln!`, every unprintable character but the line feed escaped: a
+/// message quoting user input cannot act on the terminal.
+macro_rules! errln {
+    ($($arg:tt)*) => { eprintln!("{}", models::printable_lines(&format!($($arg)*))) };
 }
 
 /// A failure with its exit code.
@@ -97,6 +121,7 @@ impl From<anyhow::Error> for Failure {
 fn main() -> ExitCode {
     capsim::interrupt::install();
     let cli = Cli::parse();
+    let _ = COLOUR.set(capsim::term::setup(cli.color));
     let result = match cli.command {
         Command::Run(a) => run(a),
         Command::Validate(a) => validate(a),
@@ -105,16 +130,17 @@ fn main() -> ExitCode {
         Command::Plan(a) => plan(a),
         Command::Check(a) => check_cmd(a),
         Command::Report(a) => report(a),
+        Command::Completions(a) => completions(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Unmet) => ExitCode::from(1),
         Err(Failure::Input(msg)) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             ExitCode::from(2)
         }
         Err(Failure::Other(e)) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             ExitCode::from(1)
         }
     }
@@ -142,7 +168,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         out.commit()?;
     }
     match a.format {
-        Format::Json => outln!("{json}"),
+        Format::Json => write_json(&json),
         Format::Table => {
             out!("{}", reports::summary(&results));
             if let Some(dir) = &a.out {
@@ -262,10 +288,10 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
     };
     const SHOWN: usize = 5;
     for w in setup.warnings.iter().take(SHOWN) {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     if setup.warnings.len() > SHOWN {
-        eprintln!(
+        errln!(
             "warning: ... and {} more objectives not measured",
             setup.warnings.len() - SHOWN
         );
@@ -297,7 +323,7 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
             .finish()
             .with_context(|| format!("writing {}", path.display()))?;
         bar.finish();
-        eprintln!(
+        errln!(
             "part {} of {}: runs {}..{} of {} in {:.1}s, written to {}",
             p.k,
             p.n,
@@ -331,10 +357,7 @@ fn finish_sweep(result: &SweepResult, out: Option<OutDir>, format: Format) -> Re
         out.commit()?;
     }
     match format {
-        Format::Json => outln!(
-            "{}",
-            document_json(result, "sweep document").map_err(internal)?
-        ),
+        Format::Json => write_json(&document_json(result, "sweep document").map_err(internal)?),
         Format::Table => {
             out!("{}", reports::terminal::sweep::summary(result));
             if let Some(dir) = dir {
@@ -418,7 +441,7 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
         out.commit()?;
     }
     match a.format {
-        Format::Json => outln!("{json}"),
+        Format::Json => write_json(&json),
         Format::Table => {
             out!("{}", reports::terminal::plan::summary(&result));
             outln!(
@@ -498,7 +521,7 @@ fn check_cmd(a: CheckArgs) -> Result<(), Failure> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     match a.format {
-        Format::Json => outln!("{json}"),
+        Format::Json => write_json(&json),
         Format::Table => {
             out!("{}", reports::terminal::check::summary(&report));
             if let Some(dir) = &a.out {
@@ -604,5 +627,15 @@ fn report(a: ReportArgs) -> Result<(), Failure> {
         "{kind} report written to {}",
         a.out.join("index.html").display()
     );
+    Ok(())
+}
+
+/// `capsim completions SHELL`: the shell's completion script on standard
+/// output.
+fn completions(a: CompletionsArgs) -> Result<(), Failure> {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(a.shell, &mut Cli::command(), "capsim", &mut script);
+    write_raw(&String::from_utf8(script).map_err(|e| internal(e.to_string()))?);
     Ok(())
 }

@@ -12,7 +12,7 @@ use crate::cli::{Outcome, Scratch, capsim};
 
 /// A small valid scenario, one setting per line: line 3 is `duration`,
 /// line 8 the service's `replicas`, line 11 the kept sweep.
-const SCENARIO: &str = r#"{
+pub(crate) const SCENARIO: &str = r#"{
   "name": "tiny",
   "duration": "10s",
   "workloads": [

@@ -37,6 +37,11 @@ mod messages;
 /// the previous set byte for byte and no temporary (exit 130, 143); a
 /// completed run replaces the whole set; a killed run's temporary goes.
 mod interrupt;
+/// Names and terminals (issue 14, items 3 and 8): control characters
+/// refused in names and escaped wherever text is printed; `--color`,
+/// `NO_COLOR`, tables fitted to the terminal, completions, formula cells
+/// neutralised in sweep.csv.
+mod terminal;
 
 /// `capsim sweep` and `capsim merge`: the same bytes on any thread count
 /// and partitioning, grids and `--vary` values, bad input, confidence

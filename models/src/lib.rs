@@ -126,6 +126,7 @@ pub use kinds::database::sharding::{Ring, Router, moved_between};
 pub use scenario::{Location, PathSeg, ScenarioError, ScenarioErrorKind, decode, read_file};
 pub use system::Model;
 pub use system::compile::{load, load_file};
+pub use system::printable::{is_unprintable, printable, printable_lines};
 pub use system::reshard::moved_fraction;
 pub use system::scenario::{Scenario, SweepDef};
 pub use system::world::{

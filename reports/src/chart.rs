@@ -102,7 +102,8 @@ pub fn labelled_plot<'a, 'b, 'c>(
     b
 }
 
-/// Draws into a fresh SVG of `size` and returns the document.
+/// Draws into a fresh SVG of `size` and returns the document, every
+/// unprintable character of its texts escaped (`\u{1b}`).
 pub fn svg(
     size: (u32, u32),
     draw: impl FnOnce(&Area<'_>) -> Result<(), ChartError>,
@@ -113,6 +114,11 @@ pub fn svg(
         root.fill(&WHITE)?;
         draw(&root)?;
         root.present()?;
+    }
+    // The backend escapes markup in texts but writes control characters
+    // as they are, which no XML parser accepts.
+    if let std::borrow::Cow::Owned(safe) = models::printable_lines(&buf) {
+        return Ok(safe);
     }
     Ok(buf)
 }

@@ -2,7 +2,8 @@
 //! `<testcase>` per objective, a `<failure>` for a failed objective or a
 //! regression. GitHub (test-reporter actions), GitLab (`artifacts:reports:
 //! junit`) and Jenkins read this shape. No timing attributes: the file is
-//! deterministic, like every other output.
+//! deterministic, like every other output. Unprintable characters are
+//! written as visible escapes (`\u{1b}`), so the file always parses.
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
@@ -116,7 +117,10 @@ pub fn junit(c: &CheckReport) -> String {
             Ok(())
         })
         .expect("writing to memory");
-    let mut text = String::from_utf8(w.into_inner()).expect("UTF-8 in, UTF-8 out");
-    text.push('\n');
-    text
+    let text = String::from_utf8(w.into_inner()).expect("UTF-8 in, UTF-8 out");
+    // The writer escapes markup but not control characters, which XML 1.0
+    // forbids even as references (a CI server then drops the whole
+    // report): scenario names, files and a baseline's contents may hold
+    // them when they did not come through validation.
+    format!("{}\n", models::printable_lines(&text))
 }

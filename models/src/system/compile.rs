@@ -1,5 +1,7 @@
 //! The compile driver: a scenario's text in, the resolved [`Model`] out,
-//! or the first error in a fixed order — names, the traffic knobs
+//! or the first error in a fixed order — unprintable text (the first
+//! string or key in the document holding a control character), names,
+//! the traffic knobs
 //! (`load_factor`, `profiles` and the workloads' references to them),
 //! durations, keys, then each
 //! section (services with their programs, balancers, caches, databases,
@@ -13,7 +15,7 @@ use super::model::Model;
 use super::program::{Builder, reachable_keys};
 use super::scenario::Scenario;
 use super::topology::TopologyDef;
-use super::{faults, objectives, price, stability};
+use super::{faults, objectives, price, printable, stability};
 use crate::kernel::resolve::{Path, Resolve, Sender};
 use crate::kinds::balancer::{self, LbDef};
 use crate::kinds::call::{self, CallDef};
@@ -119,6 +121,7 @@ fn destination<'a>(
 
 /// Validates `sc` and resolves it into a [`Model`].
 pub fn compile(cx: &mut Resolve<'_>, sc: &Scenario) -> Result<Model, ScenarioError> {
+    printable::check(cx)?;
     if sc.name.trim().is_empty() {
         return Err(cx.err(&Path::root("name"), "the scenario needs a non-empty name"));
     }

@@ -12,6 +12,7 @@ pub mod kinds;
 pub mod model;
 pub mod objectives;
 mod price;
+pub mod printable;
 pub mod program;
 mod request;
 pub mod reshard;

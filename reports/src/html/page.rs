@@ -13,11 +13,16 @@ use crate::chart::{Chart, slug};
 use crate::fmt::{pct, short_path, value_text};
 use crate::objectives::percent_figure;
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML element content and attribute values (SVG and
+/// XML too): markup characters as entities, and characters that must not
+/// be printed as they are ([`models::is_unprintable`]: controls, which XML
+/// forbids, bidirectional overrides) as their visible escapes (`\u{1b}`);
+/// line breaks stay.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
+            c if c != '\n' && models::is_unprintable(c) => out.extend(c.escape_default()),
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),

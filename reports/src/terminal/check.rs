@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use comfy_table::Cell;
 use models::{CheckReport, CheckStatus, Estimate, ObjectiveCheck, Slo};
 
-use super::table;
+use super::{Tone, paint, table, verdict_cell};
 use crate::fmt::{Digits, Unit, change, estimate, margin, mean, pct};
 
 /// The result word of an objective.
@@ -22,6 +22,19 @@ pub fn result_word(o: &ObjectiveCheck, strict: bool) -> String {
         (CheckStatus::Pass, true) => "REGRESSED".to_string(),
         (_, true) => format!("{limit}, REGRESSED"),
         _ => limit.to_string(),
+    }
+}
+
+/// The colour of [`result_word`]: red for a failure or a regression
+/// (a marginal one under `--strict`), yellow for a marginal one, green
+/// for a pass.
+fn result_tone(o: &ObjectiveCheck, strict: bool) -> Tone {
+    if o.fails_limit(strict) || o.regressed() {
+        Tone::Bad
+    } else if o.status == CheckStatus::Marginal {
+        Tone::Unsure
+    } else {
+        Tone::Good
     }
 }
 
@@ -190,7 +203,10 @@ pub fn summary(c: &CheckReport) -> String {
             if c.baseline.is_some() {
                 row.push(Cell::new(baseline_cell(o)));
             }
-            row.push(Cell::new(result_word(o, c.strict)));
+            row.push(verdict_cell(
+                result_word(o, c.strict),
+                result_tone(o, c.strict),
+            ));
             t.add_row(row);
         }
         let _ = writeln!(out, "{t}");
@@ -212,14 +228,23 @@ pub fn summary(c: &CheckReport) -> String {
                     .as_ref()
                     .map(|n| format!("{n}: "))
                     .unwrap_or_default();
-                let _ = writeln!(out, "FAILED {}: {name}{why}", s.scenario);
+                let _ = writeln!(
+                    out,
+                    "{} {}: {name}{why}",
+                    paint("FAILED", Tone::Bad),
+                    s.scenario
+                );
             }
         }
     }
     let _ = writeln!(
         out,
         "check {}: {} scenario(s), {total} objective(s): {failed} failed, {regressed} regressed{}, {marginal} marginal{}",
-        if c.passed { "passed" } else { "FAILED" },
+        if c.passed {
+            paint("passed", Tone::Good)
+        } else {
+            paint("FAILED", Tone::Bad)
+        },
         c.scenarios.len(),
         match &c.baseline {
             Some(b) => format!(" against {b} (tolerance {})", pct(c.tolerance)),

@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 
 use models::{Check, Evaluated, Op, PlanResult, Slo, Status, Verdict};
 
-use super::table;
+use comfy_table::Cell;
+
+use super::{Tone, paint, table, verdict_cell};
 use crate::fmt::{Digits, Unit, change, estimate, int, margin, money, params};
 use crate::shared::evaluated_header;
 
@@ -20,6 +22,14 @@ fn verdict_word(v: Verdict) -> &'static str {
         Verdict::Holds => "holds",
         Verdict::Fails => "FAILS",
         Verdict::Unsure => "unsure",
+    }
+}
+
+fn verdict_tone(v: Verdict) -> Tone {
+    match v {
+        Verdict::Holds => Tone::Good,
+        Verdict::Fails => Tone::Bad,
+        Verdict::Unsure => Tone::Unsure,
     }
 }
 
@@ -137,7 +147,7 @@ pub fn summary(p: &PlanResult) -> String {
                     s.text,
                     check_text(s, ch),
                     margin(&ch.estimate, ch.margin, Unit::of(s).change()),
-                    verdict_word(ch.verdict)
+                    paint(verdict_word(ch.verdict), verdict_tone(ch.verdict))
                 );
             }
             let _ = writeln!(
@@ -169,7 +179,8 @@ pub fn summary(p: &PlanResult) -> String {
         None => {
             let _ = writeln!(
                 out,
-                "\nNo variant meets the objectives. The closest (by cost) and why they fall short are listed below."
+                "\n{} The closest (by cost) and why they fall short are listed below.",
+                paint("No variant meets the objectives.", Tone::Bad)
             );
         }
     }
@@ -186,18 +197,21 @@ pub fn summary(p: &PlanResult) -> String {
             int(u64::from(e.replications)),
             money(e.cost_per_hour),
             estimate(&e.p99_ms, Unit::Plain("")),
-        ];
+        ]
+        .into_iter()
+        .map(Cell::new)
+        .collect::<Vec<_>>();
         for (s, c) in p.slos.iter().zip(&e.checks) {
-            row.push(format!("{} {}", check_text(s, c), verdict_word(c.verdict)));
+            row.push(verdict_cell(
+                format!("{} {}", check_text(s, c), verdict_word(c.verdict)),
+                verdict_tone(c.verdict),
+            ));
         }
-        row.push(
-            match e.status {
-                Status::Meets => "meets",
-                Status::Fails => "fails",
-                Status::Unsure => "unsure",
-            }
-            .to_string(),
-        );
+        row.push(match e.status {
+            Status::Meets => verdict_cell("meets", Tone::Good),
+            Status::Fails => verdict_cell("fails", Tone::Bad),
+            Status::Unsure => verdict_cell("unsure", Tone::Unsure),
+        });
         t.add_row(row);
     }
     let _ = writeln!(

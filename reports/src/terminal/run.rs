@@ -2,11 +2,11 @@
 
 use std::fmt::Write as _;
 
-use comfy_table::Table;
-use models::{EndpointResult, Results};
+use comfy_table::Cell;
+use models::{EndpointResult, Results, RunVerdict};
 use sim_core::stats::LatencyPoint;
 
-use super::table;
+use super::{TermTable, Tone, table, verdict_cell};
 use crate::fmt::{int, money, ms, pct, secs};
 use crate::shared::{
     MIN_P99_SAMPLES, component_notes, db_notes, ledger, objectives_tally, run_value,
@@ -358,16 +358,24 @@ pub fn summary(r: &Results) -> String {
     out
 }
 
+fn run_verdict_tone(v: RunVerdict) -> Tone {
+    match v {
+        RunVerdict::Holds => Tone::Good,
+        RunVerdict::Fails => Tone::Bad,
+        RunVerdict::NotMeasured => Tone::Unsure,
+    }
+}
+
 /// The scenario's objectives judged on this run, one line each with its
 /// mark, as a load-testing tool ends a test with its thresholds.
 fn objectives(r: &Results) -> String {
     let mut t = table(&["", "objective", "this run", "limit"], 2);
     for o in &r.objectives {
         t.add_row(vec![
-            run_verdict_word(o.verdict).to_string(),
-            o.objective.label(),
-            run_value(o),
-            o.objective.slo.limit_text(),
+            verdict_cell(run_verdict_word(o.verdict), run_verdict_tone(o.verdict)),
+            Cell::new(o.objective.label()),
+            Cell::new(run_value(o)),
+            Cell::new(o.objective.slo.limit_text()),
         ]);
     }
     format!(
@@ -378,7 +386,7 @@ fn objectives(r: &Results) -> String {
 
 /// One row per call step: the edge, its calls and attempts, how they
 /// failed, and the latency the caller saw.
-fn calls(r: &Results) -> Table {
+fn calls(r: &Results) -> TermTable {
     let breakers = r.calls.iter().any(|c| c.circuit_breaker.is_some());
     let mut header = vec![
         "call", "calls", "attempts", "retries", "timeouts", "rejected", "failed",
@@ -426,7 +434,7 @@ fn calls(r: &Results) -> Table {
 
 /// A compact timeline: the time series folded into at most `rows` windows,
 /// so the moment latency breaks is visible in a terminal.
-pub fn timeline(r: &Results, rows: usize) -> Option<Table> {
+pub fn timeline(r: &Results, rows: usize) -> Option<TermTable> {
     let ts = &r.time_series;
     if ts.buckets == 0 || rows == 0 {
         return None;
