@@ -127,7 +127,7 @@ pub use scenario::{Location, PathSeg, ScenarioError, ScenarioErrorKind, decode, 
 pub use system::Model;
 pub use system::compile::{load, load_file};
 pub use system::reshard::moved_fraction;
-pub use system::scenario::{Scenario, SweepDef};
+pub use system::scenario::{Scenario, SweepDef, scenario_schema};
 pub use system::world::{
     PROGRESS_EVERY, RunError, RunOutput, World, judged, simulate, simulate_judged,
 };
