@@ -55,8 +55,9 @@ fn load(text: &str) -> Result<Vec<MarkedYaml<'_>>, (Location, String)> {
 ///
 /// [`Syntax`](super::ScenarioErrorKind::Syntax), located, when the text is
 /// not YAML, holds no document or more than one, uses a tag of its own
-/// (`!thing`), a key that is not a scalar, a key twice, or a number JSON
-/// cannot hold (`.inf`, `.nan`, an integer beyond 64 bits).
+/// (`!thing`), a key that is not a scalar, a key twice, a number JSON
+/// cannot hold (`.inf`, `.nan`), or values nested deeper than
+/// [`MAX_DEPTH`].
 #[allow(clippy::result_large_err, reason = "see `parse_document`")]
 pub fn to_value(file: &str, text: &str) -> Result<Value, ScenarioError> {
     let syntax = |(at, message): (Location, String)| ScenarioError::syntax_at(file, at, message);
@@ -73,12 +74,20 @@ pub fn to_value(file: &str, text: &str) -> Result<Value, ScenarioError> {
             "the file holds no YAML document".to_owned(),
         )));
     };
-    convert(&doc).map_err(syntax)
+    convert(&doc, 0).map_err(syntax)
 }
 
-/// One node as a JSON value.
-fn convert(node: &MarkedYaml<'_>) -> Result<Value, (Location, String)> {
+/// The deepest nesting of lists and maps read, as serde_json's limit for
+/// JSON text: no scenario comes near it, and it keeps the recursion
+/// below from exhausting the stack.
+pub const MAX_DEPTH: usize = 128;
+
+/// One node (at `depth` lists and maps down) as a JSON value.
+fn convert(node: &MarkedYaml<'_>, depth: usize) -> Result<Value, (Location, String)> {
     let at = location(&node.span.start);
+    if depth > MAX_DEPTH {
+        return Err((at, format!("nested more than {MAX_DEPTH} levels deep")));
+    }
     match &node.data {
         YamlData::Representation(text, style, tag) => {
             scalar(text, *style, tag.as_ref()).map_err(|why| (at, why))
@@ -86,7 +95,7 @@ fn convert(node: &MarkedYaml<'_>) -> Result<Value, (Location, String)> {
         YamlData::Value(value) => from_scalar(value.clone()).ok_or((at, NOT_JSON.to_owned())),
         YamlData::Sequence(items) => items
             .iter()
-            .map(convert)
+            .map(|item| convert(item, depth + 1))
             .collect::<Result<_, _>>()
             .map(Value::Array),
         YamlData::Mapping(entries) => {
@@ -103,7 +112,7 @@ fn convert(node: &MarkedYaml<'_>) -> Result<Value, (Location, String)> {
                 if map.contains_key(name.as_ref()) {
                     return Err((key_at, format!("duplicated key `{name}` in mapping")));
                 }
-                map.insert(name.into_owned(), convert(value)?);
+                map.insert(name.into_owned(), convert(value, depth + 1)?);
             }
             Ok(Value::Object(map))
         }
@@ -270,6 +279,17 @@ mod tests {
             assert!(err.message.contains(message), "{text:?}: {err}");
             assert_eq!(err.kind, super::super::ScenarioErrorKind::Syntax);
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_a_crash() {
+        for depth in [200, 100_000] {
+            let text = format!("a: {}{}", "[".repeat(depth), "]".repeat(depth));
+            let err = to_value("x.yaml", &text).unwrap_err();
+            assert_eq!(err.kind, super::super::ScenarioErrorKind::Syntax, "{err}");
+        }
+        let text = format!("a: {}1{}", "[".repeat(100), "]".repeat(100));
+        assert!(to_value("x.yaml", &text).is_ok());
     }
 
     #[test]
