@@ -19,7 +19,9 @@ use clap::{Parser, Subcommand, ValueEnum};
   capsim run scenarios/mmc.json --format json > results.json
   capsim validate scenarios/flash-sale.json
   capsim check scenarios/*.json --junit junit.xml
-  generate-scenario | capsim run -     # - reads the scenario from standard input
+  capsim validate my-service.yaml     # YAML works as well as JSON
+  capsim schema > capsim.schema.json  # for editors: completion and misspelt fields
+  generate-scenario | capsim run -     # - reads standard input: JSON if it starts with {, else YAML
   capsim completions bash > ~/.local/share/bash-completion/completions/capsim
 
 --out DIR is replaced whole at the end of a run (the new set is built in .DIR.capsim-tmp-PID beside it);
@@ -139,6 +141,20 @@ The merged sweep.json equals the single-machine sweep's byte for byte.")]
   capsim validate scenarios/flash-sale.json
   capsim validate scenarios/flash-sale.json --set databases.orders.shards=12")]
     Validate(ValidateArgs),
+    /// Print the JSON Schema (draft 2020-12) of scenario files, for editors
+    /// and validators.
+    #[command(after_help = "Examples:
+  capsim schema > capsim.schema.json
+  capsim schema | jq '.properties | keys'
+
+Point an editor at the file: in VS Code with `json.schemas` (and, with the
+Red Hat YAML extension, `yaml.schemas`) in settings.json, or a \"$schema\" key
+in the scenario; in JetBrains IDEs under Settings > Languages & Frameworks >
+Schemas and DTDs > JSON Schema Mappings. See docs/scenario-format.md.
+The schema catches misspelt fields and wrong types as you type; `capsim
+validate` also checks what a schema cannot (names that refer to components,
+ranges that depend on other fields).")]
+    Schema,
     /// Print a shell completion script (bash, zsh, fish, powershell,
     /// elvish).
     #[command(
@@ -162,7 +178,7 @@ pub struct CompletionsArgs {
 /// Arguments of `capsim run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The scenario file (JSON), or - to read it from standard input.
+    /// The scenario file (JSON, or YAML if named .yaml/.yml), or - to read it from standard input.
     pub scenario: PathBuf,
     /// Master seed (overrides the scenario's `seed`).
     #[arg(long)]
@@ -184,7 +200,7 @@ pub struct RunArgs {
 /// What `sweep` and `plan` share: the scenario, the grid and how to run it.
 #[derive(Debug, clap::Args)]
 pub struct GridArgs {
-    /// The scenario file (JSON), or - to read it from standard input.
+    /// The scenario file (JSON, or YAML if named .yaml/.yml), or - to read it from standard input.
     pub scenario: PathBuf,
     /// A field to vary: PATH=VALUES (repeatable; several form a grid).
     #[arg(long = "vary", value_name = "PATH=VALUES")]
@@ -261,7 +277,7 @@ pub struct PlanArgs {
 /// Arguments of `capsim check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Scenario files (JSON), each with an `slo` section; - reads one from standard input.
+    /// Scenario files (JSON or YAML), each with an `slo` section; - reads one from standard input.
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
     /// Replications of every scenario (and objective window).
@@ -326,7 +342,7 @@ pub struct ReportArgs {
 /// Arguments of `capsim validate`.
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// The scenario file (JSON), or - to read it from standard input.
+    /// The scenario file (JSON, or YAML if named .yaml/.yml), or - to read it from standard input.
     pub scenario: PathBuf,
     /// Override a field: PATH=VALUE (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]

@@ -1,5 +1,8 @@
 //! Reading a scenario named on the command line: a file, or standard input
 //! when the name is `-` (messages then name the scenario `<stdin>`).
+//! Whether the text is JSON or YAML is decided when it is parsed (see
+//! `models::load`): by the file's extension, and for standard input by
+//! its first character that is not a space (`{`: JSON).
 
 use std::io::Read;
 use std::path::Path;

@@ -131,6 +131,10 @@ fn main() -> ExitCode {
         Command::Check(a) => check_cmd(a),
         Command::Report(a) => report(a),
         Command::Completions(a) => completions(a),
+        Command::Schema => {
+            schema();
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -144,6 +148,13 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `capsim schema`: the scenario format's JSON Schema, pretty-printed.
+fn schema() {
+    let text =
+        serde_json::to_string_pretty(&models::scenario_schema()).expect("a schema is plain JSON");
+    outln!("{text}");
 }
 
 fn run(a: RunArgs) -> Result<(), Failure> {

@@ -32,7 +32,7 @@ fn edit(from: &str, to: &str) -> String {
 }
 
 /// Runs the binary with `args`, `stdin` fed to its standard input.
-fn capsim_stdin(args: &[&str], stdin: &[u8]) -> Outcome {
+pub fn capsim_stdin(args: &[&str], stdin: &[u8]) -> Outcome {
     let mut child = Command::new(env!("CARGO_BIN_EXE_capsim"))
         .args(args)
         .stdin(Stdio::piped())
@@ -56,7 +56,7 @@ fn capsim_stdin(args: &[&str], stdin: &[u8]) -> Outcome {
 }
 
 /// Asserts exit 2 with `expected` on standard error (after `error: `).
-fn refused(out: &Outcome, expected: &str) {
+pub fn refused(out: &Outcome, expected: &str) {
     assert_eq!(out.code, Some(2), "{out}");
     assert!(
         out.stderr.contains(&format!("error: {expected}")),

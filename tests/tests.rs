@@ -42,6 +42,15 @@ mod interrupt;
 /// `NO_COLOR`, tables fitted to the terminal, completions, formula cells
 /// neutralised in sweep.csv.
 mod terminal;
+/// `capsim schema` (issue 14, item 7): draft 2020-12, deterministic,
+/// every shipped scenario valid, misspelt fields, durations and
+/// distributions refused as the parser refuses them.
+mod schema;
+
+/// Scenario files in YAML (issue 14, item 7): byte-identical results to
+/// the JSON form, `--set`, standard input, located errors, YAML 1.1
+/// pitfalls.
+mod yaml;
 
 /// `capsim sweep` and `capsim merge`: the same bytes on any thread count
 /// and partitioning, grids and `--vary` values, bad input, confidence

@@ -128,7 +128,7 @@ pub use system::Model;
 pub use system::compile::{load, load_file};
 pub use system::printable::{is_unprintable, printable, printable_lines};
 pub use system::reshard::moved_fraction;
-pub use system::scenario::{Scenario, SweepDef};
+pub use system::scenario::{Scenario, SweepDef, scenario_schema};
 pub use system::world::{
     PROGRESS_EVERY, RunError, RunOutput, World, judged, simulate, simulate_judged,
 };

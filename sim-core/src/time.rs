@@ -426,6 +426,39 @@ impl<'de> serde::Deserialize<'de> for SimDuration {
     }
 }
 
+/// One part of a duration: a number (digits with at most one `.`, an
+/// optional exponent) and a unit, with optional spaces between them.
+const DURATION_PART: &str =
+    r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*(?:ns|us|µs|ms|s|min|m|h|d)";
+
+/// The pattern every duration string matches: one or more parts
+/// ([`DURATION_PART`]), optionally separated by spaces, with spaces allowed
+/// around the whole. What it cannot say is checked when the file is read:
+/// units from the largest to the smallest, each at most once, a whole
+/// number of nanoseconds, at most about 584 years.
+pub fn duration_pattern() -> String {
+    format!(r"^\s*{DURATION_PART}(?:\s*{DURATION_PART})*\s*$")
+}
+
+/// A duration string in JSON Schema: the same syntax that
+/// [`SimDuration::parse`] reads ([`duration_pattern`]).
+impl schemars::JsonSchema for SimDuration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": duration_pattern(),
+            "description": "A duration: a number and a unit (ns, us or µs, ms, s, m or min, h, d), \
+                            or several from the largest unit to the smallest, e.g. \"250ms\", \
+                            \"1.5s\", \"1h30m\". A bare number is refused.",
+            "examples": ["250ms", "1.5s", "1h30m"],
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,7 +39,7 @@ pub const SECTION: &str = "cdns";
 /// that workloads send to the origin for one of `endpoints` are looked up
 /// at the edge; a hit is answered there, a miss goes on to the origin and
 /// its response is stored on the way back.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cdn {
     /// Name, unique among all components.
@@ -217,7 +217,7 @@ pub fn resolve(
 }
 
 /// One CDN edge's figures (measured period).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CdnResult {
     /// Name.
     pub name: String,

@@ -7,7 +7,7 @@ use sim_core::SimDuration;
 use super::ids::{CacheId, DbId, QueueId, ServiceId};
 
 /// A fault scheduled at a time of the run (chaos testing).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     /// When it starts.
@@ -35,7 +35,7 @@ pub struct Fault {
 }
 
 /// Consumers cut off by a network partition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartitionConsumers {
     /// The queue.
@@ -49,7 +49,7 @@ pub struct PartitionConsumers {
 /// nodes, or lookups and stores on the target cache's nodes, during the
 /// window take `factor` times their drawn time (a noisy neighbour, a
 /// degraded disk, a hot vacuum, swapping). Name `database` or `cache`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlowDown {
     /// The database slowed down.
@@ -73,7 +73,7 @@ pub struct SlowDown {
 
 /// An outage: the target is unavailable for the window. Name `database`
 /// or `cache`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Outage {
     /// The database whose shard primaries go down (replicas stay up).
@@ -91,7 +91,9 @@ pub struct Outage {
 }
 
 /// Which nodes of a database shard a slow-down hits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DbRole {
     /// The primary and every replica.
@@ -104,7 +106,7 @@ pub enum DbRole {
 }
 
 /// Pods to kill.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KillPods {
     /// The service.

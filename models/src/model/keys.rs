@@ -14,7 +14,7 @@ use sim_core::SimDuration;
 
 /// How a key's values are drawn for each request. Values are integers in
 /// `[0, n)` (or counting up, for `sequential`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum KeySpec {
     /// Every one of `n` values equally likely.

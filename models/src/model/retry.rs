@@ -11,7 +11,7 @@ use super::vocab::Fraction;
 /// an attempt that fails in a way listed in `retry_on` is sent again after
 /// a backoff, with the same keys and through the same path, until
 /// `max_attempts` attempts were made or the budget refuses.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Retry {
     /// Attempts in all, the first one included (gRPC `maxAttempts`): 3
@@ -34,7 +34,7 @@ pub struct Retry {
 
 /// Exponential backoff: the n-th retry waits up to
 /// `min(max_interval, base_interval × multiplier^(n-1))`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Backoff {
     /// The first retry's ceiling (default 25ms, as Envoy).
@@ -51,7 +51,9 @@ pub struct Backoff {
 
 /// How a backoff is drawn below its ceiling (Marc Brooker, "Exponential
 /// Backoff And Jitter", AWS Architecture Blog, 2015).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Jitter {
     /// Exactly the ceiling: every client that failed together retries
@@ -68,7 +70,7 @@ pub enum Jitter {
 }
 
 /// A failure a client may retry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum RetryOn {
     /// The client's timeout expired.
     #[serde(rename = "timeout")]
@@ -92,7 +94,7 @@ pub enum RetryOn {
 /// Finagle's `RetryBudget`: every request deposits one token, a retry
 /// withdraws `1 / percent_can_retry` tokens, deposits expire after `ttl`,
 /// and a reserve of `min_retries_per_sec × ttl` retries never expires.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryBudget {
     /// Retries allowed per request over the last `ttl` (default 0.2; a

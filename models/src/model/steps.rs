@@ -9,7 +9,7 @@ use super::retry::Retry;
 use super::vocab::Fraction;
 
 /// One step of an endpoint (or of a queue consumer's work).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
     /// CPU work on the worker for a time drawn from the distribution.
@@ -39,7 +39,7 @@ pub enum Step {
 
 /// The `call` step: a request to `endpoint` of `target` (a service, or a
 /// balancer in front of one), carrying the caller's key values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallStep {
     /// A service (its ready pods in turn) or a load balancer.
@@ -72,7 +72,7 @@ pub struct CallStep {
 
 /// Hedged requests (Dean & Barroso, "The Tail at Scale"; Envoy's and
 /// gRPC's hedging policy).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Hedge {
     /// Without an answer after this long, another copy goes out (and again
@@ -84,7 +84,7 @@ pub struct Hedge {
 }
 
 /// A count-based circuit breaker, with Resilience4j's names and defaults.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CircuitBreaker {
     /// Failure rate at or above which the breaker opens (default 0.5; a
@@ -106,7 +106,7 @@ pub struct CircuitBreaker {
 }
 
 /// One arm of a `branch` step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BranchArm {
     /// Relative weight (positive; the weights need not sum to 1).
@@ -116,7 +116,7 @@ pub struct BranchArm {
 }
 
 /// The `cache` step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CacheStep {
     /// The cache component.
@@ -129,7 +129,7 @@ pub struct CacheStep {
 }
 
 /// The `read` step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DbStep {
     /// The database component.
@@ -140,7 +140,7 @@ pub struct DbStep {
 }
 
 /// The `write` step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WriteStep {
     /// The database component.
@@ -154,7 +154,7 @@ pub struct WriteStep {
 }
 
 /// The `scatter` step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScatterStep {
     /// The database component.
@@ -169,7 +169,9 @@ pub struct ScatterStep {
 }
 
 /// The shards a `scatter` step reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "ScatterShardsText", into = "ScatterShardsText")]
 pub enum ScatterShards {
     /// Every shard.
@@ -179,7 +181,7 @@ pub enum ScatterShards {
     Count(u32),
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 enum ScatterShardsText {
     Count(u32),
@@ -209,7 +211,7 @@ impl From<ScatterShards> for ScatterShardsText {
 }
 
 /// The `publish` step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishStep {
     /// The queue component.

@@ -8,11 +8,11 @@ use sim_core::SimDuration;
 use super::ids::{EndpointId, LbId, ServiceId};
 
 /// A fraction written as a number (`0.001`) or a percentage (`"0.1%"`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "FractionText", into = "f64")]
 pub struct Fraction(pub f64);
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 enum FractionText {
     Number(f64),
@@ -48,7 +48,7 @@ impl From<Fraction> for f64 {
 /// exponential time of mean `mtbf`, then down for an exponential time of
 /// mean `mttr` (for pods: until the crash is noticed and the container
 /// restarted — the restart delay and start-up then follow).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Failures {
     /// Mean time between failures of one instance.

@@ -13,7 +13,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::locate::{Location, PathSeg, format_path, locate, locate_exact, strip_position};
+use super::locate::{Location, PathSeg, format_path, locate_exact_in, locate_in, strip_position};
 use super::overrides::{SetError, resolve_set};
 
 /// What kind of problem a [`ScenarioError`] reports. Every kind is fatal:
@@ -22,7 +22,8 @@ use super::overrides::{SetError, resolve_set};
 pub enum ScenarioErrorKind {
     /// The file could not be read.
     Io,
-    /// The text is not valid JSON; the location is serde_json's.
+    /// The text is not valid JSON (the location is serde_json's) or not
+    /// valid YAML (the location is the YAML parser's).
     Syntax,
     /// An object has a key the schema does not know, or a string names an
     /// enum variant that does not exist (for example a misspelt strategy).
@@ -124,13 +125,9 @@ impl ScenarioError {
         path: &[PathSeg],
         message: impl Into<String>,
     ) -> Self {
-        Self::at(
-            file,
-            ScenarioErrorKind::Invalid,
-            locate(text, path),
-            path,
-            message,
-        )
+        let file = file.into();
+        let location = locate_in(&file, text, path);
+        Self::at(file, ScenarioErrorKind::Invalid, location, path, message)
     }
 
     /// Like [`invalid`](Self::invalid), with kind
@@ -141,13 +138,9 @@ impl ScenarioError {
         path: &[PathSeg],
         message: impl Into<String>,
     ) -> Self {
-        Self::at(
-            file,
-            ScenarioErrorKind::Unstable,
-            locate(text, path),
-            path,
-            message,
-        )
+        let file = file.into();
+        let location = locate_in(&file, text, path);
+        Self::at(file, ScenarioErrorKind::Unstable, location, path, message)
     }
 
     /// The text is not JSON.
@@ -159,6 +152,17 @@ impl ScenarioError {
             Some(location),
             &[],
             strip_position(&err.to_string()),
+        )
+    }
+
+    /// The text is not a YAML scenario: `message` says why, at `location`.
+    pub(super) fn syntax_at(file: &str, location: Location, message: String) -> Self {
+        Self::at(
+            file,
+            ScenarioErrorKind::Syntax,
+            Some(location),
+            &[],
+            message,
         )
     }
 
@@ -222,7 +226,7 @@ impl ScenarioError {
         let path = &self.segments;
         let source = sets.iter().rev().find(|(set_path, _)| {
             path.starts_with(set_path)
-                || (set_path.starts_with(path) && locate_exact(text, path).is_none())
+                || (set_path.starts_with(path) && locate_exact_in(&self.file, text, path).is_none())
         });
         if let Some((_, assignment)) = source {
             self.from_override = Some((*assignment).to_owned());

@@ -434,6 +434,50 @@ pub fn locate_exact(text: &str, path: &[PathSeg]) -> Option<Location> {
         .map(|found| location_at(text, found.value))
 }
 
+/// Whether the scenario `text`, read from `file`, is YAML rather than
+/// JSON: by the file's extension (`.yaml` or `.yml`: YAML, `.json`: JSON);
+/// otherwise (standard input, any other name) JSON when its first
+/// character that is not a space is `{`, YAML when it is anything else.
+pub fn is_yaml(file: &str, text: &str) -> bool {
+    let extension = std::path::Path::new(file)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match extension.as_deref() {
+        Some("yaml" | "yml") => true,
+        Some("json") => false,
+        _ => !text.trim_start().starts_with('{'),
+    }
+}
+
+/// [`locate`], in the JSON or YAML `text` of `file` (see [`is_yaml`]).
+pub fn locate_in(file: &str, text: &str, path: &[PathSeg]) -> Option<Location> {
+    if is_yaml(file, text) {
+        return super::yaml::find(text, path).map(|(value, _, _)| value);
+    }
+    locate(text, path)
+}
+
+/// [`locate_key`], in the JSON or YAML `text` of `file`.
+pub fn locate_key_in(file: &str, text: &str, path: &[PathSeg]) -> Option<Location> {
+    if is_yaml(file, text) {
+        return super::yaml::find(text, path).map(|(value, key, complete)| match key {
+            Some(key) if complete => key,
+            _ => value,
+        });
+    }
+    locate_key(text, path)
+}
+
+/// [`locate_exact`], in the JSON or YAML `text` of `file`.
+pub fn locate_exact_in(file: &str, text: &str, path: &[PathSeg]) -> Option<Location> {
+    if is_yaml(file, text) {
+        return super::yaml::find(text, path)
+            .filter(|(_, _, complete)| *complete)
+            .map(|(value, _, _)| value);
+    }
+    locate_exact(text, path)
+}
+
 /// Removes serde_json's " at line X column Y" suffix from a message; the
 /// location is reported separately.
 pub(super) fn strip_position(message: &str) -> String {

@@ -7,6 +7,7 @@ mod locate;
 mod overrides;
 mod parse;
 mod read;
+mod yaml;
 
 pub use error::{ScenarioError, ScenarioErrorKind, suggest};
 pub use locate::{Location, PathSeg, format_path};

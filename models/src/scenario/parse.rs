@@ -1,4 +1,5 @@
-//! Reading a scenario document: JSON text, then `--set` overrides, then the
+//! Reading a scenario document: JSON or YAML text (see
+//! [`is_yaml`](super::locate::is_yaml)), then `--set` overrides, then the
 //! typed schema, every error located in the file.
 //!
 //! The typed value is deserialized from a [`serde_json::Value`] (so that
@@ -17,7 +18,7 @@ use serde_json::Value;
 use serde_path_to_error::Segment;
 
 use super::error::{ScenarioError, ScenarioErrorKind, suggest};
-use super::locate::{PathSeg, locate, locate_key, strip_position};
+use super::locate::{PathSeg, is_yaml, locate_in, locate_key_in, strip_position};
 use super::overrides::apply_set;
 
 /// Parses a scenario document of type `T` from `text` (read from `file`,
@@ -31,8 +32,9 @@ use super::overrides::apply_set;
 ///
 /// # Errors
 ///
-/// - [`Syntax`](ScenarioErrorKind::Syntax): `text` is not JSON; located
-///   where serde_json stopped.
+/// - [`Syntax`](ScenarioErrorKind::Syntax): `text` is not JSON (located
+///   where serde_json stopped) or not a YAML scenario (located by the YAML
+///   reader, see `yaml::to_value`).
 /// - [`Override`](ScenarioErrorKind::Override): an assignment could not be
 ///   applied; the message names it.
 /// - [`UnknownField`](ScenarioErrorKind::UnknownField): an unknown key
@@ -59,8 +61,11 @@ pub fn parse_document<T: DeserializeOwned>(
     text: &str,
     sets: &[String],
 ) -> Result<(T, Value), ScenarioError> {
-    let mut doc: Value =
-        serde_json::from_str(text).map_err(|err| ScenarioError::syntax(file, text, &err))?;
+    let mut doc: Value = if is_yaml(file, text) {
+        super::yaml::to_value(file, text)?
+    } else {
+        serde_json::from_str(text).map_err(|err| ScenarioError::syntax(file, text, &err))?
+    };
     let mut applied: Vec<(Vec<PathSeg>, &str)> = Vec::with_capacity(sets.len());
     for set in sets {
         let path =
@@ -119,7 +124,7 @@ fn schema_error(
     if let Some((what, name, expected)) = unknown_name(&message) {
         let suggestion = suggest(&name, expected.iter().map(String::as_str));
         let location = if what == "field" {
-            locate_key(text, &path)
+            locate_key_in(file, text, &path)
         } else if value_at(doc, &path)
             .and_then(Value::as_object)
             .is_some_and(|map| map.contains_key(&name))
@@ -127,9 +132,9 @@ fn schema_error(
             // `{"round_robbin": {...}}`: point at the variant's key.
             let mut variant_key = path.clone();
             variant_key.push(PathSeg::Key(name.clone()));
-            locate_key(text, &variant_key)
+            locate_key_in(file, text, &variant_key)
         } else {
-            locate(text, &path)
+            locate_in(file, text, &path)
         };
         let message = if suggestion.is_some() {
             format!("unknown {what} `{name}`")

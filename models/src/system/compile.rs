@@ -36,8 +36,10 @@ pub const MAX_BUCKETS: u64 = 10_000;
 
 /// Parses, overrides and validates a scenario.
 ///
-/// `file` names the file in messages; `sets` are `PATH=VALUE` overrides
-/// applied before validation (as `capsim run --set`).
+/// `file` names the file in messages and tells JSON from YAML (`.yaml`
+/// or `.yml`: YAML, `.json`: JSON, any other name such as `<stdin>`:
+/// JSON if `text` starts with `{`, else YAML); `sets` are `PATH=VALUE` overrides applied before validation (as
+/// `capsim run --set`).
 pub fn load(file: &str, text: &str, sets: &[String]) -> Result<(Scenario, Model), ScenarioError> {
     let (scenario, doc): (Scenario, serde_json::Value) = parse_document(file, text, sets)?;
     let mut cx = Resolve::new(file, text, &doc, sets);

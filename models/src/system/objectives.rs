@@ -16,7 +16,7 @@ use crate::scenario::ScenarioError;
 /// component, or the whole system when no target is named), optionally
 /// evaluated over a window of the run. Every limit given becomes one
 /// objective; latency and rate limits are upper limits.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SloEntry {
     /// A label shown with these objectives in tables and JUnit.
@@ -120,7 +120,7 @@ pub struct SloEntry {
 
 /// A part of the run: requests that arrive in `[from, to)` are followed to
 /// their answer; component figures cover `[from, to)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SloWindow {
     /// Start of the window (simulated time since the run began).

@@ -15,9 +15,13 @@ use crate::kinds::service::Service;
 use crate::model::faults::Fault;
 
 /// A whole scenario file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// The JSON Schema the file follows (`capsim schema` prints it), for
+    /// editors; the simulator ignores it.
+    #[serde(rename = "$schema", default, skip_serializing)]
+    pub schema: Option<String>,
     /// Short name of the scenario, shown in reports.
     pub name: String,
     /// What the scenario models, in a sentence or two.
@@ -82,7 +86,7 @@ pub struct Scenario {
 
 /// A sweep kept in the scenario file: the fields to vary and how often to
 /// replicate each variant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SweepDef {
     /// What the sweep is for, shown in its report.
@@ -97,6 +101,16 @@ pub struct SweepDef {
     /// Service-level objectives for `capsim plan`, e.g. `"p99<250ms"`.
     #[serde(default)]
     pub slo: Vec<String>,
+}
+
+/// The JSON Schema (draft 2020-12) of a scenario file, generated from the
+/// types the file is read into: what `capsim schema` prints. Every closed
+/// object has `additionalProperties: false`, so a misspelt field fails
+/// validation in an editor as it fails `capsim validate`; what the schema
+/// cannot express (references between components, ranges that depend on
+/// other fields) is checked when the scenario is loaded.
+pub fn scenario_schema() -> schemars::Schema {
+    schemars::schema_for!(Scenario)
 }
 
 fn default_seed() -> u64 {

@@ -33,6 +33,7 @@
 
 mod empirical;
 mod error;
+mod schema;
 pub mod serde_duration;
 mod spec;
 #[cfg(test)]

@@ -139,7 +139,7 @@ pub enum LogNormalSpec {
 }
 
 /// One component of a [`DistSpec::Mixture`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MixtureComponent {
     /// Relative weight; must be positive. Weights are normalised, so

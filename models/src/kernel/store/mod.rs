@@ -11,7 +11,9 @@ use lfu::Lfu;
 use lru::{Lookup, Lru};
 
 /// Cache eviction policies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EvictionPolicy {
     /// Evict the least recently used key.

@@ -23,7 +23,7 @@ use crate::scenario::ScenarioError;
 /// token or, when the bucket is empty, is refused at once with HTTP 429.
 /// With `key`, every value of the key (every user, every API key) has its
 /// own bucket; without it one bucket serves everybody.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
     /// Sustained rate allowed, requests per second (per key value with

@@ -15,7 +15,7 @@ use crate::model::ids::LbId;
 use crate::scenario::ScenarioError;
 
 /// Active health checks of a balancer's replicas.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HealthCheck {
     /// Time between two checks of a replica (HAProxy `inter`).

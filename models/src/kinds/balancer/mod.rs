@@ -28,7 +28,7 @@ use result::LbResult;
 pub const SECTION: &str = "load_balancers";
 
 /// A load balancer in front of one service's replicas.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadBalancer {
     /// Name, unique among all components.
@@ -72,7 +72,9 @@ pub struct LoadBalancer {
 }
 
 /// Load-balancing policies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum LbPolicy {
     /// Replicas in turn.

@@ -26,7 +26,7 @@ use sim::Fetches;
 pub const SECTION: &str = "caches";
 
 /// A key-value cache (Redis/Memcached-like) holding up to `capacity` keys.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cache {
     /// Name, unique among all components.
@@ -82,7 +82,9 @@ fn one() -> u32 {
 }
 
 /// When a cache entry's time to live starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TtlMode {
     /// At the store: hits do not extend it (Redis `SET key value EX ttl`).
@@ -94,7 +96,9 @@ pub enum TtlMode {
 }
 
 /// What a write does to the caches it lists in `invalidate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum WritePolicy {
     /// Delete the written key: the next read misses and fills.

@@ -215,7 +215,7 @@ impl Breaker {
 }
 
 /// A breaker's figures in its call's entry of the results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BreakerResult {
     /// Attempts failed at once by the open (or saturated half-open)
     /// breaker, measured period.

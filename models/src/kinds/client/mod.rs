@@ -34,7 +34,7 @@ pub const SECTION: &str = "workloads";
 /// A traffic source: open-loop Poisson arrivals whose rate follows a
 /// profile (`rate`), or closed-loop users who send, wait and think
 /// (`users`); each request carries keys and is aimed at one endpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Workload {
     /// Name, unique among workloads.
@@ -356,7 +356,7 @@ impl WorkloadState {
 }
 
 /// A workload's offered load over time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WorkloadSeries {
     /// Workload name.
     pub name: String,

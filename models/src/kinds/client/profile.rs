@@ -8,7 +8,7 @@ use crate::kernel::resolve::{Path, Resolve};
 use crate::scenario::ScenarioError;
 
 /// One segment of a rate profile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateSegment {
     /// How long the segment lasts. Only the last segment may omit it, and
@@ -33,7 +33,7 @@ pub struct RateSegment {
 /// A sinusoidal rate: `min + (max - min) × (1 + cos(2π (t - peak_at) /
 /// period)) / 2`, `t` the time since the run began (a run starts at
 /// midnight, so `peak_at` reads as a time of day).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Diurnal {
     /// The lowest rate (the trough), requests per second.

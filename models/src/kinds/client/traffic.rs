@@ -21,7 +21,7 @@ use crate::scenario::ScenarioError;
 
 /// A workload's `rate` as written: its own segments, or a share of a
 /// named profile.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Rate {
     /// `[{"for": "5m", "rps": 300}, ...]`: the workload's own segments.
@@ -32,7 +32,8 @@ pub enum Rate {
 }
 
 /// A share of a named rate profile.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct SharedRate {
     /// The name of an entry of the top-level `profiles`.
     pub profile: String,

@@ -33,7 +33,7 @@ pub const SECTION: &str = "databases";
 
 /// A sharded database: `shards` primaries, each with a connection limit and
 /// read/write service times; requests wait FIFO for a connection.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Database {
     /// Name, unique among all components.
@@ -94,7 +94,9 @@ pub struct Database {
 }
 
 /// Sharding strategies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ShardStrategy {
     /// `hash(value) mod shards` (xxh3-64 of the value).
@@ -111,7 +113,9 @@ pub enum ShardStrategy {
 }
 
 /// Which copies of a shard serve reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ReadFrom {
     /// The primary serves every read; replicas are standbys.
@@ -125,7 +129,7 @@ pub enum ReadFrom {
 
 /// Where a directory sends values it does not list: a shard index, or a
 /// strategy over all shards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "DirectoryDefaultText", into = "DirectoryDefaultText")]
 pub enum DirectoryDefault {
     /// This shard.
@@ -134,7 +138,7 @@ pub enum DirectoryDefault {
     Strategy(ShardStrategy),
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 enum DirectoryDefaultText {
     Shard(u32),

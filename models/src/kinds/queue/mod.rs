@@ -33,7 +33,7 @@ pub const SECTION: &str = "queues";
 /// spread over partitions, each partition read in order by one consumer of
 /// the group) or a RabbitMQ-like work queue (one FIFO, any idle consumer
 /// takes the next message).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Queue {
     /// Name, unique among all components.
@@ -120,7 +120,9 @@ pub struct Queue {
 }
 
 /// The two kinds of queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum QueueKind {
     /// Kafka-like: partitions, each owned by one consumer of the group and
@@ -134,7 +136,9 @@ pub enum QueueKind {
 
 /// How partitions are dealt to a group's members (Kafka
 /// `partition.assignment.strategy`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Assignor {
     /// Partition p to member p mod members (`RoundRobinAssignor`).

@@ -14,7 +14,7 @@ use crate::model::ids::QueueId;
 use crate::scenario::ScenarioError;
 
 /// Retries of failed attempts of a message (named `MessageRetry`: a workload's `Retry` is the clients' retry policy).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageRetry {
     /// Attempts in all, the first included (default 3); a message that
@@ -42,7 +42,9 @@ fn default_attempts() -> u32 {
 }
 
 /// Where a failed message waits for its next attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RetryMode {
     /// In place: the consumer keeps the message, sleeps the backoff and

@@ -16,7 +16,7 @@ use crate::scenario::ScenarioError;
 /// desired = ceil(ready × metric / target), skipped while
 /// |metric / target − 1| ≤ `tolerance`, then stabilised and rate-limited
 /// by `behavior` and bounded by min and max.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Autoscaling {
     /// Fewest pods.
@@ -77,7 +77,9 @@ const DEFAULT_DOWN_WINDOW: u64 = 300 * sim_core::time::SECS;
 
 /// What an autoscaler measures per ready pod, averaged over the last sync
 /// period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ScaleMetric {
     /// Busy workers / workers (CPU-like utilisation).

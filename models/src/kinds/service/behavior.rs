@@ -30,7 +30,7 @@ use crate::scenario::ScenarioError;
 /// `behavior`: the rules of each direction (Kubernetes'
 /// `HorizontalPodAutoscalerBehavior`). A direction left out, or a field
 /// left out of one, takes Kubernetes' default.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Behavior {
     /// Adding pods (default: no stabilisation; 100% or 4 pods per 15 s,
@@ -43,7 +43,7 @@ pub struct Behavior {
 }
 
 /// One direction's rules (Kubernetes' `HPAScalingRules`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScalingRules {
     /// Recommendations of this window are considered (scale up: the
@@ -59,7 +59,7 @@ pub struct ScalingRules {
 }
 
 /// A rate limit (Kubernetes' `HPAScalingPolicy`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// Pods or a percentage of the count at the start of the period.
@@ -72,7 +72,7 @@ pub struct Policy {
 }
 
 /// What a policy's value counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyType {
     /// Pods added or removed per period.
@@ -83,7 +83,9 @@ pub enum PolicyType {
 }
 
 /// Which policy applies when there are several.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SelectPolicy {
     /// The policy allowing the biggest change.

@@ -35,7 +35,7 @@ pub const SECTION: &str = "services";
 /// workers (or, as an event loop, cores: see [`Execution`]) and a bounded
 /// FIFO queue. With threads, a worker is held for the whole
 /// request, including its waits on caches, databases and queues.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
     /// Name, unique among all components.
@@ -83,7 +83,9 @@ pub struct Service {
 }
 
 /// How a service's pods run requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Execution {
     /// Thread per request: a worker is held for the request's whole life,

@@ -32,7 +32,7 @@ use crate::scenario::ScenarioError;
 
 /// User sessions of a service: a session is created by a user's first
 /// request and lives until `ttl` passes without a request of that user.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sessions {
     /// `local` (in the pod's memory) or `external` (a shared store).
@@ -49,7 +49,7 @@ pub struct Sessions {
 }
 
 /// Where sessions are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStore {
     /// In the memory of the pod that created it: only that pod knows it, so
