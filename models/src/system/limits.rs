@@ -160,9 +160,14 @@ pub fn memory_estimate(sc: &Scenario) -> MemoryEstimate {
         };
         add(p.k("shards"), what, d.shards.into(), per_shard);
     }
+    add(
+        Path::root("queues"),
+        counted(sc.queues.len() as u64, "queue"),
+        sc.queues.len() as u64,
+        QUEUE_BYTES,
+    );
     for (i, q) in sc.queues.iter().enumerate() {
         let p = Path::root("queues").i(i);
-        add(p.clone(), "a queue".into(), 1, QUEUE_BYTES);
         if let Some(n) = q.partitions {
             add(
                 p.k("partitions"),
