@@ -58,6 +58,7 @@ pub enum Command {
   capsim run scenarios/flash-sale.json --set services.app.replicas=16 --set 'workloads.shoppers.timeout=\"2s\"'
   capsim run scenarios/mmc.json --seed 3 --format json
   capsim run scenarios/flash-sale.json --out out/flash-sale   # writes out/flash-sale/results.json
+  capsim run big.json --max-memory 16GiB --max-requests 5e9     # raise the limits of one run
 
 --set PATH=VALUE addresses any field: keys by name, array elements by index
 ([0] or .0) or by their \"name\" field (services.app.replicas). VALUE is JSON
@@ -139,7 +140,13 @@ The merged sweep.json equals the single-machine sweep's byte for byte.")]
     /// Check a scenario file without running it.
     #[command(after_help = "Examples:
   capsim validate scenarios/flash-sale.json
-  capsim validate scenarios/flash-sale.json --set databases.orders.shards=12")]
+  capsim validate scenarios/flash-sale.json --set databases.orders.shards=12
+  capsim validate big.json --max-memory 16GiB
+
+Prints the run's estimated memory and request count. A file whose run would
+take more than --max-memory (4GiB) or send more than --max-requests (1e9)
+requests is refused (exit 2) at the field that drives it; `sweep`, `plan`
+and `check` share the memory budget among their threads.")]
     Validate(ValidateArgs),
     /// Print the JSON Schema (draft 2020-12) of scenario files, for editors
     /// and validators.
@@ -195,6 +202,9 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// What one run may take.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// What `sweep` and `plan` share: the scenario, the grid and how to run it.
@@ -221,6 +231,9 @@ pub struct GridArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// What one run may take.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Arguments of `capsim sweep`.
@@ -313,6 +326,9 @@ pub struct CheckArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// What one run may take.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Arguments of `capsim merge`.
@@ -347,6 +363,53 @@ pub struct ValidateArgs {
     /// Override a field: PATH=VALUE (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
+    /// What one run may take.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// What one run may take: refused above these, at validation (exit 2).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitArgs {
+    /// Memory one run may take, estimated from the file's counts (shards,
+    /// read replicas, replicas, endpoints, partitions, ...): a size such as
+    /// 4GiB, 16GB or 512MiB. Parallel runs (sweep, plan, check) share it.
+    #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = parse_size)]
+    pub max_memory: u64,
+    /// Requests one run may be expected to send (arrival rate x duration;
+    /// closed-loop users / think time x duration), such as 1e10.
+    #[arg(long, value_name = "N", default_value = "1e9", value_parser = parse_count)]
+    pub max_requests: f64,
+}
+
+impl LimitArgs {
+    /// The limits of one run when `threads` run at once (0: all cores):
+    /// the memory budget is shared among them.
+    pub fn per_run(&self, threads: usize) -> models::Limits {
+        let threads = match threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        models::Limits {
+            max_memory: self.max_memory / threads as u64,
+            max_requests: self.max_requests,
+        }
+    }
+}
+
+/// A size with a unit (`4GiB`, `16 GB`, `512MiB`, or bytes).
+fn parse_size(text: &str) -> Result<u64, String> {
+    text.parse::<bytesize::ByteSize>()
+        .map(|b| b.as_u64())
+        .map_err(|e| format!("{e} (write a size such as 4GiB, 16GB or 512MiB)"))
+}
+
+/// A positive count, possibly in exponent form (`1e10`).
+fn parse_count(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
+        _ => Err("write a positive number, such as 1e10 or 5000000000".into()),
+    }
 }
 
 /// Output formats.

@@ -17,7 +17,7 @@ use capsim::plan::{PlanOptions, plan as run_plan, slo};
 use capsim::progress::Progress;
 use capsim::sweep::partition::{PartHeader, PartWriter, Partition, merge, write_outputs};
 use capsim::sweep::spec::parse_vary;
-use capsim::sweep::{SweepError, SweepResult, SweepSetup};
+use capsim::sweep::{SweepError, SweepResult, SweepSetup, SweepSource};
 use clap::Parser;
 use models::ScenarioError;
 
@@ -164,7 +164,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     }
     check_out(a.out.as_deref())?;
     let (file, text) = read_scenario(&a.scenario)?;
-    let (_, model) = models::load(&file, &text, &sets)?;
+    let (_, model) = models::load_within(&file, &text, &sets, &a.limits.per_run(1))?;
     let out = stage_out(a.out.as_deref(), &[&a.scenario])?;
     let progress = Progress::run(sim_core::SimTime(model.duration.0), a.quiet);
     let watch = progress.run_progress();
@@ -192,7 +192,8 @@ fn run(a: RunArgs) -> Result<(), Failure> {
 
 fn validate(a: ValidateArgs) -> Result<(), Failure> {
     let (file, text) = read_scenario(&a.scenario)?;
-    let (sc, model) = models::load(&file, &text, &a.sets)?;
+    let limits = a.limits.per_run(1);
+    let (sc, model) = models::load_within(&file, &text, &a.sets, &limits)?;
     let expected: f64 = model
         .workloads
         .iter()
@@ -200,18 +201,24 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
         .sum();
     // Every variant of every sweep kept in the file must be valid too;
     // check them all before saying "ok".
+    // One source for all of them: the file is parsed once, however many
+    // sweeps it keeps.
     let mut sweeps = Vec::new();
-    for name in sc.sweeps.keys() {
-        // Its errors name the file and the sweep.
-        let setup = SweepSetup::from_text(
+    let source = match sc.sweeps.is_empty() {
+        true => None,
+        false => Some(SweepSource::new(
             file.clone(),
-            text.clone(),
+            text,
             a.sets.clone(),
-            Vec::new(),
-            None,
-            None,
-            Some(name.clone()),
-        )?;
+            limits,
+        )?),
+    };
+    for (source, name) in source
+        .iter()
+        .flat_map(|s| s.sweep_names().map(move |n| (s, n)))
+    {
+        // Its errors name the file and the sweep.
+        let setup = source.setup(Vec::new(), None, None, Some(name.to_string()))?;
         for s in &setup.slo {
             slo::parse(s).map_err(|e| Failure::Input(format!("{file}: sweeps.{name}.slo: {e}")))?;
         }
@@ -240,6 +247,11 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
         model.queues.len(),
         model.duration,
         expected
+    );
+    outln!(
+        "  memory: about {} per run (budget {}, --max-memory)",
+        models::size(models::memory_estimate(&sc).bytes),
+        models::size(limits.max_memory)
     );
     if !model.objectives.is_empty() {
         let windows = check::windows(&model).len() - 1;
@@ -275,9 +287,9 @@ fn grid_setup(g: &GridArgs, replications: Option<u32>) -> Result<SweepSetup, Fai
         .iter()
         .map(|v| parse_vary(v).map_err(|e| Failure::Input(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(SweepSetup::new(
-        &g.scenario,
-        g.sets.clone(),
+    let (file, text) = read_scenario(&g.scenario)?;
+    let limits = g.limits.per_run(g.threads);
+    Ok(SweepSource::new(file, text, g.sets.clone(), limits)?.setup(
         dims,
         replications,
         g.seed,
@@ -476,6 +488,7 @@ fn check_cmd(a: CheckArgs) -> Result<(), Failure> {
         tolerance: check::parse_tolerance(&a.tolerance)?,
         strict: a.strict,
         threads: a.threads,
+        limits: a.limits.per_run(a.threads),
     };
     check_out(a.out.as_deref())?;
     let loaded = check::load(&a.scenarios, &opts)?;

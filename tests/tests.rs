@@ -28,6 +28,11 @@ mod cli;
 /// `null` number naming the file, line:column and field; no panic.
 mod finite;
 
+/// Bounded memory for any file (issue 14, item 2): runs over the memory
+/// budget or the request limit refused at the field that drives them,
+/// `--max-memory` and `--max-requests`.
+mod limits;
+
 /// Messages that point at the right thing (issue 14, item 6): durations,
 /// invalid UTF-8, a byte-order mark, hints for `"12"` and `--vary x=8-16`,
 /// kept sweeps, `--out` a file, `-` for standard input.

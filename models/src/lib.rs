@@ -123,10 +123,15 @@ pub use doc::sweeps::{
 };
 pub use kinds::database::sharding::ring::moved_hash_space;
 pub use kinds::database::sharding::{Ring, Router, moved_between};
-pub use scenario::{Location, PathSeg, ScenarioError, ScenarioErrorKind, decode, read_file};
+pub use scenario::{
+    Location, PathSeg, ScenarioError, ScenarioErrorKind, decode, parse_text, read_file,
+};
 pub use system::Model;
-pub use system::compile::{load, load_file};
+pub use system::compile::{load, load_file, load_value, load_within};
 pub use system::printable::{is_unprintable, printable, printable_lines};
+pub use system::limits::{
+    DEFAULT_MAX_MEMORY, DEFAULT_MAX_REQUESTS, Limits, MemoryEstimate, memory_estimate, size,
+};
 pub use system::reshard::moved_fraction;
 pub use system::scenario::{Scenario, SweepDef, scenario_schema};
 pub use system::world::{

@@ -47,6 +47,8 @@ pub struct CheckOptions {
     pub strict: bool,
     /// Threads (0: all cores).
     pub threads: usize,
+    /// What each run may take.
+    pub limits: models::Limits,
 }
 
 /// A scenario ready to check.
@@ -72,7 +74,7 @@ pub fn load(paths: &[impl AsRef<Path>], opts: &CheckOptions) -> Result<Vec<Loade
     for path in paths {
         let path = path.as_ref();
         let (file, text) = crate::input::read_scenario(path)?;
-        let (_, model) = models::load(&file, &text, &opts.sets)?;
+        let (_, model) = models::load_within(&file, &text, &opts.sets, &opts.limits)?;
         if model.objectives.is_empty() {
             return Err(CheckError(format!(
                 "{file}: the scenario has no `slo` section, so there is nothing to check; add one, e.g. \"slo\": [{{\"p99\": \"250ms\", \"error_rate\": \"0.1%\"}}] (see docs/scenario-format.md)"

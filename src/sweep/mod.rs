@@ -21,11 +21,13 @@ pub mod spec;
 
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use models::{Model, Scenario, ScenarioError};
 pub use models::{SweepIdentity, SweepResult};
 use rayon::prelude::*;
+use serde_json::Value;
 
 use crate::progress::{Progress, RunProgress};
 use aggregate::{VariantSummary, aggregate};
@@ -84,9 +86,8 @@ fn variant_problem(e: &ScenarioError, base_sets: &[String]) -> String {
 pub struct SweepSetup {
     /// File name as given (for messages).
     pub file: String,
-    /// The scenario text.
-    pub text: String,
-    /// The scenario as parsed (with the base `--set`s).
+    /// The scenario as parsed (with the base `--set`s), without its
+    /// `sweeps`.
     pub scenario: Scenario,
     /// `--set` overrides applied to every variant.
     pub base_sets: Vec<String>,
@@ -114,6 +115,8 @@ pub struct SweepSetup {
     /// What the sweep cannot measure, found while validating the variants:
     /// objectives whose window ends after a variant's (shortened) run.
     pub warnings: Vec<String>,
+    /// What the variants are built from.
+    source: SweepSource,
 }
 
 impl SweepSetup {
@@ -146,7 +149,91 @@ impl SweepSetup {
         seed: Option<u64>,
         name: Option<String>,
     ) -> Result<SweepSetup, SweepError> {
-        let (scenario, _) = models::load(&file, &text, &base_sets)?;
+        SweepSource::new(file, text, base_sets, models::Limits::default())?.setup(
+            vary,
+            replications,
+            seed,
+            name,
+        )
+    }
+}
+
+/// A scenario read, parsed and validated once, from which any number of
+/// sweeps is set up: `capsim validate` sets up every sweep kept in the
+/// file from one source, and every variant of each is built from a clone
+/// of the parsed document without its `sweeps`, so validating a file
+/// takes time linear in the variants it keeps, however they are split
+/// into sweeps.
+#[derive(Debug, Clone)]
+pub struct SweepSource {
+    file: String,
+    text: Arc<str>,
+    /// The document as parsed, `sweeps` taken out: each variant applies
+    /// the base sets and its own to a clone.
+    doc: Arc<Value>,
+    /// `doc` as compact JSON, where variants' errors are located. They
+    /// name no line (their values come from sets: see `variant_problem`),
+    /// only whether a path exists in the file, which this text answers as
+    /// the file does, in time that does not grow with the kept variants.
+    variant_text: Arc<str>,
+    /// The scenario with the base sets, `sweeps` taken out.
+    scenario: Scenario,
+    /// The sweeps kept in the scenario.
+    sweeps: Arc<IndexMap<String, models::SweepDef>>,
+    base_sets: Vec<String>,
+    /// What each run may take.
+    limits: models::Limits,
+}
+
+impl SweepSource {
+    /// Parses and validates `text` (named `file` in messages) with the
+    /// base sets; every run of every variant must keep within `limits`
+    /// (a sweep running on several threads divides its memory budget
+    /// among them).
+    pub fn new(
+        file: String,
+        text: String,
+        base_sets: Vec<String>,
+        limits: models::Limits,
+    ) -> Result<Self, SweepError> {
+        let (mut scenario, _) = models::load_within(&file, &text, &base_sets, &limits)?;
+        let sweeps = std::mem::take(&mut scenario.sweeps);
+        let mut doc = models::parse_text(&file, &text)?;
+        if let Some(top) = doc.as_object_mut() {
+            top.shift_remove("sweeps");
+        }
+        let variant_text = serde_json::to_string(&doc)
+            .map_err(|e| SweepError::Internal(format!("{file}: {e}")))?;
+        Ok(SweepSource {
+            file,
+            text: text.into(),
+            doc: Arc::new(doc),
+            variant_text: variant_text.into(),
+            scenario,
+            sweeps: Arc::new(sweeps),
+            base_sets,
+            limits,
+        })
+    }
+
+    /// The names of the sweeps kept in the scenario, in file order.
+    pub fn sweep_names(&self) -> impl Iterator<Item = &str> {
+        self.sweeps.keys().map(String::as_str)
+    }
+
+    /// Takes the dimensions from `vary` (or, when empty, from the
+    /// scenario's `sweeps` section, by `name` or the only one), and
+    /// validates every variant up front so a bad variant fails before
+    /// anything runs.
+    pub fn setup(
+        &self,
+        vary: Vec<Dimension>,
+        replications: Option<u32>,
+        seed: Option<u64>,
+        name: Option<String>,
+    ) -> Result<SweepSetup, SweepError> {
+        let file = &self.file;
+        let sweeps = &self.sweeps;
         if !vary.is_empty()
             && let Some(n) = &name
         {
@@ -156,8 +243,8 @@ impl SweepSetup {
         }
         let (dims, def_reps, description, slo, name) = if vary.is_empty() {
             let def = match &name {
-                Some(n) => scenario.sweeps.get(n).ok_or_else(|| {
-                    let known: Vec<&str> = scenario.sweeps.keys().map(String::as_str).collect();
+                Some(n) => sweeps.get(n).ok_or_else(|| {
+                    let known: Vec<&str> = sweeps.keys().map(String::as_str).collect();
                     SweepError::Input(format!(
                         "{file}: no sweep named `{n}` in the scenario's `sweeps` ({})",
                         if known.is_empty() {
@@ -167,8 +254,8 @@ impl SweepSetup {
                         }
                     ))
                 })?,
-                None => match scenario.sweeps.len() {
-                    1 => scenario.sweeps.values().next().expect("one"),
+                None => match sweeps.len() {
+                    1 => sweeps.values().next().expect("one"),
                     0 => {
                         return Err(SweepError::Input(format!(
                             "{file}: nothing to vary: give --vary PATH=VALUES or add a `sweeps` section to the scenario"
@@ -177,17 +264,12 @@ impl SweepSetup {
                     _ => {
                         return Err(SweepError::Input(format!(
                             "{file}: the scenario has several sweeps ({}); pick one with --name",
-                            scenario
-                                .sweeps
-                                .keys()
-                                .cloned()
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            sweeps.keys().cloned().collect::<Vec<_>>().join(", ")
                         )));
                     }
                 },
             };
-            let name = name.or_else(|| scenario.sweeps.keys().next().cloned());
+            let name = name.or_else(|| sweeps.keys().next().cloned());
             let dims = def
                 .vary
                 .iter()
@@ -218,8 +300,9 @@ impl SweepSetup {
             Some(n) => format!("{file}: sweeps.{n}: "),
             None => format!("{file}: "),
         };
-        for (i, d) in dims.iter().enumerate() {
-            if dims[..i].iter().any(|e| e.path == d.path) {
+        let mut seen = std::collections::HashSet::new();
+        for d in &dims {
+            if !seen.insert(d.path.as_str()) {
                 return Err(SweepError::Input(format!(
                     "--vary {}: the path is varied twice; give all its values in one --vary",
                     d.path
@@ -233,12 +316,11 @@ impl SweepSetup {
             ));
         }
         let variants = grid(&dims).map_err(|e| SweepError::Input(format!("{origin}{e}")))?;
-        let seed = seed.unwrap_or(scenario.seed);
+        let seed = seed.unwrap_or(self.scenario.seed);
         let setup = SweepSetup {
-            file,
-            text,
-            scenario,
-            base_sets,
+            file: file.clone(),
+            scenario: self.scenario.clone(),
+            base_sets: self.base_sets.clone(),
             name,
             description,
             dims,
@@ -249,6 +331,7 @@ impl SweepSetup {
             observe: Vec::new(),
             unstable: IndexMap::new(),
             warnings: Vec::new(),
+            source: self.clone(),
         };
         let mut setup = setup;
         let mut unmeasured: IndexMap<String, Vec<String>> = IndexMap::new();
@@ -288,7 +371,9 @@ impl SweepSetup {
             .collect();
         Ok(setup)
     }
+}
 
+impl SweepSetup {
     /// The variant's model with `seed`.
     pub fn model(&self, v: &Variant, seed: u64) -> Result<Model, SweepError> {
         self.try_model(v, seed).map_err(|e| {
@@ -305,7 +390,15 @@ impl SweepSetup {
         let mut sets = self.base_sets.clone();
         sets.extend(v.sets());
         sets.push(format!("seed={seed}"));
-        models::load(&self.file, &self.text, &sets).map(|(_, m)| m)
+        let source = &self.source;
+        models::load_value(
+            &self.file,
+            &source.variant_text,
+            (*source.doc).clone(),
+            &sets,
+            &source.limits,
+        )
+        .map(|(_, m)| m)
     }
 
     /// Fails when any variant is unstable (a sweep cannot run those).
@@ -326,7 +419,15 @@ impl SweepSetup {
     pub fn base_model(&self) -> Result<Model, SweepError> {
         let mut sets = self.base_sets.clone();
         sets.push(format!("seed={}", self.seed));
-        Ok(models::load(&self.file, &self.text, &sets)?.1)
+        let source = &self.source;
+        Ok(models::load_value(
+            &self.file,
+            &source.text,
+            (*source.doc).clone(),
+            &sets,
+            &source.limits,
+        )?
+        .1)
     }
 
     /// Total runs: variants x replications.
@@ -338,7 +439,10 @@ impl SweepSetup {
     pub fn identity(&self) -> SweepIdentity {
         SweepIdentity {
             scenario: self.scenario.name.clone(),
-            scenario_hash: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(self.text.as_bytes())),
+            scenario_hash: format!(
+                "{:016x}",
+                xxhash_rust::xxh3::xxh3_64(self.source.text.as_bytes())
+            ),
             sets: self.base_sets.clone(),
             name: self.name.clone(),
             dims: self.dims.clone(),
@@ -578,4 +682,64 @@ pub fn keys_moved(base: &Model, cand: &Model, seed: u64) -> IndexMap<String, f64
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `scenarios/mmc.json` keeping one sweep of `n` concurrencies.
+    fn mmc_keeping(n: usize) -> String {
+        let text = include_str!("../../scenarios/mmc.json");
+        let mut doc: Value = serde_json::from_str(text).expect("mmc.json is JSON");
+        doc["sweeps"] = serde_json::json!({
+            "workers": { "vary": { "services.station.concurrency": (10..10 + n).collect::<Vec<_>>() } }
+        });
+        serde_json::to_string_pretty(&doc).expect("serializable")
+    }
+
+    /// Issue 14, item 5: validation is linear in the variants. Each
+    /// variant is built from the source's document and located in its
+    /// variant text, so the work per variant is proportional to their
+    /// sizes: the same for a file keeping 100,000 variants as for one
+    /// keeping 10 (before, each variant re-parsed the whole file).
+    #[test]
+    fn a_variant_costs_the_same_however_many_the_file_keeps() {
+        let small = SweepSource::new(
+            "s.json".into(),
+            mmc_keeping(10),
+            Vec::new(),
+            Default::default(),
+        )
+        .expect("valid");
+        let big = SweepSource::new(
+            "b.json".into(),
+            mmc_keeping(100_000),
+            Vec::new(),
+            Default::default(),
+        )
+        .expect("valid");
+        assert!(big.text.len() > 100 * small.text.len());
+        assert_eq!(small.doc, big.doc);
+        assert_eq!(small.variant_text, big.variant_text);
+        assert!(big.variant_text.len() < small.text.len());
+        let setup = big
+            .setup(
+                vec![spec::parse_vary("services.station.concurrency=7,12").expect("valid")],
+                None,
+                None,
+                None,
+            )
+            .expect("valid");
+        assert_eq!(setup.variants.len(), 2);
+        assert_eq!(setup.unstable.len(), 1, "7 workers cannot drain 9000/s");
+        assert_eq!(
+            setup.identity().scenario_hash,
+            format!(
+                "{:016x}",
+                xxhash_rust::xxh3::xxh3_64(mmc_keeping(100_000).as_bytes())
+            ),
+            "the identity still hashes the whole file"
+        );
+    }
 }

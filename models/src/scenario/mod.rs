@@ -11,5 +11,5 @@ mod yaml;
 
 pub use error::{ScenarioError, ScenarioErrorKind, suggest};
 pub use locate::{Location, PathSeg, format_path};
-pub use parse::parse_document;
+pub use parse::{parse_document, parse_text, parse_value};
 pub use read::{decode, read_file};

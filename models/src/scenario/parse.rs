@@ -61,11 +61,30 @@ pub fn parse_document<T: DeserializeOwned>(
     text: &str,
     sets: &[String],
 ) -> Result<(T, Value), ScenarioError> {
-    let mut doc: Value = if is_yaml(file, text) {
-        super::yaml::to_value(file, text)?
+    parse_value(file, text, parse_text(file, text)?, sets)
+}
+
+/// The document in `text`, before overrides and the schema: a
+/// [`Syntax`](ScenarioErrorKind::Syntax) error, located, if it is not one.
+#[allow(clippy::result_large_err, reason = "as parse_document")]
+pub fn parse_text(file: &str, text: &str) -> Result<Value, ScenarioError> {
+    if is_yaml(file, text) {
+        super::yaml::to_value(file, text)
     } else {
-        serde_json::from_str(text).map_err(|err| ScenarioError::syntax(file, text, &err))?
-    };
+        serde_json::from_str(text).map_err(|err| ScenarioError::syntax(file, text, &err))
+    }
+}
+
+/// [`parse_document`] for a document already parsed from `text` (errors
+/// are still located in `text`): lets a caller parse once and build many
+/// variants of it, each in time independent of the text's size.
+#[allow(clippy::result_large_err, reason = "as parse_document")]
+pub fn parse_value<T: DeserializeOwned>(
+    file: &str,
+    text: &str,
+    mut doc: Value,
+    sets: &[String],
+) -> Result<(T, Value), ScenarioError> {
     let mut applied: Vec<(Vec<PathSeg>, &str)> = Vec::with_capacity(sets.len());
     for set in sets {
         let path =

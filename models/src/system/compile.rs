@@ -11,6 +11,7 @@
 
 use sim_core::SimDuration;
 
+use super::limits::{self, Limits};
 use super::model::Model;
 use super::program::{Builder, reachable_keys};
 use super::scenario::Scenario;
@@ -29,7 +30,7 @@ use crate::model::ids::{LbId, ServiceId};
 use crate::model::keys::KeyGen;
 use crate::model::program::Instr;
 use crate::model::vocab::{Destination, Target};
-use crate::scenario::{PathSeg, ScenarioError, parse_document};
+use crate::scenario::{PathSeg, ScenarioError, parse_document, parse_value};
 
 /// Most time-series buckets per run.
 pub const MAX_BUCKETS: u64 = 10_000;
@@ -41,9 +42,52 @@ pub const MAX_BUCKETS: u64 = 10_000;
 /// JSON if `text` starts with `{`, else YAML); `sets` are `PATH=VALUE` overrides applied before validation (as
 /// `capsim run --set`).
 pub fn load(file: &str, text: &str, sets: &[String]) -> Result<(Scenario, Model), ScenarioError> {
-    let (scenario, doc): (Scenario, serde_json::Value) = parse_document(file, text, sets)?;
+    load_within(file, text, sets, &Limits::default())
+}
+
+/// [`load`], refusing a scenario whose run would take more memory or send
+/// more requests than `limits` allow (see [`limits`](super::limits)).
+pub fn load_within(
+    file: &str,
+    text: &str,
+    sets: &[String],
+    limits: &Limits,
+) -> Result<(Scenario, Model), ScenarioError> {
+    let parsed = parse_document(file, text, sets)?;
+    compile_parsed(file, text, parsed, sets, limits)
+}
+
+/// [`load`] for a document already parsed (with
+/// [`parse_text`](crate::scenario::parse_text)); errors are located in
+/// `text`. A sweep parses its file once and builds every variant from a
+/// clone of the document, so a variant costs the same however large the
+/// file is.
+pub fn load_value(
+    file: &str,
+    text: &str,
+    doc: serde_json::Value,
+    sets: &[String],
+    limits: &Limits,
+) -> Result<(Scenario, Model), ScenarioError> {
+    let parsed = parse_value(file, text, doc, sets)?;
+    compile_parsed(file, text, parsed, sets, limits)
+}
+
+/// Validates a parsed, overridden document into a [`Model`]: its memory
+/// estimate first, from its counts (nothing is built yet, so a file that
+/// asks for 2^31 range shards is refused before their boundaries are),
+/// its expected requests last.
+fn compile_parsed(
+    file: &str,
+    text: &str,
+    (scenario, doc): (Scenario, serde_json::Value),
+    sets: &[String],
+    limits: &Limits,
+) -> Result<(Scenario, Model), ScenarioError> {
     let mut cx = Resolve::new(file, text, &doc, sets);
+    limits::check_memory(&cx, &scenario, limits)?;
     let model = compile(&mut cx, &scenario)?;
+    limits::check_requests(&cx, &scenario, &model, limits)?;
     Ok((scenario, model))
 }
 

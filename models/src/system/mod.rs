@@ -9,6 +9,7 @@ pub mod faults;
 mod finish;
 mod interpreter;
 pub mod kinds;
+pub mod limits;
 pub mod model;
 pub mod objectives;
 mod price;

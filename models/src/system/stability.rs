@@ -14,7 +14,7 @@ use crate::scenario::ScenarioError;
 /// each cache lookup, and no queueing; a call holds it for the callee's
 /// minimum plus the round trip, a parallel step for its longest branch, a
 /// branch step for the weighted mean of its arms.
-fn min_holding_ns(m: &Model, prog: ProgramId) -> f64 {
+pub(super) fn min_holding_ns(m: &Model, prog: ProgramId) -> f64 {
     let instrs = &m.programs[prog].instrs;
     walk(m, instrs, 0, instrs.len()).0
 }
