@@ -42,15 +42,15 @@ mod messages;
 /// the previous set byte for byte and no temporary (exit 130, 143); a
 /// completed run replaces the whole set; a killed run's temporary goes.
 mod interrupt;
+/// `capsim schema` (issue 14, item 7): draft 2020-12, deterministic,
+/// every shipped scenario valid, misspelt fields, durations and
+/// distributions refused as the parser refuses them.
+mod schema;
 /// Names and terminals (issue 14, items 3 and 8): control characters
 /// refused in names and escaped wherever text is printed; `--color`,
 /// `NO_COLOR`, tables fitted to the terminal, completions, formula cells
 /// neutralised in sweep.csv.
 mod terminal;
-/// `capsim schema` (issue 14, item 7): draft 2020-12, deterministic,
-/// every shipped scenario valid, misspelt fields, durations and
-/// distributions refused as the parser refuses them.
-mod schema;
 
 /// Scenario files in YAML (issue 14, item 7): byte-identical results to
 /// the JSON form, `--set`, standard input, located errors, YAML 1.1

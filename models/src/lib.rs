@@ -128,10 +128,10 @@ pub use scenario::{
 };
 pub use system::Model;
 pub use system::compile::{load, load_file, load_value, load_within};
-pub use system::printable::{is_unprintable, printable, printable_lines};
 pub use system::limits::{
     DEFAULT_MAX_MEMORY, DEFAULT_MAX_REQUESTS, Limits, MemoryEstimate, memory_estimate, size,
 };
+pub use system::printable::{is_unprintable, printable, printable_lines};
 pub use system::reshard::moved_fraction;
 pub use system::scenario::{Scenario, SweepDef, scenario_schema};
 pub use system::world::{
