@@ -347,16 +347,16 @@ impl Queues<'_> {
     /// The consumer's message is processed: acknowledged (committed).
     pub(super) fn ack(&mut self, q: usize, c: usize, cx: &mut Cx<impl Sink>) {
         let now = cx.now();
+        let published = published_at(&self.topics[q].consumers[c].msg);
+        self.track(q, published, false, cx);
         let t = &mut self.topics[q];
         t.consumed += 1;
         t.lag -= 1;
         t.lag_tw.set(now, t.lag as f64);
         t.lag_series.set(now, t.lag as f64);
         let cons = &mut t.consumers[c];
-        let published = published_at(&cons.msg);
         if cx.period.measures(published) {
             t.e2e.record(now.saturating_since(published).as_nanos());
-            cx.jobs.measured_live -= 1;
         }
         let p = &mut t.partitions[cons.part as usize];
         p.consumed += 1;

@@ -8,8 +8,7 @@ use sim_core::{RngStream, SimDuration, SimTime};
 
 use super::{Assignor, QueueDef};
 use crate::kernel::Cx;
-use crate::kernel::cx::Event;
-use crate::kernel::cx::Period;
+use crate::kernel::cx::{Event, Period};
 use crate::model::ids::JobId;
 
 /// A queue partition (a work queue has one: its FIFO). Messages are
@@ -267,18 +266,17 @@ impl TopicState {
     /// waiting in a partition or its retry lane, delivered to a consumer
     /// and not acknowledged, or waiting for a retry's backoff.
     fn unprocessed(&self, stride: usize) -> impl Iterator<Item = SimTime> + '_ {
-        let starts = move |flat: &VecDeque<u64>| {
-            (0..flat.len() / stride)
-                .map(|i| SimTime(flat[i * stride]))
-                .collect::<Vec<_>>()
-        };
+        // A flat message's first word is its publish time.
+        fn starts(flat: &VecDeque<u64>, stride: usize) -> impl Iterator<Item = SimTime> + '_ {
+            flat.iter().step_by(stride).map(|&t| SimTime(t))
+        }
         let waiting = self
             .partitions
             .iter()
-            .flat_map(move |p| starts(&p.msgs).into_iter().chain(starts(&p.retries)));
+            .flat_map(move |p| starts(&p.msgs, stride).chain(starts(&p.retries, stride)));
         let held = self.consumers.iter().flat_map(move |c| {
             let msg = (c.hold != Hold::Idle).then(|| published_at(&c.msg));
-            msg.into_iter().chain(starts(&c.buffer))
+            msg.into_iter().chain(starts(&c.buffer, stride))
         });
         let delayed = self.delayed.values().map(|(_, m)| published_at(m));
         waiting.chain(held).chain(delayed)
