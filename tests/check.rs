@@ -202,20 +202,28 @@ fn junit_cases(path: &Path) -> Vec<(String, String, Option<String>)> {
     out
 }
 
+/// `capsim check F -q` with `extra` arguments, its JUnit report and its
+/// `--out` in `s` (`junit.xml`, `out/`): the outcome and the JUnit path.
+fn check_to(s: &Scratch, f: &Path, extra: &[&str]) -> (crate::cli::Outcome, std::path::PathBuf) {
+    let junit = s.dir.join("junit.xml");
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "check".into(),
+        f.into(),
+        "--junit".into(),
+        junit.clone().into(),
+        "--out".into(),
+        s.dir.join("out").into(),
+        "-q".into(),
+    ];
+    args.extend(extra.iter().map(Into::into));
+    (capsim(args), junit)
+}
+
 #[test]
 fn holding_objectives_pass_with_exit_0_and_junit_cases() {
     let s = Scratch::new("check-pass");
     let f = s.file("step.json", &step_scenario(10, HOLDING));
-    let junit = s.dir.join("junit.xml");
-    let out = capsim([
-        "check".as_ref(),
-        f.as_os_str(),
-        "--junit".as_ref(),
-        junit.as_os_str(),
-        "--out".as_ref(),
-        s.dir.join("out").as_os_str(),
-        "-q".as_ref(),
-    ]);
+    let (out, junit) = check_to(&s, &f, &[]);
     assert_eq!(out.code, Some(0), "{out}");
     assert!(out.stdout.contains("check passed"), "{out}");
     // One case per limit: p99, error_rate, throughput, p99, utilisation, cost.
@@ -826,6 +834,22 @@ fn a_shortened_run_reports_a_window_it_cannot_see_as_not_measured() {
     );
 }
 
+/// The step scenario with objectives `slo` and two endpoints under a
+/// 100 ms timeout: `get` (2 s of work: every request times out, no ok
+/// response) and `fast` (1 ms).
+fn unanswered(slo: &str) -> String {
+    step_scenario(100_000, slo)
+        .replace(
+            r#""mix": { "get": 1 }"#,
+            r#""mix": { "get": 1, "fast": 1 }, "timeout": "100ms""#,
+        )
+        .replace(
+            r#""endpoints": { "get": [{ "compute": { "exponential": { "mean": "5ms" } } }] }"#,
+            r#""endpoints": { "get": [{ "compute": { "constant": "2s" } }],
+                              "fast": [{ "compute": { "constant": "1ms" } }] }"#,
+        )
+}
+
 /// A latency over no samples reads 0 ms: an objective on it says nothing,
 /// so a run reports it as not measured instead of holding. Every request
 /// of the step scenario times out when the work takes 2 s against a
@@ -835,20 +859,10 @@ fn a_shortened_run_reports_a_window_it_cannot_see_as_not_measured() {
 /// have ok responses (a second, fast endpoint) is still judged.
 #[test]
 fn a_latency_without_ok_responses_is_not_measured() {
-    let text = step_scenario(
-        100_000,
+    let text = unanswered(
         r#"[{ "endpoint": "get", "p99": "40ms" },
                                       { "endpoint": "get", "error_rate": "1%" },
                                       { "endpoint": "fast", "p99": "40ms" }]"#,
-    )
-    .replace(
-        r#""mix": { "get": 1 }"#,
-        r#""mix": { "get": 1, "fast": 1 }, "timeout": "100ms""#,
-    )
-    .replace(
-        r#""endpoints": { "get": [{ "compute": { "exponential": { "mean": "5ms" } } }] }"#,
-        r#""endpoints": { "get": [{ "compute": { "constant": "2s" } }],
-                              "fast": [{ "compute": { "constant": "1ms" } }] }"#,
     );
     let r = models::simulate_judged(&model(&text)).expect("runs");
     let verdicts: Vec<(&str, models::RunVerdict)> = r
@@ -870,5 +884,42 @@ fn a_latency_without_ok_responses_is_not_measured() {
         r.warnings.iter().any(|w| w.contains("no ok response")),
         "{:?}",
         r.warnings
+    );
+}
+
+/// `check` fails a latency objective that no response measured, where it
+/// held at 0 ms before: every `get` times out after 100 ms (2 s of work),
+/// so its p99 cannot be judged and the check exits 1, saying why in the
+/// terminal, the JUnit report and `check.json`; the `fast` endpoint's
+/// objective, which has responses, still passes.
+#[test]
+fn check_fails_a_latency_objective_without_samples() {
+    let s = Scratch::new("check-unmeasured");
+    let text = unanswered(
+        r#"[{ "endpoint": "get", "p99": "40ms" }, { "endpoint": "fast", "p99": "40ms" }]"#,
+    );
+    let f = s.file("step.json", &text);
+    let (out, junit) = check_to(&s, &f, &["--replications", "2"]);
+    let out_dir = s.dir.join("out");
+    assert_eq!(out.code, Some(1), "{out}");
+    let why = "the run has no ok response to measure it on (the runs with seeds 3, 4)";
+    assert!(
+        out.stdout
+            .contains(&format!("endpoint get p99 cannot be judged: {why}")),
+        "{out}"
+    );
+    let report = read_check(&out_dir.join("check.json"));
+    let o = &report.scenarios[0].objectives;
+    assert_eq!(o[0].status, CheckStatus::Fail);
+    assert!(o[0].failed);
+    assert_eq!(o[0].reason.as_deref(), Some(why));
+    assert_eq!(o[1].status, CheckStatus::Pass);
+    assert_eq!(o[1].reason, None);
+    let cases = junit_cases(&junit);
+    let failed: Vec<_> = cases.iter().filter(|c| c.2.is_some()).collect();
+    assert_eq!(failed.len(), 1, "{cases:?}");
+    assert!(
+        failed[0].2.as_deref().unwrap_or_default().contains(why),
+        "{failed:?}"
     );
 }

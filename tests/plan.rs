@@ -492,3 +492,59 @@ fn a_sweep_carries_the_windowed_figures_of_the_objectives() {
 fn close_to(a: f64, b: f64, tol: f64) {
     assert!((a - b).abs() <= tol, "{a} vs {b} ± {tol}");
 }
+
+/// A variant that answers nothing does not meet a latency objective: with
+/// a 20 ms timeout every request (50 ms of work) times out, so its p99
+/// reads 0 ms over no response. The plan used to choose it (cheapest by
+/// grid order at equal cost); now its check fails, saying why, and the
+/// 200 ms timeout, whose p99 is the 50 ms of work, is chosen.
+#[test]
+fn a_variant_without_responses_does_not_meet_a_latency_objective() {
+    let s = Scratch::new("plan-unmeasured");
+    let f = s.file(
+        "timeouts.json",
+        &json!({
+            "name": "timeouts",
+            "seed": 5,
+            "duration": "10s",
+            "workloads": [{ "name": "users", "target": "app", "rate": [{ "for": "10s", "rps": 100 }],
+                            "mix": { "get": 1 }, "timeout": "1s" }],
+            "services": [{ "name": "app", "replicas": 1, "concurrency": 100,
+                           "price_per_replica_hour": 0.5,
+                           "endpoints": { "get": [{ "compute": { "constant": "50ms" } }] } }]
+        })
+        .to_string(),
+    );
+    let out = s.dir.join("out");
+    let o = capsim([
+        "plan",
+        &arg(&f),
+        "--vary",
+        "workloads.users.timeout=20ms,200ms",
+        "--slo",
+        "p99<100ms",
+        "--exhaustive",
+        "--out",
+        &arg(&out),
+        "-q",
+    ]);
+    assert_eq!(o.code, Some(0), "{o}");
+    let doc: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(doc["chosen"]["params"]["workloads.users.timeout"], "200ms");
+    let first = &doc["evaluated"][0];
+    assert_eq!(
+        first["params"]["workloads.users.timeout"], "20ms",
+        "{first}"
+    );
+    assert_eq!(first["status"], "fails", "{first}");
+    assert_eq!(first["checks"][0]["verdict"], "fails");
+    assert_eq!(
+        first["checks"][0]["reason"],
+        "the run has no ok response to measure it on (the runs with seeds 5, 6, 7)"
+    );
+    // Without a response it has no p99 either, so it is not on the
+    // cost-vs-p99 frontier (its 0 ms put it there before).
+    assert_eq!(doc["frontier"], json!([1]), "{}", doc["frontier"]);
+    assert!(o.stdout.contains("no data FAILS"), "{o}");
+}

@@ -674,6 +674,7 @@ fn record(rep: u32, p99_ms: f64, latencies_ms: &[u64], shares: [f64; 2]) -> RunR
         replication: rep,
         seed: 100 + u64::from(rep),
         metrics: IndexMap::from([("p99_ms".to_string(), p99_ms)]),
+        unmeasured: Vec::new(),
         overall: h.to_compact(),
         endpoints: IndexMap::new(),
         shard_share: IndexMap::from([("db".to_string(), shares.to_vec())]),

@@ -114,7 +114,8 @@ pub use doc::results::{
     Totals, UserSeries, UserTotals, UserVisibleResult, WorkloadSeries,
 };
 pub use doc::slo::{
-    Objective, RunObjective, RunVerdict, Window, metrics, samples, split_windowed, windowed,
+    Objective, RunObjective, RunVerdict, Window, metrics, samples, split_windowed, unmeasured,
+    unmeasured_in, unmeasured_reason, windowed,
 };
 pub use doc::sweeps::{
     CONFIDENCE, Check, Dimension, Estimate, Evaluated, InferredVariant, Op, PairedComparison,

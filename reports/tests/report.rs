@@ -820,6 +820,7 @@ mod check {
             status,
             baseline,
             failed,
+            reason: None,
         }
     }
 

@@ -113,8 +113,13 @@ pub fn run_count(loaded: &[Loaded], replications: u32) -> usize {
         .sum()
 }
 
-/// One run's metrics, and its results when they are kept for the report.
-type RunMetrics = (IndexMap<String, f64>, Option<Results>);
+/// One run's metrics, the latency metrics among them that came from no
+/// samples ([`models::unmeasured`]), and its results when they are kept
+/// for the report.
+type RunMetrics = (IndexMap<String, f64>, Vec<String>, Option<Results>);
+
+/// One replication's metrics and its latency metrics without samples.
+type Measured = (IndexMap<String, f64>, Vec<String>);
 
 /// `check` and `plan` judge every objective of the file: one the run
 /// cannot measure (its window ends after a run shortened by `--set`) is
@@ -128,6 +133,19 @@ pub fn refuse_unmeasured(file: &str, model: &Model, command: &str) -> Result<(),
             o.not_measured.as_deref().unwrap_or_default()
         )),
     }
+}
+
+/// Why `o` cannot be judged when a replication had no sample for its
+/// latency metric (every request failed in the window, say): a check that
+/// held on such a run would pass a system that answered nothing.
+fn unmeasured_reason(o: &models::Objective, reps: &[Measured], seed: u64) -> Option<String> {
+    let empty: Vec<u64> = reps
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, unmeasured))| unmeasured.contains(&o.slo.metric))
+        .map(|(r, _)| seed.wrapping_add(r as u64))
+        .collect();
+    models::unmeasured_in(&o.slo.metric, o.window.is_some(), &empty)
 }
 
 /// What the check measured: the report document and, per scenario, the
@@ -179,8 +197,9 @@ pub fn check(
                 })?;
                 watch.finish();
                 let m = metrics(&out.results);
+                let unmeasured = models::unmeasured(&out.results);
                 let keep = (wi == 0 && r == 0).then_some(out.results);
-                Ok((m, keep))
+                Ok((m, unmeasured, keep))
             })
             .collect()
     });
@@ -191,15 +210,15 @@ pub fn check(
     for l in loaded {
         let wins = windows(&l.model);
         // window index -> per replication metrics
-        let mut by_window: Vec<Vec<IndexMap<String, f64>>> = Vec::new();
+        let mut by_window: Vec<Vec<Measured>> = Vec::new();
         for wi in 0..wins.len() {
             let mut reps = Vec::new();
             for r in 0..opts.replications {
-                let (m, keep) = runs.next().expect("one result per job")?;
+                let (m, unmeasured, keep) = runs.next().expect("one result per job")?;
                 if wi == 0 && r == 0 {
                     first_runs.push(keep.expect("replication 0 kept"));
                 }
-                reps.push(m);
+                reps.push((m, unmeasured));
             }
             by_window.push(reps);
         }
@@ -216,12 +235,19 @@ pub fn check(
                     .expect("window run");
                 let values: Vec<f64> = by_window[wi]
                     .iter()
-                    .map(|m| m.get(&o.slo.metric).copied().unwrap_or(f64::NAN))
+                    .map(|(m, _)| m.get(&o.slo.metric).copied().unwrap_or(f64::NAN))
                     .collect();
+                let reason = unmeasured_reason(o, &by_window[wi], l.seed);
                 let estimate = Estimate::of(&values);
-                let verdict = o.slo.verdict(&estimate);
+                let verdict = if reason.is_some() {
+                    Verdict::Fails
+                } else {
+                    o.slo.verdict(&estimate)
+                };
                 let margin = o.slo.margin(&estimate);
-                let status = if verdict == Verdict::Holds {
+                let status = if reason.is_some() {
+                    CheckStatus::Fail
+                } else if verdict == Verdict::Holds {
                     CheckStatus::Pass
                 } else if verdict == Verdict::Fails || margin < 0.0 || margin.is_nan() {
                     CheckStatus::Fail
@@ -250,6 +276,7 @@ pub fn check(
                     status,
                     baseline: cmp,
                     failed,
+                    reason,
                 }
             })
             .collect();

@@ -181,15 +181,28 @@ pub fn plan(
         .cloned();
     // Pareto frontier of (cost, p99): a variant is on it when no other
     // costs no more and has a lower p99 (or costs less with the same p99).
+    // A variant without an ok response in some replication has no p99
+    // (it reads 0 ms) and takes no part.
+    let has_p99: Vec<bool> = evaluated
+        .iter()
+        .map(|e| {
+            state.records.get(&e.index).is_none_or(|recs| {
+                recs.iter()
+                    .all(|r| !r.unmeasured.iter().any(|m| m == "p99_ms"))
+            })
+        })
+        .collect();
     let frontier: Vec<usize> = (0..evaluated.len())
         .filter(|&i| {
             let e = &evaluated[i];
-            !evaluated.iter().enumerate().any(|(j, o)| {
-                j != i
-                    && o.cost_per_hour <= e.cost_per_hour
-                    && o.p99_ms.mean <= e.p99_ms.mean
-                    && (o.cost_per_hour < e.cost_per_hour || o.p99_ms.mean < e.p99_ms.mean)
-            })
+            has_p99[i]
+                && !evaluated.iter().enumerate().any(|(j, o)| {
+                    j != i
+                        && has_p99[j]
+                        && o.cost_per_hour <= e.cost_per_hour
+                        && o.p99_ms.mean <= e.p99_ms.mean
+                        && (o.cost_per_hour < e.cost_per_hour || o.p99_ms.mean < e.p99_ms.mean)
+                })
         })
         .collect();
     let paired = chosen
@@ -465,11 +478,26 @@ impl Evaluator<'_> {
             .iter()
             .map(|s| {
                 let estimate = summary.metrics[&s.metric].clone();
+                let empty: Vec<u64> = recs
+                    .iter()
+                    .filter(|r| r.unmeasured.contains(&s.metric))
+                    .map(|r| r.seed)
+                    .collect();
+                let (metric, window) = match models::split_windowed(&s.metric) {
+                    Some((m, _)) => (m, true),
+                    None => (s.metric.as_str(), false),
+                };
+                let reason = models::unmeasured_in(metric, window, &empty);
                 Check {
                     slo: s.text.clone(),
-                    verdict: s.verdict(&estimate),
+                    verdict: if reason.is_some() {
+                        Verdict::Fails
+                    } else {
+                        s.verdict(&estimate)
+                    },
                     margin: s.margin(&estimate),
                     estimate,
+                    reason,
                 }
             })
             .collect();

@@ -534,9 +534,13 @@ impl SweepSetup {
                 .window(w.from, w.to)
                 .run_full()?;
             let all = models::metrics(&out.results);
+            let unmeasured = models::unmeasured(&out.results);
             for m in metrics {
                 if let Some(&v) = all.get(m) {
                     rec.metrics.insert(models::windowed(m, w), v);
+                    if unmeasured.iter().any(|u| u == m) {
+                        rec.unmeasured.push(models::windowed(m, w));
+                    }
                 }
             }
         }

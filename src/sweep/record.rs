@@ -27,6 +27,11 @@ pub struct RunRecord {
     pub endpoints: IndexMap<String, CompactHistogram>,
     /// Per database: each shard's share of the statements.
     pub shard_share: IndexMap<String, Vec<f64>>,
+    /// The latency metrics of `metrics` that came from no samples (see
+    /// [`models::unmeasured`]): they read 0 ms, and an objective on one
+    /// fails.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmeasured: Vec<String>,
     /// Per database whose layout differs from the base scenario: the
     /// fraction of rows that would move (filled on replication 0 only).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
@@ -49,6 +54,7 @@ impl RunRecord {
             replication,
             seed,
             metrics: metrics(out),
+            unmeasured: models::unmeasured(r),
             overall: out.overall.to_compact(),
             endpoints: r
                 .endpoints

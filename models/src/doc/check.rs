@@ -77,6 +77,11 @@ pub struct ObjectiveCheck {
     /// The outcome counts as a failure: `status` is `fail` (or `marginal`
     /// under `--strict`), or the baseline comparison found a regression.
     pub failed: bool,
+    /// Why the objective could not be judged, when it could not: a latency
+    /// over no samples (no ok response, no message) in some replication,
+    /// whose `values` read 0. The status is then `fail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// An objective's outcome against its limit.

@@ -102,6 +102,47 @@ pub fn samples(r: &Results, metric: &str) -> Option<u64> {
     }
 }
 
+/// The latency metrics of [`metrics`] that came from no samples (an
+/// endpoint without an ok response, a queue without a message): they read
+/// 0 ms, which says nothing, so an objective on one is not measured in
+/// `run` and fails in `check` and `plan`.
+pub fn unmeasured(r: &Results) -> Vec<String> {
+    metrics(r)
+        .into_keys()
+        .filter(|name| samples(r, name) == Some(0))
+        .collect()
+}
+
+/// Why a latency objective on `metric` cannot be judged on a run that had
+/// no sample for it (see [`samples`]), `in_window` for a windowed one.
+pub fn unmeasured_reason(metric: &str, in_window: bool) -> String {
+    format!(
+        "the run has no {} to measure it on{}",
+        if metric.starts_with("queue.") {
+            "message with an end-to-end latency (none was published, or the queue has no consumer)"
+        } else {
+            "ok response"
+        },
+        if in_window { " in the window" } else { "" }
+    )
+}
+
+/// Why an objective on the latency `metric` cannot be judged over
+/// replications, when the runs with seeds `seeds` had no sample for it;
+/// None when `seeds` is empty.
+pub fn unmeasured_in(metric: &str, in_window: bool, seeds: &[u64]) -> Option<String> {
+    let list: Vec<String> = seeds.iter().map(u64::to_string).collect();
+    (!seeds.is_empty()).then(|| {
+        format!(
+            "{} (the run{} with seed{} {})",
+            unmeasured_reason(metric, in_window),
+            if seeds.len() == 1 { "" } else { "s" },
+            if seeds.len() == 1 { "" } else { "s" },
+            list.join(", ")
+        )
+    })
+}
+
 fn request_metrics(m: &mut IndexMap<String, f64>, prefix: &str, e: &EndpointResult) {
     let rate = |n: u64| {
         if e.count == 0 {
@@ -227,19 +268,7 @@ impl RunObjective {
             (Some(why), _) => (RunVerdict::NotMeasured, Some(why.clone())),
             (None, Some(_)) if samples == Some(0) => (
                 RunVerdict::NotMeasured,
-                Some(format!(
-                    "the run has no {} to measure it on{}",
-                    if o.slo.metric.starts_with("queue.") {
-                        "message published"
-                    } else {
-                        "ok response"
-                    },
-                    if o.window.is_some() {
-                        " in the window"
-                    } else {
-                        ""
-                    }
-                )),
+                Some(unmeasured_reason(&o.slo.metric, o.window.is_some())),
             ),
             (None, None) => (
                 RunVerdict::NotMeasured,

@@ -240,6 +240,10 @@ pub struct Check {
     pub verdict: Verdict,
     /// Mean's distance to the limit, positive on the good side.
     pub margin: f64,
+    /// Why the objective could not be judged, when it could not: a latency
+    /// over no samples in some replication. The verdict is then `fails`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// One evaluated variant.

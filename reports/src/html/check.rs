@@ -206,6 +206,10 @@ fn failure_reason(c: &CheckReport, o: &ObjectiveCheck) -> String {
     let slo = &o.objective.slo;
     let mut why = Vec::new();
     match o.status {
+        CheckStatus::Fail if o.reason.is_some() => why.push(format!(
+            "cannot be judged: {}",
+            escape(o.reason.as_deref().unwrap_or_default())
+        )),
         CheckStatus::Fail => why.push(format!(
             "measured {} against a limit of {}",
             escape(&estimate(&o.estimate, Unit::of(slo))),

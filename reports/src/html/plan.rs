@@ -378,10 +378,14 @@ fn evaluated_table(p: &PlanResult) -> String {
         for s in &p.slos {
             row.push(match e.checks.iter().find(|c| c.slo == s.text) {
                 Some(c) => t(format!(
-                    "{}<br>{}<br>{}",
+                    "{}<br>{}<br>{}{}",
                     check_value(slo_of(p, c), c),
                     share_cell(Some(s), c),
-                    verdict_html(c.verdict)
+                    verdict_html(c.verdict),
+                    c.reason.as_deref().map_or(String::new(), |r| format!(
+                        "<br><span class=\"note\">cannot be judged: {}</span>",
+                        escape(r)
+                    ))
                 )),
                 None => t("-"),
             });

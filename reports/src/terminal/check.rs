@@ -49,6 +49,11 @@ pub fn failure_sentence(o: &ObjectiveCheck, strict: bool) -> Option<String> {
     let unit = Unit::of(s);
     let mut parts = Vec::new();
     match o.status {
+        CheckStatus::Fail if o.reason.is_some() => parts.push(format!(
+            "{} cannot be judged: {}",
+            what(o),
+            o.reason.as_deref().unwrap_or_default()
+        )),
         CheckStatus::Fail => parts.push(format!(
             "{} is {} (limit {})",
             what(o),

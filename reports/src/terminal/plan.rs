@@ -13,7 +13,11 @@ use crate::fmt::{Digits, Unit, change, estimate, int, margin, money, params};
 use crate::shared::evaluated_header;
 
 /// An objective's estimate in its unit: `30.98 ± 0.15ms`, `0 ± 0%`.
+/// `no data` when the objective could not be judged (no response).
 fn check_text(s: &Slo, c: &Check) -> String {
+    if c.reason.is_some() {
+        return "no data".to_string();
+    }
     estimate(&c.estimate, Unit::of(s))
 }
 
@@ -50,6 +54,11 @@ fn why(e: &Evaluated, slos: &[Slo]) -> String {
             Op::Above => "under",
         };
         reasons.push(match c.verdict {
+            Verdict::Fails if c.reason.is_some() => format!(
+                "{} fails: it cannot be judged, {}",
+                s.text,
+                c.reason.as_deref().unwrap_or_default()
+            ),
             Verdict::Fails => format!(
                 "{} fails: {} is {side} the limit by {} ({rel:.0}%)",
                 s.text,
