@@ -135,7 +135,8 @@ The merged sweep.json equals the single-machine sweep's byte for byte.")]
     /// sweep.json or plan.json.
     #[command(after_help = "Examples:
   capsim report out/flash-sale/results.json --out out/flash-sale
-  capsim report ci-artifacts/sweep.json --out /tmp/sweep-report")]
+  capsim report ci-artifacts/sweep.json --out /tmp/sweep-report
+  capsim run scenarios/mmc.json --format json | capsim report - --out out/mmc")]
     Report(ReportArgs),
     /// Check a scenario file without running it.
     #[command(after_help = "Examples:
@@ -348,7 +349,7 @@ pub struct MergeArgs {
 /// Arguments of `capsim report`.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// A results.json, sweep.json, plan.json or check.json written by capsim.
+    /// A results.json, sweep.json, plan.json or check.json written by capsim, or - to read it from standard input.
     pub document: PathBuf,
     /// Write the charts and index.html here.
     #[arg(long, value_name = "DIR")]

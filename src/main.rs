@@ -620,9 +620,22 @@ fn read_as<T: serde::de::DeserializeOwned>(
 
 fn report(a: ReportArgs) -> Result<(), Failure> {
     check_out(Some(&a.out))?;
-    let file = a.document.display().to_string();
-    let text = std::fs::read_to_string(&a.document)
-        .map_err(|e| Failure::Input(format!("{file}: cannot read: {e}")))?;
+    let stdin = capsim::input::is_stdin(&a.document);
+    let (file, text) = if stdin {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text).map_err(|e| {
+            Failure::Input(format!(
+                "{}: cannot read (a capsim document is UTF-8 JSON): {e}",
+                capsim::input::STDIN
+            ))
+        })?;
+        (capsim::input::STDIN.to_string(), text)
+    } else {
+        let file = a.document.display().to_string();
+        let text = std::fs::read_to_string(&a.document)
+            .map_err(|e| Failure::Input(format!("{file}: cannot read: {e}")))?;
+        (file, text)
+    };
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         Failure::Input(format!("{file}:{}:{}: not JSON: {e}", e.line(), e.column()))
     })?;
@@ -644,7 +657,8 @@ fn report(a: ReportArgs) -> Result<(), Failure> {
             "{file}: not a capsim document (expected results.json, sweep.json, plan.json or check.json)"
         )));
     };
-    let out = OutDir::begin(&a.out, &[&a.document])?;
+    let inputs: &[&std::path::Path] = if stdin { &[] } else { &[&a.document] };
+    let out = OutDir::begin(&a.out, inputs)?;
     write_files(&out, "".as_ref(), files)?;
     out.commit()?;
     outln!(

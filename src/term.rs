@@ -49,7 +49,7 @@ pub fn setup(choice: ColorChoice) -> bool {
 }
 
 /// Text for the terminal: every unprintable character (see
-/// [`models::is_unprintable`]) but the line feed written as its escape
+/// [`models::is_unprintable`]) but the line feed and the tab written as its escape
 /// (`\u{1b}`). With `colour`, capsim's own colour codes (`ESC [ digits ;
 /// ... m`, which only set colours) are kept.
 pub fn safe(text: &str, colour: bool) -> Cow<'_, str> {

@@ -1,8 +1,8 @@
 //! Messages that point at the right thing (issue 14, item 6), through the
 //! binary: durations that say what is wrong with them (and compound ones
 //! accepted), invalid UTF-8 located at its byte, a byte-order mark
-//! accepted, hints for a number in quotes and a `--vary` range written
-//! `8-16`, kept-sweep errors that name the file, an `--out` that is a
+//! accepted, hints for a number in quotes, a step written as a name and
+//! a `--vary` range written `8-16`, kept-sweep errors that name the file, an `--out` that is a
 //! file, and `-` for standard input.
 
 use std::io::Write;
@@ -165,6 +165,41 @@ fn a_number_in_quotes_gets_a_hint() {
     );
 }
 
+/// `{"read": "pg"}`: a step written as its target's name alone gets the
+/// object it should be, with the fields that step needs.
+#[test]
+fn a_step_written_as_a_name_gets_its_object_form() {
+    let s = Scratch::new("msg-step");
+    for (step, ty, form) in [
+        ("read", "DbStep", r#"{"read": {"db": "pg"}}"#),
+        ("write", "WriteStep", r#"{"write": {"db": "pg"}}"#),
+        (
+            "cache",
+            "CacheStep",
+            r#"{"cache": {"cache": "pg", "key": "user_id"}}"#,
+        ),
+        ("publish", "PublishStep", r#"{"publish": {"queue": "pg"}}"#),
+        (
+            "call",
+            "CallStep",
+            r#"{"call": {"target": "pg", "endpoint": "ENDPOINT"}}"#,
+        ),
+    ] {
+        let text = edit(
+            r#"[ { "compute": "5ms" } ]"#,
+            &format!(r#"[ {{ "compute": "5ms" }}, {{ "{step}": "pg" }} ]"#),
+        );
+        let path = s.file(&format!("{step}.json"), &text);
+        let out = capsim(["validate", path.to_str().unwrap()]);
+        assert_eq!(out.code, Some(2), "{out}");
+        let want = format!(
+            "services[0].endpoints.get[1].{step}: invalid type: string \"pg\", expected struct {ty}\n  \
+             help: a step is an object: write {form}"
+        );
+        assert!(out.stderr.contains(&want), "{want}\n{out}");
+    }
+}
+
 #[test]
 fn a_vary_range_written_with_a_dash_gets_a_hint() {
     let s = Scratch::new("msg-vary");
@@ -244,4 +279,41 @@ fn a_dash_reads_the_scenario_from_standard_input() {
         SCENARIO.as_bytes(),
     );
     assert_eq!(out.code, Some(0), "{out}");
+}
+
+/// `capsim report -` reads the document from standard input and renders
+/// the same report as from the file.
+#[test]
+fn report_reads_a_document_from_standard_input() {
+    let s = Scratch::new("msg-report-stdin");
+    let scenario = s.file("tiny.json", SCENARIO);
+    let run = capsim(["run", scenario.to_str().unwrap(), "--format", "json", "-q"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let out = s.dir.join("report");
+    let piped = capsim_stdin(
+        &["report", "-", "--out", out.to_str().unwrap()],
+        run.stdout.as_bytes(),
+    );
+    assert_eq!(piped.code, Some(0), "{piped}");
+    assert!(piped.stdout.contains("run report written to"), "{piped}");
+    let doc = s.file("results.json", &run.stdout);
+    let again = s.dir.join("again");
+    let file = capsim([
+        "report",
+        doc.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(file.code, Some(0), "{file}");
+    assert_eq!(
+        std::fs::read(out.join("index.html")).unwrap(),
+        std::fs::read(again.join("index.html")).unwrap()
+    );
+    // Not a capsim document: refused, naming `<stdin>`.
+    let bad = capsim_stdin(&["report", "-", "--out", out.to_str().unwrap()], b"{}");
+    assert_eq!(bad.code, Some(2), "{bad}");
+    assert!(
+        bad.stderr.contains("<stdin>: not a capsim document"),
+        "{bad}"
+    );
 }

@@ -361,6 +361,36 @@ impl fmt::Display for SimDuration {
     }
 }
 
+impl SimDuration {
+    /// For people: a duration of a minute or more that is not a whole
+    /// number of its unit is written in parts, `1m15s` or `1h30m` (where
+    /// [`Display`](fmt::Display), which builds objective ids, writes
+    /// `1.25m`); anything else as `Display` writes it. Reads back with
+    /// [`SimDuration::parse`].
+    pub fn human(self) -> String {
+        let plain = self.to_string();
+        if self.0 < 60 * SECS
+            || plain
+                .bytes()
+                .all(|b| b.is_ascii_alphabetic() || b.is_ascii_digit())
+        {
+            return plain;
+        }
+        let mut rest = self.0;
+        let mut out = String::new();
+        for (scale, name) in [(3600 * SECS, "h"), (60 * SECS, "m")] {
+            if rest >= scale {
+                out.push_str(&format!("{}{name}", rest / scale));
+                rest %= scale;
+            }
+        }
+        if rest > 0 {
+            out.push_str(&SimDuration(rest).to_string());
+        }
+        out
+    }
+}
+
 impl fmt::Display for SimTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "t={}", SimDuration(self.0))
@@ -564,6 +594,26 @@ mod tests {
         for text in ["1m15s", "1h30m", "2m30s", "1d1ns"] {
             let d = SimDuration::parse(text).unwrap();
             assert_eq!(SimDuration::parse(&d.to_string()).unwrap(), d, "{text}");
+        }
+    }
+
+    #[test]
+    fn human_durations_are_written_in_parts() {
+        for (text, human) in [
+            ("75s", "1m15s"),
+            ("90m", "1h30m"),
+            ("3723s", "1h2m3s"),
+            ("61.5s", "1m1.5s"),
+            ("60001ms", "1m1ms"),
+            ("10m", "10m"),
+            ("2h", "2h"),
+            ("1.5s", "1.5s"),
+            ("250us", "250us"),
+            ("0s", "0s"),
+        ] {
+            let d = SimDuration::parse(text).unwrap();
+            assert_eq!(d.human(), human, "{text}");
+            assert_eq!(SimDuration::parse(&d.human()).unwrap(), d, "{text}");
         }
     }
 

@@ -189,7 +189,7 @@ pub struct Window {
 
 impl std::fmt::Display for Window {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}–{}", self.from, self.to)
+        write!(f, "{}–{}", self.from.human(), self.to.human())
     }
 }
 

@@ -185,7 +185,7 @@ fn schema_error(
             match serde_json::from_str::<Value>(inner.trim()) {
                 Ok(Value::Number(n)) => Some(format!("write a number: {n} (without quotes)")),
                 Ok(Value::Bool(b)) => Some(format!("write {b} without quotes")),
-                _ => None,
+                _ => step_form(&path, &message, inner),
             }
         }
         _ => None,
@@ -194,6 +194,27 @@ fn schema_error(
     error.kind = kind;
     error.help = help;
     error
+}
+
+/// `{"read": "pg"}`: a step written as its target's name alone, where
+/// the step is an object; the hint shows the object (`{"read": {"db":
+/// "pg"}}`), with the other fields it needs.
+fn step_form(path: &[PathSeg], message: &str, name: &str) -> Option<String> {
+    let (_, ty) = message.split_once(", expected struct ")?;
+    let (field, more) = match ty.trim() {
+        "DbStep" | "WriteStep" | "ScatterStep" => ("db", ""),
+        "CacheStep" => ("cache", r#", "key": "user_id""#),
+        "PublishStep" => ("queue", ""),
+        "CallStep" => ("target", r#", "endpoint": "ENDPOINT""#),
+        _ => return None,
+    };
+    let Some(PathSeg::Key(step)) = path.last() else {
+        return None;
+    };
+    let name = serde_json::to_string(name).ok()?;
+    Some(format!(
+        "a step is an object: write {{\"{step}\": {{\"{field}\": {name}{more}}}}}"
+    ))
 }
 
 /// The value at `path` in `doc`.

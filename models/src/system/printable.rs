@@ -47,18 +47,24 @@ pub fn printable(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Like [`printable`], but line breaks stay: for text of several lines
-/// (messages) whose lines are printed as lines.
+/// Like [`printable`], but line breaks and tabs stay: for text of several
+/// lines (messages, a scenario's `description`) whose lines are printed as
+/// lines. A tab moves the cursor and nothing else, on a terminal as in a
+/// document.
 pub fn printable_lines(s: &str) -> Cow<'_, str> {
-    if !s.contains(|c| c != '\n' && is_unprintable(c)) {
+    let kept = |c: char| matches!(c, '\n' | '\t');
+    if !s.contains(|c| !kept(c) && is_unprintable(c)) {
         return Cow::Borrowed(s);
     }
-    Cow::Owned(
-        s.split('\n')
-            .map(|l| printable(l))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !kept(c) && is_unprintable(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Refuses the first string or key of the document (after the overrides)
@@ -124,5 +130,9 @@ mod tests {
         assert_eq!(printable("café ✓ 東京"), "café ✓ 東京");
         assert!(matches!(printable("plain"), Cow::Borrowed(_)));
         assert_eq!(printable_lines("a\nb\u{1b}c"), "a\nb\\u{1b}c");
+        // A description's tabs stay tabs (they showed as `\t`); a
+        // carriage return, which can rewrite a line, does not.
+        assert_eq!(printable_lines("a\tb\r\nc"), "a\tb\\r\nc");
+        assert!(matches!(printable_lines("a\tb\nc"), Cow::Borrowed(_)));
     }
 }

@@ -17,12 +17,14 @@ use crate::objectives::percent_figure;
 /// XML too): markup characters as entities, and characters that must not
 /// be printed as they are ([`models::is_unprintable`]: controls, which XML
 /// forbids, bidirectional overrides) as their visible escapes (`\u{1b}`);
-/// line breaks stay.
+/// line breaks and tabs stay.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            c if c != '\n' && models::is_unprintable(c) => out.extend(c.escape_default()),
+            c if !matches!(c, '\n' | '\t') && models::is_unprintable(c) => {
+                out.extend(c.escape_default())
+            }
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -419,6 +421,11 @@ mod tests {
             escape("<script>alert('x') & \"y\"</script>"),
             "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
         );
+    }
+
+    #[test]
+    fn tabs_and_line_breaks_stay_other_controls_show() {
+        assert_eq!(escape("a\tb\nc\u{1b}d\re"), "a\tb\nc\\u{1b}d\\re");
     }
 
     #[test]

@@ -125,7 +125,9 @@ impl<'de> Deserialize<'de> for Rate {
                 while let Some(key) = map.next_key::<SharedKey>()? {
                     match key {
                         SharedKey::Profile => profile = Some(map.next_value::<String>()?),
-                        SharedKey::Share => share = Some(map.next_value::<f64>()?),
+                        // `null` is no share, as for every optional
+                        // field (and as the schema says).
+                        SharedKey::Share => share = map.next_value::<Option<f64>>()?,
                     }
                 }
                 let profile = profile.ok_or_else(|| de::Error::missing_field("profile"))?;
@@ -456,6 +458,11 @@ mod tests {
     #[test]
     fn a_load_factor_of_one_changes_nothing() {
         let without = accepted(&shared(json!({})));
+        // `"share": null` is no share (the JSON Schema allows it).
+        assert_eq!(
+            accepted(&shared(json!({ "share": null }))).workloads[0].profile,
+            without.workloads[0].profile
+        );
         let with = accepted(&changed(
             &shared(json!({ "share": 1 })),
             &[("/load_factor", json!(1))],
