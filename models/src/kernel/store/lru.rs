@@ -1,13 +1,15 @@
 //! An LRU cache of integer keys with optional expiry: O(1) lookup, insert,
 //! touch, eviction and removal, memory proportional to its capacity.
 //!
-//! The map is only ever looked up, never iterated, so its hash order cannot
-//! reach results.
+//! Its [`KeyIndex`] is only ever probed, never iterated, so its layout
+//! cannot reach results.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use sim_core::SimTime;
+
+use super::index::KeyIndex;
 
 /// A fast hasher for `u64` keys (folded 128-bit multiply).
 #[derive(Default, Clone, Copy)]
@@ -56,7 +58,7 @@ pub enum Lookup {
 /// The LRU list.
 #[derive(Debug, Clone)]
 pub struct Lru {
-    map: KeyMap<u32>,
+    map: KeyIndex,
     nodes: Vec<Node>,
     free: Vec<u32>,
     head: u32, // most recent
@@ -75,7 +77,7 @@ impl Lru {
     pub fn new(capacity: usize) -> Self {
         let cap = capacity.max(1);
         Lru {
-            map: KeyMap::with_capacity_and_hasher(cap.min(1 << 20), Default::default()),
+            map: KeyIndex::with_capacity(cap.min(1 << 20)),
             nodes: Vec::with_capacity(cap.min(1 << 20)),
             free: Vec::new(),
             head: NIL,
@@ -92,6 +94,14 @@ impl Lru {
         self.map.len()
     }
 
+    /// The node of `key`, if held.
+    #[inline]
+    fn find(&self, key: u64) -> Option<u32> {
+        let nodes = &self.nodes;
+        self.map.get(key, |n| nodes[n as usize].key)
+    }
+
+    #[inline]
     fn unlink(&mut self, i: u32) {
         let Node { prev, next, .. } = self.nodes[i as usize];
         if prev != NIL {
@@ -106,6 +116,7 @@ impl Lru {
         }
     }
 
+    #[inline]
     fn push_front(&mut self, i: u32) {
         self.nodes[i as usize].prev = NIL;
         self.nodes[i as usize].next = self.head;
@@ -118,16 +129,17 @@ impl Lru {
         }
     }
 
+    #[inline]
     fn drop_node(&mut self, i: u32) {
         self.unlink(i);
-        self.map.remove(&self.nodes[i as usize].key);
+        self.map.remove(self.nodes[i as usize].key, i);
         self.free.push(i);
     }
 
     /// Looks `key` up at time `now`; a fresh hit becomes most recent
     /// and, with `renew`, expires at that instant instead (sliding TTL).
     pub fn get(&mut self, key: u64, now: SimTime, renew: Option<SimTime>) -> Lookup {
-        let Some(&i) = self.map.get(&key) else {
+        let Some(i) = self.find(key) else {
             return Lookup::Miss;
         };
         if self.nodes[i as usize].expires <= now {
@@ -146,7 +158,7 @@ impl Lru {
     /// Stores `key` until `expires` ([`SimTime::MAX`] for never), evicting
     /// the least recently used key when full.
     pub fn insert(&mut self, key: u64, expires: SimTime) {
-        if let Some(&i) = self.map.get(&key) {
+        if let Some(i) = self.find(key) {
             self.nodes[i as usize].expires = expires;
             self.unlink(i);
             self.push_front(i);
@@ -179,7 +191,7 @@ impl Lru {
 
     /// Deletes `key` if present (write invalidation).
     pub fn remove(&mut self, key: u64) {
-        if let Some(&i) = self.map.get(&key) {
+        if let Some(i) = self.find(key) {
             self.drop_node(i);
             self.invalidations += 1;
         }
