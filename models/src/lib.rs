@@ -122,6 +122,9 @@ pub use doc::sweeps::{
     PlanResult, Slo, Status, SweepIdentity, SweepResult, UnstableVariant, VariantSummary, Verdict,
     short_number,
 };
+// The key store, for benches/store.rs.
+pub use kernel::store::lru::Lookup;
+pub use kernel::store::{EvictionPolicy, Store};
 pub use kinds::database::sharding::ring::moved_hash_space;
 pub use kinds::database::sharding::{Ring, Router, moved_between};
 pub use scenario::{

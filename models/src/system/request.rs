@@ -180,8 +180,9 @@ impl World<'_> {
         let picked = match route.lb() {
             None => self.services[s].pick_direct(),
             Some(l) => {
-                let pods = &self.services[s].pods;
-                self.balancers[l].pick(&m.load_balancers[l], pods, j, &self.cx)
+                let svc = &mut self.services[s];
+                let def = &m.load_balancers[l];
+                self.balancers[l].pick(def, &svc.pods, &mut svc.pool, j, &self.cx)
             }
         };
         let Some(pod) = picked else {

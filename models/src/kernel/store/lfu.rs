@@ -18,7 +18,8 @@
 
 use sim_core::SimTime;
 
-use super::lru::{KeyMap, Lookup};
+use super::index::KeyIndex;
+use super::lru::Lookup;
 
 const NIL: u32 = u32::MAX;
 
@@ -46,7 +47,7 @@ struct Bucket {
 /// The LFU cache.
 #[derive(Debug, Clone)]
 pub struct Lfu {
-    map: KeyMap<u32>,
+    map: KeyIndex,
     entries: Vec<Entry>,
     free: Vec<u32>,
     buckets: Vec<Bucket>,
@@ -67,7 +68,7 @@ impl Lfu {
     pub fn new(capacity: usize) -> Self {
         let cap = capacity.max(1);
         Lfu {
-            map: KeyMap::with_capacity_and_hasher(cap.min(1 << 20), Default::default()),
+            map: KeyIndex::with_capacity(cap.min(1 << 20)),
             entries: Vec::with_capacity(cap.min(1 << 20)),
             free: Vec::new(),
             buckets: Vec::new(),
@@ -85,10 +86,17 @@ impl Lfu {
         self.map.len()
     }
 
+    /// The entry of `key`, if held.
+    #[inline]
+    fn find(&self, key: u64) -> Option<u32> {
+        let entries = &self.entries;
+        self.map.get(key, |n| entries[n as usize].key)
+    }
+
     /// The access count of `key` (0 when absent), for tests.
     #[cfg(test)]
     pub fn count(&self, key: u64) -> u64 {
-        self.map.get(&key).map_or(0, |&i| {
+        self.find(key).map_or(0, |i| {
             self.buckets[self.entries[i as usize].bucket as usize].count
         })
     }
@@ -195,14 +203,14 @@ impl Lfu {
 
     fn drop_entry(&mut self, i: u32) {
         self.unlink(i);
-        self.map.remove(&self.entries[i as usize].key);
+        self.map.remove(self.entries[i as usize].key, i);
         self.free.push(i);
     }
 
     /// Looks `key` up at time `now`. A fresh hit counts as an access
     /// and, with `renew`, expires at that instant instead (sliding TTL).
     pub fn get(&mut self, key: u64, now: SimTime, renew: Option<SimTime>) -> Lookup {
-        let Some(&i) = self.map.get(&key) else {
+        let Some(i) = self.find(key) else {
             return Lookup::Miss;
         };
         if self.entries[i as usize].expires <= now {
@@ -222,7 +230,7 @@ impl Lfu {
     /// does); a new one starts with a count of 1, evicting the least
     /// frequently used key when full.
     pub fn insert(&mut self, key: u64, expires: SimTime) {
-        if let Some(&i) = self.map.get(&key) {
+        if let Some(i) = self.find(key) {
             self.entries[i as usize].expires = expires;
             self.bump(i);
             return;
@@ -260,7 +268,7 @@ impl Lfu {
 
     /// Deletes `key` if present (write invalidation).
     pub fn remove(&mut self, key: u64) {
-        if let Some(&i) = self.map.get(&key) {
+        if let Some(i) = self.find(key) {
             self.drop_entry(i);
             self.invalidations += 1;
         }

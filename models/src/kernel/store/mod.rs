@@ -1,6 +1,7 @@
 //! The key store behind a cache or a CDN edge (shared by both kinds): one eviction policy
 //! ([`Lru`] or [`Lfu`]) behind one interface.
 
+pub mod index;
 pub mod lfu;
 pub mod lru;
 
@@ -106,6 +107,11 @@ impl Store {
             Store::Lru(c) => c.len(),
             Store::Lfu(c) => c.len(),
         }
+    }
+
+    /// No key held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// (evictions, expirations, invalidations) so far.

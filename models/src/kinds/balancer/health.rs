@@ -101,6 +101,8 @@ impl LbState {
                 v.oks = v.oks.saturating_add(1);
                 if !v.healthy && v.oks >= h.healthy_threshold {
                     v.healthy = true;
+                    self.down.retain(|&d| d as usize != i);
+                    self.routable_at = None;
                 }
             } else {
                 v.oks = 0;
@@ -108,6 +110,8 @@ impl LbState {
                 if v.healthy && v.fails >= h.unhealthy_threshold {
                     v.healthy = false;
                     self.marked_down += 1;
+                    self.down.push(i as u32);
+                    self.routable_at = None;
                 }
             }
         }
@@ -119,6 +123,8 @@ impl LbState {
     pub fn register(&mut self, pod: usize) {
         PodView::cover(&mut self.views, pod + 1);
         self.views[pod] = PodView::FRESH;
+        self.down.retain(|&d| d as usize != pod);
+        self.routable_at = None;
     }
 }
 

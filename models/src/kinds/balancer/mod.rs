@@ -12,7 +12,7 @@ use sim_core::stats::TimeWeighted;
 use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
 
 use crate::kernel::Cx;
-use crate::kernel::backend::Backend;
+use crate::kernel::backend::{Backend, Pool};
 use crate::kernel::cx::Event;
 use crate::kernel::kind::{Finish, Kind};
 use crate::kernel::resolve::{Path, Resolve};
@@ -224,8 +224,13 @@ pub struct LbState {
     pick_rng: Option<RngStream>,
     /// Consistent-hash ring: (point, pod slot), sorted.
     ring: Vec<(u64, u32)>,
-    /// Scratch list of routable pods.
+    /// The routable pods (registered, healthy in `views`), in slot order.
     scratch: Vec<u32>,
+    /// (The pool's registration epoch, pod slots) when `scratch` was
+    /// listed; None when `views` changed since.
+    routable_at: Option<(u64, usize)>,
+    /// Pod slots the health checks took out (not healthy in `views`).
+    down: Vec<u32>,
     /// Requests sent to a crashed pod before a health check took it out.
     sent_to_down: u64,
     /// Times a health check took a pod out.
@@ -285,6 +290,7 @@ impl LbState {
         &mut self,
         def: &LbDef,
         pods: &[B],
+        pool: &mut Pool,
         j: JobId,
         cx: &Cx<impl Sink>,
     ) -> Option<usize> {
@@ -292,13 +298,13 @@ impl LbState {
         match def.policy {
             LbPolicy::RoundRobin => policy::round_robin::pick(self, pods),
             LbPolicy::WeightedRoundRobin => policy::weighted::pick(self, def, pods),
-            LbPolicy::LeastConnections => policy::least_conn::pick(self, pods),
-            LbPolicy::Random => policy::random::pick(self, pods),
-            LbPolicy::PowerOfTwoChoices => policy::p2c::pick(self, pods),
+            LbPolicy::LeastConnections => policy::least_conn::pick(self, pods, pool),
+            LbPolicy::Random => policy::random::pick(self, pods, pool),
+            LbPolicy::PowerOfTwoChoices => policy::p2c::pick(self, pods, pool),
             LbPolicy::Hash => {
                 let key = def.hash_key.expect("validated: hash needs a key");
                 let value = sim_core::stable_hash(cx.key(j, key));
-                policy::hash::pick(self, def, pods, value)
+                policy::hash::pick(self, def, pods, pool, value)
             }
         }
     }
@@ -353,6 +359,8 @@ impl Kind for LbState {
                 .then(|| cx.stream(&format!("lb/{}/pick", l.name))),
             ring: Vec::new(),
             scratch: Vec::new(),
+            routable_at: None,
+            down: Vec::new(),
             sent_to_down: 0,
             marked_down: 0,
             limiter: l.rate_limit.as_ref().map(Limiter::new),

@@ -262,6 +262,7 @@ impl SvcState {
         let p = &mut self.pods[slot];
         p.life += 1;
         p.registered = false;
+        self.pool.registration(slot, p);
         self.set_phase(slot, Phase::Starting, cx.now());
         self.start_up(def, s, slot, cx);
     }

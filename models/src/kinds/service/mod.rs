@@ -14,6 +14,7 @@ use sim_core::stats::{CountSeries, GaugeSeries, TimeWeighted};
 use sim_core::{Dist, DistSpec, RngStream, SimDuration, SimTime};
 
 use crate::kernel::Cx;
+use crate::kernel::backend::Pool;
 use crate::kernel::cx::Event;
 use crate::kernel::kind::{Finish, Kind, ratio};
 use crate::kernel::resolve::{Path, Programs, Resolve};
@@ -314,6 +315,9 @@ pub struct SvcState {
     pub aborted: u64,
     /// Who holds which session (with `sessions`).
     sessions: Option<SessionTable>,
+    /// What its balancers track of its pods (told of every change of a
+    /// pod's registration or load).
+    pub pool: Pool,
 }
 
 impl SvcState {
@@ -425,6 +429,7 @@ impl Kind for SvcState {
             sessions: s
                 .sessions
                 .map(|_| SessionTable::new(CountSeries::new(spec))),
+            pool: Pool::default(),
         }
     }
 

@@ -202,11 +202,13 @@ impl SvcState {
             // Admitted: it takes a core only when it computes.
             self.wait_n += 1;
             p.admitted += 1;
+            self.pool.load(pod, p);
             Admit::Runs
         } else if runs {
             self.wait_n += 1; // served at once: a wait of zero
             p.busy += 1;
             p.busy_tw.set(now, f64::from(p.busy));
+            self.pool.load(pod, p);
             self.busy_total += 1;
             if self.hpa {
                 self.hpa_busy.set(now, self.busy_total as f64);
@@ -217,6 +219,7 @@ impl SvcState {
         } else if waits {
             p.queue.push_back(j);
             p.queue_tw.set(now, p.queue.len() as f64);
+            self.pool.load(pod, p);
             self.queued_total += 1;
             self.queued_tw.set(now, self.queued_total as f64);
             if self.hpa {
@@ -252,6 +255,7 @@ impl SvcState {
         let p = &mut self.pods[pod];
         if let Some(n) = p.queue.pop_front() {
             p.queue_tw.set(now, p.queue.len() as f64);
+            self.pool.load(pod, p);
             self.queued_total -= 1;
             self.queued_tw.set(now, self.queued_total as f64);
             if self.hpa {
@@ -263,12 +267,14 @@ impl SvcState {
             cx.resume(n, now);
         } else if def.event_loop {
             p.admitted -= 1;
+            self.pool.load(pod, p);
             if p.phase == Phase::Draining && p.admitted == 0 && p.busy == 0 {
                 self.pod_gone(pod, now);
             }
         } else {
             p.busy -= 1;
             p.busy_tw.set(now, f64::from(p.busy));
+            self.pool.load(pod, p);
             let drained = p.phase == Phase::Draining && p.busy == 0;
             self.busy_total -= 1;
             if self.hpa {
@@ -317,6 +323,7 @@ impl SvcState {
         let p = &mut self.pods[pod];
         p.busy = p.busy.saturating_add_signed(d);
         p.busy_tw.set(now, f64::from(p.busy));
+        self.pool.load(pod, p);
         self.busy_total = self.busy_total.saturating_add_signed(i64::from(d));
         if self.hpa {
             self.hpa_busy.set(now, self.busy_total as f64);
@@ -423,6 +430,7 @@ impl SvcState {
         }
         p.queue_tw.set(now, 0.0);
         p.aborted += (executing.len() + waiting.len()) as u64;
+        self.pool.load(pod, p);
         if self.hpa {
             self.hpa_busy.set(now, self.busy_total as f64);
         }
@@ -538,6 +546,7 @@ impl SvcState {
         let fresh = !p.registered;
         self.set_phase(pod, Phase::Ready, cx.now());
         self.pods[pod].registered = true;
+        self.pool.registration(pod, &self.pods[pod]);
         self.schedule_crash(s, def, pod, cx);
         // Requests may be waiting for a ready pod elsewhere: nothing to
         // hand over (each pod has its own queue).
@@ -574,6 +583,7 @@ impl SvcState {
             p.registered = false;
         }
         p.phase = to;
+        self.pool.registration(pod, p);
         self.ready_tw.set(now, f64::from(self.ready));
         self.hpa_ready.set(now, f64::from(self.ready));
         self.billed_tw.set(now, f64::from(self.billed));

@@ -3,12 +3,18 @@
 //! value modulo the routable pods; `consistent` places pods on a ring
 //! (ketama) so that pods coming and going move few values.
 
-use super::routable_into;
-use crate::kernel::backend::Backend;
+use super::routable_list;
+use crate::kernel::backend::{Backend, Pool};
 use crate::kinds::balancer::{LbDef, LbState};
 
 /// The pod for the (stable-hashed) key value `value`.
-pub fn pick<B: Backend>(st: &mut LbState, def: &LbDef, pods: &[B], value: u64) -> Option<usize> {
+pub fn pick<B: Backend>(
+    st: &mut LbState,
+    def: &LbDef,
+    pods: &[B],
+    pool: &Pool,
+    value: u64,
+) -> Option<usize> {
     let n = pods.len();
     if def.consistent {
         pods_ring(&mut st.ring, n);
@@ -18,7 +24,7 @@ pub fn pick<B: Backend>(st: &mut LbState, def: &LbDef, pods: &[B], value: u64) -
             .map(|k| st.ring[(start + k) % len].1 as usize)
             .find(|&i| pods[i].registered() && st.views[i].healthy)
     } else {
-        routable_into(&mut st.scratch, pods, &st.views);
+        routable_list(st, pods, pool);
         let k = st.scratch.len() as u64;
         (k > 0).then(|| st.scratch[(value % k) as usize] as usize)
     }

@@ -2,13 +2,13 @@
 //! one holding fewer requests wins (Mitzenmacher).
 
 use super::{Routable, routable};
-use crate::kernel::backend::Backend;
+use crate::kernel::backend::{Backend, Pool};
 use crate::kinds::balancer::LbState;
 
 /// The less loaded of two distinct routable pods drawn uniformly (the
 /// first on a tie).
-pub fn pick<B: Backend>(st: &mut LbState, pods: &[B]) -> Option<usize> {
-    let k = match routable(st, pods) {
+pub fn pick<B: Backend>(st: &mut LbState, pods: &[B], pool: &Pool) -> Option<usize> {
+    let k = match routable(st, pods, pool) {
         Routable::Decided(pod) => return pod,
         Routable::Draw(k) => k,
     };

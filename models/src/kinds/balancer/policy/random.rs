@@ -1,12 +1,12 @@
 //! Random: a routable pod drawn uniformly.
 
 use super::{Routable, routable};
-use crate::kernel::backend::Backend;
+use crate::kernel::backend::{Backend, Pool};
 use crate::kinds::balancer::LbState;
 
 /// A routable pod drawn uniformly from the balancer's pick stream.
-pub fn pick<B: Backend>(st: &mut LbState, pods: &[B]) -> Option<usize> {
-    let k = match routable(st, pods) {
+pub fn pick<B: Backend>(st: &mut LbState, pods: &[B], pool: &Pool) -> Option<usize> {
+    let k = match routable(st, pods, pool) {
         Routable::Decided(pod) => return pod,
         Routable::Draw(k) => k,
     };
