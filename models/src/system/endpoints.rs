@@ -21,6 +21,9 @@ struct EpStats {
     ok: u64,
     timeouts: u64,
     rejected: u64,
+    /// Latencies of users' ok answers (`calls` holds the calls'): each
+    /// latency is recorded once, and the endpoint's and the overall
+    /// histograms are merged from these at the end.
     latency: LatencyHistogram,
     ok_series: CountSeries,
     timeout_series: CountSeries,
@@ -34,8 +37,23 @@ struct EpStats {
     rate_limited_series: CountSeries,
     latency_series: LatencySeries,
     /// Of the counts above, the requests service calls made (the rest are
-    /// users' requests, which alone make `overall`).
+    /// users' requests, which alone make the overall figures).
     calls: Tally,
+    /// Latencies of the ok answers to service calls.
+    call_latency: LatencyHistogram,
+}
+
+impl EpStats {
+    /// Latencies of every ok answer, users' and calls'.
+    fn all_latency(&self) -> std::borrow::Cow<'_, LatencyHistogram> {
+        if self.call_latency.is_empty() {
+            std::borrow::Cow::Borrowed(&self.latency)
+        } else {
+            let mut all = self.latency.clone();
+            all.merge(&self.call_latency);
+            std::borrow::Cow::Owned(all)
+        }
+    }
 }
 
 /// Requests by how they ended.
@@ -65,8 +83,6 @@ pub struct Endpoints {
     eps: Vec<EpStats>,
     /// Per endpoint, with service calls (else empty).
     call_series: Vec<CallSeries>,
-    /// Latencies of ok answers, all endpoints (measured period).
-    pub overall: LatencyHistogram,
     overall_series: LatencySeries,
 }
 
@@ -116,16 +132,37 @@ impl Endpoints {
                     rate_limited_series: CountSeries::new(spec),
                     latency_series: LatencySeries::new(spec),
                     calls: Tally::default(),
+                    call_latency: LatencyHistogram::new(),
                 })
                 .collect(),
-            overall: LatencyHistogram::new(),
             overall_series: LatencySeries::new(spec),
         }
     }
 
-    /// The latency histograms of ok answers, per endpoint.
-    pub fn histograms(&self) -> Vec<LatencyHistogram> {
-        self.eps.iter().map(|e| e.latency.clone()).collect()
+    /// Latencies of users' ok answers, all endpoints (measured period).
+    pub fn overall(&self) -> LatencyHistogram {
+        let mut all = LatencyHistogram::new();
+        for e in &self.eps {
+            all.merge(&e.latency);
+        }
+        all
+    }
+
+    /// Takes the latency histograms out (the ledger keeps empty ones): of
+    /// users' ok answers, all endpoints ([`overall`](Self::overall)), and
+    /// of all ok answers, per endpoint.
+    pub fn take_histograms(&mut self) -> (LatencyHistogram, Vec<LatencyHistogram>) {
+        let overall = self.overall();
+        let each = self
+            .eps
+            .iter_mut()
+            .map(|e| {
+                let mut h = std::mem::take(&mut e.latency);
+                h.merge(&std::mem::take(&mut e.call_latency));
+                h
+            })
+            .collect();
+        (overall, each)
     }
 
     /// A measured request (attempt) arrived at `ep`.
@@ -153,7 +190,7 @@ impl Endpoints {
         if measured {
             e.ok += 1;
             e.calls.ok += 1;
-            e.latency.record(latency);
+            e.call_latency.record(latency);
         }
     }
 
@@ -190,7 +227,6 @@ impl Endpoints {
         if measured {
             e.ok += 1;
             e.latency.record(latency);
-            self.overall.record(latency);
         }
     }
 
@@ -239,11 +275,12 @@ impl Endpoints {
             .zip(&self.eps)
             .enumerate()
             .map(|(i, (def, e))| {
-                if e.latency.clamped() > 0 {
+                let latency = e.all_latency();
+                if latency.clamped() > 0 {
                     warnings.push(format!(
                         "endpoint `{}`: {} latencies above the histogram's range were clamped",
                         def.name,
-                        e.latency.clamped()
+                        latency.clamped()
                     ));
                 }
                 let timeouts = e.timeouts + left.timeouts[i];
@@ -261,8 +298,8 @@ impl Endpoints {
                     in_flight: left.in_flight[i],
                     throughput_rps: e.ok as f64 / measured_s,
                     error_rate: ratio(errors, e.count),
-                    latency: e.latency.summary(),
-                    latency_cdf: e.latency.cdf(),
+                    latency: latency.summary(),
+                    latency_cdf: latency.cdf(),
                     retries: 0,
                     retries_refused_by_budget: 0,
                     user_visible: None,
@@ -280,6 +317,7 @@ impl Endpoints {
             sum(|e| e.rejected) - calls(|t| t.rejected),
             sum(|e| e.aborted) - calls(|t| t.aborted),
         );
+        let all = self.overall();
         let mut overall = EndpointResult {
             name: "all".to_string(),
             service: "*".to_string(),
@@ -293,8 +331,8 @@ impl Endpoints {
             in_flight: sum(|e| e.in_flight) - left.call_in_flight,
             throughput_rps: ok as f64 / measured_s,
             error_rate: ratio(timeouts + rejected + aborted, count),
-            latency: self.overall.summary(),
-            latency_cdf: self.overall.cdf(),
+            latency: all.summary(),
+            latency_cdf: all.cdf(),
             retries: 0,
             retries_refused_by_budget: 0,
             user_visible: None,
@@ -418,5 +456,51 @@ fn user_visible(
         error_rate: per(errors),
         attempts_per_request: per(attempts),
         latency,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::{RngStream, SimDuration};
+
+    /// Each latency is recorded once, at its endpoint, by whom it came
+    /// from; the endpoint's histogram (users' and calls' answers) and the
+    /// overall one (users' answers, all endpoints) merged from those at
+    /// the end equal histograms fed every latency directly.
+    #[test]
+    fn merged_histograms_equal_recording_everywhere() {
+        let spec = SeriesSpec::new(SimDuration(1_000_000), SimDuration(100_000_000));
+        let mut eps = Endpoints::new(3, spec, true);
+        let mut each = vec![LatencyHistogram::new(); 3];
+        let mut overall = LatencyHistogram::new();
+        let mut rng = RngStream::new(3, "endpoints");
+        for i in 0..30_000u64 {
+            let ep = EndpointId::new(rng.below(3) as usize);
+            let bits = rng.below(34).max(1);
+            let ns = rng.below(1 << bits);
+            let now = SimTime(i * 3_000);
+            let measured = i % 7 != 0;
+            // Endpoint 2 answers calls only, endpoint 0 users only.
+            if ep.ix() == 2 || (ep.ix() == 1 && i % 2 == 0) {
+                eps.ok_call(ep, ns, now, measured);
+            } else {
+                eps.ok(ep, ns, now, measured);
+                if measured {
+                    overall.record(ns);
+                }
+            }
+            if measured {
+                each[ep.ix()].record(ns);
+            }
+        }
+        assert_eq!(eps.overall().to_compact(), overall.to_compact());
+        let (o, hists) = eps.take_histograms();
+        assert_eq!(o.to_compact(), overall.to_compact());
+        for (got, want) in hists.iter().zip(&each) {
+            assert_eq!(got.to_compact(), want.to_compact());
+            assert_eq!(got.summary(), want.summary());
+            assert_eq!(got.cdf(), want.cdf());
+        }
     }
 }

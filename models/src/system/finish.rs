@@ -199,7 +199,7 @@ impl World<'_> {
         };
         results.topology = self
             .edges
-            .finish(m, &results, &fin, &self.endpoints.overall);
+            .finish(m, &results, &fin, &self.endpoints.overall());
         results
     }
 

@@ -204,9 +204,8 @@ impl<'m> World<'m> {
             }
         }
         let wall_s = wall.elapsed().as_secs_f64();
-        let endpoints = self.endpoints.histograms();
-        let overall = self.endpoints.overall.clone();
         let mut results = self.finish(self.cx.period.end, wall_s);
+        let (overall, endpoints) = self.endpoints.take_histograms();
         if let Some(snap) = self.snapshot.take() {
             results = snap.with_requests_from(results);
         }

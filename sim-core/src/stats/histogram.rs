@@ -6,15 +6,18 @@ use serde::{Deserialize, Serialize};
 /// One hour in nanoseconds: the default highest trackable latency.
 pub const DEFAULT_MAX_NS: u64 = 3_600 * 1_000_000_000;
 
-/// Latencies to 3 significant digits: quantiles within 0.1%. About
-/// 264 KiB up to one hour; fine per endpoint, too big per time bucket.
+/// Latencies to 3 significant digits: quantiles within 0.1%. Nothing
+/// until the first record, then 8 KiB per power of two up to the largest
+/// value recorded (about 130 KiB to 10 ms, 264 KiB at most, to one hour).
 pub type LatencyHistogram = HdrLatency<3>;
 
-/// Latencies to 2 significant digits: quantiles within 1%. About 37 KiB
-/// up to one hour; for per-interval latency in time series.
+/// Latencies to 2 significant digits: quantiles within 1%. Nothing until
+/// the first record, then 1 KiB per power of two up to the largest value
+/// recorded (37 KiB at most, to one hour); for per-interval latency in
+/// time series.
 pub type CoarseHistogram = HdrLatency<2>;
 
-/// A latency histogram in fixed memory, wrapping
+/// A latency histogram in bounded memory, wrapping
 /// [`hdrhistogram::Histogram`] with `DIGITS` significant digits, a lowest
 /// discernible value of 1 ns and a configurable highest value (default
 /// [`DEFAULT_MAX_NS`], one hour). Use it through the aliases
@@ -23,6 +26,12 @@ pub type CoarseHistogram = HdrLatency<2>;
 /// Quantiles are accurate to a relative error of 10^-`DIGITS`. The count,
 /// sum (hence the mean), minimum and maximum are tracked exactly beside
 /// the buckets.
+///
+/// Memory is taken as it is needed: none until the first record, then
+/// counts up to the largest value recorded so far (never beyond the
+/// highest trackable value). The buckets are those of a histogram
+/// allocated up to the highest value at once, so quantiles, merges and
+/// images are identical.
 ///
 /// Values above the highest trackable value are **clamped** to it: the
 /// histogram keeps working, but clamping hides how far out those outliers
@@ -42,7 +51,9 @@ pub type CoarseHistogram = HdrLatency<2>;
 /// ```
 #[derive(Clone, Debug)]
 pub struct HdrLatency<const DIGITS: u8> {
-    h: Histogram<u64>,
+    /// The buckets, from the first record on (growing to the largest
+    /// value recorded).
+    h: Option<Box<Histogram<u64>>>,
     /// The highest value recorded as is, ns.
     highest: u64,
     /// Values recorded above `highest` (and recorded as `highest`).
@@ -104,10 +115,8 @@ impl<const DIGITS: u8> HdrLatency<DIGITS> {
     /// (at least 2 ns; smaller values are raised to 2).
     pub fn with_max(highest_ns: u64) -> Self {
         let highest = highest_ns.max(2);
-        let h = Histogram::new_with_bounds(1, highest, DIGITS)
-            .expect("bounds 1..highest with 2 or 3 digits are valid");
         HdrLatency {
-            h,
+            h: None,
             highest,
             clamped: 0,
             sum: 0,
@@ -126,11 +135,46 @@ impl<const DIGITS: u8> HdrLatency<DIGITS> {
         } else {
             ns
         };
-        // v <= highest, so this never actually saturates.
-        self.h.saturating_record(v);
+        self.buckets().record(v).expect("values up to highest fit");
         self.sum += u128::from(v);
         self.min = self.min.min(v);
         self.max = self.max.max(v);
+    }
+
+    /// The buckets, allocated (for values up to 2 ns, growing as values
+    /// are recorded) on first use.
+    #[inline]
+    fn buckets(&mut self) -> &mut Histogram<u64> {
+        if self.h.is_none() {
+            return self.allocate();
+        }
+        self.h.as_mut().expect("allocated")
+    }
+
+    /// Allocates the buckets (for values up to 2 ns, growing as values are
+    /// recorded).
+    #[cold]
+    #[inline(never)]
+    fn allocate(&mut self) -> &mut Histogram<u64> {
+        let mut h = Histogram::new_with_bounds(1, 2, DIGITS)
+            .expect("bounds 1..2 with 2 or 3 digits are valid");
+        h.auto(true);
+        self.h.insert(Box::new(h))
+    }
+
+    /// Records `count` values `v` (at most the highest trackable value).
+    fn record_n(&mut self, v: u64, count: u64) {
+        self.buckets()
+            .record_n(v, count)
+            .expect("values up to highest fit");
+    }
+
+    /// Bytes of bucket counts this histogram holds now (0 until the first
+    /// record).
+    pub fn bucket_bytes(&self) -> usize {
+        self.h
+            .as_ref()
+            .map_or(0, |h| h.distinct_values() * std::mem::size_of::<u64>())
     }
 
     /// The highest trackable value, ns.
@@ -146,7 +190,7 @@ impl<const DIGITS: u8> HdrLatency<DIGITS> {
 
     /// Number of recorded values.
     pub fn count(&self) -> u64 {
-        self.h.len()
+        self.h.as_ref().map_or(0, |h| h.len())
     }
 
     /// Whether nothing has been recorded.
@@ -180,7 +224,11 @@ impl<const DIGITS: u8> HdrLatency<DIGITS> {
             return 0;
         }
         let q = if q.is_nan() { 0.0 } else { q.clamp(0.0, 1.0) };
-        self.h.value_at_quantile(q).clamp(self.min, self.max)
+        let h = self
+            .h
+            .as_ref()
+            .expect("a histogram with values has buckets");
+        h.value_at_quantile(q).clamp(self.min, self.max)
     }
 
     /// Adds every value of `other`. Values of `other` above this
@@ -188,33 +236,32 @@ impl<const DIGITS: u8> HdrLatency<DIGITS> {
     /// too (their contribution to the mean then uses their bucket's
     /// midpoint, as the exact values are gone).
     pub fn merge(&mut self, other: &Self) {
-        if other.is_empty() {
-            self.clamped += other.clamped;
-            return;
-        }
         self.clamped += other.clamped;
+        let Some(oh) = other.h.as_deref().filter(|_| !other.is_empty()) else {
+            return;
+        };
         self.sum += other.sum;
         self.min = self.min.min(other.min);
-        if other.max <= self.highest && self.h.add(&other.h).is_ok() {
+        if other.max <= self.highest {
+            self.buckets().add(oh).expect("values up to highest fit");
             self.max = self.max.max(other.max);
             return;
         }
-        // Different bounds: re-record bucket by bucket at a representative
-        // value (the bucket's midpoint, within other's exact min and max),
-        // clamping what is above our bound.
-        for v in other.h.iter_recorded() {
+        // Values above our bound: re-record bucket by bucket at a
+        // representative value (the bucket's midpoint, within other's exact
+        // min and max), clamping what is above our bound.
+        for v in oh.iter_recorded() {
             let count = v.count_at_value();
-            let rep = other
-                .h
+            let rep = oh
                 .median_equivalent(v.value_iterated_to())
                 .clamp(other.min, other.max);
             if rep > self.highest {
                 self.clamped += count;
                 let excess = u128::from(rep - self.highest) * u128::from(count);
                 self.sum = self.sum.saturating_sub(excess);
-                self.h.saturating_record_n(self.highest, count);
+                self.record_n(self.highest, count);
             } else {
-                self.h.saturating_record_n(rep, count);
+                self.record_n(rep, count);
             }
         }
         self.max = self.max.max(other.max.min(self.highest));
@@ -224,7 +271,9 @@ impl<const DIGITS: u8> HdrLatency<DIGITS> {
     /// Forgets everything recorded (and the clamped count), keeping the
     /// memory and the bounds.
     pub fn reset(&mut self) {
-        self.h.reset();
+        if let Some(h) = &mut self.h {
+            h.reset();
+        }
         self.clamped = 0;
         self.sum = 0;
         self.min = u64::MAX;
@@ -291,11 +340,11 @@ impl<const DIGITS: u8> HdrLatency<DIGITS> {
     pub fn to_compact(&self) -> CompactHistogram {
         CompactHistogram {
             highest_ns: self.highest,
-            buckets: self
-                .h
-                .iter_recorded()
-                .map(|v| (v.value_iterated_to(), v.count_at_value()))
-                .collect(),
+            buckets: self.h.as_ref().map_or_else(Vec::new, |h| {
+                h.iter_recorded()
+                    .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                    .collect()
+            }),
             sum_ns: self.sum,
             min_ns: self.min_ns(),
             max_ns: self.max,
@@ -307,7 +356,7 @@ impl<const DIGITS: u8> HdrLatency<DIGITS> {
     pub fn from_compact(c: &CompactHistogram) -> Self {
         let mut h = Self::with_max(c.highest_ns);
         for &(v, n) in &c.buckets {
-            h.h.saturating_record_n(v.min(h.highest), n);
+            h.record_n(v.min(h.highest), n);
         }
         h.sum = c.sum_ns;
         if !c.buckets.is_empty() {
@@ -358,6 +407,63 @@ mod tests {
         let mut b = LatencyHistogram::from_compact(&c);
         b.merge(&LatencyHistogram::from_compact(&c));
         assert_eq!(a.summary(), b.summary());
+    }
+
+    #[test]
+    fn an_unused_histogram_allocates_no_buckets() {
+        let mut h = LatencyHistogram::new();
+        assert_eq!(h.bucket_bytes(), 0);
+        // Empty merges, resets, images and summaries allocate nothing.
+        h.merge(&LatencyHistogram::new());
+        h.reset();
+        let back = LatencyHistogram::from_compact(&h.to_compact());
+        assert_eq!(h.summary(), LatencySummary::default());
+        assert_eq!((h.bucket_bytes(), back.bucket_bytes()), (0, 0));
+        // Buckets grow with the largest value recorded, not to the bound.
+        h.record(5_000_000);
+        let small = h.bucket_bytes();
+        assert!(small > 0 && small < 128 << 10, "{small}");
+        h.record(DEFAULT_MAX_NS);
+        assert!(h.bucket_bytes() > 2 * small);
+    }
+
+    /// Growing buckets answer exactly as buckets allocated up front to the
+    /// bound did (the histogram before laziness).
+    #[test]
+    fn growing_buckets_equal_buckets_allocated_up_front() {
+        fn check<const D: u8>(seed: u64) {
+            let mut rng = crate::RngStream::new(seed, "lazy");
+            let highest = 1 << 36;
+            let mut lazy = HdrLatency::<D>::with_max(highest);
+            let mut eager = Histogram::<u64>::new_with_bounds(1, highest, D).unwrap();
+            for _ in 0..20_000 {
+                // Values spread over every power of two, some above the bound.
+                let bits = rng.below(40);
+                let v = rng.below(1 << bits);
+                lazy.record(v);
+                eager.saturating_record(v.min(highest));
+            }
+            for i in 0..=1000 {
+                let q = f64::from(i) / 1000.0;
+                let want = eager
+                    .value_at_quantile(q)
+                    .clamp(lazy.min_ns(), lazy.max_ns());
+                assert_eq!(lazy.quantile_ns(q), want, "q={q}");
+            }
+            let want: Vec<(u64, u64)> = eager
+                .iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect();
+            assert_eq!(lazy.to_compact().buckets, want);
+            // Merging grows the target as recording does.
+            let mut merged = HdrLatency::<D>::with_max(highest);
+            merged.merge(&lazy);
+            assert_eq!(merged.to_compact(), lazy.to_compact());
+        }
+        for seed in 1..4 {
+            check::<2>(seed);
+            check::<3>(seed);
+        }
     }
 
     #[test]

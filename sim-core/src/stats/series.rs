@@ -66,11 +66,64 @@ impl SeriesSpec {
     }
 }
 
+/// The bucket of the last update and the instants it spans, so that the
+/// next update in the same bucket (most of them: a simulation clock moves
+/// little between updates) costs two comparisons instead of a division.
+/// Any instant, earlier ones included, gives [`SeriesSpec::bucket_of`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Cursor {
+    /// Bucket `index` covers `[start, end)` (the last one to `u64::MAX`).
+    start: u64,
+    end: u64,
+    index: usize,
+}
+
+impl Cursor {
+    /// At bucket 0.
+    fn new(spec: &SeriesSpec) -> Cursor {
+        let mut c = Cursor {
+            start: 0,
+            end: 0,
+            index: 0,
+        };
+        c.move_to(spec, SimTime::ZERO);
+        c
+    }
+
+    /// The bucket of instant `t`, [`SeriesSpec::bucket_of`].
+    #[inline]
+    fn bucket(&mut self, spec: &SeriesSpec, t: SimTime) -> usize {
+        if t.0 < self.start || t.0 >= self.end {
+            self.move_to(spec, t);
+        }
+        self.index
+    }
+
+    #[cold]
+    fn move_to(&mut self, spec: &SeriesSpec, t: SimTime) {
+        let i = spec.bucket_of(t);
+        self.index = i;
+        self.start = spec.bucket_start(i).0;
+        self.end = if i + 1 == spec.buckets {
+            u64::MAX
+        } else {
+            spec.bucket_start(i + 1).0
+        };
+    }
+}
+
 /// Sums of amounts per bucket: requests started, errors, bytes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct CountSeries {
     spec: SeriesSpec,
+    cursor: Cursor,
     values: Vec<f64>,
+}
+
+impl PartialEq for CountSeries {
+    fn eq(&self, other: &Self) -> bool {
+        self.spec == other.spec && self.values == other.values
+    }
 }
 
 impl CountSeries {
@@ -83,6 +136,7 @@ impl CountSeries {
         spec.check();
         CountSeries {
             spec,
+            cursor: Cursor::new(&spec),
             values: vec![0.0; spec.buckets],
         }
     }
@@ -90,7 +144,8 @@ impl CountSeries {
     /// Adds `amount` to the bucket of instant `t`.
     #[inline]
     pub fn add(&mut self, t: SimTime, amount: f64) {
-        self.values[self.spec.bucket_of(t)] += amount;
+        let b = self.cursor.bucket(&self.spec, t);
+        self.values[b] += amount;
     }
 
     /// The sum in each bucket.
@@ -107,13 +162,21 @@ impl CountSeries {
 /// The time-weighted mean of a piecewise-constant value (queue length,
 /// busy workers) in each bucket. A value that holds across several
 /// buckets is split between them exactly.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct GaugeSeries {
     spec: SeriesSpec,
+    cursor: Cursor,
     /// ∫ value dt within each bucket up to `last`, value·ns.
     areas: Vec<f64>,
     last: SimTime,
     value: f64,
+}
+
+impl PartialEq for GaugeSeries {
+    fn eq(&self, other: &Self) -> bool {
+        (self.spec, &self.areas, self.last, self.value)
+            == (other.spec, &other.areas, other.last, other.value)
+    }
 }
 
 impl GaugeSeries {
@@ -135,6 +198,7 @@ impl GaugeSeries {
         spec.check();
         GaugeSeries {
             spec,
+            cursor: Cursor::new(&spec),
             areas: vec![0.0; spec.buckets],
             last: SimTime::ZERO,
             value: initial,
@@ -142,9 +206,21 @@ impl GaugeSeries {
     }
 
     /// Adds value·dt over `[from, to)` to the buckets it crosses.
-    fn integrate(spec: &SeriesSpec, areas: &mut [f64], from: SimTime, to: SimTime, value: f64) {
+    fn integrate(
+        spec: &SeriesSpec,
+        cursor: &mut Cursor,
+        areas: &mut [f64],
+        from: SimTime,
+        to: SimTime,
+        value: f64,
+    ) {
         let mut t = from.0;
-        let mut b = spec.bucket_of(from);
+        let mut b = cursor.bucket(spec, from);
+        if to.0 <= cursor.end {
+            // Within the bucket of `from` (most changes).
+            areas[b] += value * (to.0 - t) as f64;
+            return;
+        }
         while t < to.0 {
             let stop = if b + 1 == spec.buckets {
                 to.0
@@ -162,7 +238,14 @@ impl GaugeSeries {
     #[inline]
     pub fn set(&mut self, t: SimTime, value: f64) {
         if t > self.last {
-            Self::integrate(&self.spec, &mut self.areas, self.last, t, self.value);
+            Self::integrate(
+                &self.spec,
+                &mut self.cursor,
+                &mut self.areas,
+                self.last,
+                t,
+                self.value,
+            );
             self.last = t;
         }
         self.value = value;
@@ -181,7 +264,15 @@ impl GaugeSeries {
         let end = end.max(self.last);
         let mut areas = self.areas.clone();
         if end > self.last {
-            Self::integrate(&self.spec, &mut areas, self.last, end, self.value);
+            let mut cursor = self.cursor;
+            Self::integrate(
+                &self.spec,
+                &mut cursor,
+                &mut areas,
+                self.last,
+                end,
+                self.value,
+            );
         }
         areas
             .iter()
@@ -221,6 +312,7 @@ pub struct LatencyPoint {
 #[derive(Clone, Debug)]
 pub struct LatencySeries {
     spec: SeriesSpec,
+    cursor: Cursor,
     hist: CoarseHistogram,
     current: usize,
     points: Vec<LatencyPoint>,
@@ -236,6 +328,7 @@ impl LatencySeries {
         spec.check();
         LatencySeries {
             spec,
+            cursor: Cursor::new(&spec),
             hist: CoarseHistogram::new(),
             current: 0,
             points: vec![LatencyPoint::default(); spec.buckets],
@@ -257,7 +350,7 @@ impl LatencySeries {
     /// the current bucket.
     #[inline]
     pub fn record(&mut self, t: SimTime, ns: u64) {
-        let b = self.spec.bucket_of(t);
+        let b = self.cursor.bucket(&self.spec, t);
         if b > self.current {
             if !self.hist.is_empty() {
                 self.points[self.current] = Self::point(&self.hist);
@@ -376,6 +469,45 @@ mod tests {
         assert_eq!(p[2], LatencyPoint::default());
         assert_eq!(p[3].count, 2);
         assert!((p[3].p999_ms - 9.0).abs() <= 0.09);
+    }
+
+    /// The cursor gives the bucket the division gives, for instants in
+    /// any order (backwards too), on and around every boundary.
+    #[test]
+    fn cursor_equals_the_division() {
+        let mut rng = crate::RngStream::new(7, "cursor");
+        for (interval, buckets) in [(1, 1), (10, 1), (10, 4), (7, 13), (1_000_000, 120)] {
+            let spec = SeriesSpec {
+                interval: SimDuration(interval),
+                buckets,
+            };
+            let mut c = Cursor::new(&spec);
+            let span = interval * buckets as u64;
+            let mut times: Vec<u64> = (0..=buckets as u64 + 1)
+                .flat_map(|i| {
+                    let b = i * interval;
+                    [b.saturating_sub(1), b, b + 1]
+                })
+                .collect();
+            times.extend([0, u64::MAX, u64::MAX - 1, span * 1_000, 0]);
+            let mut t = 0u64;
+            for _ in 0..5_000 {
+                // Mostly forwards in small steps, sometimes backwards or far.
+                t = match rng.below(10) {
+                    0 => rng.below(span * 2),
+                    1 => t.saturating_sub(rng.below(interval * 3)),
+                    _ => t + rng.below(interval / 3 + 2),
+                };
+                times.push(t);
+            }
+            for &t in &times {
+                assert_eq!(
+                    c.bucket(&spec, SimTime(t)),
+                    spec.bucket_of(SimTime(t)),
+                    "t={t} {spec:?}"
+                );
+            }
+        }
     }
 
     proptest! {

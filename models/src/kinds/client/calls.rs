@@ -149,10 +149,9 @@ pub struct Clients {
     free: Vec<u32>,
     nkeys: usize,
     workloads: Vec<Workload>,
-    /// Per endpoint (empty unless a workload retries).
+    /// Per endpoint (empty unless a workload retries); the users' latency
+    /// of all endpoints is merged from theirs at the end.
     eps: Vec<UserStats>,
-    /// Users' latency, all endpoints (with `eps`).
-    overall: Option<LatencyHistogram>,
     totals: UserTotals,
 }
 
@@ -197,7 +196,6 @@ impl Clients {
             } else {
                 Vec::new()
             },
-            overall: retrying.then(LatencyHistogram::new),
             totals: UserTotals::default(),
         }
     }
@@ -421,9 +419,6 @@ impl Clients {
                 Outcome::Ok { .. } => {
                     u.n.ok += 1;
                     u.latency.record((at - born).0);
-                    if let Some(h) = &mut self.overall {
-                        h.record((at - born).0);
-                    }
                 }
                 Outcome::Timeout | Outcome::Failed(Failure::TimedOut) => u.n.timeouts += 1,
                 Outcome::Failed(Failure::Rejected) => u.n.rejected += 1,
@@ -501,20 +496,18 @@ impl Clients {
             }
         }
         let mut all = Counts::default();
+        let mut overall = LatencyHistogram::new();
         let endpoints = self
             .eps
             .iter()
             .zip(&in_flight)
             .map(|(u, &inf)| {
                 all.add(&u.n);
+                overall.merge(&u.latency);
                 (u.n, inf, u.latency.summary())
             })
             .collect();
-        let latency = self
-            .overall
-            .as_ref()
-            .map(|h| h.summary())
-            .unwrap_or_default();
+        let latency = overall.summary();
         Some(UserView {
             endpoints,
             overall: (all, in_flight.iter().sum(), latency),

@@ -822,7 +822,7 @@ mod tests {
             Value::Array(many),
             // Their histograms alone would take 12 GiB: the memory
             // budget refuses them before the count limit is reached.
-            "queues: 10001 queues need about 11.9 GiB",
+            "queues: 10001 queues need about 6.7 GiB",
         ));
         assert_refused(&b, cases);
     }
