@@ -972,7 +972,7 @@ mod check {
         );
         // The regression: its row is highlighted, says REGRESSED, and
         // shows the window and the relative change.
-        let checkout = row(html, "endpoint checkout p99 &lt; 300ms over 1m–2.5m");
+        let checkout = row(html, "endpoint checkout p99 &lt; 300ms over 1m–2m30s");
         assert!(checkout.starts_with("<tr class=\"hot\">"), "{checkout}");
         assert!(checkout.contains("REGRESSED"), "{checkout}");
         assert!(checkout.contains("✓ pass"), "meets its limit: {checkout}");
