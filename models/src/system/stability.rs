@@ -5,6 +5,7 @@ use sim_core::{Dist, SimDuration};
 
 use super::model::Model;
 use crate::kernel::resolve::{Path, Resolve};
+use crate::kinds::service::ServiceDef;
 use crate::model::ids::ProgramId;
 use crate::model::program::Instr;
 use crate::scenario::ScenarioError;
@@ -12,7 +13,7 @@ use crate::scenario::ScenarioError;
 /// Minimum mean time a program holds its worker: compute, cache, database
 /// service and publish acknowledgement means, taking the cheaper branch of
 /// each cache lookup, and no queueing; a call holds it for the callee's
-/// minimum plus the round trip, a parallel step for its longest branch, a
+/// minimum plus the round trip (at most the call's timeout), a parallel step for its longest branch, a
 /// branch step for the weighted mean of its arms.
 pub(super) fn min_holding_ns(m: &Model, prog: ProgramId) -> f64 {
     let instrs = &m.programs[prog].instrs;
@@ -50,8 +51,10 @@ fn walk(m: &Model, instrs: &[Instr], from: usize, to: usize) -> (f64, usize) {
             }
             Instr::Call { call } => {
                 let c = &m.calls[*call as usize];
-                t += c.latency.as_ref().map_or(0.0, Dist::mean_ns)
+                let answer = c.latency.as_ref().map_or(0.0, Dist::mean_ns)
                     + min_holding_ns(m, m.endpoints[c.ep].program);
+                // The caller gives up on an attempt at its timeout.
+                t += c.timeout.map_or(answer, |to| answer.min(to.0 as f64));
             }
             Instr::Parallel { programs } => {
                 t += programs
@@ -133,7 +136,9 @@ fn compute_from(m: &Model, instrs: &[Instr], mut pc: usize) -> (f64, usize) {
 
 /// Adds to `rates` (per endpoint) the calls a program run `rate` times a
 /// second surely makes — its own and its callees', to any depth; calls
-/// behind a cache miss or a retry may not happen and are left out.
+/// behind a cache miss or a retry may not happen and are left out, and so
+/// are the calls a [`bounded`] callee makes: it admits what its workers
+/// keep up with, which need not be a known share of what it is sent.
 fn push_calls(m: &Model, prog: ProgramId, rate: f64, rates: &mut [f64]) {
     let instrs = &m.programs[prog].instrs;
     let mut pc = 0;
@@ -158,7 +163,9 @@ fn push_from(
             Instr::Call { call } => {
                 let ep = m.calls[*call as usize].ep;
                 rates[ep.ix()] += rate * *weight;
-                push_calls(m, m.endpoints[ep].program, rate * *weight, rates);
+                if !bounded(&m.services[m.endpoints[ep].service]) {
+                    push_calls(m, m.endpoints[ep].program, rate * *weight, rates);
+                }
             }
             Instr::Parallel { programs } => {
                 for &p in programs {
@@ -188,13 +195,35 @@ fn push_from(
     }
 }
 
+/// Whether the requests a service holds at once are bounded: a thread
+/// pool with a `queue_capacity`, an event loop with one and with
+/// `max_in_flight` (its run queue is bounded only by that).
+///
+/// Such a service cannot be unstable, and the rate at which it makes calls
+/// is not a known share of what it is sent: overload is rejected, and a
+/// slow callee holds its workers longer, so it admits less (back
+/// pressure). Its calls are not counted at its callees.
+fn bounded(s: &ServiceDef) -> bool {
+    if s.event_loop {
+        s.queue_capacity.is_some() && s.slots != u32::MAX
+    } else {
+        s.queue_capacity.is_some()
+    }
+}
+
 /// A service with an unbounded queue whose peak arrival rate needs more
 /// busy workers than it has would grow its queue without bound: refuse it.
 pub fn check(cx: &Resolve<'_>, m: &Model) -> Result<(), ScenarioError> {
-    // The calls open-loop workloads' requests make, per callee endpoint.
+    // The calls open-loop workloads' requests surely make, per callee
+    // endpoint: requests sent to a bounded service may be rejected, and
+    // the calls it does make are throttled by its workers (left out).
     let mut called = vec![0.0; m.endpoints.len()];
     if !m.calls.is_empty() {
-        for w in m.workloads.iter().filter(|w| w.users.is_none()) {
+        for w in m
+            .workloads
+            .iter()
+            .filter(|w| w.users.is_none() && !bounded(&m.services[w.service]))
+        {
             let (peak, _) = w.profile.peak(m.duration.0);
             let mut prev = 0.0;
             for &(e, cum) in &w.mix {
@@ -204,14 +233,7 @@ pub fn check(cx: &Resolve<'_>, m: &Model) -> Result<(), ScenarioError> {
         }
     }
     for (si, s) in m.services.iter().enumerate() {
-        // An event loop's run queue (requests waiting for a core) is
-        // bounded only by max_in_flight.
-        let bounded = if s.event_loop {
-            s.queue_capacity.is_some() && s.slots != u32::MAX
-        } else {
-            s.queue_capacity.is_some()
-        };
-        if bounded {
+        if bounded(s) {
             continue;
         }
         // What a request holds: a worker for its whole life, or an event
@@ -295,5 +317,62 @@ mod tests {
             &overloaded,
             &[("/services/0/queue_capacity", json!(10))],
         ));
+    }
+
+    /// A front calling a backend ten times too small: refused when the
+    /// front's queue is unbounded (it serves all 1000 requests/s, so the
+    /// backend is sent 1000 calls/s), run when the front bounds its queue
+    /// (the backend's slowness holds the front's workers, the front
+    /// rejects the rest, and the backend's queue never exceeds the
+    /// front's 4 workers). Found by the conservation property (a bounded
+    /// station with parallel calls was refused as unstable at its
+    /// callee).
+    #[test]
+    fn calls_from_a_bounded_service_are_throttled_not_unstable() {
+        let doc = |front_queue: Option<u64>| {
+            let mut front = json!({
+                "name": "front", "replicas": 1, "concurrency": 4,
+                "endpoints": { "serve": [
+                    { "compute": "1ms" },
+                    { "call": { "target": "backend", "endpoint": "get" } }
+                ] }
+            });
+            match front_queue {
+                Some(q) => front["queue_capacity"] = json!(q),
+                None => front["concurrency"] = json!(20),
+            }
+            json!({
+                "name": "calls", "duration": "5s",
+                "workloads": [{ "name": "users", "target": "front", "rate": [{ "rps": 1000 }],
+                                "mix": { "serve": 1 } }],
+                "services": [front, {
+                    "name": "backend", "replicas": 1, "concurrency": 1,
+                    "endpoints": { "get": [{ "compute": "10ms" }] }
+                }]
+            })
+            .to_string()
+        };
+        let err = crate::load("calls.json", &doc(None), &[]).unwrap_err();
+        assert_eq!(err.path, "services[1]", "{err}");
+        assert!(
+            err.message.starts_with(
+                "unstable: arrival rate exceeds capacity at service `backend`: 1000 requests/s"
+            ),
+            "{err}"
+        );
+        let (_, model) =
+            crate::load("calls.json", &doc(Some(10)), &[]).unwrap_or_else(|e| panic!("{e}"));
+        let r = crate::simulate(&model).unwrap_or_else(|e| panic!("{e:?}"));
+        // The backend answers about 100 calls a second; the front rejects
+        // most of its 1000 requests a second instead of piling them up.
+        let backend = r.services.iter().find(|s| s.name == "backend").unwrap();
+        let front = r.services.iter().find(|s| s.name == "front").unwrap();
+        assert!(backend.utilisation > 0.9, "{}", backend.utilisation);
+        assert!(
+            backend.queue_length_max <= 3.0,
+            "{}",
+            backend.queue_length_max
+        );
+        assert!(front.rejected > 4000, "{}", front.rejected);
     }
 }
