@@ -29,6 +29,20 @@ fn closed(generator: &mut SchemaGenerator, fields: &[(&str, FieldSchema)]) -> Sc
     })
 }
 
+/// `object` (a [`closed`] one) also allows each of `fields` as `null`,
+/// which the parser reads as absent, as it does for every optional field.
+fn with_nulls(mut object: Schema, fields: &[&str]) -> Schema {
+    if let Some(properties) = object
+        .get_mut("properties")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for name in fields {
+            properties.insert((*name).to_owned(), serde_json::json!({ "type": "null" }));
+        }
+    }
+    object
+}
+
 fn duration(generator: &mut SchemaGenerator) -> Schema {
     generator.subschema_for::<SimDuration>()
 }
@@ -127,8 +141,14 @@ impl JsonSchema for LogNormalSpec {
             "description": "A lognormal: {\"mean\", \"stddev\"} of the values, or \
                             {\"median\", \"p99\"}.",
             "oneOf": [
-                closed(generator, &[("mean", duration), ("stddev", duration)]),
-                closed(generator, &[("median", duration), ("p99", duration)]),
+                with_nulls(
+                    closed(generator, &[("mean", duration), ("stddev", duration)]),
+                    &["median", "p99"],
+                ),
+                with_nulls(
+                    closed(generator, &[("median", duration), ("p99", duration)]),
+                    &["mean", "stddev"],
+                ),
             ],
         })
     }
