@@ -275,4 +275,64 @@ mod tests {
             reference.insert(0, k);
         }
     }
+
+    /// Against an O(n) list with expiry, renewal, removals and lost keys,
+    /// at several capacities (evictions interleaved with every other way
+    /// out of the list).
+    #[test]
+    fn matches_a_naive_model_with_removals_and_expiry() {
+        for cap in [1usize, 3, 50] {
+            let mut c = Lru::new(cap);
+            // front = most recent: (key, expires)
+            let mut reference: Vec<(u64, u64)> = Vec::new();
+            let mut x = 99u64;
+            for t in 0..30_000u64 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let k = (x >> 33) % (2 * cap as u64 + 3);
+                let now = SimTime(t);
+                let pos = reference.iter().position(|&(r, _)| r == k);
+                match (x >> 20) % 16 {
+                    0 => {
+                        c.remove(k);
+                        if let Some(p) = pos {
+                            reference.remove(p);
+                        }
+                    }
+                    1 if t.is_multiple_of(500) => {
+                        let lost = |key: u64| key % 3 == t % 3;
+                        c.lose(lost);
+                        reference.retain(|&(r, _)| !lost(r));
+                    }
+                    _ => {
+                        let renew = (x >> 40).is_multiple_of(4).then_some(SimTime(t + 40));
+                        let got = c.get(k, now, renew);
+                        let want = match pos {
+                            None => Lookup::Miss,
+                            Some(p) if reference[p].1 <= t => {
+                                reference.remove(p);
+                                Lookup::Expired
+                            }
+                            Some(p) => {
+                                let (r, e) = reference.remove(p);
+                                reference.insert(0, (r, renew.map_or(e, |s| s.0)));
+                                Lookup::Hit
+                            }
+                        };
+                        assert_eq!(got, want, "cap {cap} t {t} key {k}");
+                        if want != Lookup::Hit {
+                            let e = t + 1 + (x >> 50) % 100;
+                            c.insert(k, SimTime(e));
+                            if reference.len() == cap {
+                                reference.pop();
+                            }
+                            reference.insert(0, (k, e));
+                        }
+                    }
+                }
+                assert_eq!(c.len(), reference.len());
+            }
+        }
+    }
 }
