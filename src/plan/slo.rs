@@ -292,6 +292,121 @@ mod tests {
         }
     }
 
+    /// Every limit a scenario file's `slo` entry can set, on every target
+    /// it can be set on, reads the same on the command line under the
+    /// file's name: the same metric, unit and limit (the two tables of
+    /// names, here and in `models`, cannot drift apart).
+    #[test]
+    fn every_file_objective_reads_the_same_on_the_command_line() {
+        let scenario = serde_json::json!({
+            "name": "all", "duration": "10s",
+            "workloads": [{
+                "name": "users", "target": "app", "rate": [{ "rps": 10 }], "mix": { "get": 1 },
+                "keys": { "user_id": { "uniform": { "n": 100 } } },
+                "timeout": "1s", "retry": { "max_attempts": 2 }
+            }],
+            "services": [{
+                "name": "app", "replicas": 1, "concurrency": 4, "price_per_replica_hour": 1,
+                "sessions": { "store": "local", "key": "user_id", "ttl": "30m" },
+                "endpoints": { "get": [
+                    { "cache": { "cache": "c", "key": "user_id",
+                                 "on_miss": [{ "read": { "db": "d" } }] } },
+                    { "publish": { "queue": "q" } }
+                ] }
+            }],
+            "caches": [{ "name": "c", "capacity": 10, "hit_latency": "1ms" }],
+            "databases": [{ "name": "d", "shards": 2, "shard_key": "user_id", "connections": 4,
+                            "read_time": "1ms", "write_time": "1ms", "replicas": 1,
+                            "read_from": "replicas", "replication_lag": "10ms" }],
+            "queues": [{ "name": "q", "partitions": 1, "consumers": 1,
+                         "work": [{ "compute": "1ms" }] }]
+        });
+        let request = [
+            ("p50", "1s"),
+            ("p90", "1s"),
+            ("p99", "1s"),
+            ("p999", "1s"),
+            ("mean", "1s"),
+            ("error_rate", "0.5"),
+            ("timeout_rate", "0.5"),
+            ("rejection_rate", "0.5"),
+            ("rate_limited_rate", "0.5"),
+            ("user_error_rate", "0.5"),
+            ("user_p99", "1s"),
+            ("min_throughput_rps", "1"),
+        ];
+        let mut cases: Vec<(&str, &str, &str, &str)> = Vec::new();
+        for (field, v) in request {
+            cases.push(("", "", field, v));
+            cases.push(("endpoint", "get", field, v));
+        }
+        cases.extend([
+            ("", "", "max_cost_per_hour", "1"),
+            ("", "", "max_cost_per_million_requests", "1"),
+            ("service", "app", "max_utilisation", "0.5"),
+            ("service", "app", "max_session_loss_rate", "0.5"),
+            ("database", "d", "max_utilisation", "0.5"),
+            ("database", "d", "max_hot_spot_index", "1"),
+            ("database", "d", "max_hot_spot_index_by_interval", "1"),
+            ("database", "d", "max_stale_read_ratio", "0.5"),
+            ("cache", "c", "min_hit_ratio", "0.5"),
+            ("queue", "q", "max_lag", "1"),
+            ("queue", "q", "max_end_to_end_p99", "1s"),
+            ("queue", "q", "max_dead_lettered", "1"),
+        ]);
+        // Every limit the file format has is among the cases.
+        let schema = models::scenario_schema().to_value();
+        let fields = schema["$defs"]["SloEntry"]["properties"]
+            .as_object()
+            .expect("the schema's SloEntry");
+        let not_limits = [
+            "name",
+            "endpoint",
+            "service",
+            "database",
+            "cache",
+            "queue",
+            "window",
+            "tolerance",
+        ];
+        for field in fields.keys().filter(|f| !not_limits.contains(&f.as_str())) {
+            assert!(
+                cases.iter().any(|c| c.2 == field),
+                "the slo field `{field}` is not checked here"
+            );
+        }
+        for (scope, name, field, v) in cases {
+            let mut doc = scenario.clone();
+            let mut entry = serde_json::Map::new();
+            if !scope.is_empty() {
+                entry.insert(scope.into(), name.into());
+            }
+            let value = v
+                .parse::<f64>()
+                .map_or_else(|_| v.into(), serde_json::Value::from);
+            entry.insert(field.into(), value);
+            doc["slo"] = serde_json::json!([entry]);
+            let (_, model) = models::load("all.json", &doc.to_string(), &[])
+                .unwrap_or_else(|e| panic!("{scope} {field}: {e}"));
+            let [file] = model.objectives.as_slice() else {
+                panic!("{scope} {field}: {:?}", model.objectives);
+            };
+            let f = &file.slo;
+            let op = if f.op == Op::Below { '<' } else { '>' };
+            let text = if scope.is_empty() {
+                format!("{field}{op}{v}")
+            } else {
+                format!("{scope}:{name}:{field}{op}{v}")
+            };
+            let c = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                (&c.metric, c.limit, &c.unit, c.percent),
+                (&f.metric, f.limit, &f.unit, f.percent),
+                "{text}"
+            );
+        }
+    }
+
     #[test]
     fn bad_objectives_say_why() {
         for (t, needle) in [
