@@ -136,14 +136,19 @@ fn compute_from(m: &Model, instrs: &[Instr], mut pc: usize) -> (f64, usize) {
 
 /// Adds to `rates` (per endpoint) the calls a program run `rate` times a
 /// second surely makes — its own and its callees', to any depth; calls
-/// behind a cache miss or a retry may not happen and are left out, and so
-/// are the calls a [`bounded`] callee makes: it admits what its workers
-/// keep up with, which need not be a known share of what it is sent.
-fn push_calls(m: &Model, prog: ProgramId, rate: f64, rates: &mut [f64]) {
+/// behind a cache miss or a retry may not happen and are left out.
+///
+/// A `throttled` program runs for a [`bounded`] service, or for a callee
+/// whose every caller up the chain waits for it on a bounded service's
+/// workers: it cannot hold more requests than those workers, so its
+/// calls cannot pile up anywhere and are left out — except calls the
+/// caller may give up on (a `timeout` or a hedge), whose abandoned
+/// attempts keep running at the callee; those count at the rate sent.
+fn push_calls(m: &Model, prog: ProgramId, rate: f64, throttled: bool, rates: &mut [f64]) {
     let instrs = &m.programs[prog].instrs;
     let mut pc = 0;
     let mut weight = 1.0;
-    push_from(m, instrs, &mut pc, &mut weight, rate, rates);
+    push_from(m, instrs, &mut pc, &mut weight, rate, throttled, rates);
 }
 
 fn push_from(
@@ -152,6 +157,7 @@ fn push_from(
     pc: &mut usize,
     weight: &mut f64,
     rate: f64,
+    throttled: bool,
     rates: &mut [f64],
 ) {
     while let Some(ins) = instrs.get(*pc) {
@@ -161,15 +167,24 @@ fn push_from(
                 continue;
             }
             Instr::Call { call } => {
-                let ep = m.calls[*call as usize].ep;
-                rates[ep.ix()] += rate * *weight;
-                if !bounded(&m.services[m.endpoints[ep].service]) {
-                    push_calls(m, m.endpoints[ep].program, rate * *weight, rates);
+                let c = &m.calls[*call as usize];
+                let abandoned = c.timeout.is_some() || c.hedge.is_some();
+                if !throttled || abandoned {
+                    rates[c.ep.ix()] += rate * *weight;
                 }
+                let callee_throttled =
+                    bounded(&m.services[m.endpoints[c.ep].service]) || (throttled && !abandoned);
+                push_calls(
+                    m,
+                    m.endpoints[c.ep].program,
+                    rate * *weight,
+                    callee_throttled,
+                    rates,
+                );
             }
             Instr::Parallel { programs } => {
                 for &p in programs {
-                    push_calls(m, p, rate * *weight, rates);
+                    push_calls(m, p, rate * *weight, throttled, rates);
                 }
             }
             Instr::Branch { branch, arms } => {
@@ -178,7 +193,7 @@ fn push_from(
                 for (&cum, &start) in m.branches[*branch as usize].cum.iter().zip(arms) {
                     let mut at = start as usize;
                     let mut w = *weight * (cum - prev);
-                    push_from(m, instrs, &mut at, &mut w, rate, rates);
+                    push_from(m, instrs, &mut at, &mut w, rate, throttled, rates);
                     prev = cum;
                     end = at;
                 }
@@ -202,7 +217,8 @@ fn push_from(
 /// Such a service cannot be unstable, and the rate at which it makes calls
 /// is not a known share of what it is sent: overload is rejected, and a
 /// slow callee holds its workers longer, so it admits less (back
-/// pressure). Its calls are not counted at its callees.
+/// pressure). Its calls are not counted at its callees, unless it may
+/// give up on them (see [`push_calls`]).
 fn bounded(s: &ServiceDef) -> bool {
     if s.event_loop {
         s.queue_capacity.is_some() && s.slots != u32::MAX
@@ -215,19 +231,17 @@ fn bounded(s: &ServiceDef) -> bool {
 /// busy workers than it has would grow its queue without bound: refuse it.
 pub fn check(cx: &Resolve<'_>, m: &Model) -> Result<(), ScenarioError> {
     // The calls open-loop workloads' requests surely make, per callee
-    // endpoint: requests sent to a bounded service may be rejected, and
-    // the calls it does make are throttled by its workers (left out).
+    // endpoint: a bounded service rejects what it cannot take, and the
+    // calls it waits for are throttled by its workers (left out).
     let mut called = vec![0.0; m.endpoints.len()];
     if !m.calls.is_empty() {
-        for w in m
-            .workloads
-            .iter()
-            .filter(|w| w.users.is_none() && !bounded(&m.services[w.service]))
-        {
+        for w in m.workloads.iter().filter(|w| w.users.is_none()) {
+            let throttled = bounded(&m.services[w.service]);
             let (peak, _) = w.profile.peak(m.duration.0);
             let mut prev = 0.0;
             for &(e, cum) in &w.mix {
-                push_calls(m, m.endpoints[e].program, peak * (cum - prev), &mut called);
+                let rate = peak * (cum - prev);
+                push_calls(m, m.endpoints[e].program, rate, throttled, &mut called);
                 prev = cum;
             }
         }
@@ -360,6 +374,13 @@ mod tests {
             ),
             "{err}"
         );
+        // A call the front may give up on leaves its attempt running at
+        // the backend, where abandoned attempts can pile up: counted
+        // (refused) again.
+        let mut abandoning: serde_json::Value = serde_json::from_str(&doc(Some(10))).unwrap();
+        abandoning["services"][0]["endpoints"]["serve"][1]["call"]["timeout"] = json!("50ms");
+        let err = crate::load("calls.json", &abandoning.to_string(), &[]).unwrap_err();
+        assert_eq!(err.path, "services[1]", "{err}");
         let (_, model) =
             crate::load("calls.json", &doc(Some(10)), &[]).unwrap_or_else(|e| panic!("{e}"));
         let r = crate::simulate(&model).unwrap_or_else(|e| panic!("{e:?}"));
