@@ -13,8 +13,9 @@ use crate::scenario::ScenarioError;
 /// Minimum mean time a program holds its worker: compute, cache, database
 /// service and publish acknowledgement means, taking the cheaper branch of
 /// each cache lookup, and no queueing; a call holds it for the callee's
-/// minimum plus the round trip (at most the call's timeout), a parallel step for its longest branch, a
-/// branch step for the weighted mean of its arms.
+/// minimum plus the round trip (at most the call's timeout), a parallel
+/// step for its longest branch, a branch step for the weighted mean of its
+/// arms.
 pub(super) fn min_holding_ns(m: &Model, prog: ProgramId) -> f64 {
     let instrs = &m.programs[prog].instrs;
     walk(m, instrs, 0, instrs.len()).0
@@ -335,12 +336,12 @@ mod tests {
 
     /// A front calling a backend ten times too small: refused when the
     /// front's queue is unbounded (it serves all 1000 requests/s, so the
-    /// backend is sent 1000 calls/s), run when the front bounds its queue
-    /// (the backend's slowness holds the front's workers, the front
-    /// rejects the rest, and the backend's queue never exceeds the
-    /// front's 4 workers). Found by the conservation property (a bounded
-    /// station with parallel calls was refused as unstable at its
-    /// callee).
+    /// backend is sent 1000 calls/s) or when it may give up on the call
+    /// (a timeout), run when the front bounds its queue and waits (the
+    /// backend's slowness holds the front's workers, the front rejects
+    /// the rest, and the backend's queue never exceeds the front's 4
+    /// workers). Found by the conservation property (a bounded station
+    /// with parallel calls was refused as unstable at its callee).
     #[test]
     fn calls_from_a_bounded_service_are_throttled_not_unstable() {
         let doc = |front_queue: Option<u64>| {
