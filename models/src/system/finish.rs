@@ -105,6 +105,13 @@ impl World<'_> {
             c.in_flight = open;
         }
 
+        waiting_hints(
+            m,
+            &services_results,
+            &calls,
+            fin.measured_s(),
+            &mut warnings,
+        );
         let cost = self.cost(&fin, ledger.completed);
         let mut endpoint_series = self.endpoints.series(
             &m.endpoints,
@@ -235,6 +242,55 @@ impl World<'_> {
     }
 }
 
+/// A busy thread-pool service whose workers mostly wait for a callee is
+/// not where capacity is short: adding workers there sends more load to
+/// the callee. Says so, for each service at least 85% busy, when one of
+/// its call steps alone held at least half of its busy worker time (the
+/// calls' number times their mean latency as the caller saw it; one step
+/// runs once per request, so this is a lower bound on the waiting).
+fn waiting_hints(
+    m: &super::model::Model,
+    services: &[crate::kinds::service::result::ServiceResult],
+    calls: &[crate::kinds::call::CallResult],
+    measured_s: f64,
+    warnings: &mut Vec<String>,
+) {
+    for (def, r) in m.services.iter().zip(services) {
+        if def.event_loop || r.utilisation < 0.85 || measured_s <= 0.0 {
+            continue;
+        }
+        let pods = if r.ready_mean > 0.0 {
+            r.ready_mean
+        } else {
+            f64::from(def.replicas)
+        };
+        let busy_s = r.utilisation * pods * f64::from(def.concurrency) * measured_s;
+        let waits = m.calls.iter().zip(calls).filter(|(c, _)| {
+            def.endpoints
+                .iter()
+                .any(|&e| c.from == format!("{}.{}", def.name, m.endpoints[e].name))
+        });
+        let Some((c, waited_s)) = waits
+            .map(|(c, r)| (c, r.calls as f64 * r.latency.mean_ms / 1e3))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+        else {
+            continue;
+        };
+        let share = waited_s / busy_s;
+        if share >= 0.5 {
+            warnings.push(format!(
+                "service `{}` is {:.0}% busy, but its workers spent at least {:.0}% of that waiting for `{}` (called from `{}`): more workers here send more load there; look at `{}` first",
+                def.name,
+                r.utilisation * 100.0,
+                share.min(1.0) * 100.0,
+                c.to,
+                c.from,
+                m.services[c.service].name
+            ));
+        }
+    }
+}
+
 /// The results-document entries of one kind's components, in file order.
 fn kind_results<K: Kind>(
     states: &[K],
@@ -247,4 +303,60 @@ fn kind_results<K: Kind>(
         .zip(defs)
         .map(|(s, d)| s.finish(d, fin, warnings))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    /// The warnings of a front (1 pod, 4 workers, queue 10, 1000
+    /// requests/s) that computes `front` and then calls a backend (1 pod,
+    /// `workers`) computing `backend`.
+    fn warnings(front: &str, backend: &str, workers: u32) -> Vec<String> {
+        let doc = json!({
+            "name": "wait", "duration": "5s",
+            "workloads": [{ "name": "users", "target": "front", "rate": [{ "rps": 1000 }],
+                            "mix": { "serve": 1 } }],
+            "services": [{
+                "name": "front", "replicas": 1, "concurrency": 4, "queue_capacity": 10,
+                "endpoints": { "serve": [
+                    { "compute": front },
+                    { "call": { "target": "backend", "endpoint": "get" } }
+                ] }
+            }, {
+                "name": "backend", "replicas": 1, "concurrency": workers,
+                "endpoints": { "get": [{ "compute": backend }] }
+            }]
+        });
+        let (_, model) =
+            crate::load("wait.json", &doc.to_string(), &[]).unwrap_or_else(|e| panic!("{e}"));
+        crate::simulate(&model)
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .warnings
+    }
+
+    /// A saturated front whose workers wait for a slow backend is told to
+    /// look at the backend; one saturated by its own compute, calling a
+    /// fast backend, is not.
+    #[test]
+    fn a_busy_service_waiting_for_its_callee_points_at_it() {
+        let slow = warnings("1ms", "10ms", 1);
+        let hint = slow
+            .iter()
+            .find(|w| w.starts_with("service `front` is 100% busy"))
+            .unwrap_or_else(|| panic!("{slow:?}"));
+        assert!(
+            hint.contains("waiting for `backend.get` (called from `front.serve`)")
+                && hint.ends_with("look at `backend` first"),
+            "{hint}"
+        );
+        // 10 ms of its own compute per request, 0.1 ms at the backend.
+        let busy = warnings("10ms", "100us", 4);
+        assert!(
+            busy.iter()
+                .any(|w| w.contains("rejected by full pod queues")),
+            "{busy:?}"
+        );
+        assert!(!busy.iter().any(|w| w.contains("waiting for")), "{busy:?}");
+    }
 }
