@@ -95,6 +95,23 @@ pub fn samples(r: &Results, metric: &str) -> Option<u64> {
         }
         None => (&r.overall, metric),
     };
+    latency_samples(scope, name)
+}
+
+/// The latency metrics [`request_metrics`] gives a scope, in its order.
+const LATENCIES: [&str; 6] = [
+    "mean_ms",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "p999_ms",
+    "user_p99_ms",
+];
+
+/// How many samples the latency `name` (one of [`LATENCIES`]) of an
+/// endpoint, or of all of them, came from; None for another metric, or
+/// for `user_p99_ms` without retries or closed-loop users.
+fn latency_samples(scope: &EndpointResult, name: &str) -> Option<u64> {
     match name {
         "mean_ms" | "p50_ms" | "p90_ms" | "p99_ms" | "p999_ms" => Some(scope.latency.count),
         "user_p99_ms" => scope.user_visible.as_ref().map(|u| u.latency.count),
@@ -103,14 +120,28 @@ pub fn samples(r: &Results, metric: &str) -> Option<u64> {
 }
 
 /// The latency metrics of [`metrics`] that came from no samples (an
-/// endpoint without an ok response, a queue without a message): they read
-/// 0 ms, which says nothing, so an objective on one is not measured in
-/// `run` and fails in `check` and `plan`.
+/// endpoint without an ok response, a queue without a message), in the
+/// order of [`metrics`]: they read 0 ms, which says nothing, so an
+/// objective on one is not measured in `run` and fails in `check` and
+/// `plan`. Read from each scope directly (one pass, where looking each
+/// metric up by name would search the endpoints once per metric).
 pub fn unmeasured(r: &Results) -> Vec<String> {
-    metrics(r)
-        .into_keys()
-        .filter(|name| samples(r, name) == Some(0))
-        .collect()
+    let mut out = Vec::new();
+    let mut scope = |prefix: &str, e: &EndpointResult| {
+        for name in LATENCIES {
+            if latency_samples(e, name) == Some(0) {
+                out.push(format!("{prefix}{name}"));
+            }
+        }
+    };
+    scope("", &r.overall);
+    for e in &r.endpoints {
+        scope(&format!("endpoint.{}.", e.name), e);
+    }
+    for q in r.queues.iter().filter(|q| q.end_to_end.count == 0) {
+        out.push(format!("queue.{}.e2e_p99_ms", q.name));
+    }
+    out
 }
 
 /// Why a latency objective on `metric` cannot be judged on a run that had
@@ -363,5 +394,51 @@ impl Objective {
             metric: self.id.clone(),
             ..self.slo.clone()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// `unmeasured` lists exactly the metrics of `metrics` whose
+    /// `samples` are 0, in the same order: here `get`'s latencies (every
+    /// request times out), not `fast`'s, the users' p99 of `get` (the
+    /// workload retries) and the end-to-end p99 of a queue without
+    /// consumers.
+    #[test]
+    fn unmeasured_lists_the_latencies_without_samples() {
+        let doc = json!({
+            "name": "empty", "duration": "5s",
+            "workloads": [{ "name": "users", "target": "app", "rate": [{ "rps": 50 }],
+                            "mix": { "get": 1, "fast": 1 }, "timeout": "100ms",
+                            "retry": { "max_attempts": 2 } }],
+            "services": [{ "name": "app", "replicas": 1, "concurrency": 200,
+                           "endpoints": { "get": [{ "compute": "2s" }],
+                                          "fast": [{ "compute": "1ms" }, { "publish": { "queue": "q" } }] } }],
+            "queues": [{ "name": "q", "partitions": 1, "consumers": 0, "work": [{ "compute": "1ms" }] }]
+        });
+        let (_, model) =
+            crate::load("empty.json", &doc.to_string(), &[]).unwrap_or_else(|e| panic!("{e}"));
+        let r = crate::simulate(&model).unwrap_or_else(|e| panic!("{e:?}"));
+        let by_name: Vec<String> = metrics(&r)
+            .into_keys()
+            .filter(|m| samples(&r, m) == Some(0))
+            .collect();
+        let direct = unmeasured(&r);
+        assert_eq!(direct, by_name);
+        for m in [
+            "endpoint.get.p99_ms",
+            "endpoint.get.user_p99_ms",
+            "queue.q.e2e_p99_ms",
+        ] {
+            assert!(direct.iter().any(|d| d == m), "{m}: {direct:?}");
+        }
+        assert!(
+            !direct.iter().any(|d| d.starts_with("endpoint.fast.")),
+            "{direct:?}"
+        );
     }
 }
