@@ -258,8 +258,9 @@ impl Endpoints {
     }
 
     /// Each endpoint's section of the results and all endpoints together
-    /// (`overall`), with what users saw when clients retry; problems go to
-    /// `warnings`.
+    /// (`overall`), with what users saw when clients retry, and the
+    /// latencies of users' ok answers, all endpoints (merged once, for the
+    /// caller to reuse); problems go to `warnings`.
     pub fn finish(
         &self,
         defs: &[EndpointDef],
@@ -268,7 +269,7 @@ impl Endpoints {
         users: Option<&UserView>,
         fin: &Finish<'_>,
         warnings: &mut Vec<String>,
-    ) -> (Vec<EndpointResult>, EndpointResult) {
+    ) -> (Vec<EndpointResult>, EndpointResult, LatencyHistogram) {
         let measured_s = fin.measured_s();
         let mut endpoints: Vec<EndpointResult> = defs
             .iter()
@@ -317,7 +318,7 @@ impl Endpoints {
             sum(|e| e.rejected) - calls(|t| t.rejected),
             sum(|e| e.aborted) - calls(|t| t.aborted),
         );
-        let all = self.overall();
+        let all_latency = self.overall();
         let mut overall = EndpointResult {
             name: "all".to_string(),
             service: "*".to_string(),
@@ -331,8 +332,8 @@ impl Endpoints {
             in_flight: sum(|e| e.in_flight) - left.call_in_flight,
             throughput_rps: ok as f64 / measured_s,
             error_rate: ratio(timeouts + rejected + aborted, count),
-            latency: all.summary(),
-            latency_cdf: all.cdf(),
+            latency: all_latency.summary(),
+            latency_cdf: all_latency.cdf(),
             retries: 0,
             retries_refused_by_budget: 0,
             user_visible: None,
@@ -349,7 +350,7 @@ impl Endpoints {
             overall.retries_refused_by_budget = all.refused;
             overall.user_visible = Some(user_visible(all, *inf, overall.count, latency.clone()));
         }
-        (endpoints, overall)
+        (endpoints, overall, all_latency)
     }
 
     /// Each endpoint's time series (retries added by the caller); `late`

@@ -79,7 +79,7 @@ impl World<'_> {
 
         let users = self.clients.user_view();
         let services: Vec<String> = m.services.iter().map(|s| s.name.clone()).collect();
-        let (endpoints, overall) = self.endpoints.finish(
+        let (endpoints, overall, all_latency) = self.endpoints.finish(
             &m.endpoints,
             &services,
             &left,
@@ -204,9 +204,7 @@ impl World<'_> {
             topology: Default::default(),
             objectives: Vec::new(),
         };
-        results.topology = self
-            .edges
-            .finish(m, &results, &fin, &self.endpoints.overall());
+        results.topology = self.edges.finish(m, &results, &fin, &all_latency);
         results
     }
 
@@ -265,11 +263,13 @@ fn waiting_hints(
             f64::from(def.replicas)
         };
         let busy_s = r.utilisation * pods * f64::from(def.concurrency) * measured_s;
-        let waits = m.calls.iter().zip(calls).filter(|(c, _)| {
-            def.endpoints
-                .iter()
-                .any(|&e| c.from == format!("{}.{}", def.name, m.endpoints[e].name))
-        });
+        // Call steps of this service's endpoints (`from` is "service.endpoint").
+        let ours = |from: &str| {
+            from.strip_prefix(def.name.as_str())
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|ep| def.endpoints.iter().any(|&e| m.endpoints[e].name == ep))
+        };
+        let waits = m.calls.iter().zip(calls).filter(|(c, _)| ours(&c.from));
         let Some((c, waited_s)) = waits
             .map(|(c, r)| (c, r.calls as f64 * r.latency.mean_ms / 1e3))
             .max_by(|a, b| a.1.total_cmp(&b.1))
